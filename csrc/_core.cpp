@@ -1,0 +1,84 @@
+// The Python binding: the only pybind11 file. A few functions, no logic.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "eval/evaluator.hpp"
+#include "ir/graph.hpp"
+#include "passes/passes.hpp"
+#include "simd/math.hpp"
+#include "ufunc/make_ufunc.hpp"
+
+namespace py = pybind11;
+using ProgramHandle = std::shared_ptr<ik::eval::Program>;
+
+namespace {
+
+ProgramHandle compile(const py::bytes& ir_bytes) {
+    const ik::ir::Graph graph = ik::ir::deserialize(std::string(ir_bytes));
+    return std::make_shared<ik::eval::Program>(ik::passes::compile(graph));
+}
+
+py::object make_ufunc(const std::string& name, const std::string& doc, int nin, int nout, py::object identity,
+                      const std::vector<std::pair<std::vector<int>, ProgramHandle>>& loops, const py::bytes& payload) {
+    ik::ufunc::UfuncSpec spec;
+    spec.name = name;
+    spec.doc = doc;
+    spec.nin = nin;
+    spec.nout = nout;
+    spec.identity = identity.is_none() ? nullptr : identity.ptr();
+    for (const auto& [types, program] : loops) {
+        if (types.size() != static_cast<std::size_t>(nin + nout)) throw py::value_error("loop type count mismatch");
+        spec.loops.push_back({types, program});
+    }
+    spec.payload = payload;
+    PyObject* u = ik::ufunc::make_ufunc(spec);
+    if (!u) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(u);
+}
+
+py::object payload_of(py::handle ufunc) {
+    const std::string* payload = ik::ufunc::payload_of(ufunc.ptr());
+    if (!payload) return py::none();
+    return py::bytes(*payload);
+}
+
+std::vector<std::tuple<std::string, int, std::string, std::string>> op_table() {
+    std::vector<std::tuple<std::string, int, std::string, std::string>> out;
+    for (const auto& info : ik::ir::op_infos)
+        out.emplace_back(std::string(info.name), info.arity, info.result == ik::ir::ResultType::bool_ ? "bool" : "same",
+                         info.accuracy == ik::ir::Accuracy::exact ? "exact" : "math");
+    return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "ironkernel's C++ core: compile typed IR, register ufuncs, control threads.";
+    if (!ik::ufunc::init_numpy()) throw py::error_already_set();
+
+    py::register_exception<ik::ir::InvalidGraph>(m, "InvalidIRError", PyExc_ValueError);
+    py::register_exception<ik::eval::NoKernel>(m, "NoKernelError", PyExc_NotImplementedError);
+
+    py::class_<ik::eval::Program, ProgramHandle>(m, "Program")
+        .def("__str__", [](const ik::eval::Program& p) { return ik::eval::to_string(p); })
+        .def_property_readonly("graph", [](const ik::eval::Program& p) { return ik::ir::to_string(p.graph); })
+        .def_property_readonly("cost_per_element", [](const ik::eval::Program& p) { return p.cost_per_element; });
+
+    m.def("compile", &compile, py::arg("ir"), "Verify, optimise and lower serialised typed IR to a program.");
+    m.def("make_ufunc", &make_ufunc, py::arg("name"), py::arg("doc"), py::arg("nin"), py::arg("nout"),
+          py::arg("identity"), py::arg("loops"), py::arg("payload"));
+    m.def("payload_of", &payload_of, py::arg("ufunc"), "The pickling payload of an ironkernel ufunc, else None.");
+    m.def("programs_of", [](py::handle u) {
+        std::vector<ProgramHandle> out;
+        for (const auto& p : ik::ufunc::programs_of(u.ptr())) out.push_back(std::const_pointer_cast<ik::eval::Program>(p));
+        return out;
+    }, py::arg("ufunc"));
+    m.def("loop_types_of", [](py::handle u) { return ik::ufunc::loop_types_of(u.ptr()); }, py::arg("ufunc"));
+    m.def("op_table", &op_table, "(name, arity, result, accuracy) for every op, in op-number order.");
+    m.def("ir_format_version", [] { return ik::ir::ir_format_version; });
+    m.def("set_num_threads", &ik::eval::set_num_threads, py::arg("n"));
+    m.def("get_num_threads", &ik::eval::get_num_threads);
+    m.def("set_parallel_threshold_ns", &ik::eval::set_parallel_threshold_ns, py::arg("ns"));
+    m.def("get_parallel_threshold_ns", &ik::eval::get_parallel_threshold_ns);
+    m.def("simd_isa", [] { return std::string(ik::simd::math_table().isa); });
+}

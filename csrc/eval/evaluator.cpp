@@ -1,0 +1,169 @@
+// The blocked evaluator: runs a program one block of elements at a time, one instruction at a
+// time over the block, with lazily evaluated where branches.
+#include "evaluator.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+namespace ik::eval {
+namespace {
+
+constexpr std::size_t alignment = 64;
+
+std::size_t round_up(std::size_t n) { return (n + alignment - 1) / alignment * alignment; }
+
+// Per-thread memory for one call: a home buffer per register and index lists per where.
+// Registers of a block never alias an output array, so outputs are written only by stores.
+class Scratch {
+   public:
+    void prepare(const Program& p) {
+        std::size_t bytes = 0;
+        offsets_.resize(p.registers.size());
+        for (std::size_t r = 0; r < p.registers.size(); ++r) {
+            offsets_[r] = bytes;
+            bytes += round_up(static_cast<std::size_t>(p.block) * ir::itemsize(p.registers[r].dtype));
+        }
+        index_offset_ = bytes;
+        bytes += round_up(static_cast<std::size_t>(p.block) * sizeof(std::int32_t)) * 2 * static_cast<std::size_t>(p.n_where);
+        if (bytes > capacity_) {
+            buffer_.reset(static_cast<char*>(std::aligned_alloc(alignment, round_up(bytes))));
+            capacity_ = buffer_ ? bytes : 0;
+        }
+        home.resize(p.registers.size());
+        ptr.resize(p.registers.size());
+        for (std::size_t r = 0; r < p.registers.size(); ++r) home[r] = ptr[r] = buffer_.get() + offsets_[r];
+        index_stride_ = round_up(static_cast<std::size_t>(p.block) * sizeof(std::int32_t));
+    }
+    bool ok() const { return buffer_ != nullptr; }
+    std::int32_t* index(std::int32_t where, int branch) {
+        return reinterpret_cast<std::int32_t*>(buffer_.get() + index_offset_ +
+                                               index_stride_ * (2 * static_cast<std::size_t>(where) + static_cast<std::size_t>(branch)));
+    }
+
+    std::vector<char*> home;  // each register's own memory
+    std::vector<char*> ptr;   // where each register's current block is (its home, an input, or an alias)
+
+   private:
+    struct Free {
+        void operator()(char* p) const { std::free(p); }
+    };
+    std::unique_ptr<char, Free> buffer_;
+    std::size_t capacity_ = 0, index_offset_ = 0, index_stride_ = 0;
+    std::vector<std::size_t> offsets_;
+};
+
+thread_local Scratch scratch;
+
+class BlockRunner {
+   public:
+    BlockRunner(const Program& p, Scratch& s) : p_(p), s_(s) {}
+
+    void run_region(const Region& region, std::ptrdiff_t n) {
+        for (const Instr& in : region.code) {
+            if (in.kind == InstrKind::compute) {
+                const void* src[3] = {s_.ptr[idx(in.src[0])], in.src[1] >= 0 ? s_.ptr[idx(in.src[1])] : nullptr,
+                                      in.src[2] >= 0 ? s_.ptr[idx(in.src[2])] : nullptr};
+                s_.ptr[idx(in.dst)] = s_.home[idx(in.dst)];
+                in.kernel(src, s_.ptr[idx(in.dst)], n);
+            } else {
+                run_where(in, n);
+            }
+        }
+    }
+
+   private:
+    static std::size_t idx(std::int32_t r) { return static_cast<std::size_t>(r); }
+    std::size_t itemsize(std::int32_t r) const { return ir::itemsize(p_.registers[idx(r)].dtype); }
+
+    // The value of one branch on all n lanes (the condition is uniform).
+    char* branch_on_all_lanes(const Instr& w, int k, std::ptrdiff_t n) {
+        if (w.region[k] < 0) return s_.ptr[idx(w.src[k + 1])];
+        const Region& r = p_.regions[idx(w.region[k])];
+        for (std::size_t i = 0; i < r.imports_inner.size(); ++i) s_.ptr[idx(r.imports_inner[i])] = s_.ptr[idx(r.imports_outer[i])];
+        run_region(r, n);
+        return s_.ptr[idx(r.result)];
+    }
+
+    // Evaluates a lazy branch on the lanes listed in `lanes` only and scatters it into dst.
+    void branch_on_lanes(const Instr& w, int k, const std::int32_t* lanes, std::ptrdiff_t count, char* dst) {
+        const Region& r = p_.regions[idx(w.region[k])];
+        for (std::size_t i = 0; i < r.imports_inner.size(); ++i) {
+            const std::int32_t inner = r.imports_inner[i];
+            s_.ptr[idx(inner)] = s_.home[idx(inner)];
+            gather(itemsize(inner), s_.ptr[idx(r.imports_outer[i])], lanes, s_.ptr[idx(inner)], count);
+        }
+        run_region(r, count);
+        scatter(itemsize(w.dst), s_.ptr[idx(r.result)], lanes, dst, count);
+    }
+
+    void run_where(const Instr& w, std::ptrdiff_t n) {
+        const bool* cond = reinterpret_cast<const bool*>(s_.ptr[idx(w.src[0])]);
+        const std::ptrdiff_t n_true = count_true(cond, n);
+        if (n_true == n || n_true == 0) {
+            // Uniform condition: only the selected branch runs; the result aliases its register.
+            s_.ptr[idx(w.dst)] = branch_on_all_lanes(w, n_true == n ? 0 : 1, n);
+            return;
+        }
+        char* dst = s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)];
+        const std::size_t size = itemsize(w.dst);
+        for (int k = 0; k < 2; ++k) {
+            if (w.region[k] < 0) continue;
+            std::int32_t* lanes = s_.index(w.where_index, k);
+            const std::ptrdiff_t count = positions(cond, k == 0, lanes, n);
+            branch_on_lanes(w, k, lanes, count, dst);
+        }
+        // Branches without code of their own are plain registers: blend them in.
+        if (w.region[0] < 0 && w.region[1] < 0) select(size, cond, s_.ptr[idx(w.src[1])], s_.ptr[idx(w.src[2])], dst, n);
+        else if (w.region[0] < 0) select(size, cond, s_.ptr[idx(w.src[1])], dst, dst, n);
+        else if (w.region[1] < 0) select(size, cond, dst, s_.ptr[idx(w.src[2])], dst, n);
+    }
+
+    const Program& p_;
+    Scratch& s_;
+};
+
+}  // namespace
+
+void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end) {
+    Scratch& s = scratch;
+    s.prepare(p);
+    if (!s.ok()) return;  // out of memory: nothing sane to do without an error channel
+    const std::ptrdiff_t first_block = std::min<std::ptrdiff_t>(p.block, end - begin);
+    for (const auto& [reg, value] : p.constants)
+        broadcast(ir::itemsize(p.registers[static_cast<std::size_t>(reg)].dtype), value.bytes.data(), s.home[static_cast<std::size_t>(reg)], first_block);
+    const std::size_t n_in = static_cast<std::size_t>(p.n_inputs);
+    for (std::size_t i = 0; i < n_in; ++i) {
+        const std::int32_t reg = p.input_registers[i];
+        if (reg >= 0 && steps[i] == 0)
+            broadcast(ir::itemsize(p.input_dtypes[i]), args[i], s.home[static_cast<std::size_t>(reg)], first_block);
+    }
+    BlockRunner runner(p, s);
+    for (std::ptrdiff_t start = begin; start < end; start += p.block) {
+        const std::ptrdiff_t n = std::min<std::ptrdiff_t>(p.block, end - start);
+        for (std::size_t i = 0; i < n_in; ++i) {
+            const std::int32_t reg = p.input_registers[i];
+            if (reg < 0 || steps[i] == 0) continue;
+            const std::size_t size = ir::itemsize(p.input_dtypes[i]);
+            const char* base = args[i] + start * steps[i];
+            auto& ptr = s.ptr[static_cast<std::size_t>(reg)];
+            if (steps[i] == static_cast<std::ptrdiff_t>(size) && reinterpret_cast<std::uintptr_t>(base) % size == 0) {
+                ptr = const_cast<char*>(base);  // read in place: kernels never write to their inputs
+            } else {
+                ptr = s.home[static_cast<std::size_t>(reg)];
+                load_strided(size, base, steps[i], ptr, n);
+            }
+        }
+        runner.run_region(p.regions[0], n);
+        for (std::size_t k = 0; k < p.output_registers.size(); ++k) {
+            const std::int32_t reg = p.output_registers[k];
+            const std::size_t size = ir::itemsize(p.registers[static_cast<std::size_t>(reg)].dtype);
+            const std::ptrdiff_t step = steps[n_in + k];
+            char* dst = args[n_in + k] + start * step;
+            if (step == static_cast<std::ptrdiff_t>(size)) std::memcpy(dst, s.ptr[static_cast<std::size_t>(reg)], static_cast<std::size_t>(n) * size);
+            else store_strided(size, s.ptr[static_cast<std::size_t>(reg)], dst, step, n);
+        }
+    }
+}
+
+}  // namespace ik::eval

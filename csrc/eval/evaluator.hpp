@@ -1,0 +1,26 @@
+// Running a program over strided arrays: the blocked evaluator and its threading.
+#pragma once
+
+#include <cstddef>
+
+#include "program.hpp"
+
+namespace ik::eval {
+
+// Evaluates `program` for n elements. args/steps follow NumPy's ufunc loop convention: the inputs,
+// then the outputs, each a base pointer and a byte stride (any stride: 0, negative, unaligned).
+// Never throws; floating-point flags raised by the computation end up on the calling thread.
+void run(const Program& program, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t n) noexcept;
+
+// Evaluates elements [begin, end) block by block on the calling thread.
+void run_serial(const Program& program, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
+                std::ptrdiff_t end);
+
+// Threads: 0 means "as OpenMP says" (OMP_NUM_THREADS, or the number of cores).
+void set_num_threads(int n);
+int get_num_threads();
+// Work, in estimated nanoseconds of serial evaluation, from which a call runs on several threads.
+void set_parallel_threshold_ns(double ns);
+double get_parallel_threshold_ns();
+
+}  // namespace ik::eval

@@ -1,0 +1,32 @@
+// Typed kernels: one tight loop per (op, dtype) over contiguous block registers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "ir/dtype.hpp"
+#include "ir/op.hpp"
+
+namespace ik::eval {
+
+// in[k] points at operand k's n elements; out receives n elements of the op's result dtype.
+using Kernel = void (*)(const void* const* in, void* out, std::ptrdiff_t n);
+
+// The kernel of a computing op for its operand dtype, or nullptr if ironkernel has none.
+Kernel find_kernel(ir::Op op, ir::DType operand);
+// Element conversion with NumPy's cast semantics, or nullptr.
+Kernel find_cast(ir::DType from, ir::DType to);
+
+// Block data movement, by element size (1, 2, 4, 8 or 16 bytes).
+void load_strided(std::size_t itemsize, const char* src, std::ptrdiff_t stride, void* dst, std::ptrdiff_t n);
+void store_strided(std::size_t itemsize, const void* src, char* dst, std::ptrdiff_t stride, std::ptrdiff_t n);
+void broadcast(std::size_t itemsize, const void* value, void* dst, std::ptrdiff_t n);
+void gather(std::size_t itemsize, const void* src, const std::int32_t* index, void* dst, std::ptrdiff_t n);
+void scatter(std::size_t itemsize, const void* src, const std::int32_t* index, void* dst, std::ptrdiff_t n);
+void select(std::size_t itemsize, const bool* cond, const void* a, const void* b, void* out, std::ptrdiff_t n);
+
+// Number of true entries of a bool block, and the positions of the true (or false) ones.
+std::ptrdiff_t count_true(const bool* cond, std::ptrdiff_t n);
+std::ptrdiff_t positions(const bool* cond, bool value, std::int32_t* index, std::ptrdiff_t n);
+
+}  // namespace ik::eval

@@ -1,0 +1,53 @@
+// The program listing shown by ik.explain.
+#include "program.hpp"
+
+namespace ik::eval {
+namespace {
+
+std::string reg(const Program& p, std::int32_t r) {
+    return "r" + std::to_string(r) + ":" + std::string(ir::dtype_name(p.registers[static_cast<std::size_t>(r)].dtype));
+}
+
+void list_region(const Program& p, std::int32_t index, int depth, std::string& out) {
+    const Region& r = p.regions[static_cast<std::size_t>(index)];
+    const std::string pad(static_cast<std::size_t>(2 * depth), ' ');
+    for (std::size_t i = 0; i < r.imports_inner.size(); ++i)
+        out += pad + "r" + std::to_string(r.imports_inner[i]) + " <- r" + std::to_string(r.imports_outer[i]) + " (selected lanes)\n";
+    for (const Instr& in : r.code) {
+        out += pad + reg(p, in.dst) + " = " + std::string(ir::info(in.op).name);
+        if (in.kind == InstrKind::compute) {
+            for (int k = 0; k < 3 && in.src[k] >= 0; ++k) out += (k ? ", r" : " r") + std::to_string(in.src[k]);
+            out += "\n";
+            continue;
+        }
+        out += " r" + std::to_string(in.src[0]) + " ? ";
+        for (int k = 0; k < 2; ++k) {
+            if (in.region[k] >= 0) out += "[lazy region " + std::to_string(in.region[k]) + "]";
+            else out += "r" + std::to_string(in.src[k + 1]);
+            out += k == 0 ? " : " : "\n";
+        }
+        for (int k = 0; k < 2; ++k) {
+            if (in.region[k] < 0) continue;
+            out += pad + "  region " + std::to_string(in.region[k]) + (k == 0 ? " (where true):\n" : " (where false):\n");
+            list_region(p, in.region[k], depth + 2, out);
+            out += pad + "    -> r" + std::to_string(p.regions[static_cast<std::size_t>(in.region[k])].result) + "\n";
+        }
+    }
+}
+
+}  // namespace
+
+std::string to_string(const Program& p) {
+    std::string out;
+    for (std::size_t i = 0; i < p.input_registers.size(); ++i)
+        if (p.input_registers[i] >= 0) out += reg(p, p.input_registers[i]) + " = input " + std::to_string(i) + "\n";
+    for (const auto& [r, value] : p.constants) out += reg(p, r) + " = constant\n";
+    list_region(p, 0, 0, out);
+    out += "outputs:";
+    for (auto r : p.output_registers) out += " r" + std::to_string(r);
+    out += "\nblock " + std::to_string(p.block) + " elements, " + std::to_string(p.registers.size()) + " registers, ~" +
+           std::to_string(p.cost_per_element).substr(0, 4) + " ns/element\n";
+    return out;
+}
+
+}  // namespace ik::eval

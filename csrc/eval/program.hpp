@@ -1,0 +1,65 @@
+// The program: a typed graph lowered to regions of flat instructions over block registers.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "ir/graph.hpp"
+#include "kernels.hpp"
+
+namespace ik::eval {
+
+// An op has no kernel for the dtype the graph asks for; maps to NotImplementedError.
+struct NoKernel : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// A register holds one block of elements of one dtype. Registers are written once per block
+// (no reuse), so a register may alias another register's memory or an input array.
+struct Register {
+    ir::DType dtype;
+};
+
+enum class InstrKind : std::uint8_t { compute, where };
+
+struct Instr {
+    InstrKind kind = InstrKind::compute;
+    ir::Op op = ir::Op::constant;  // for listings
+    Kernel kernel = nullptr;       // compute: the typed loop
+    std::int32_t dst = -1;
+    std::int32_t src[3] = {-1, -1, -1};
+    // where: the regions computing each branch lazily (-1: the branch is src[1] / src[2] as is).
+    std::int32_t region[2] = {-1, -1};
+    std::int32_t where_index = -1;  // where: which index scratch this instruction uses
+};
+
+// A region is code that runs over a subset of the lanes of its parent region: the lanes where
+// an enclosing `where` selects its branch. The root region (index 0) runs over whole blocks.
+struct Region {
+    std::int32_t parent = -1;
+    std::vector<Instr> code;
+    // Registers of the parent region this code reads, and the register that holds each here.
+    std::vector<std::int32_t> imports_outer, imports_inner;
+    std::int32_t result = -1;  // the branch value, a register of this region (or an import)
+};
+
+struct Program {
+    int n_inputs = 0;
+    std::vector<Register> registers;
+    std::vector<Region> regions;                   // regions[0] is the root
+    std::vector<std::int32_t> input_registers;     // per ufunc input (-1 if unused)
+    std::vector<ir::DType> input_dtypes;           // per ufunc input
+    std::vector<std::int32_t> output_registers;    // per ufunc output
+    std::vector<std::pair<std::int32_t, ir::Scalar>> constants;  // registers filled once per call
+    std::int32_t n_where = 0;                      // where instructions (each needs index scratch)
+    double cost_per_element = 0;                   // estimated ns per element, for threading
+    std::ptrdiff_t block = 1024;                   // elements per block
+    ir::Graph graph;                               // the optimised graph it came from (for explain)
+};
+
+// A readable listing of the program: regions, instructions, registers.
+std::string to_string(const Program& program);
+
+}  // namespace ik::eval

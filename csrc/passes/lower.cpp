@@ -1,0 +1,177 @@
+// Lowering: places every node in the region where it is needed (lazy where branches), assigns
+// registers and resolves kernels.
+#include <algorithm>
+#include <map>
+
+#include "passes.hpp"
+
+namespace ik::passes {
+
+using eval::Instr;
+using eval::InstrKind;
+using eval::Program;
+using eval::Region;
+using ir::Graph;
+using ir::Node;
+using ir::Op;
+
+namespace {
+
+class Lowering {
+   public:
+    explicit Lowering(const Graph& g) : g_(g), region_of_(g.nodes.size(), -1), home_(g.nodes.size(), -1) {}
+
+    Program run() {
+        p_.n_inputs = g_.n_inputs;
+        p_.graph = g_;
+        p_.regions.push_back(Region{});
+        place_nodes();
+        p_.input_registers.assign(static_cast<std::size_t>(g_.n_inputs), -1);
+        p_.input_dtypes.assign(static_cast<std::size_t>(g_.n_inputs), ir::DType::float64);
+        for (std::size_t i = 0; i < g_.nodes.size(); ++i)
+            if (region_of_[i] >= 0) emit(static_cast<std::int32_t>(i));
+        for (auto o : g_.outputs) p_.output_registers.push_back(home_[static_cast<std::size_t>(o)]);
+        return std::move(p_);
+    }
+
+   private:
+    // Regions form a tree; region_of_[node] is the deepest region containing every use of the node.
+    std::int32_t common_ancestor(std::int32_t a, std::int32_t b) const {
+        if (a < 0) return b;
+        while (depth(a) > depth(b)) a = p_.regions[static_cast<std::size_t>(a)].parent;
+        while (depth(b) > depth(a)) b = p_.regions[static_cast<std::size_t>(b)].parent;
+        while (a != b) {
+            a = p_.regions[static_cast<std::size_t>(a)].parent;
+            b = p_.regions[static_cast<std::size_t>(b)].parent;
+        }
+        return a;
+    }
+    int depth(std::int32_t r) const {
+        int d = 0;
+        for (; r > 0; r = p_.regions[static_cast<std::size_t>(r)].parent) ++d;
+        return d;
+    }
+    std::int32_t new_region(std::int32_t parent) {
+        Region r;
+        r.parent = parent;
+        p_.regions.push_back(r);
+        return static_cast<std::int32_t>(p_.regions.size() - 1);
+    }
+    void use(std::int32_t node, std::int32_t region) {
+        auto& r = region_of_[static_cast<std::size_t>(node)];
+        r = common_ancestor(r, region);
+    }
+
+    // Uses are visited before definitions (reverse topological order), so a node's region is
+    // final when the node itself is visited.
+    void place_nodes() {
+        for (auto o : g_.outputs) use(o, 0);
+        for (std::size_t i = g_.nodes.size(); i-- > 0;) {
+            const Node& n = g_.nodes[i];
+            const std::int32_t here = region_of_[i];
+            if (here < 0) continue;
+            if (n.op == Op::input || n.op == Op::constant) {
+                region_of_[i] = 0;  // loaded or filled for the whole block
+                continue;
+            }
+            if (n.op == Op::where) {
+                const std::int32_t t = new_region(here), f = new_region(here);
+                branch_regions_[static_cast<std::int32_t>(i)] = {t, f};
+                use(n.args[0], here);
+                use(n.args[1], t);
+                use(n.args[2], f);
+                continue;
+            }
+            for (int k = 0; k < n.arity(); ++k) use(n.args[static_cast<std::size_t>(k)], here);
+        }
+    }
+
+    std::int32_t new_register(ir::DType t) {
+        p_.registers.push_back({t});
+        return static_cast<std::int32_t>(p_.registers.size() - 1);
+    }
+
+    // The register holding `node` as seen from `region`: its home, or an import chained through
+    // the enclosing regions.
+    std::int32_t reg_in(std::int32_t region, std::int32_t node) {
+        if (region_of_[static_cast<std::size_t>(node)] == region) return home_[static_cast<std::size_t>(node)];
+        auto key = std::make_pair(region, node);
+        if (auto it = imported_.find(key); it != imported_.end()) return it->second;
+        const std::int32_t outer = reg_in(p_.regions[static_cast<std::size_t>(region)].parent, node);
+        const std::int32_t inner = new_register(g_.nodes[static_cast<std::size_t>(node)].dtype);
+        auto& r = p_.regions[static_cast<std::size_t>(region)];
+        r.imports_outer.push_back(outer);
+        r.imports_inner.push_back(inner);
+        imported_[key] = inner;
+        return inner;
+    }
+
+    void emit(std::int32_t i) {
+        const Node& n = g_.nodes[static_cast<std::size_t>(i)];
+        const std::int32_t region = region_of_[static_cast<std::size_t>(i)];
+        const std::int32_t dst = home_[static_cast<std::size_t>(i)] = new_register(n.dtype);
+        p_.cost_per_element += 0.1 * ir::info(n.op).cost;
+        switch (n.op) {
+            case Op::input:
+                p_.input_registers[static_cast<std::size_t>(n.value.as<std::int32_t>())] = dst;
+                p_.input_dtypes[static_cast<std::size_t>(n.value.as<std::int32_t>())] = n.dtype;
+                return;
+            case Op::constant:
+                p_.constants.emplace_back(dst, n.value);
+                return;
+            case Op::where: {
+                Instr w;
+                w.kind = InstrKind::where;
+                w.op = n.op;
+                w.dst = dst;
+                w.src[0] = reg_in(region, n.args[0]);
+                const auto [t, f] = branch_regions_.at(i);
+                const std::int32_t branch_region[2] = {t, f};
+                for (int k = 0; k < 2; ++k) {
+                    const std::int32_t value = n.args[static_cast<std::size_t>(k + 1)];
+                    if (region_of_[static_cast<std::size_t>(value)] == branch_region[k]) {
+                        // The branch has code of its own: evaluate it only on the lanes that select it.
+                        w.region[k] = branch_region[k];
+                        p_.regions[static_cast<std::size_t>(branch_region[k])].result = home_[static_cast<std::size_t>(value)];
+                    } else {
+                        w.src[k + 1] = reg_in(region, value);
+                    }
+                }
+                w.where_index = p_.n_where++;
+                p_.regions[static_cast<std::size_t>(region)].code.push_back(w);
+                return;
+            }
+            case Op::cast:
+            default: {
+                Instr c;
+                c.op = n.op;
+                c.dst = dst;
+                const ir::DType operand = g_.nodes[static_cast<std::size_t>(n.args[0])].dtype;
+                c.kernel = n.op == Op::cast ? eval::find_cast(operand, n.dtype) : eval::find_kernel(n.op, operand);
+                if (!c.kernel)
+                    throw eval::NoKernel("ironkernel has no " + std::string(ir::info(n.op).name) + " kernel for " +
+                                           std::string(ir::dtype_name(operand)));
+                for (int k = 0; k < n.arity(); ++k) c.src[k] = reg_in(region, n.args[static_cast<std::size_t>(k)]);
+                p_.regions[static_cast<std::size_t>(region)].code.push_back(c);
+                return;
+            }
+        }
+    }
+
+    const Graph& g_;
+    Program p_;
+    std::vector<std::int32_t> region_of_, home_;
+    std::map<std::int32_t, std::pair<std::int32_t, std::int32_t>> branch_regions_;
+    std::map<std::pair<std::int32_t, std::int32_t>, std::int32_t> imported_;
+};
+
+}  // namespace
+
+Program lower(const Graph& graph) { return Lowering(graph).run(); }
+
+Program compile(const Graph& graph) {
+    ir::verify(graph);
+    return lower(remove_dead(simplify(fold_constants(simplify(graph)))));
+}
+
+}  // namespace ik::passes

@@ -1,0 +1,27 @@
+// The optimisation passes, each a function from graph to graph, and the pipeline that orders them.
+#pragma once
+
+#include "eval/program.hpp"
+#include "ir/graph.hpp"
+
+namespace ik::passes {
+
+// Evaluates nodes whose operands are all constants, with the run-time kernels (so a folded value
+// is bit-identical to the unfolded one). A node whose evaluation raises a floating-point flag is
+// kept, so that the warning still comes at call time as in NumPy.
+ir::Graph fold_constants(const ir::Graph& graph);
+
+// Rewrites that are exact in IEEE arithmetic: where with a constant condition or equal branches,
+// casts to the same dtype.
+ir::Graph simplify(const ir::Graph& graph);
+
+// Keeps only nodes the outputs depend on (and renumbers them in order).
+ir::Graph remove_dead(const ir::Graph& graph);
+
+// Lowers an optimised graph to a program; throws ir::InvalidGraph if an op has no kernel for its dtype.
+eval::Program lower(const ir::Graph& graph);
+
+// The whole pipeline, in order: simplify, fold, simplify, remove dead, lower.
+eval::Program compile(const ir::Graph& graph);
+
+}  // namespace ik::passes

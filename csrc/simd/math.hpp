@@ -1,0 +1,59 @@
+// Vectorised transcendental math over contiguous arrays, chosen once per process for the running CPU.
+#pragma once
+
+#include <cstddef>
+
+namespace ik::simd {
+
+// Every function here reads n contiguous inputs and writes n contiguous outputs (out may equal in).
+// Contract, for every entry of every table:
+//  * NaN, +-inf and -0.0 behave as NumPy's ufunc of the same name on this dtype;
+//  * the floating-point exception flags raised are those NumPy raises for the same inputs
+//    (e.g. invalid for sin(inf), divide for log(0), overflow for exp(1000)); spurious flags
+//    raised inside a vector routine are cleared, and flags already set on entry are kept;
+//  * the result is within the ULP bound returned by ulp_bound() of the correctly rounded value.
+using UnaryF64 = void (*)(const double* in, double* out, std::ptrdiff_t n);
+using UnaryF32 = void (*)(const float* in, float* out, std::ptrdiff_t n);
+using BinaryF64 = void (*)(const double* a, const double* b, double* out, std::ptrdiff_t n);
+using BinaryF32 = void (*)(const float* a, const float* b, float* out, std::ptrdiff_t n);
+
+// NumPy ufunc names. The order is the index into the tables below.
+#define IK_SIMD_UNARY_FUNCTIONS(X) \
+    X(sin) X(cos) X(tan) X(arcsin) X(arccos) X(arctan) \
+    X(sinh) X(cosh) X(tanh) X(arcsinh) X(arccosh) X(arctanh) \
+    X(exp) X(exp2) X(expm1) X(log) X(log2) X(log10) X(log1p) X(cbrt)
+#define IK_SIMD_BINARY_FUNCTIONS(X) X(arctan2) X(hypot) X(power)
+
+enum class Unary {
+#define IK_X(name) name,
+    IK_SIMD_UNARY_FUNCTIONS(IK_X)
+#undef IK_X
+        count
+};
+enum class Binary {
+#define IK_X(name) name,
+    IK_SIMD_BINARY_FUNCTIONS(IK_X)
+#undef IK_X
+        count
+};
+
+struct MathTable {
+    const char* isa;  // "avx512", "avx2", "sse2" or "scalar"
+    UnaryF64 unary_f64[static_cast<int>(Unary::count)];
+    UnaryF32 unary_f32[static_cast<int>(Unary::count)];
+    BinaryF64 binary_f64[static_cast<int>(Binary::count)];
+    BinaryF32 binary_f32[static_cast<int>(Binary::count)];
+};
+
+// The table for the best instruction set this CPU supports; IK_SIMD=scalar|sse2|avx2|avx512 in the
+// environment caps the choice (for tests and benchmarks). Thread-safe; computed on first use.
+const MathTable& math_table();
+
+// The table for one named instruction set, or nullptr if this CPU cannot run it.
+const MathTable* math_table_for(const char* isa);
+
+// Stated accuracy of math_table() entries, in ULP against the correctly rounded result; checked by tests.
+double ulp_bound(Unary fn, bool is_f32);
+double ulp_bound(Binary fn, bool is_f32);
+
+}  // namespace ik::simd

@@ -1,0 +1,81 @@
+// Portable scalar fallback for the math tables: one libm call per element.
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "math.hpp"
+
+namespace ik::simd {
+namespace {
+
+template <class T> T np_sin(T x) { return std::sin(x); }
+template <class T> T np_cos(T x) { return std::cos(x); }
+template <class T> T np_tan(T x) { return std::tan(x); }
+template <class T> T np_arcsin(T x) { return std::asin(x); }
+template <class T> T np_arccos(T x) { return std::acos(x); }
+template <class T> T np_arctan(T x) { return std::atan(x); }
+template <class T> T np_sinh(T x) { return std::sinh(x); }
+template <class T> T np_cosh(T x) { return std::cosh(x); }
+template <class T> T np_tanh(T x) { return std::tanh(x); }
+template <class T> T np_arcsinh(T x) { return std::asinh(x); }
+template <class T> T np_arccosh(T x) { return std::acosh(x); }
+template <class T> T np_arctanh(T x) { return std::atanh(x); }
+template <class T> T np_exp(T x) { return std::exp(x); }
+template <class T> T np_exp2(T x) { return std::exp2(x); }
+template <class T> T np_expm1(T x) { return std::expm1(x); }
+template <class T> T np_log(T x) { return std::log(x); }
+template <class T> T np_log2(T x) { return std::log2(x); }
+template <class T> T np_log10(T x) { return std::log10(x); }
+template <class T> T np_log1p(T x) { return std::log1p(x); }
+template <class T> T np_cbrt(T x) { return std::cbrt(x); }
+template <class T> T np_arctan2(T a, T b) { return std::atan2(a, b); }
+template <class T> T np_hypot(T a, T b) { return std::hypot(a, b); }
+template <class T> T np_power(T a, T b) { return std::pow(a, b); }
+
+#define IK_X(name)                                                            \
+    template <class T> void unary_##name(const T* in, T* out, std::ptrdiff_t n) { \
+        for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = np_##name(in[i]);     \
+    }
+IK_SIMD_UNARY_FUNCTIONS(IK_X)
+#undef IK_X
+#define IK_X(name)                                                                        \
+    template <class T> void binary_##name(const T* a, const T* b, T* out, std::ptrdiff_t n) { \
+        for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = np_##name(a[i], b[i]);            \
+    }
+IK_SIMD_BINARY_FUNCTIONS(IK_X)
+#undef IK_X
+
+const MathTable scalar_table = {
+    "scalar",
+    {
+#define IK_X(name) &unary_##name<double>,
+        IK_SIMD_UNARY_FUNCTIONS(IK_X)
+#undef IK_X
+    },
+    {
+#define IK_X(name) &unary_##name<float>,
+        IK_SIMD_UNARY_FUNCTIONS(IK_X)
+#undef IK_X
+    },
+    {
+#define IK_X(name) &binary_##name<double>,
+        IK_SIMD_BINARY_FUNCTIONS(IK_X)
+#undef IK_X
+    },
+    {
+#define IK_X(name) &binary_##name<float>,
+        IK_SIMD_BINARY_FUNCTIONS(IK_X)
+#undef IK_X
+    },
+};
+
+}  // namespace
+
+const MathTable& math_table() { return scalar_table; }
+const MathTable* math_table_for(const char* isa) {
+    return std::strcmp(isa, "scalar") == 0 ? &scalar_table : nullptr;
+}
+double ulp_bound(Unary, bool) { return 1.0; }
+double ulp_bound(Binary, bool) { return 1.0; }
+
+}  // namespace ik::simd

@@ -1,0 +1,118 @@
+// Building the np.ufunc object: the loop trampoline, the memory NumPy frees, the owner it drops.
+#define PY_ARRAY_UNIQUE_SYMBOL ironkernel_ARRAY_API
+#define PY_UFUNC_UNIQUE_SYMBOL ironkernel_UFUNC_API
+#define NPY_NO_DEPRECATED_API NPY_1_25_API_VERSION
+#define NPY_TARGET_VERSION NPY_1_25_API_VERSION
+#include "make_ufunc.hpp"
+
+#include <numpy/arrayobject.h>
+#include <numpy/ufuncobject.h>
+
+#include <cstring>
+
+#include "eval/evaluator.hpp"
+
+namespace ik::ufunc {
+namespace {
+
+constexpr const char* owner_capsule_name = "ironkernel.ufunc_owner";
+
+// Everything a ufunc needs that is not NumPy's: kept alive by ufunc->obj, dropped with it.
+// It holds no Python object, so the ufunc can never be part of a reference cycle.
+struct Owner {
+    std::vector<Loop> loops;
+    std::string payload;
+};
+
+void destroy_owner(PyObject* capsule) {
+    delete static_cast<Owner*>(PyCapsule_GetPointer(capsule, owner_capsule_name));
+}
+
+// The one inner loop of every ironkernel ufunc: data points at the loop's program.
+void loop(char** args, npy_intp const* dimensions, npy_intp const* steps, void* data) noexcept {
+    eval::run(*static_cast<const eval::Program*>(data), args, steps, dimensions[0]);
+}
+
+std::size_t align_up(std::size_t n) { return (n + alignof(void*) - 1) / alignof(void*) * alignof(void*); }
+
+const Owner* owner_of(PyObject* object) {
+    if (!PyObject_TypeCheck(object, &PyUFunc_Type)) return nullptr;
+    PyObject* obj = reinterpret_cast<PyUFuncObject*>(object)->obj;
+    if (!obj || !PyCapsule_IsValid(obj, owner_capsule_name)) return nullptr;
+    return static_cast<const Owner*>(PyCapsule_GetPointer(obj, owner_capsule_name));
+}
+
+}  // namespace
+
+bool init_numpy() {
+    if (_import_array() < 0) return false;
+    import_umath1(false);
+    return true;
+}
+
+PyObject* make_ufunc(const UfuncSpec& spec) {
+    const std::size_t ntypes = spec.loops.size();
+    const std::size_t nargs = static_cast<std::size_t>(spec.nin + spec.nout);
+    // One raw block, freed by NumPy's ufunc_dealloc: functions, data, types, name, doc.
+    const std::size_t functions_bytes = align_up(ntypes * sizeof(PyUFuncGenericFunction));
+    const std::size_t data_bytes = align_up(ntypes * sizeof(void*));
+    const std::size_t types_bytes = align_up(ntypes * nargs);
+    const std::size_t name_bytes = spec.name.size() + 1;
+    const std::size_t total = functions_bytes + data_bytes + types_bytes + name_bytes + spec.doc.size() + 1;
+    char* block = static_cast<char*>(PyMem_RawMalloc(total));
+    if (!block) return PyErr_NoMemory();
+    auto* functions = reinterpret_cast<PyUFuncGenericFunction*>(block);
+    auto* data = reinterpret_cast<void**>(block + functions_bytes);
+    auto* types = block + functions_bytes + data_bytes;
+    char* name = types + types_bytes;
+    char* doc = name + name_bytes;
+    std::memcpy(name, spec.name.c_str(), name_bytes);
+    std::memcpy(doc, spec.doc.c_str(), spec.doc.size() + 1);
+
+    auto* owner = new Owner{spec.loops, spec.payload};
+    for (std::size_t i = 0; i < ntypes; ++i) {
+        functions[i] = &loop;
+        data[i] = const_cast<eval::Program*>(owner->loops[i].program.get());
+        for (std::size_t k = 0; k < nargs; ++k) types[i * nargs + k] = static_cast<char>(spec.loops[i].type_nums[k]);
+    }
+    PyObject* capsule = PyCapsule_New(owner, owner_capsule_name, &destroy_owner);
+    if (!capsule) {
+        delete owner;
+        PyMem_RawFree(block);
+        return nullptr;
+    }
+    const int identity = spec.identity ? PyUFunc_IdentityValue : PyUFunc_None;
+    PyObject* ufunc = PyUFunc_FromFuncAndDataAndSignatureAndIdentity(
+        functions, data, types, static_cast<int>(ntypes), spec.nin, spec.nout, identity, name, doc, 0, nullptr,
+        spec.identity);
+    if (!ufunc) {
+        Py_DECREF(capsule);
+        PyMem_RawFree(block);
+        return nullptr;
+    }
+    auto* u = reinterpret_cast<PyUFuncObject*>(ufunc);
+    u->ptr = block;
+    u->obj = capsule;
+    return ufunc;
+}
+
+const std::string* payload_of(PyObject* ufunc) {
+    const Owner* owner = owner_of(ufunc);
+    return owner ? &owner->payload : nullptr;
+}
+
+std::vector<std::shared_ptr<const eval::Program>> programs_of(PyObject* ufunc) {
+    std::vector<std::shared_ptr<const eval::Program>> out;
+    if (const Owner* owner = owner_of(ufunc))
+        for (const auto& l : owner->loops) out.push_back(l.program);
+    return out;
+}
+
+std::vector<std::vector<int>> loop_types_of(PyObject* ufunc) {
+    std::vector<std::vector<int>> out;
+    if (const Owner* owner = owner_of(ufunc))
+        for (const auto& l : owner->loops) out.push_back(l.type_nums);
+    return out;
+}
+
+}  // namespace ik::ufunc

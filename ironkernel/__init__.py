@@ -1,0 +1,16 @@
+"""ironkernel: fused NumPy ufuncs.
+
+Decorate a function of NumPy element-wise operations with ``@ik.ufunc`` and get a real
+``np.ufunc`` that evaluates the whole expression in one pass over cache-sized blocks, with SIMD
+math and threads.
+"""
+
+from . import _core
+from ._api import explain, get_num_threads, set_num_threads, supported_functions, ufunc
+from ._pickle import install as _install_pickling
+from ._trace import TracingError
+
+__version__ = "0.1.0"
+__all__ = ["ufunc", "explain", "set_num_threads", "get_num_threads", "supported_functions", "TracingError"]
+
+_install_pickling()

@@ -1,0 +1,198 @@
+"""The public API: ``ik.ufunc``, ``ik.explain`` and thread control."""
+
+from __future__ import annotations
+
+import collections
+import threading
+from typing import Any, Callable, overload
+
+import numpy as np
+
+from . import _core
+from ._ir import Graph, from_payload, to_payload, typed_bytes
+from ._trace import TracingError, trace
+from ._typing import LoopRejected, type_graph
+
+# Candidate input dtypes, in NumPy's loop order (its resolver takes the first loop that every
+# input casts to safely, so the order decides which loop mixed inputs get). 'l' and 'q' are both
+# int64 on Linux but distinct type numbers: registering both avoids a cast for either.
+_LOOP_CHARS = "?bBhHiIlLqQefdFD"
+
+# Names a kernel must not take: NumPy treats some ufunc names specially (reductions of "add"),
+# and pandas dispatches ufuncs to operators by name.
+_RESERVED_NAMES = frozenset(n for n, v in vars(np).items() if isinstance(v, np.ufunc)) | frozenset(
+    "add sub mul pow mod floordiv truediv divmod eq ne lt gt le ge remainder matmul or xor and".split())
+
+
+def _ufunc_name(name: str) -> str:
+    name = "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "kernel"
+    return f"{name}_ik" if name in _RESERVED_NAMES else name
+
+
+def _compile_loops(graph: Graph) -> tuple[list, list[LoopRejected]]:
+    """(type numbers, program) for every input dtype NumPy and ironkernel both accept."""
+    loops, rejected, programs = [], [], {}
+    for char in _LOOP_CHARS:
+        in_dtypes = (np.dtype(char),) * graph.n_inputs
+        try:
+            nodes, outputs, out_dtypes = type_graph(graph, in_dtypes)
+            ir = typed_bytes(graph.n_inputs, nodes, outputs)
+            if ir not in programs:
+                programs[ir] = _core.compile(ir)
+        except LoopRejected as exc:
+            rejected.append(exc)
+            continue
+        except NotImplementedError as exc:
+            rejected.append(LoopRejected(str(exc)))
+            continue
+        type_nums = [np.dtype(char).num] * graph.n_inputs + [d.num for d in out_dtypes]
+        loops.append((type_nums, programs[ir]))
+    return loops, rejected
+
+
+def _build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
+    loops, rejected = _compile_loops(graph)
+    if not loops:
+        first = rejected[0] if rejected else LoopRejected("no loop")
+        at = f"\n  at {first.where}" if first.where else ""
+        raise TypeError(f"cannot make a ufunc of {func_name}(): NumPy rejects its body for every input dtype "
+                        f"({first}){at}")
+    payload = to_payload(graph, options)
+    identity = options.get("identity")
+    return _core.make_ufunc(options["name"], options["doc"], graph.n_inputs, len(graph.outputs), identity, loops,
+                            payload)
+
+
+# Rebuilt (unpickled) kernels by payload, so that unpickling in the same process returns the same
+# object and repeated unpickling compiles once. Strong references (ufuncs cannot be weakly
+# referenced), bounded.
+_CACHE_SIZE = 256
+_cache: collections.OrderedDict[bytes, np.ufunc] = collections.OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _remember(payload: bytes, u: np.ufunc) -> None:
+    with _cache_lock:
+        _cache[payload] = u
+        _cache.move_to_end(payload)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+
+
+def rebuild(payload: bytes) -> np.ufunc:
+    """The ufunc a payload describes (used by unpickling)."""
+    with _cache_lock:
+        u = _cache.get(payload)
+    if u is not None:
+        return u
+    graph, options = from_payload(payload)
+    u = _build(graph, options, options.get("name", "kernel"))
+    _remember(payload, u)
+    return u
+
+
+@overload
+def ufunc(func: Callable, /) -> np.ufunc: ...
+@overload
+def ufunc(*, name: str | None = None, doc: str | None = None, identity: Any = None) -> Callable[[Callable], np.ufunc]: ...
+
+
+def ufunc(func: Callable | None = None, /, *, name: str | None = None, doc: str | None = None,
+          identity: Any = None) -> Any:
+    """Turn a function of NumPy element-wise operations into one fused ``np.ufunc``.
+
+    The function is traced once, here, on symbolic arguments: its operators and NumPy calls
+    become an expression graph that the C++ core optimises and evaluates in one pass over
+    cache-sized blocks, on several threads for large arrays. The result is a real ``np.ufunc``
+    with one loop per input dtype NumPy accepts for the body, so ``out=``, ``where=``,
+    ``dtype=``, ``casting=``, broadcasting and the ufunc methods work as for NumPy's own.
+
+    Parameters
+    ----------
+    func : callable
+        A function of ``nin`` positional arguments returning an array expression, or a tuple of
+        them for several outputs.
+    name : str, optional
+        The ufunc's ``__name__`` (default: the function's name; names of NumPy ufuncs get an
+        ``_ik`` suffix so that libraries dispatching on names are not misled).
+    doc : str, optional
+        The docstring (default: the function's).
+    identity : scalar, optional
+        The identity for ``reduce`` of a two-input kernel; makes the reduction reorderable.
+
+    Returns
+    -------
+    numpy.ufunc
+
+    Raises
+    ------
+    TracingError
+        The body uses Python control flow on array values or a function that cannot be fused.
+    TypeError
+        NumPy rejects the body for every input dtype.
+    """
+    def decorate(f: Callable) -> np.ufunc:
+        graph = trace(f)
+        func_name = getattr(f, "__name__", "kernel")
+        options = {"name": _ufunc_name(name or func_name), "doc": doc if doc is not None else (f.__doc__ or ""),
+                   "identity": identity}
+        u = _build(graph, options, func_name)
+        _remember(_core.payload_of(u), u)
+        return u
+
+    if func is None:
+        return decorate
+    return decorate(func)
+
+
+def _is_kernel(u: Any) -> bool:
+    return isinstance(u, np.ufunc) and _core.payload_of(u) is not None
+
+
+def explain(u: np.ufunc) -> str:
+    """The optimised program of each loop of an ironkernel ufunc, as text.
+
+    Shows, per input dtype, the typed graph after optimisation and the instructions the
+    evaluator runs, including which ``where`` branches are evaluated lazily.
+    """
+    if not _is_kernel(u):
+        raise TypeError(f"{u!r} is not an ironkernel ufunc")
+    parts = []
+    for types, program in zip(_core.loop_types_of(u), _core.programs_of(u)):
+        chars = [_typenum_to_dtype(t).name for t in types]
+        sig = f"({', '.join(chars[: u.nin])}) -> ({', '.join(chars[u.nin:])})"
+        parts.append(f"loop {sig}\n  graph:\n{_indent(program.graph, 4)}  program:\n{_indent(str(program), 4)}")
+    return "\n".join(parts)
+
+
+def _typenum_to_dtype(num: int) -> np.dtype:
+    for char in _LOOP_CHARS:
+        if np.dtype(char).num == num:
+            return np.dtype(char)
+    raise ValueError(num)
+
+
+def _indent(text: str, n: int) -> str:
+    return "".join(" " * n + line + "\n" for line in text.splitlines())
+
+
+def set_num_threads(n: int) -> None:
+    """Use at most n threads per call (0: as OpenMP decides, i.e. OMP_NUM_THREADS or all cores)."""
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"set_num_threads needs a non-negative integer, got {n!r}")
+    _core.set_num_threads(int(n))
+
+
+def get_num_threads() -> int:
+    """The number of threads a large call uses."""
+    return _core.get_num_threads()
+
+
+def supported_functions() -> list[str]:
+    """The NumPy functions that trace inside a kernel."""
+    from ._ops import supported_ufuncs
+
+    return supported_ufuncs() + ["where", "clip", "fix"]
+
+
+__all__ = ["ufunc", "explain", "set_num_threads", "get_num_threads", "supported_functions", "TracingError", "rebuild"]

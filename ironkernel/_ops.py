@@ -1,0 +1,48 @@
+"""The op table on the Python side: which NumPy functions trace to which IR op.
+
+The C++ table (``csrc/ir/ops.def``) is the source of truth for the ops and their numbering; this
+module reads it from the compiled core and adds only what is Python's business: which NumPy
+ufunc objects map to an op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _core
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    name: str
+    code: int  # the op number in the serialised IR
+    arity: int
+    result: str  # "same" or "bool"
+    accuracy: str  # "exact" or "math"
+
+
+OPS: dict[str, OpInfo] = {
+    name: OpInfo(name, code, arity, result, accuracy)
+    for code, (name, arity, result, accuracy) in enumerate(_core.op_table())
+}
+
+STRUCTURAL = ("input", "constant", "where", "cast")
+
+# NumPy names that are other names (or other ufuncs) for an op of the table.
+ALIASES = {"degrees": "rad2deg", "radians": "deg2rad", "float_power": "power"}
+
+
+def op_for_ufunc(ufunc: np.ufunc) -> str | None:
+    """The IR op a NumPy ufunc traces to, or None if ironkernel does not support it."""
+    name = ALIASES.get(ufunc.__name__, ufunc.__name__)
+    if name in STRUCTURAL or name not in OPS or getattr(np, ufunc.__name__, None) is not ufunc:
+        return None
+    return name
+
+
+def supported_ufuncs() -> list[str]:
+    """NumPy ufunc names that trace, sorted."""
+    names = [n for n, v in vars(np).items() if isinstance(v, np.ufunc) and op_for_ufunc(v)]
+    return sorted(set(names))

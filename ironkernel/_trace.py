@@ -1,0 +1,317 @@
+"""Tracing: runs the user's function once on symbolic values and records an untyped graph.
+
+A ``Traced`` value stands for a whole array of unknown dtype. Python operators, NumPy ufuncs
+(through ``__array_ufunc__``) and a few NumPy functions (through ``__array_function__``) record
+nodes; anything that would need a concrete value (``if``, ``and``, ``len``, ``.dtype``) raises a
+``TracingError`` that points at the user's line and says what to write instead.
+"""
+
+from __future__ import annotations
+
+import inspect
+import linecache
+import numbers
+import os
+import sys
+from typing import Any, Callable
+
+import numpy as np
+
+from ._ir import Graph, Node
+from ._ops import op_for_ufunc
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
+
+
+class TracingError(TypeError):
+    """The decorated function uses something ironkernel cannot fuse into a ufunc."""
+
+
+def _user_location() -> str:
+    """'file:line: source' of the innermost frame outside ironkernel and NumPy."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        path = os.path.abspath(frame.f_code.co_filename)
+        if not path.startswith((_PACKAGE_DIR, _NUMPY_DIR)) and not path.startswith("<frozen"):
+            line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+            where = f"{frame.f_code.co_filename}:{frame.f_lineno}, in {frame.f_code.co_name}"
+            return f"{where}: {line}" if line else where
+        frame = frame.f_back
+    return "<unknown location>"
+
+
+class _Tracer:
+    def __init__(self, func: Callable, n_inputs: int):
+        self.func = func
+        self.graph = Graph(n_inputs)
+
+    def fail(self, what: str, instead: str) -> TracingError:
+        name = getattr(self.func, "__qualname__", repr(self.func))
+        return TracingError(f"cannot trace {name}(): {what}\n  at {_user_location()}\n  {instead}")
+
+    def node(self, kind: str, args: tuple = (), name: str = "", value: object = None) -> Traced:
+        return Traced(self, self.graph.add(Node(kind, args, name, value, _user_location())))
+
+    def operand(self, value: Any, context: str) -> int:
+        """The node index of a traced value or a scalar constant used as an operand."""
+        if isinstance(value, Traced):
+            if value._tracer is not self:
+                raise self.fail(f"a value traced by another kernel is used in {context}",
+                                "Each decorated function must compute from its own arguments.")
+            return value._index
+        return self.graph.add(Node("constant", value=self.constant(value, context)))
+
+    def constant(self, value: Any, context: str) -> object:
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value[()]
+        if isinstance(value, (bool, int, float, complex, np.generic)) and not isinstance(value, (np.str_, np.bytes_, np.void, np.datetime64, np.timedelta64, np.object_)):
+            return value
+        if isinstance(value, numbers.Number):
+            return complex(value) if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real) else float(value)
+        if isinstance(value, np.ndarray):
+            raise self.fail(f"an array of shape {value.shape} is used as a constant in {context}",
+                            "Only scalars can be captured; pass arrays as arguments of the function so the ufunc "
+                            "broadcasts them.")
+        raise self.fail(f"{type(value).__name__} value {value!r} is used in {context}",
+                        "Operands must be arguments of the function, Python numbers or NumPy scalars.")
+
+    def call(self, ufunc: np.ufunc, inputs: tuple, kwargs: dict) -> Traced:
+        op = op_for_ufunc(ufunc)
+        if op is None:
+            raise self.fail(f"np.{ufunc.__name__} is not supported inside an ironkernel kernel",
+                            "See ironkernel.supported_functions() for the functions that fuse.")
+        if kwargs:
+            raise self.fail(f"np.{ufunc.__name__} is called with {', '.join(kwargs)}=",
+                            "Inside a kernel, call ufuncs with operands only; cast with x.astype(dtype) and pass "
+                            "out=/where=/dtype= to the decorated ufunc instead.")
+        if len(inputs) != ufunc.nin:
+            raise self.fail(f"np.{ufunc.__name__} takes {ufunc.nin} operands, got {len(inputs)}",
+                            f"Call it with {ufunc.nin} operand(s).")
+        args = tuple(self.operand(x, f"np.{ufunc.__name__}") for x in inputs)
+        return self.node("call", args, ufunc.__name__)
+
+
+_COMPARISONS = {"__lt__": np.less, "__le__": np.less_equal, "__gt__": np.greater, "__ge__": np.greater_equal,
+                "__eq__": np.equal, "__ne__": np.not_equal}
+
+
+def _binary(ufunc: np.ufunc, reflected: bool = False):
+    def method(self: Traced, other: Any) -> Traced:
+        operands = (other, self) if reflected else (self, other)
+        return self._tracer.call(ufunc, operands, {})
+
+    return method
+
+
+def _unary(ufunc: np.ufunc):
+    def method(self: Traced) -> Traced:
+        return self._tracer.call(ufunc, (self,), {})
+
+    return method
+
+
+class Traced:
+    """A symbolic array inside a function being traced by ``ik.ufunc``."""
+
+    __slots__ = ("_tracer", "_index")
+    __array_priority__ = 1_000_000  # beat ndarray so that ndarray ops defer to us
+    __hash__ = None  # type: ignore[assignment]  # == is element-wise
+
+    def __init__(self, tracer: _Tracer, index: int):
+        self._tracer = tracer
+        self._index = index
+
+    def __repr__(self) -> str:
+        return f"<traced value %{self._index}>"
+
+    # ---- NumPy protocols ---------------------------------------------------------------------
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Traced:
+        if method != "__call__":
+            raise self._tracer.fail(f"np.{ufunc.__name__}.{method} is a reduction or method, not an element-wise call",
+                                    "Use @ik.gufunc for reductions over a core dimension.")
+        return self._tracer.call(ufunc, inputs, kwargs)
+
+    def __array_function__(self, func: Callable, types: tuple, args: tuple, kwargs: dict) -> Any:
+        handler = _FUNCTIONS.get(func)
+        if handler is None:
+            name = getattr(func, "__name__", repr(func))
+            raise self._tracer.fail(f"np.{name} is not an element-wise function ironkernel can fuse",
+                                    "Supported: NumPy ufuncs, np.where, np.clip, np.fix and x.astype; "
+                                    "use @ik.gufunc for reductions.")
+        return handler(self._tracer, *args, **kwargs)
+
+    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise self._tracer.fail("a traced value is converted to a concrete NumPy array",
+                                "Inside a kernel the arguments have no values yet; use only element-wise NumPy "
+                                "operations on them.")
+
+    # ---- operators ---------------------------------------------------------------------------
+    __add__, __radd__ = _binary(np.add), _binary(np.add, True)
+    __sub__, __rsub__ = _binary(np.subtract), _binary(np.subtract, True)
+    __mul__, __rmul__ = _binary(np.multiply), _binary(np.multiply, True)
+    __truediv__, __rtruediv__ = _binary(np.true_divide), _binary(np.true_divide, True)
+    __floordiv__, __rfloordiv__ = _binary(np.floor_divide), _binary(np.floor_divide, True)
+    __mod__, __rmod__ = _binary(np.remainder), _binary(np.remainder, True)
+    __and__, __rand__ = _binary(np.bitwise_and), _binary(np.bitwise_and, True)
+    __or__, __ror__ = _binary(np.bitwise_or), _binary(np.bitwise_or, True)
+    __xor__, __rxor__ = _binary(np.bitwise_xor), _binary(np.bitwise_xor, True)
+    __lshift__, __rlshift__ = _binary(np.left_shift), _binary(np.left_shift, True)
+    __rshift__, __rrshift__ = _binary(np.right_shift), _binary(np.right_shift, True)
+    __rpow__ = _binary(np.power, True)
+    __lt__, __le__ = _binary(np.less), _binary(np.less_equal)
+    __gt__, __ge__ = _binary(np.greater), _binary(np.greater_equal)
+    __eq__, __ne__ = _binary(np.equal), _binary(np.not_equal)  # type: ignore[assignment]
+    __neg__, __pos__ = _unary(np.negative), _unary(np.positive)
+    __abs__, __invert__ = _unary(np.absolute), _unary(np.invert)
+
+    def __pow__(self, other: Any) -> Traced:
+        # NumPy's ``array ** scalar`` computes x**2 as square(x), x**-1 as reciprocal(x) and
+        # x**0.5 as sqrt(x) for float and complex arrays (exact Python int / float exponents only);
+        # which applies is decided at typing, when the dtype is known.
+        if type(other) in (int, float) and other in (2, -1, 0.5) and (type(other) is float) == (other == 0.5):
+            return self._tracer.node("pow_operator", (self._index,), value=other)
+        return self._tracer.call(np.power, (self, other), {})
+
+    def __divmod__(self, other: Any) -> Any:
+        raise self._tracer.fail("divmod() returns two arrays", "Compute x // y and x % y separately.")
+
+    __rdivmod__ = __divmod__
+
+    def __matmul__(self, other: Any) -> Any:
+        raise self._tracer.fail("@ (matmul) is not element-wise", "Use @ik.gufunc with a signature for it.")
+
+    __rmatmul__ = __matmul__
+
+    # ---- methods and attributes --------------------------------------------------------------
+    def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> Traced:
+        if args or kwargs:
+            raise self._tracer.fail("astype() is called with options", "Use x.astype(dtype) only.")
+        try:
+            target = np.dtype(dtype)
+        except TypeError as exc:
+            raise self._tracer.fail(f"astype({dtype!r}) is not a NumPy dtype ({exc})", "Pass a NumPy dtype.") from None
+        return self._tracer.node("cast", (self._index,), target.str)
+
+    def conjugate(self) -> Traced:
+        return self._tracer.call(np.conjugate, (self,), {})
+
+    conj = conjugate
+
+    def __bool__(self) -> bool:
+        raise self._tracer.fail(
+            "a traced value is used where Python needs a single True/False "
+            "(`if`, `while`, `and`, `or`, `not`, bool(), or a chained comparison like a < x < b)",
+            "A traced value stands for a whole array. Write np.where(condition, a, b) instead of if/else, "
+            "`&`, `|`, `~` (with parentheses) instead of and/or/not, and (a < x) & (x < b) for ranges.")
+
+    def _no_concrete(self, what: str) -> TracingError:
+        return self._tracer.fail(f"{what} of a traced value is used, but it is not known while tracing",
+                                 "A kernel is traced once for every dtype and shape; write it with element-wise "
+                                 "operations only.")
+
+    def __float__(self) -> float:
+        raise self._tracer.fail("float() / a NumPy scalar constructor is applied to a traced value",
+                                "Use x.astype(np.float64) (or the dtype you need) to convert inside a kernel.")
+
+    __int__ = __complex__ = __index__ = __float__  # type: ignore[assignment]
+
+    def __len__(self) -> int:
+        raise self._no_concrete("len()")
+
+    def __iter__(self) -> Any:
+        raise self._no_concrete("iteration over the elements")
+
+    def __getitem__(self, key: Any) -> Any:
+        raise self._no_concrete("indexing")
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise self._tracer.fail("a traced value is assigned to in place",
+                                "Kernels are pure: compute a new value, e.g. with np.where.")
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("dtype", "shape", "ndim", "size", "itemsize", "strides", "nbytes"):
+            raise self._no_concrete(f"the .{name}")
+        if name in ("sum", "prod", "mean", "min", "max", "std", "var", "any", "all", "argmin", "argmax", "cumsum"):
+            raise self._tracer.fail(f"x.{name}() is a reduction", "Use @ik.gufunc for reductions over a core dimension.")
+        if name in ("real", "imag"):
+            raise self._tracer.fail(f".{name} of a traced value is not supported yet", "Use np.real / np.imag.")
+        raise AttributeError(f"traced value has no attribute {name!r}")
+
+    # In-place operators would try to write into a traced value; NumPy falls back to the plain ones.
+
+
+# ---- NumPy functions (via __array_function__) -------------------------------------------------
+
+
+def _where(tracer: _Tracer, condition: Any = None, x: Any = None, y: Any = None, **kwargs: Any) -> Traced:
+    if x is None or y is None or kwargs:
+        raise tracer.fail("np.where is called with one argument (or keywords)",
+                          "Use the three-argument form np.where(condition, a, b).")
+    args = (tracer.operand(condition, "np.where"), tracer.operand(x, "np.where"), tracer.operand(y, "np.where"))
+    return tracer.node("where", args)
+
+
+def _clip(tracer: _Tracer, a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, **kwargs: Any) -> Traced:
+    if out is not None or kwargs:
+        raise tracer.fail("np.clip is called with out= or other keywords", "Use np.clip(x, low, high).")
+    result = a
+    if a_min is not None:
+        result = tracer.call(np.maximum, (result, a_min), {})
+    if a_max is not None:
+        result = tracer.call(np.minimum, (result, a_max), {})
+    if result is a:
+        raise tracer.fail("np.clip is called without bounds", "Give a lower bound, an upper bound or both.")
+    return result
+
+
+def _fix(tracer: _Tracer, x: Any, out: Any = None) -> Traced:
+    if out is not None:
+        raise tracer.fail("np.fix is called with out=", "Use np.fix(x).")
+    return tracer.call(np.trunc, (x,), {})
+
+
+_FUNCTIONS: dict[Callable, Callable] = {np.where: _where, np.clip: _clip, np.fix: _fix}
+
+
+# ---- entry point ----------------------------------------------------------------------------
+
+
+def input_count(func: Callable) -> int:
+    """Number of ufunc inputs: the function's positional parameters."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError) as exc:
+        raise TracingError(f"cannot trace {func!r}: its signature cannot be inspected ({exc})") from None
+    n = 0
+    for p in params:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            n += 1
+        elif p.kind == p.KEYWORD_ONLY and p.default is not p.empty:
+            continue  # a constant option, traced with its default
+        else:
+            raise TracingError(
+                f"cannot trace {func.__qualname__}(): parameter {p} is *args, **kwargs or keyword-only; "
+                "a ufunc takes a fixed number of positional array arguments.")
+    if n == 0:
+        raise TracingError(f"cannot trace {func.__qualname__}(): a ufunc needs at least one argument")
+    return n
+
+
+def trace(func: Callable, n_inputs: int | None = None) -> Graph:
+    """Runs ``func`` once on symbolic inputs and returns its untyped graph."""
+    if not callable(func):
+        raise TypeError(f"@ik.ufunc decorates a function, got {type(func).__name__}")
+    if n_inputs is None:
+        n_inputs = input_count(func)
+    tracer = _Tracer(func, n_inputs)
+    inputs = [tracer.node("input", value=i) for i in range(n_inputs)]
+    result = func(*inputs)
+    results = result if isinstance(result, tuple) else (result,)
+    if not results:
+        raise tracer.fail("the function returns an empty tuple", "Return one value, or a tuple of values.")
+    for r in results:
+        if r is None:
+            raise tracer.fail("the function returns None", "Return the computed value.")
+        tracer.graph.outputs.append(tracer.operand(r, "the return value"))
+    return tracer.graph

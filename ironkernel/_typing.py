@@ -1,0 +1,141 @@
+"""Typing: gives every node of an untyped graph the dtype NumPy would give it, by asking NumPy.
+
+For one choice of input dtypes, each ufunc call is typed with ``ufunc.resolve_dtypes`` (Python
+scalars passed as their types, so NEP 50's weak-scalar rules apply), ``np.where`` with
+``np.result_type``, and explicit casts are inserted where NumPy's chosen loop needs them. The
+result is a typed node list for the C++ core, or a ``LoopRejected`` saying why NumPy would refuse.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._ir import DTYPE_CODES, Graph, TypedNode
+from ._ops import ALIASES, OPS
+
+_WEAK = (int, float, complex)  # Python scalars: NEP 50 "weak" (bool is not weak)
+
+
+class LoopRejected(Exception):
+    """NumPy (or ironkernel) has no loop for this body at these input dtypes."""
+
+    def __init__(self, message: str, where: str = ""):
+        super().__init__(message)
+        self.where = where
+
+
+class _Typer:
+    def __init__(self, graph: Graph, in_dtypes: tuple[np.dtype, ...]):
+        self.graph = graph
+        self.in_dtypes = in_dtypes
+        self.nodes: list[TypedNode] = []
+        self.index: dict[TypedNode, int] = {}
+        # per untyped node: ("typed", index, dtype) or ("weak", python value)
+        self.values: list[tuple] = []
+
+    def add(self, node: TypedNode) -> int:
+        key = node if node.op != "constant" else (node.op, node.dtype, np.asarray(node.value, node.dtype).tobytes())
+        if key not in self.index:
+            self.index[key] = len(self.nodes)
+            self.nodes.append(node)
+        return self.index[key]
+
+    def check_dtype(self, dtype: np.dtype, where: str) -> np.dtype:
+        if dtype not in DTYPE_CODES:
+            raise LoopRejected(f"ironkernel does not compute in {dtype} yet", where)
+        return dtype
+
+    def as_dtype(self, value: tuple, dtype: np.dtype, where: str) -> int:
+        """The node index of an operand converted to dtype (a cast, or a constant of that dtype)."""
+        self.check_dtype(dtype, where)
+        if value[0] == "weak":
+            try:
+                with np.errstate(all="ignore"):
+                    scalar = np.asarray(value[1], dtype=dtype)[()]
+            except (OverflowError, ValueError, TypeError) as exc:
+                raise LoopRejected(str(exc), where) from None
+            return self.add(TypedNode("constant", dtype, value=scalar))
+        _, index, current = value
+        if current == dtype:
+            return index
+        return self.add(TypedNode("cast", dtype, (index,)))
+
+    def operand_spec(self, value: tuple) -> object:
+        return type(value[1]) if value[0] == "weak" else value[2]
+
+    def typed(self, op: str, dtype: np.dtype, args: tuple[int, ...], where: str) -> tuple:
+        self.check_dtype(dtype, where)
+        return ("typed", self.add(TypedNode(op, dtype, args)), dtype)
+
+    def call(self, ufunc_name: str, operands: list[tuple], where: str) -> tuple:
+        ufunc = getattr(np, ufunc_name)
+        specs = tuple(self.operand_spec(v) for v in operands) + (None,) * ufunc.nout
+        try:
+            resolved = ufunc.resolve_dtypes(specs)
+        except Exception as exc:  # NumPy's own refusal: UFuncTypeError, TypeError, ...
+            raise LoopRejected(f"np.{ufunc_name}: {exc}", where) from None
+        loop_in, loop_out = resolved[: ufunc.nin], resolved[ufunc.nin :]
+        if len(set(loop_in)) != 1:
+            raise LoopRejected(f"np.{ufunc_name} has no loop with equal input dtypes here ({loop_in})", where)
+        op = ALIASES.get(ufunc_name, ufunc_name)
+        expected = np.dtype(bool) if OPS[op].result == "bool" else loop_in[0]
+        if loop_out[0] != expected:
+            raise LoopRejected(f"np.{ufunc_name} on {loop_in[0]} gives {loop_out[0]}, which ironkernel does not "
+                               "support yet", where)
+        args = tuple(self.as_dtype(v, d, where) for v, d in zip(operands, loop_in))
+        return self.typed(op, loop_out[0], args, where)
+
+    def run(self) -> tuple[list[TypedNode], list[int], list[np.dtype]]:
+        for node in self.graph.nodes:
+            self.values.append(self.type_node(node))
+        outputs, out_dtypes = [], []
+        for o in self.graph.outputs:
+            value = self.values[o]
+            if value[0] == "weak":  # a constant returned as is: NumPy's dtype for the Python scalar
+                value = ("typed", self.as_dtype(value, np.asarray(value[1]).dtype, ""), np.asarray(value[1]).dtype)
+            outputs.append(value[1])
+            out_dtypes.append(value[2])
+        return self.nodes, outputs, out_dtypes
+
+    def type_node(self, node) -> tuple:
+        where = node.where
+        if node.kind == "input":
+            dtype = self.check_dtype(self.in_dtypes[node.value], where)
+            return ("typed", self.add(TypedNode("input", dtype, value=node.value)), dtype)
+        if node.kind == "constant":
+            value = node.value
+            if isinstance(value, _WEAK) and not isinstance(value, bool):
+                return ("weak", value)
+            scalar = np.asarray(value)[()]
+            dtype = self.check_dtype(scalar.dtype, where)
+            return ("typed", self.add(TypedNode("constant", dtype, value=scalar)), dtype)
+        operands = [self.values[a] for a in node.args]
+        if node.kind == "call":
+            return self.call(node.name, operands, where)
+        if node.kind == "pow_operator":
+            (base,) = operands
+            if base[0] == "typed" and base[2].kind in "fc":
+                name = {2: "square", -1: "reciprocal", 0.5: "sqrt"}[node.value]
+                return self.call(name, [base], where)
+            return self.call("power", [base, ("weak", node.value)], where)
+        if node.kind == "where":
+            cond, a, b = operands
+            condition = self.as_dtype(cond, np.dtype(bool), where)
+            try:
+                dtype = np.result_type(*(v[1] if v[0] == "weak" else v[2] for v in (a, b)))
+            except TypeError as exc:
+                raise LoopRejected(f"np.where: {exc}", where) from None
+            args = (condition, self.as_dtype(a, dtype, where), self.as_dtype(b, dtype, where))
+            return self.typed("where", dtype, args, where)
+        if node.kind == "cast":
+            (value,) = operands
+            dtype = np.dtype(node.name)
+            if value[0] == "weak":
+                return ("typed", self.as_dtype(value, dtype, where), dtype)
+            return ("typed", self.as_dtype(value, dtype, where), dtype)
+        raise AssertionError(f"unknown node kind {node.kind}")
+
+
+def type_graph(graph: Graph, in_dtypes: tuple[np.dtype, ...]) -> tuple[list[TypedNode], list[int], list[np.dtype]]:
+    """Typed nodes, output node indices and output dtypes for these input dtypes (or LoopRejected)."""
+    return _Typer(graph, tuple(np.dtype(d) for d in in_dtypes)).run()
