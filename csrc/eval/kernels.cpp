@@ -133,6 +133,7 @@ template <class F> decltype(auto) visit_size(std::size_t itemsize, F&& f) {
 
 Kernel find_kernel(Op op, DType t) {
     using namespace ops;
+    if (op == Op::power && ir::is_int(t)) return binary_for<IntPower>(t);
     switch (op) {
         case Op::input:
         case Op::constant:

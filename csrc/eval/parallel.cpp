@@ -37,7 +37,8 @@ ByteRange range_of(const char* base, std::ptrdiff_t step, std::ptrdiff_t n, std:
 }
 
 // True when an output shares memory with an input without being the very same elements, as in
-// ufunc.reduce (accumulator with stride 0) and ufunc.accumulate (output one element ahead):
+// ufunc.reduce (accumulator with stride 0, as input and output) and ufunc.accumulate (output one
+// element ahead):
 // then element i depends on element i-1's result and the call must run one element at a time.
 bool has_recurrence(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t n) {
     const std::size_t n_in = static_cast<std::size_t>(p.n_inputs);
@@ -49,7 +50,7 @@ bool has_recurrence(const Program& p, char* const* args, const std::ptrdiff_t* s
             if (p.input_registers[i] < 0) continue;
             const ByteRange in = range_of(args[i], steps[i], n, ir::itemsize(p.input_dtypes[i]));
             const bool overlap = in.lo < out.hi && out.lo < in.hi;
-            if (overlap && (args[i] != args[o] || steps[i] != steps[o])) return true;
+            if (overlap && (args[i] != args[o] || steps[i] != steps[o] || steps[o] == 0)) return true;
         }
     }
     return false;

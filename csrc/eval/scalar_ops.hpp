@@ -7,6 +7,7 @@
 #include <cfenv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -16,6 +17,34 @@ template <class T> constexpr bool is_bool = std::is_same_v<T, bool>;
 template <class T> constexpr bool is_fp = std::is_floating_point_v<T>;
 template <class T> constexpr bool is_integer = std::is_integral_v<T> && !is_bool<T>;
 template <class T> using unsigned_of = std::make_unsigned_t<T>;
+
+
+// Quiet ordered comparisons that stay quiet when vectorised: a vector "less than" on SSE/AVX
+// raises the invalid flag for NaN lanes, so NaN lanes are replaced by 0 before comparing
+// (only the quiet != tests NaN). NumPy's comparisons raise no flag for NaN operands.
+template <class T> inline bool either_nan(T a, T b) { return (a != a) | (b != b); }
+template <class T> inline bool quiet_greater(T a, T b) {
+    const bool nan = either_nan(a, b);
+    return !nan & ((nan ? T(0) : a) > (nan ? T(0) : b));
+}
+template <class T> inline bool quiet_greater_equal(T a, T b) {
+    const bool nan = either_nan(a, b);
+    return !nan & ((nan ? T(0) : a) >= (nan ? T(0) : b));
+}
+template <class T> inline bool quiet_less(T a, T b) { return quiet_greater(b, a); }
+template <class T> inline bool quiet_less_equal(T a, T b) { return quiet_greater_equal(b, a); }
+
+// Classification by the bits, which raises no flag whatever the value.
+template <class T> using bits_of = std::conditional_t<sizeof(T) == 8, std::uint64_t, std::uint32_t>;
+template <class T> inline bits_of<T> magnitude_bits(T a) {
+    bits_of<T> b;
+    std::memcpy(&b, &a, sizeof(T));
+    return b & (~bits_of<T>(0) >> 1);
+}
+template <class T> constexpr bits_of<T> infinity_bits = sizeof(T) == 8 ? bits_of<T>(0x7ff0000000000000ull) : bits_of<T>(0x7f800000u);
+template <class T> inline bool bits_isnan(T a) { return magnitude_bits(a) > infinity_bits<T>; }
+template <class T> inline bool bits_isinf(T a) { return magnitude_bits(a) == infinity_bits<T>; }
+template <class T> inline bool bits_isfinite(T a) { return magnitude_bits(a) < infinity_bits<T>; }
 
 template <class T> inline T wrap_add(T a, T b) { return static_cast<T>(static_cast<unsigned_of<T>>(a) + static_cast<unsigned_of<T>>(b)); }
 template <class T> inline T wrap_sub(T a, T b) { return static_cast<T>(static_cast<unsigned_of<T>>(a) - static_cast<unsigned_of<T>>(b)); }
@@ -89,7 +118,7 @@ struct Rint {
 struct Sign {
     template <class T> static constexpr bool ok = !is_bool<T>;
     template <class T> static T f(T a) {
-        if constexpr (is_fp<T>) return __builtin_isgreater(a, T(0)) ? T(1) : __builtin_isless(a, T(0)) ? T(-1) : a == T(0) ? T(0) : a;
+        if constexpr (is_fp<T>) return quiet_greater(a, T(0)) ? T(1) : quiet_less(a, T(0)) ? T(-1) : a == T(0) ? T(0) : a;
         else if constexpr (std::is_unsigned_v<T>) return a > 0 ? T(1) : T(0);
         else return static_cast<T>((a > 0) - (a < 0));
     }
@@ -108,21 +137,21 @@ struct Invert {
 struct IsNan {
     template <class T> static constexpr bool ok = true;
     template <class T> static bool f(T a) {
-        if constexpr (is_fp<T>) return std::isnan(a);
+        if constexpr (is_fp<T>) return bits_isnan(a);
         else return false;
     }
 };
 struct IsInf {
     template <class T> static constexpr bool ok = true;
     template <class T> static bool f(T a) {
-        if constexpr (is_fp<T>) return std::isinf(a);
+        if constexpr (is_fp<T>) return bits_isinf(a);
         else return false;
     }
 };
 struct IsFinite {
     template <class T> static constexpr bool ok = true;
     template <class T> static bool f(T a) {
-        if constexpr (is_fp<T>) return std::isfinite(a);
+        if constexpr (is_fp<T>) return bits_isfinite(a);
         else return true;
     }
 };
@@ -132,11 +161,11 @@ struct SignBit {
 };
 struct Deg2Rad {
     template <class T> static constexpr bool ok = is_fp<T>;
-    template <class T> static T f(T a) { return a * static_cast<T>(3.141592653589793238462643383279502884 / 180.0); }
+    template <class T> static T f(T a) { return a * (static_cast<T>(3.141592653589793238462643383279502884) / T(180)); }
 };
 struct Rad2Deg {
     template <class T> static constexpr bool ok = is_fp<T>;
-    template <class T> static T f(T a) { return a * static_cast<T>(180.0 / 3.141592653589793238462643383279502884); }
+    template <class T> static T f(T a) { return a * (T(180) / static_cast<T>(3.141592653589793238462643383279502884)); }
 };
 struct Conjugate {
     template <class T> static constexpr bool ok = true;
@@ -191,7 +220,7 @@ template <class T> inline FloatDivmod<T> float_divmod(T a, T b) {
     T floordiv;
     if (div != T(0)) {
         floordiv = std::floor(div);
-        if (__builtin_isgreater(div - floordiv, T(0.5))) floordiv += T(1);
+        if (quiet_greater(div - floordiv, T(0.5))) floordiv += T(1);
     } else {
         floordiv = std::copysign(T(0), a / b);
     }
@@ -265,14 +294,14 @@ struct Fmod {
 struct Maximum {
     template <class T> static constexpr bool ok = true;
     template <class T> static T f(T a, T b) {
-        if constexpr (is_fp<T>) return (__builtin_isgreater(a, b) || std::isnan(a)) ? a : b;
+        if constexpr (is_fp<T>) return (quiet_greater(a, b) || bits_isnan(a)) ? a : b;
         else return a > b ? a : b;
     }
 };
 struct Minimum {
     template <class T> static constexpr bool ok = true;
     template <class T> static T f(T a, T b) {
-        if constexpr (is_fp<T>) return (__builtin_isless(a, b) || std::isnan(a)) ? a : b;
+        if constexpr (is_fp<T>) return (quiet_less(a, b) || bits_isnan(a)) ? a : b;
         else return a < b ? a : b;
     }
 };
@@ -280,42 +309,42 @@ struct Minimum {
 struct Fmax {
     template <class T> static constexpr bool ok = true;
     template <class T> static T f(T a, T b) {
-        if constexpr (is_fp<T>) return (__builtin_isgreater(a, b) || std::isnan(b)) ? a : b;
+        if constexpr (is_fp<T>) return (quiet_greater(a, b) || bits_isnan(b)) ? a : b;
         else return a > b ? a : b;
     }
 };
 struct Fmin {
     template <class T> static constexpr bool ok = true;
     template <class T> static T f(T a, T b) {
-        if constexpr (is_fp<T>) return (__builtin_isless(a, b) || std::isnan(b)) ? a : b;
+        if constexpr (is_fp<T>) return (quiet_less(a, b) || bits_isnan(b)) ? a : b;
         else return a < b ? a : b;
     }
 };
 struct Greater {
     template <class T> static constexpr bool ok = true;
     template <class T> static bool f(T a, T b) {
-        if constexpr (is_fp<T>) return __builtin_isgreater(a, b);
+        if constexpr (is_fp<T>) return quiet_greater(a, b);
         else return a > b;
     }
 };
 struct GreaterEqual {
     template <class T> static constexpr bool ok = true;
     template <class T> static bool f(T a, T b) {
-        if constexpr (is_fp<T>) return __builtin_isgreaterequal(a, b);
+        if constexpr (is_fp<T>) return quiet_greater_equal(a, b);
         else return a >= b;
     }
 };
 struct Less {
     template <class T> static constexpr bool ok = true;
     template <class T> static bool f(T a, T b) {
-        if constexpr (is_fp<T>) return __builtin_isless(a, b);
+        if constexpr (is_fp<T>) return quiet_less(a, b);
         else return a < b;
     }
 };
 struct LessEqual {
     template <class T> static constexpr bool ok = true;
     template <class T> static bool f(T a, T b) {
-        if constexpr (is_fp<T>) return __builtin_islessequal(a, b);
+        if constexpr (is_fp<T>) return quiet_less_equal(a, b);
         else return a <= b;
     }
 };
@@ -379,8 +408,8 @@ struct NextAfter {
 struct Heaviside {
     template <class T> static constexpr bool ok = is_fp<T>;
     template <class T> static T f(T a, T b) {
-        if (__builtin_isless(a, T(0))) return T(0);
-        if (__builtin_isgreater(a, T(0))) return T(1);
+        if (quiet_less(a, T(0))) return T(0);
+        if (quiet_greater(a, T(0))) return T(1);
         if (a == T(0)) return b;
         return a;  // NaN
     }
@@ -391,8 +420,9 @@ struct LogAddExp {
     template <class T> static T f(T a, T b) {
         if (a == b) return a + static_cast<T>(0.693147180559945309417232121458176568);
         const T d = a - b;
-        if (__builtin_isgreater(d, T(0))) return a + std::log1p(std::exp(-d));
-        if (__builtin_islessequal(d, T(0))) return b + std::log1p(std::exp(d));
+        // Ordered (signalling) comparisons, as NumPy's: a NaN operand raises the invalid flag.
+        if (d > T(0)) return a + std::log1p(std::exp(-d));
+        if (d <= T(0)) return b + std::log1p(std::exp(d));
         return d;
     }
 };
@@ -402,9 +432,29 @@ struct LogAddExp2 {
         constexpr T log2e = static_cast<T>(1.442695040888963407359924681001892137);
         if (a == b) return a + T(1);
         const T d = a - b;
-        if (__builtin_isgreater(d, T(0))) return a + std::log1p(std::exp2(-d)) * log2e;
-        if (__builtin_islessequal(d, T(0))) return b + std::log1p(std::exp2(d)) * log2e;
+        if (d > T(0)) return a + std::log1p(std::exp2(-d)) * log2e;
+        if (d <= T(0)) return b + std::log1p(std::exp2(d)) * log2e;
         return d;
+    }
+};
+
+// Integer powers by repeated squaring, wrapping like multiplication. NumPy raises ValueError for
+// negative exponents; a loop cannot raise, so this gives 0 with the invalid flag (a RuntimeWarning).
+struct IntPower {
+    template <class T> static constexpr bool ok = is_integer<T>;
+    template <class T> static T f(T a, T b) {
+        if constexpr (std::is_signed_v<T>) {
+            if (b < 0) {
+                std::feraiseexcept(FE_INVALID);
+                return 0;
+            }
+        }
+        T result = 1;
+        for (auto e = static_cast<unsigned_of<T>>(b); e != 0; e >>= 1) {
+            if (e & 1) result = wrap_mul(result, a);
+            a = wrap_mul(a, a);
+        }
+        return result;
     }
 };
 

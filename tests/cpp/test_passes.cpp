@@ -1,0 +1,83 @@
+// Constant folding, simplification, dead-code removal and lowering.
+#include <gtest/gtest.h>
+
+#include <cfenv>
+#include <cmath>
+
+#include "graph_helpers.hpp"
+#include "passes/passes.hpp"
+
+using namespace ik;
+using ir::DType;
+using ir::Op;
+
+TEST(Fold, FoldsConstantArithmeticBitExactly) {
+    ir::GraphBuilder b(1);
+    const auto x = b.input(0, DType::float64);
+    const auto c = test::op(b, Op::divide, DType::float64, test::f64(b, 1.0), test::f64(b, 3.0));
+    b.add_output(test::op(b, Op::multiply, DType::float64, x, c));
+    const ir::Graph g = passes::remove_dead(passes::fold_constants(b.finish()));
+    ASSERT_EQ(g.nodes.size(), 3u);
+    EXPECT_EQ(g.nodes[1].op, Op::constant);
+    volatile double one = 1.0, three = 3.0;
+    EXPECT_EQ(g.nodes[1].value.as<double>(), one / three);
+}
+
+TEST(Fold, KeepsNodesThatRaiseFlags) {
+    ir::GraphBuilder b(1);
+    const auto x = b.input(0, DType::float64);
+    const auto bad = test::op(b, Op::sqrt, DType::float64, test::f64(b, -1.0));
+    b.add_output(test::op(b, Op::add, DType::float64, x, bad));
+    std::feclearexcept(FE_ALL_EXCEPT);
+    const ir::Graph g = passes::fold_constants(b.finish());
+    EXPECT_EQ(std::fetestexcept(FE_INVALID), 0) << "folding must not leak flags";
+    bool has_sqrt = false;
+    for (const auto& n : g.nodes) has_sqrt |= n.op == Op::sqrt;
+    EXPECT_TRUE(has_sqrt);
+}
+
+TEST(Simplify, WhereWithConstantConditionPicksBranch) {
+    ir::GraphBuilder b(1);
+    const auto x = b.input(0, DType::float64);
+    const auto t = b.constant(DType::bool_, ir::Scalar::of(true));
+    b.add_output(test::op(b, Op::where, DType::float64, t, test::op(b, Op::sin, DType::float64, x), test::f64(b, 2.0)));
+    const ir::Graph g = passes::remove_dead(passes::simplify(b.finish()));
+    EXPECT_EQ(g.nodes[static_cast<std::size_t>(g.outputs[0])].op, Op::sin);
+    EXPECT_EQ(g.nodes.size(), 2u);
+}
+
+TEST(RemoveDead, DropsUnusedNodes) {
+    ir::GraphBuilder b(1);
+    const auto x = b.input(0, DType::float64);
+    test::op(b, Op::cos, DType::float64, x);
+    b.add_output(test::op(b, Op::sin, DType::float64, x));
+    EXPECT_EQ(passes::remove_dead(b.finish()).nodes.size(), 2u);
+}
+
+TEST(Lower, PutsExclusiveBranchWorkInALazyRegion) {
+    const eval::Program p = passes::compile(test::seed_graph());
+    ASSERT_EQ(p.regions[0].code.size(), 2u);  // greater, where
+    const eval::Instr& w = p.regions[0].code[1];
+    ASSERT_EQ(w.kind, eval::InstrKind::where);
+    ASSERT_GE(w.region[0], 0);
+    EXPECT_EQ(w.region[1], -1);  // the constant 0 needs no region
+    EXPECT_EQ(p.regions[static_cast<std::size_t>(w.region[0])].code.size(), 4u);  // abs sqrt sin add
+}
+
+TEST(Lower, SharedSubexpressionStaysOutsideTheBranch) {
+    ir::GraphBuilder b(1);
+    const auto x = b.input(0, DType::float64);
+    const auto s = test::op(b, Op::sin, DType::float64, x);
+    const auto cond = test::op(b, Op::greater, DType::bool_, s, test::f64(b, 0.0));
+    b.add_output(test::op(b, Op::where, DType::float64, cond, test::op(b, Op::exp, DType::float64, s), s));
+    const eval::Program p = passes::compile(b.finish());
+    // sin feeds the condition, so it is computed once at the top; exp is lazy.
+    EXPECT_EQ(p.regions[0].code.size(), 3u);
+}
+
+TEST(Lower, MissingKernelIsReported) {
+    ir::GraphBuilder b(1);
+    const auto x = b.input(0, DType::int32);
+    b.add_output(test::op(b, Op::sqrt, DType::int32, x));
+    EXPECT_THROW(passes::compile(b.finish()), eval::NoKernel);
+}

@@ -1,0 +1,173 @@
+"""Every supported operation against NumPy, over dtypes, with special values."""
+
+import numpy as np
+import pytest
+from numpy_reference import MATH_ULP, check_kernel
+
+import ironkernel as ik
+
+FLOATS = [np.float32, np.float64]
+INTS = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
+
+
+def values(dtype, n=2000, seed=0):
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        special = np.array([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1.5, 2.5, -2.5, np.inf, -np.inf, np.nan,
+                            np.finfo(dtype).tiny, -np.finfo(dtype).tiny, np.finfo(dtype).max, -np.finfo(dtype).max,
+                            np.finfo(dtype).smallest_subnormal, 1e30, -1e30], dtype=dtype)
+        body = (rng.standard_normal(n) * rng.choice([1, 10, 1000], n)).astype(dtype)
+        return np.concatenate([special, body])
+    info = np.iinfo(dtype)
+    special = np.array([0, 1, info.max, info.min, info.max - 1, info.min + 1] + ([-1, -2] if info.min < 0 else [2]),
+                       dtype=dtype)
+    return np.concatenate([special, rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True)])
+
+
+EXACT_UNARY = ["negative", "positive", "absolute", "square", "sqrt", "floor", "ceil", "trunc", "rint", "sign",
+               "logical_not", "isnan", "isinf", "isfinite", "signbit", "reciprocal", "deg2rad", "rad2deg"]
+MATH_UNARY = ["sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
+              "arctanh", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "cbrt"]
+EXACT_BINARY = ["add", "subtract", "multiply", "divide", "maximum", "minimum", "fmax", "fmin", "greater",
+                "greater_equal", "less", "less_equal", "equal", "not_equal", "logical_and", "logical_or",
+                "logical_xor", "copysign", "nextafter", "heaviside", "floor_divide", "remainder", "fmod"]
+MATH_BINARY = ["power", "arctan2", "hypot", "logaddexp", "logaddexp2"]
+INT_BINARY = ["add", "subtract", "multiply", "maximum", "minimum", "greater", "less_equal", "equal", "bitwise_and",
+              "bitwise_or", "bitwise_xor", "floor_divide", "remainder", "fmod", "left_shift", "right_shift"]
+INT_UNARY = ["negative", "absolute", "square", "invert", "sign", "logical_not"]
+
+
+def unary_kernel(name):
+    ufunc = getattr(np, name)
+    return lambda x: ufunc(x)
+
+
+def binary_kernel(name):
+    ufunc = getattr(np, name)
+    return lambda x, y: ufunc(x, y)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name", EXACT_UNARY)
+def test_exact_unary_float(name, dtype):
+    check_kernel(unary_kernel(name), values(dtype))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name", MATH_UNARY)
+def test_math_unary_float(name, dtype):
+    check_kernel(unary_kernel(name), values(dtype), ulp=MATH_ULP)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name", EXACT_BINARY)
+def test_exact_binary_float(name, dtype):
+    x, y = values(dtype, seed=1), values(dtype, seed=2)[::-1].copy()
+    check_kernel(binary_kernel(name), x, y)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name", MATH_BINARY)
+def test_math_binary_float(name, dtype):
+    x, y = values(dtype, seed=1), values(dtype, seed=2)[::-1].copy()
+    check_kernel(binary_kernel(name), x, y, ulp=MATH_ULP)
+
+
+@pytest.mark.parametrize("dtype", INTS)
+@pytest.mark.parametrize("name", INT_BINARY)
+def test_integer_binary(name, dtype):
+    x, y = values(dtype, seed=1), values(dtype, seed=2)
+    if name in ("left_shift", "right_shift"):
+        y = (np.abs(y.astype(np.int64)) % (8 * np.dtype(dtype).itemsize + 3)).astype(dtype)
+    check_kernel(binary_kernel(name), x, y)
+
+
+@pytest.mark.parametrize("dtype", INTS)
+@pytest.mark.parametrize("name", INT_UNARY)
+def test_integer_unary(name, dtype):
+    if name == "negative" and np.dtype(dtype).kind == "u":
+        pass  # wraps, as NumPy
+    check_kernel(unary_kernel(name), values(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.bool_])
+@pytest.mark.parametrize("name", ["logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "add",
+                                  "multiply", "maximum", "minimum", "equal", "greater"])
+def test_bool_binary(name, dtype):
+    rng = np.random.default_rng(0)
+    check_kernel(binary_kernel(name), rng.random(100) > 0.5, rng.random(100) > 0.5)
+
+
+def test_integer_division_by_zero_warns_like_numpy():
+    x = np.array([1, -7, 0, 5], np.int32)
+    y = np.array([0, 2, 0, -1], np.int32)
+    check_kernel(lambda a, b: a // b, x, y)
+    check_kernel(lambda a, b: a % b, x, y)
+
+
+def test_integer_overflow_wraps():
+    x = np.array([127, -128, 100], np.int8)
+    check_kernel(lambda a: a + 1, x)
+    check_kernel(lambda a: a * 3, x)
+    check_kernel(lambda a: -a, x)
+
+
+def test_operators_match_numpy_operators():
+    def body(x, y):
+        return (x + y) * (x - y) / (y ** 2 + 1) - x ** 0.5 + 2 ** y + x ** -1 + (x // 3) % 2 + abs(-x)
+
+    x = np.linspace(0.1, 10, 300)
+    y = np.linspace(-3, 3, 300)
+    check_kernel(body, x, y, ulp=MATH_ULP)
+
+
+def test_power_operator_uses_numpy_fast_paths():
+    x = np.array([-0.0, -np.inf, 4.0, 2.0, np.nan, -4.0])
+    check_kernel(lambda a: a ** 0.5, x)
+    check_kernel(lambda a: a ** 2, x)
+    check_kernel(lambda a: a ** -1, x)
+    i = np.arange(-3, 4, dtype=np.int64)
+    check_kernel(lambda a: a ** 2, i)
+
+
+def test_comparisons_chain_and_logic():
+    x = np.linspace(-2, 2, 41)
+
+    def body(a):
+        return np.where((a > -1) & (a < 1) | (a == 2), a, -a)
+
+    check_kernel(body, x)
+
+
+def test_clip_and_fix():
+    x = np.concatenate([np.linspace(-3, 3, 61), [np.nan, np.inf, -np.inf, -0.0]])
+    check_kernel(lambda a: np.clip(a, -1, 1.5), x)
+    check_kernel(lambda a: np.clip(a, -1, None), x)
+    check_kernel(lambda a: np.fix(a), x)
+    check_kernel(lambda a: np.clip(a, -1, 1.5), x.astype(np.float32))
+
+
+def test_astype_and_numpy_scalar_constants():
+    x = np.array([-2.7, -0.5, 0.5, 1.5, 300.7, 1e10, np.nan, np.inf])
+    check_kernel(lambda a: a.astype(np.int32), x)
+    check_kernel(lambda a: a.astype(np.int8), x)
+    check_kernel(lambda a: a.astype(np.uint8), x)
+    check_kernel(lambda a: a.astype(np.int64), x)
+    check_kernel(lambda a: a.astype(np.float32) * np.float32(1.1), x)
+    check_kernel(lambda a: a.astype(bool), x)
+    check_kernel(lambda a: (a > 0).astype(np.float64) * 2, x)
+
+
+def test_degrees_radians_aliases():
+    x = np.linspace(-400, 400, 81)
+    check_kernel(lambda a: np.radians(np.degrees(a)), x)
+
+
+def test_supported_functions_lists_what_traces():
+    names = ik.supported_functions()
+    for name in ("sin", "add", "where", "clip", "maximum", "bitwise_and"):
+        assert name in names
+    for name in names:
+        if isinstance(getattr(np, name, None), np.ufunc):
+            assert getattr(np, name).nin in (1, 2)

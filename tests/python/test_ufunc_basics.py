@@ -1,0 +1,139 @@
+"""The foundation user story: @ik.ufunc returns a real NumPy ufunc that behaves like the body."""
+
+import numpy as np
+import pytest
+from numpy_reference import check_kernel
+
+import ironkernel as ik
+
+
+def seed(x):
+    return np.where(x > 0, np.sqrt(np.abs(x)) + np.sin(x), 0)
+
+
+@pytest.fixture(scope="module")
+def f():
+    return ik.ufunc(seed)
+
+
+@pytest.fixture(scope="module")
+def x():
+    return np.random.default_rng(0).standard_normal((1000, 1000))
+
+
+def test_is_a_real_ufunc(f):
+    assert isinstance(f, np.ufunc)
+    assert (f.nin, f.nout) == (1, 1)
+    assert f.__name__ == "seed"
+    assert f.signature is None
+    assert "d->d" in f.types and "f->f" in f.types
+
+
+def test_issue_example(f, x):
+    y = check_kernel(seed, x, ulp=4, kernel=f)
+    assert f(x, out=y) is y
+    check_kernel(seed, x[:, ::3], ulp=4, kernel=f)
+    check_kernel(seed, x.T, ulp=4, kernel=f)
+    check_kernel(seed, np.float32(2.5), ulp=4, kernel=f)
+    assert f(x.astype(np.float32)).dtype == np.float32
+
+
+def test_where_keyword_with_out(f, x):
+    y = np.full_like(x, 7.0)
+    f(x, where=x > 1, out=y)
+    with np.errstate(invalid="ignore"):
+        expected = np.where(x > 1, seed(x), 7.0)
+    np.testing.assert_array_max_ulp(y, expected, maxulp=4)
+
+
+def test_keywords_name_doc_identity():
+    @ik.ufunc(name="hyp", doc="a*a + b*b", identity=0.0)
+    def hypot2(a, b):
+        return a * a + b * b
+
+    assert hypot2.__name__ == "hyp"
+    assert "a*a + b*b" in hypot2.__doc__
+    assert hypot2.identity == 0.0
+    assert hypot2.nin == 2
+
+
+def test_doc_defaults_to_function_docstring():
+    @ik.ufunc
+    def g(x):
+        """Doubles x."""
+        return x * 2
+
+    assert "Doubles x." in g.__doc__
+
+
+def test_names_of_numpy_ufuncs_are_not_reused():
+    def add(a, b):
+        return a + b
+
+    k = ik.ufunc(add)
+    assert k.__name__ != "add" and k.__name__.startswith("add")
+
+
+def test_integer_inputs_follow_numpy_dtypes():
+    def g(x):
+        return np.sqrt(x) * 2.0
+
+    for dt in (np.int16, np.int32, np.int64, np.uint16, np.uint32, np.uint64, np.float32, np.float64):
+        check_kernel(g, np.arange(50, dtype=dt), ulp=0)
+
+
+def test_mixed_inputs_follow_numpy_promotion():
+    def g(a, b):
+        return a * b + 1.0
+
+    check_kernel(g, np.arange(10, dtype=np.int64), np.ones(10, np.float32))
+    check_kernel(g, np.arange(10, dtype=np.float32), 2.0)
+    check_kernel(g, np.arange(10, dtype=np.float32), np.float32(2.0))
+
+
+def test_weak_python_scalars_keep_float32():
+    def g(x):
+        return x * 2.5 + 1
+
+    assert ik.ufunc(g)(np.ones(3, np.float32)).dtype == np.float32
+
+
+def test_multi_output_tuple():
+    def sincos(x):
+        return np.sin(x), np.cos(x)
+
+    k = ik.ufunc(sincos)
+    assert k.nout == 2
+    x = np.linspace(-3, 3, 101)
+    s, c = k(x)
+    np.testing.assert_array_max_ulp(s, np.sin(x), maxulp=4)
+    np.testing.assert_array_max_ulp(c, np.cos(x), maxulp=4)
+    out = (np.empty_like(x), np.empty_like(x))
+    r = k(x, out=out)
+    assert r[0] is out[0] and r[1] is out[1]
+
+
+def test_closure_and_global_constants_are_baked_in():
+    scale = 3.0
+
+    def g(x):
+        return x * scale + OFFSET
+
+    check_kernel(g, np.arange(5.0))
+
+
+OFFSET = np.float32(0.5)
+
+
+def test_explain_shows_lazy_branch(f):
+    text = ik.explain(f)
+    assert "lazy region" in text and "sin" in text and "float64" in text
+
+
+def test_demo_runs():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "ironkernel"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "speedup" in r.stdout and "MISMATCH" not in r.stdout
