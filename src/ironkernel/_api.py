@@ -53,7 +53,8 @@ def _compile_loops(graph: Graph) -> tuple[list, list[LoopRejected]]:
 def _build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
     loops, rejected = _compile_loops(graph)
     if not loops:
-        first = rejected[0] if rejected else LoopRejected("no loop")
+        # NumPy's own refusal of the float64 loop explains best what is wrong with the body.
+        first = rejected[_LOOP_CHARS.index("d")] if len(rejected) == len(_LOOP_CHARS) else rejected[0]
         at = f"\n  at {first.where}" if first.where else ""
         raise TypeError(f"cannot make a ufunc of {func_name}(): NumPy rejects its body for every input dtype "
                         f"({first}){at}")

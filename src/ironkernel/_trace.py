@@ -142,9 +142,10 @@ class Traced:
         return handler(self._tracer, *args, **kwargs)
 
     def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
-        raise self._tracer.fail("a traced value is converted to a concrete NumPy array",
-                                "Inside a kernel the arguments have no values yet; use only element-wise NumPy "
-                                "operations on them.")
+        raise self._tracer.fail("a traced value is converted to a concrete NumPy array or scalar "
+                                "(np.asarray, np.float32(x), a NumPy function without element-wise support, ...)",
+                                "Inside a kernel the arguments have no values yet: convert dtypes with "
+                                "x.astype(np.float32) and use only element-wise NumPy operations.")
 
     # ---- operators ---------------------------------------------------------------------------
     __add__, __radd__ = _binary(np.add), _binary(np.add, True)

@@ -1,0 +1,209 @@
+"""Bad bodies fail at decoration with a message naming the function, the line, and the fix."""
+
+import numpy as np
+import pytest
+
+import ironkernel as ik
+from ironkernel import TracingError
+
+
+def expect_error(func, *fragments, error=TracingError):
+    with pytest.raises(error) as info:
+        ik.ufunc(func)
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+def test_if_on_traced_value():
+    def f(x):
+        if x > 0:
+            return x
+        return -x
+
+    message = expect_error(f, "f()", "np.where", "if x > 0:")
+    assert __file__ in message
+
+
+def test_and_or_not_on_traced_values():
+    def f_and(x, y):
+        return x > 0 and y > 0
+
+    def f_or(x, y):
+        return x or y
+
+    def f_not(x):
+        return not x
+
+    expect_error(f_and, "`&`", "return x > 0 and y > 0")
+    expect_error(f_or, "`|`")
+    expect_error(f_not, "~")
+
+
+def test_chained_comparison():
+    def f(x):
+        return 0 < x < 1
+
+    expect_error(f, "(a < x) & (x < b)")
+
+
+def test_bool_call():
+    def f(x):
+        return bool(x)
+
+    expect_error(f, "bool()")
+
+
+def test_unsupported_numpy_function():
+    def f(x):
+        return np.cumsum(x)
+
+    expect_error(f, "np.cumsum", "not an element-wise function", "return np.cumsum(x)")
+
+
+def test_unsupported_ufunc():
+    def f(x):
+        return np.frexp(x)[0]
+
+    expect_error(f, "np.frexp is not supported", "supported_functions")
+
+
+def test_reduction_method():
+    def f(x):
+        return x.sum()
+
+    expect_error(f, "reduction", "ik.gufunc")
+
+
+def test_ufunc_method_inside_body():
+    def f(x):
+        return np.add.reduce(x)
+
+    expect_error(f, "np.add.reduce", "gufunc")
+
+
+def test_keyword_arguments_to_ufuncs_in_body():
+    def f(x):
+        return np.sin(x, dtype=np.float32)
+
+    expect_error(f, "dtype=", "astype")
+
+
+def test_captured_array_constant():
+    table = np.arange(3.0)
+
+    def f(x):
+        return x * table
+
+    expect_error(f, "array of shape (3,)", "arguments")
+
+
+def test_shape_and_dtype_are_unknown():
+    def f(x):
+        return x * x.shape[0]
+
+    def g(x):
+        return x.astype(x.dtype)
+
+    expect_error(f, ".shape")
+    expect_error(g, ".dtype")
+
+
+def test_float_conversion():
+    def f(x):
+        return np.float32(x)
+
+    expect_error(f, "astype")
+
+
+def test_varargs_and_no_arguments():
+    def f(*xs):
+        return xs[0]
+
+    def g():
+        return 1.0
+
+    expect_error(f, "*xs")
+    expect_error(g, "at least one argument")
+
+
+def test_returning_none():
+    def f(x):
+        x + 1
+
+    expect_error(f, "returns None")
+
+
+def test_body_numpy_rejects_for_every_dtype_is_a_type_error():
+    def f(x):
+        return np.sqrt(x) & 1
+
+    message = expect_error(f, "rejects its body", "bitwise_and", error=TypeError)
+    assert "return np.sqrt(x) & 1" in message
+
+
+def test_integer_only_body_has_no_float_loops():
+    @ik.ufunc
+    def f(x):
+        return x & 3
+
+    assert all(t[0] not in "efd" for t in f.types)
+    with pytest.raises(TypeError):
+        f(np.ones(3))
+
+
+def test_wrong_argument_count_at_call():
+    @ik.ufunc
+    def f(x, y):
+        return x + y
+
+    with pytest.raises(TypeError):
+        f(np.ones(3))
+
+
+def test_object_and_string_inputs_are_refused():
+    @ik.ufunc
+    def f(x):
+        return x * 2.0
+
+    with pytest.raises(TypeError):
+        f(np.array(["a", "b"]))
+    with pytest.raises(TypeError):
+        f(np.array([1, None], dtype=object))
+    with pytest.raises(TypeError):
+        f(np.array(["2020-01-01"], dtype="datetime64[D]"))
+
+
+def test_mismatched_shapes_leave_out_untouched():
+    @ik.ufunc
+    def f(x, y):
+        return x + y
+
+    out = np.full(4, 7.0)
+    with pytest.raises(ValueError):
+        f(np.ones(4), np.ones(3), out=out)
+    assert (out == 7.0).all()
+
+
+def test_read_only_out_is_refused_and_untouched():
+    @ik.ufunc
+    def f(x):
+        return x + 1
+
+    out = np.zeros(4)
+    out.flags.writeable = False
+    with pytest.raises(ValueError):
+        f(np.ones(4), out=out)
+    assert (out == 0).all()
+
+
+def test_refused_casting_leaves_out_untouched():
+    @ik.ufunc
+    def f(x):
+        return x * 1.5
+
+    out = np.zeros(4, dtype=np.int64)
+    with pytest.raises(np._core._exceptions._UFuncOutputCastingError if hasattr(np, "_core") else TypeError):
+        f(np.ones(4), out=out)
+    assert (out == 0).all()

@@ -1,0 +1,90 @@
+"""Creating and dropping kernels leaks nothing; pickling rebuilds kernels by content."""
+
+import gc
+import pickle
+
+import numpy as np
+import pytest
+
+import ironkernel as ik
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+
+def make(i):
+    return ik.ufunc(lambda a: np.sin(a) * i + np.where(a > i, a, -a))
+
+
+def test_creating_and_dropping_10000_ufuncs_does_not_grow_memory():
+    x = np.linspace(-1, 1, 100)
+    for i in range(500):  # warm up allocators and caches
+        make(i)(x)
+    gc.collect()
+    before = rss_bytes()
+    for i in range(10_000):
+        make(i % 300 + 0.5)(x)
+    gc.collect()
+    grown = rss_bytes() - before
+    # The bounded unpickling cache holds at most 256 kernels (a few KiB each).
+    assert grown < 8 * 2**20, f"RSS grew by {grown / 2**20:.1f} MiB"
+
+
+def test_calling_a_kernel_many_times_does_not_grow_memory():
+    f = ik.ufunc(lambda a, b: a * b + np.sqrt(np.abs(a)))
+    x = np.ones(10)
+    for _ in range(1000):
+        f(x, x)
+    before = rss_bytes()
+    for _ in range(200_000):
+        f(x, x)
+    assert rss_bytes() - before < 4 * 2**20
+
+
+def test_pickle_round_trip_in_process_returns_same_object():
+    f = ik.ufunc(lambda a: np.where(a > 0, np.sqrt(a), 0.0))
+    g = pickle.loads(pickle.dumps(f))
+    assert g is f
+
+
+def test_pickle_rebuilds_from_ir():
+    from ironkernel import _api
+
+    f = ik.ufunc(lambda a, b: np.hypot(a, b) * 2, name="hyp2")
+    data = pickle.dumps(f)
+    _api._cache.clear()
+    g = pickle.loads(data)
+    assert g is not f and isinstance(g, np.ufunc) and g.__name__ == "hyp2"
+    x = np.linspace(0, 5, 11)
+    np.testing.assert_array_equal(g(x, x), f(x, x))
+
+
+def test_numpy_ufuncs_still_pickle_by_name():
+    assert pickle.loads(pickle.dumps(np.add)) is np.add
+
+
+def test_corrupted_pickle_gives_a_clear_error():
+    f = ik.ufunc(lambda a: a + 1)
+    data = pickle.dumps(f)
+    from ironkernel import _api
+
+    payload = next(v for v in _api._cache if _api._cache[v] is f)
+    broken = data.replace(payload[6:30], b"x" * 24)
+    with pytest.raises(ValueError, match="corrupted kernel payload|not an ironkernel"):
+        _api._cache.clear()
+        pickle.loads(broken)
+
+
+def test_pickle_in_a_fresh_process():
+    import subprocess
+    import sys
+
+    f = ik.ufunc(lambda a: np.exp(-a) * 3)
+    code = ("import pickle, sys, numpy as np; f = pickle.loads(sys.stdin.buffer.read()); "
+            "print(repr(float(f(np.float64(0.5)))))")
+    out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(f), capture_output=True, cwd="/",
+                         timeout=60)
+    assert out.returncode == 0, out.stderr.decode()
+    assert float(out.stdout) == float(f(np.float64(0.5)))
