@@ -3,6 +3,7 @@
 #include <pybind11/stl.h>
 
 #include "eval/evaluator.hpp"
+#include "eval/kernels.hpp"
 #include "ir/graph.hpp"
 #include "passes/passes.hpp"
 #include "simd/math.hpp"
@@ -81,4 +82,5 @@ PYBIND11_MODULE(_core, m) {
     m.def("set_parallel_threshold_ns", &ik::eval::set_parallel_threshold_ns, py::arg("ns"));
     m.def("get_parallel_threshold_ns", &ik::eval::get_parallel_threshold_ns);
     m.def("simd_isa", [] { return std::string(ik::simd::math_table().isa); });
+    m.def("kernel_isa", [] { return std::string(ik::eval::kernel_isa()); });
 }

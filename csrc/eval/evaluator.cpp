@@ -2,6 +2,7 @@
 // time over the block, with lazily evaluated where branches.
 #include "evaluator.hpp"
 
+#include <cfenv>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -10,6 +11,7 @@ namespace ik::eval {
 namespace {
 
 constexpr std::size_t alignment = 64;
+constexpr int fp_flags = FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID;
 
 std::size_t round_up(std::size_t n) { return (n + alignment - 1) / alignment * alignment; }
 
@@ -97,6 +99,15 @@ class BlockRunner {
         scatter(itemsize(w.dst), s_.ptr[idx(r.result)], lanes, dst, count);
     }
 
+    // A branch on a mixed block is first computed speculatively on every lane (SIMD-friendly and
+    // cheapest unless few lanes select it) with the floating-point flags set aside. If that raised
+    // a flag, it may come from an unselected lane, so the branch is recomputed on the selected
+    // lanes only, which raises exactly the flags NumPy's lazy semantics would.
+    bool speculate(const Instr& w, int k, std::ptrdiff_t selected, std::ptrdiff_t n) const {
+        const double fraction = static_cast<double>(selected) / static_cast<double>(n);
+        return fraction >= 0.25 || p_.regions[idx(w.region[k])].cost < 1.0;
+    }
+
     void run_where(const Instr& w, std::ptrdiff_t n) {
         const bool* cond = reinterpret_cast<const bool*>(s_.ptr[idx(w.src[0])]);
         const std::ptrdiff_t n_true = count_true(cond, n);
@@ -105,18 +116,41 @@ class BlockRunner {
             s_.ptr[idx(w.dst)] = branch_on_all_lanes(w, n_true == n ? 0 : 1, n);
             return;
         }
-        char* dst = s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)];
         const std::size_t size = itemsize(w.dst);
+        const void* value[2] = {nullptr, nullptr};
+        bool compact[2] = {false, false};
         for (int k = 0; k < 2; ++k) {
-            if (w.region[k] < 0) continue;
+            if (w.region[k] < 0) {
+                value[k] = s_.ptr[idx(w.src[k + 1])];
+                continue;
+            }
+            const std::ptrdiff_t selected = k == 0 ? n_true : n - n_true;
+            if (speculate(w, k, selected, n)) {
+                const int before = std::fetestexcept(fp_flags);
+                std::feclearexcept(fp_flags);
+                value[k] = branch_on_all_lanes(w, k, n);
+                const int raised = std::fetestexcept(fp_flags);
+                std::feclearexcept(fp_flags);
+                if (before) std::feraiseexcept(before);
+                if (!raised) continue;
+            }
+            compact[k] = true;
+        }
+        char* dst = s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)];
+        if (!compact[0] && !compact[1]) {
+            select(size, cond, value[0], value[1], dst, n);
+            return;
+        }
+        // Speculative values were computed into their regions' registers, which compaction of the
+        // other branch does not touch (branches share no registers), so blend them in last.
+        for (int k = 0; k < 2; ++k) {
+            if (!compact[k]) continue;
             std::int32_t* lanes = s_.index(w.where_index, k);
             const std::ptrdiff_t count = positions(cond, k == 0, lanes, n);
             branch_on_lanes(w, k, lanes, count, dst);
         }
-        // Branches without code of their own are plain registers: blend them in.
-        if (w.region[0] < 0 && w.region[1] < 0) select(size, cond, s_.ptr[idx(w.src[1])], s_.ptr[idx(w.src[2])], dst, n);
-        else if (w.region[0] < 0) select(size, cond, s_.ptr[idx(w.src[1])], dst, dst, n);
-        else if (w.region[1] < 0) select(size, cond, dst, s_.ptr[idx(w.src[2])], dst, n);
+        if (!compact[0]) select(size, cond, value[0], dst, dst, n);
+        if (!compact[1]) select(size, cond, dst, value[1], dst, n);
     }
 
     const Program& p_;

@@ -25,6 +25,9 @@ void gather(std::size_t itemsize, const void* src, const std::int32_t* index, vo
 void scatter(std::size_t itemsize, const void* src, const std::int32_t* index, void* dst, std::ptrdiff_t n);
 void select(std::size_t itemsize, const bool* cond, const void* a, const void* b, void* out, std::ptrdiff_t n);
 
+// The instruction set whose kernels were chosen for this CPU ("avx512", "avx2" or "baseline").
+const char* kernel_isa();
+
 // Number of true entries of a bool block, and the positions of the true (or false) ones.
 std::ptrdiff_t count_true(const bool* cond, std::ptrdiff_t n);
 std::ptrdiff_t positions(const bool* cond, bool value, std::int32_t* index, std::ptrdiff_t n);

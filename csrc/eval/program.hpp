@@ -43,6 +43,7 @@ struct Region {
     // Registers of the parent region this code reads, and the register that holds each here.
     std::vector<std::int32_t> imports_outer, imports_inner;
     std::int32_t result = -1;  // the branch value, a register of this region (or an import)
+    double cost = 0;           // estimated ns per element of this region's code, nested regions included
 };
 
 struct Program {

@@ -3,6 +3,11 @@
 // Integer arithmetic wraps (computed in the unsigned type: no undefined behaviour); float
 // comparisons are quiet (no invalid flag for NaN operands), as NumPy's.
 #pragma once
+// Compiled once per instruction set (see kernels_impl.inc): the namespace carries the ISA name so
+// that no inline function compiled for AVX-512 can be merged into another ISA's code by the linker.
+#ifndef IK_ISA
+#error "define IK_ISA before including scalar_ops.hpp"
+#endif
 
 #include <cfenv>
 #include <cmath>
@@ -11,7 +16,7 @@
 #include <limits>
 #include <type_traits>
 
-namespace ik::eval::ops {
+namespace ik::eval::IK_ISA::ops {
 
 template <class T> constexpr bool is_bool = std::is_same_v<T, bool>;
 template <class T> constexpr bool is_fp = std::is_floating_point_v<T>;
@@ -458,4 +463,4 @@ struct IntPower {
     }
 };
 
-}  // namespace ik::eval::ops
+}  // namespace ik::eval::IK_ISA::ops

@@ -1,0 +1,3 @@
+// The kernels compiled for avx512 (-march=x86-64-v4).
+#define IK_ISA isa_avx512
+#include "kernels_impl.inc"

@@ -1,0 +1,3 @@
+// The kernels compiled for the baseline instruction set.
+#define IK_ISA isa_baseline
+#include "kernels_impl.inc"
