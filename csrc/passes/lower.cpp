@@ -110,7 +110,10 @@ class Lowering {
         const Node& n = g_.nodes[static_cast<std::size_t>(i)];
         const std::int32_t region = region_of_[static_cast<std::size_t>(i)];
         const std::int32_t dst = home_[static_cast<std::size_t>(i)] = new_register(n.dtype);
-        p_.cost_per_element += 0.1 * ir::info(n.op).cost;
+        const double cost = 0.1 * ir::info(n.op).cost;
+        p_.cost_per_element += cost;
+        for (std::int32_t r = region; r >= 0; r = p_.regions[static_cast<std::size_t>(r)].parent)
+            p_.regions[static_cast<std::size_t>(r)].cost += cost;
         switch (n.op) {
             case Op::input:
                 p_.input_registers[static_cast<std::size_t>(n.value.as<std::int32_t>())] = dst;
