@@ -7,6 +7,11 @@
 
 namespace ik::ir {
 
+// IEEE binary16, stored as its bits; arithmetic happens in float (see eval/half.hpp).
+struct Half {
+    std::uint16_t bits;
+};
+
 // Stable numbering: it is part of the serialised IR format.
 #define IK_DTYPES(X)                 \
     X(bool_, bool, '?', 1)           \
@@ -19,7 +24,8 @@ namespace ik::ir {
     X(int64, std::int64_t, 'q', 8)   \
     X(uint64, std::uint64_t, 'Q', 8) \
     X(float32, float, 'f', 4)        \
-    X(float64, double, 'd', 8)
+    X(float64, double, 'd', 8)     \
+    X(float16, Half, 'e', 2)
 
 enum class DType : std::uint8_t {
 #define IK_X(name, ctype, code, size) name,
@@ -63,7 +69,7 @@ constexpr std::string_view dtype_name(DType t) {
 }
 
 constexpr bool is_valid(DType t) { return static_cast<int>(t) < dtype_count; }
-constexpr bool is_float(DType t) { return t == DType::float32 || t == DType::float64; }
+constexpr bool is_float(DType t) { return t == DType::float16 || t == DType::float32 || t == DType::float64; }
 constexpr bool is_signed_int(DType t) {
     return t == DType::int8 || t == DType::int16 || t == DType::int32 || t == DType::int64;
 }

@@ -17,6 +17,9 @@ std::string scalar_text(DType t, const Scalar& v) {
             return buf;
         case DType::bool_:
             return v.bytes[0] ? "True" : "False";
+        case DType::float16:
+            std::snprintf(buf, sizeof buf, "0x%04x (float16 bits)", static_cast<unsigned>(v.as<std::uint16_t>()));
+            return buf;
         case DType::uint64:
             return std::to_string(v.as<std::uint64_t>());
         case DType::int8:

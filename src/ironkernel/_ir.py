@@ -154,6 +154,7 @@ DTYPE_CODES = {
     np.dtype(np.uint64): 8,
     np.dtype(np.float32): 9,
     np.dtype(np.float64): 10,
+    np.dtype(np.float16): 11,
 }
 
 

@@ -279,17 +279,21 @@ _FUNCTIONS: dict[Callable, Callable] = {np.where: _where, np.clip: _clip, np.fix
 
 
 def input_count(func: Callable) -> int:
-    """Number of ufunc inputs: the function's positional parameters."""
+    """Number of ufunc inputs: the positional parameters without default values.
+
+    Parameters with defaults are constants, traced with their default value (the usual
+    ``lambda x, k=k: ...`` idiom for binding a loop variable).
+    """
     try:
         params = inspect.signature(func).parameters.values()
     except (TypeError, ValueError) as exc:
         raise TracingError(f"cannot trace {func!r}: its signature cannot be inspected ({exc})") from None
     n = 0
     for p in params:
+        if p.default is not p.empty and p.kind != p.VAR_POSITIONAL and p.kind != p.VAR_KEYWORD:
+            continue  # a constant option, traced with its default
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
             n += 1
-        elif p.kind == p.KEYWORD_ONLY and p.default is not p.empty:
-            continue  # a constant option, traced with its default
         else:
             raise TracingError(
                 f"cannot trace {func.__qualname__}(): parameter {p} is *args, **kwargs or keyword-only; "

@@ -6,7 +6,7 @@ from numpy_reference import MATH_ULP, check_kernel
 
 import ironkernel as ik
 
-FLOATS = [np.float32, np.float64]
+FLOATS = [np.float16, np.float32, np.float64]
 INTS = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
 
 
@@ -14,9 +14,10 @@ def values(dtype, n=2000, seed=0):
     rng = np.random.default_rng(seed)
     dtype = np.dtype(dtype)
     if dtype.kind == "f":
-        special = np.array([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1.5, 2.5, -2.5, np.inf, -np.inf, np.nan,
-                            np.finfo(dtype).tiny, -np.finfo(dtype).tiny, np.finfo(dtype).max, -np.finfo(dtype).max,
-                            np.finfo(dtype).smallest_subnormal, 1e30, -1e30], dtype=dtype)
+        with np.errstate(over="ignore"):  # 1e30 is inf in float16
+            special = np.array([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1.5, 2.5, -2.5, np.inf, -np.inf, np.nan,
+                                np.finfo(dtype).tiny, -np.finfo(dtype).tiny, np.finfo(dtype).max, -np.finfo(dtype).max,
+                                np.finfo(dtype).smallest_subnormal, 1e30, -1e30], dtype=dtype)
         body = (rng.standard_normal(n) * rng.choice([1, 10, 1000], n)).astype(dtype)
         return np.concatenate([special, body])
     info = np.iinfo(dtype)
@@ -157,6 +158,24 @@ def test_astype_and_numpy_scalar_constants():
     check_kernel(lambda a: a.astype(np.float32) * np.float32(1.1), x)
     check_kernel(lambda a: a.astype(bool), x)
     check_kernel(lambda a: (a > 0).astype(np.float64) * 2, x)
+
+
+def test_float16_casts_round_like_numpy():
+    rng = np.random.default_rng(5)
+    x64 = np.concatenate([rng.standard_normal(3000) * 10.0 ** rng.integers(-9, 6, 3000),
+                          [65504.0, 65519.99, 65520.0, 1e-8, 2.0**-25, 2.0**-24 * 1.5, np.nan, -np.inf, -0.0]])
+    check_kernel(lambda a: a.astype(np.float16), x64)
+    check_kernel(lambda a: a.astype(np.float16), x64.astype(np.float32))
+    check_kernel(lambda a: a.astype(np.float16), np.arange(-70000, 70000, 7, dtype=np.int64))
+    h = x64.astype(np.float16)
+    for target in (np.float32, np.float64, np.int32, np.int8, np.uint16, bool):
+        check_kernel(lambda a, t=target: a.astype(t), h)
+
+
+def test_float16_arithmetic_overflow_warns_like_numpy():
+    h = np.array([60000.0, 2.0, -60000.0, 1e-4], np.float16)
+    check_kernel(lambda a: a * a, h)
+    check_kernel(lambda a: a * np.float16(1e-3), h)
 
 
 def test_degrees_radians_aliases():
