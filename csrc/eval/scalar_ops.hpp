@@ -172,6 +172,14 @@ struct Rad2Deg {
     template <class T> static constexpr bool ok = is_fp<T>;
     template <class T> static T f(T a) { return a * (T(180) / static_cast<T>(3.141592653589793238462643383279502884)); }
 };
+struct Real {
+    template <class T> static constexpr bool ok = true;
+    template <class T> static T f(T a) { return a; }
+};
+struct Imag {
+    template <class T> static constexpr bool ok = true;
+    template <class T> static T f(T) { return T(0); }
+};
 struct Conjugate {
     template <class T> static constexpr bool ok = true;
     template <class T> static T f(T a) { return a; }

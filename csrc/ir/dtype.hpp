@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <complex>
 #include <cstdint>
 #include <string_view>
 
@@ -25,7 +26,9 @@ struct Half {
     X(uint64, std::uint64_t, 'Q', 8) \
     X(float32, float, 'f', 4)        \
     X(float64, double, 'd', 8)     \
-    X(float16, Half, 'e', 2)
+    X(float16, Half, 'e', 2)         \
+    X(complex64, std::complex<float>, 'F', 8) \
+    X(complex128, std::complex<double>, 'D', 16)
 
 enum class DType : std::uint8_t {
 #define IK_X(name, ctype, code, size) name,
@@ -70,6 +73,11 @@ constexpr std::string_view dtype_name(DType t) {
 
 constexpr bool is_valid(DType t) { return static_cast<int>(t) < dtype_count; }
 constexpr bool is_float(DType t) { return t == DType::float16 || t == DType::float32 || t == DType::float64; }
+constexpr bool is_complex(DType t) { return t == DType::complex64 || t == DType::complex128; }
+// The dtype of the real and imaginary parts of a complex dtype; other dtypes are their own.
+constexpr DType real_of(DType t) {
+    return t == DType::complex64 ? DType::float32 : t == DType::complex128 ? DType::float64 : t;
+}
 constexpr bool is_signed_int(DType t) {
     return t == DType::int8 || t == DType::int16 || t == DType::int32 || t == DType::int64;
 }

@@ -82,7 +82,7 @@ void verify(const Graph& graph) {
                 const DType operand = arity > 0 ? arg_dtype(0) : n.dtype;
                 for (int k = 1; k < arity; ++k)
                     if (arg_dtype(k) != operand) fail(i, "operands of different dtypes");
-                const DType expected = info(n.op).result == ResultType::bool_ ? DType::bool_ : operand;
+                const DType expected = result_dtype(n.op, operand);
                 if (n.dtype != expected) fail(i, "result dtype does not match the op");
                 break;
             }

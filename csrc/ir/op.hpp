@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "dtype.hpp"
+
 namespace ik::ir {
 
 enum class Op : std::uint8_t {
@@ -15,7 +17,8 @@ enum class Op : std::uint8_t {
 
 constexpr int op_count = static_cast<int>(Op::count);
 
-enum class ResultType : std::uint8_t { same, bool_ };
+// same: the operand dtype; bool_: bool; real: the operand's real dtype (float64 for complex128).
+enum class ResultType : std::uint8_t { same, bool_, real };
 enum class Accuracy : std::uint8_t { exact, math };
 
 struct OpInfo {
@@ -29,6 +32,7 @@ struct OpInfo {
 namespace detail {
 constexpr ResultType result_same = ResultType::same;
 constexpr ResultType result_bool = ResultType::bool_;
+constexpr ResultType result_real = ResultType::real;
 constexpr Accuracy accuracy_exact = Accuracy::exact;
 constexpr Accuracy accuracy_math = Accuracy::math;
 }  // namespace detail
@@ -41,6 +45,19 @@ inline constexpr OpInfo op_infos[op_count] = {
 };
 
 constexpr const OpInfo& info(Op op) { return op_infos[static_cast<int>(op)]; }
+// The dtype an op gives for operands of dtype `operand`.
+constexpr DType result_dtype(Op op, DType operand) {
+    switch (info(op).result) {
+        case ResultType::same:
+            return operand;
+        case ResultType::bool_:
+            return DType::bool_;
+        case ResultType::real:
+            return real_of(operand);
+    }
+    return operand;
+}
+
 constexpr bool is_valid(Op op) { return static_cast<int>(op) < op_count; }
 
 }  // namespace ik::ir

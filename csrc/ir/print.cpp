@@ -20,6 +20,13 @@ std::string scalar_text(DType t, const Scalar& v) {
         case DType::float16:
             std::snprintf(buf, sizeof buf, "0x%04x (float16 bits)", static_cast<unsigned>(v.as<std::uint16_t>()));
             return buf;
+        case DType::complex64:
+            std::snprintf(buf, sizeof buf, "(%.9g%+.9gj)", static_cast<double>(v.as<std::complex<float>>().real()),
+                          static_cast<double>(v.as<std::complex<float>>().imag()));
+            return buf;
+        case DType::complex128:
+            std::snprintf(buf, sizeof buf, "(%.17g%+.17gj)", v.as<std::complex<double>>().real(), v.as<std::complex<double>>().imag());
+            return buf;
         case DType::uint64:
             return std::to_string(v.as<std::uint64_t>());
         case DType::int8:

@@ -193,7 +193,7 @@ def supported_functions() -> list[str]:
     """The NumPy functions that trace inside a kernel."""
     from ._ops import supported_ufuncs
 
-    return supported_ufuncs() + ["where", "clip", "fix"]
+    return sorted(supported_ufuncs() + ["where", "clip", "fix", "real", "imag", "angle"])
 
 
 __all__ = ["ufunc", "explain", "set_num_threads", "get_num_threads", "supported_functions", "TracingError", "rebuild"]

@@ -26,7 +26,7 @@ class PayloadError(ValueError):
 
 @dataclass(frozen=True)
 class Node:
-    kind: str  # "input", "constant", "call", "where", "cast", "pow_operator"
+    kind: str  # "input", "constant", "call", "where", "cast", "pow_operator", "part" (real/imag)
     args: tuple[int, ...] = ()
     name: str = ""  # call: the NumPy ufunc name; cast: the target dtype string
     value: object = None  # input: position; constant: the Python or NumPy scalar
@@ -118,7 +118,7 @@ def from_payload(data: bytes) -> tuple[Graph, dict]:
         body = json.loads(data[6:].decode())
         graph = Graph(int(body["n_inputs"]))
         for i, (kind, args, name, value) in enumerate(body["nodes"]):
-            if kind not in ("input", "constant", "call", "where", "cast", "pow_operator"):
+            if kind not in ("input", "constant", "call", "where", "cast", "pow_operator", "part"):
                 raise PayloadError(f"unknown node kind {kind!r}")
             args = tuple(int(a) for a in args)
             if any(not 0 <= a < i for a in args):
@@ -155,6 +155,8 @@ DTYPE_CODES = {
     np.dtype(np.float32): 9,
     np.dtype(np.float64): 10,
     np.dtype(np.float16): 11,
+    np.dtype(np.complex64): 12,
+    np.dtype(np.complex128): 13,
 }
 
 

@@ -137,7 +137,8 @@ class Traced:
         if handler is None:
             name = getattr(func, "__name__", repr(func))
             raise self._tracer.fail(f"np.{name} is not an element-wise function ironkernel can fuse",
-                                    "Supported: NumPy ufuncs, np.where, np.clip, np.fix and x.astype; "
+                                    "Supported: NumPy ufuncs, np.where, np.clip, np.fix, np.real, np.imag, np.angle and "
+                                    "x.astype; "
                                     "use @ik.gufunc for reductions.")
         return handler(self._tracer, *args, **kwargs)
 
@@ -236,7 +237,7 @@ class Traced:
         if name in ("sum", "prod", "mean", "min", "max", "std", "var", "any", "all", "argmin", "argmax", "cumsum"):
             raise self._tracer.fail(f"x.{name}() is a reduction", "Use @ik.gufunc for reductions over a core dimension.")
         if name in ("real", "imag"):
-            raise self._tracer.fail(f".{name} of a traced value is not supported yet", "Use np.real / np.imag.")
+            return self._tracer.node("part", (self._index,), name)
         raise AttributeError(f"traced value has no attribute {name!r}")
 
     # In-place operators would try to write into a traced value; NumPy falls back to the plain ones.
@@ -272,7 +273,22 @@ def _fix(tracer: _Tracer, x: Any, out: Any = None) -> Traced:
     return tracer.call(np.trunc, (x,), {})
 
 
-_FUNCTIONS: dict[Callable, Callable] = {np.where: _where, np.clip: _clip, np.fix: _fix}
+def _part(name: str) -> Callable:
+    def handler(tracer: _Tracer, x: Any) -> Traced:
+        return tracer.node("part", (tracer.operand(x, f"np.{name}"),), name)
+
+    return handler
+
+
+def _angle(tracer: _Tracer, z: Any, deg: bool = False) -> Traced:
+    # NumPy's definition: arctan2(imag, real), in degrees on request.
+    index = tracer.operand(z, "np.angle")
+    result = tracer.call(np.arctan2, (tracer.node("part", (index,), "imag"), tracer.node("part", (index,), "real")), {})
+    return result * (180 / np.pi) if deg else result
+
+
+_FUNCTIONS: dict[Callable, Callable] = {np.where: _where, np.clip: _clip, np.fix: _fix, np.real: _part("real"),
+                                        np.imag: _part("imag"), np.angle: _angle}
 
 
 # ---- entry point ----------------------------------------------------------------------------

@@ -16,6 +16,11 @@ from ._ops import ALIASES, OPS
 _WEAK = (int, float, complex)  # Python scalars: NEP 50 "weak" (bool is not weak)
 
 
+def _real_dtype(dtype: np.dtype) -> np.dtype:
+    """float64 for complex128, float32 for complex64, the dtype itself otherwise."""
+    return np.empty(0, dtype).real.dtype
+
+
 class LoopRejected(Exception):
     """NumPy (or ironkernel) has no loop for this body at these input dtypes."""
 
@@ -78,7 +83,7 @@ class _Typer:
         if len(set(loop_in)) != 1:
             raise LoopRejected(f"np.{ufunc_name} has no loop with equal input dtypes here ({loop_in})", where)
         op = ALIASES.get(ufunc_name, ufunc_name)
-        expected = np.dtype(bool) if OPS[op].result == "bool" else loop_in[0]
+        expected = {"bool": np.dtype(bool), "real": _real_dtype(loop_in[0])}.get(OPS[op].result, loop_in[0])
         if loop_out[0] != expected:
             raise LoopRejected(f"np.{ufunc_name} on {loop_in[0]} gives {loop_out[0]}, which ironkernel does not "
                                "support yet", where)
@@ -118,6 +123,11 @@ class _Typer:
                 name = {2: "square", -1: "reciprocal", 0.5: "sqrt"}[node.value]
                 return self.call(name, [base], where)
             return self.call("power", [base, ("weak", node.value)], where)
+        if node.kind == "part":  # x.real / x.imag
+            (value,) = operands
+            if value[0] == "weak":
+                value = ("typed", self.as_dtype(value, np.asarray(value[1]).dtype, where), np.asarray(value[1]).dtype)
+            return self.typed(node.name, _real_dtype(value[2]), (value[1],), where)
         if node.kind == "where":
             cond, a, b = operands
             condition = self.as_dtype(cond, np.dtype(bool), where)

@@ -48,6 +48,10 @@ def assert_same(got, expected, ulp: float = 0, check_warnings: tuple | None = No
     got_arr, exp_arr = np.asarray(got), np.asarray(expected)
     assert got_arr.dtype == exp_arr.dtype, f"dtype {got_arr.dtype} != NumPy's {exp_arr.dtype}"
     assert got_arr.shape == exp_arr.shape, f"shape {got_arr.shape} != NumPy's {exp_arr.shape}"
+    if exp_arr.dtype.kind == "c":
+        assert_same(got_arr.real, exp_arr.real, ulp)
+        assert_same(got_arr.imag, exp_arr.imag, ulp)
+        return
     if ulp == 0 or exp_arr.dtype.kind not in "fc":
         # bit-exact, including the sign of zero and NaN positions
         if exp_arr.dtype.kind in "fc":

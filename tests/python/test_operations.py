@@ -190,3 +190,78 @@ def test_supported_functions_lists_what_traces():
     for name in names:
         if isinstance(getattr(np, name, None), np.ufunc):
             assert getattr(np, name).nin in (1, 2)
+
+
+COMPLEX = [np.complex64, np.complex128]
+
+
+def complex_values(dtype, n=1500, seed=0):
+    rng = np.random.default_rng(seed)
+    parts = [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 2.5, 1e-30]
+    special = np.array([complex(a, b) for a in parts for b in parts])
+    body = rng.standard_normal(n) * rng.choice([1, 10, 100], n) + 1j * rng.standard_normal(n) * rng.choice([1, 10], n)
+    with np.errstate(all="ignore"):
+        return np.concatenate([special, body]).astype(dtype)
+
+
+COMPLEX_EXACT_UNARY = ["negative", "positive", "conjugate", "absolute", "square", "reciprocal", "isnan", "isinf",
+                       "isfinite", "logical_not", "rint", "sign"]
+COMPLEX_MATH_UNARY = ["sqrt", "exp", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh", "arcsin", "arccos",
+                      "arctan", "arcsinh", "arccosh", "arctanh", "exp2", "expm1", "log2", "log10", "log1p"]
+# NumPy's SIMD loops for these fuse a multiply-add where the CPU has FMA; ironkernel's AVX2 and
+# AVX-512 kernels do the same, its baseline kernels cannot (within 2 ULP then).
+FMA_SENSITIVE = {"absolute", "square", "multiply"}
+
+
+def fma_ulp(name):
+    return 2 if name in FMA_SENSITIVE and ik._core.kernel_isa() == "baseline" else 0
+
+
+COMPLEX_EXACT_BINARY = ["add", "subtract", "multiply", "divide", "equal", "not_equal", "greater", "greater_equal",
+                        "less", "less_equal", "maximum", "minimum", "fmax", "fmin", "logical_and", "logical_or",
+                        "logical_xor"]
+
+
+@pytest.mark.parametrize("dtype", COMPLEX)
+@pytest.mark.parametrize("name", COMPLEX_EXACT_UNARY)
+def test_complex_exact_unary(name, dtype):
+    check_kernel(unary_kernel(name), complex_values(dtype), ulp=fma_ulp(name))
+
+
+@pytest.mark.parametrize("dtype", COMPLEX)
+@pytest.mark.parametrize("name", COMPLEX_MATH_UNARY)
+def test_complex_math_unary(name, dtype):
+    check_kernel(unary_kernel(name), complex_values(dtype), ulp=MATH_ULP)
+
+
+@pytest.mark.parametrize("dtype", COMPLEX)
+@pytest.mark.parametrize("name", COMPLEX_EXACT_BINARY)
+def test_complex_exact_binary(name, dtype):
+    x, y = complex_values(dtype, seed=1), complex_values(dtype, seed=2)[::-1].copy()
+    check_kernel(binary_kernel(name), x, y, ulp=fma_ulp(name))
+
+
+@pytest.mark.parametrize("dtype", COMPLEX)
+def test_complex_power(dtype):
+    x = complex_values(dtype, seed=3)
+    for exponent in (2, 3, -1, -2, 5, 0.5, 1.5 + 0.5j, 0):
+        check_kernel(lambda a, e=exponent: np.power(a, e), x, ulp=MATH_ULP)
+    check_kernel(lambda a, b: np.power(a, b), x[:200], x[200:400], ulp=MATH_ULP)
+
+
+def test_complex_parts_angle_and_casts():
+    z = complex_values(np.complex128)
+    check_kernel(lambda a: np.real(a) + np.imag(a) * 2, z)
+    check_kernel(lambda a: a.real - a.imag, z)
+    check_kernel(lambda a: np.angle(a), z, ulp=MATH_ULP)
+    check_kernel(lambda a: np.angle(a, deg=True), z, ulp=MATH_ULP)
+    check_kernel(lambda a: np.angle(a), np.linspace(-2, 2, 9))
+    check_kernel(lambda a: a.astype(np.complex64), z)
+    check_kernel(lambda a: (a * 2).astype(np.complex128), np.arange(-5, 5, dtype=np.int32))
+    check_kernel(lambda a: a.astype(bool), z)
+    check_kernel(lambda a: a * 1j + 2, np.linspace(-1, 1, 11).astype(np.float32))
+
+
+def test_mixed_real_and_complex_inputs_promote_like_numpy():
+    check_kernel(lambda a, b: a * b + 1, np.arange(5.0), complex_values(np.complex64)[:5])
+    check_kernel(lambda a, b: a / b, np.arange(5, dtype=np.float32), complex_values(np.complex64)[20:25])
