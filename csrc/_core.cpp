@@ -46,7 +46,7 @@ py::object payload_of(py::handle ufunc) {
 std::vector<std::tuple<std::string, int, std::string, std::string>> op_table() {
     std::vector<std::tuple<std::string, int, std::string, std::string>> out;
     for (const auto& info : ik::ir::op_infos)
-        out.emplace_back(std::string(info.name), info.arity, info.result == ik::ir::ResultType::bool_ ? "bool" : info.result == ik::ir::ResultType::real ? "real" : "same",
+        out.emplace_back(std::string(info.name), info.arity, info.result == ik::ir::ResultType::bool_ ? "bool" : info.result == ik::ir::ResultType::real ? "real" : info.result == ik::ir::ResultType::int32 ? "int32" : "same",
                          info.accuracy == ik::ir::Accuracy::exact ? "exact" : "math");
     return out;
 }

@@ -14,8 +14,14 @@ using Kernel = void (*)(const void* const* in, void* out, std::ptrdiff_t n);
 
 // The kernel of a computing op for its operand dtype, or nullptr if ironkernel has none.
 Kernel find_kernel(ir::Op op, ir::DType operand);
+// ldexp for a float dtype and an integer exponent dtype, or nullptr.
+Kernel find_ldexp(ir::DType x, ir::DType exponent);
 // Element conversion with NumPy's cast semantics, or nullptr.
 Kernel find_cast(ir::DType from, ir::DType to);
+
+// The kernel computing a node: op, its result dtype and its first two operands' dtypes
+// (unused ones: any value). Casts and ldexp are looked up by more than their first operand.
+Kernel kernel_for(ir::Op op, ir::DType result, ir::DType first, ir::DType second);
 
 // Block data movement, by element size (1, 2, 4, 8 or 16 bytes).
 void load_strided(std::size_t itemsize, const char* src, std::ptrdiff_t stride, void* dst, std::ptrdiff_t n);

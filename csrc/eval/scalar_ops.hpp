@@ -172,6 +172,33 @@ struct Rad2Deg {
     template <class T> static constexpr bool ok = is_fp<T>;
     template <class T> static T f(T a) { return a * (T(180) / static_cast<T>(3.141592653589793238462643383279502884)); }
 };
+// The distance to the next representable value away from zero (towards +inf from either zero),
+// NumPy's spacing: libm's nextafter gives the same flags (overflow past the largest value); NaN
+// for infinities.
+struct Spacing {
+    template <class T> static constexpr bool ok = is_fp<T>;
+    template <class T> static T f(T a) {
+        if (bits_isinf(a)) return std::numeric_limits<T>::quiet_NaN();
+        if (bits_isnan(a)) return a;
+        const T away = a == T(0) ? std::numeric_limits<T>::infinity() : std::copysign(std::numeric_limits<T>::infinity(), a);
+        return std::nextafter(a, away) - a;
+    }
+};
+struct FrexpMantissa {
+    template <class T> static constexpr bool ok = is_fp<T>;
+    template <class T> static T f(T a) {
+        int e;
+        return std::frexp(a, &e);
+    }
+};
+struct FrexpExponent {
+    template <class T> static constexpr bool ok = is_fp<T>;
+    template <class T> static std::int32_t f(T a) {
+        int e = 0;
+        std::frexp(a, &e);
+        return bits_isfinite(a) ? e : 0;
+    }
+};
 struct Real {
     template <class T> static constexpr bool ok = true;
     template <class T> static T f(T a) { return a; }

@@ -80,8 +80,12 @@ void verify(const Graph& graph) {
                 break;
             default: {
                 const DType operand = arity > 0 ? arg_dtype(0) : n.dtype;
-                for (int k = 1; k < arity; ++k)
-                    if (arg_dtype(k) != operand) fail(i, "operands of different dtypes");
+                if (n.op == Op::ldexp) {
+                    if (!is_float(operand) || !is_int(arg_dtype(1))) fail(i, "ldexp needs a float and an integer");
+                } else {
+                    for (int k = 1; k < arity; ++k)
+                        if (arg_dtype(k) != operand) fail(i, "operands of different dtypes");
+                }
                 const DType expected = result_dtype(n.op, operand);
                 if (n.dtype != expected) fail(i, "result dtype does not match the op");
                 break;

@@ -17,8 +17,9 @@ enum class Op : std::uint8_t {
 
 constexpr int op_count = static_cast<int>(Op::count);
 
-// same: the operand dtype; bool_: bool; real: the operand's real dtype (float64 for complex128).
-enum class ResultType : std::uint8_t { same, bool_, real };
+// same: the operand dtype; bool_: bool; real: the operand's real dtype (float64 for complex128);
+// int32: int32.
+enum class ResultType : std::uint8_t { same, bool_, real, int32 };
 enum class Accuracy : std::uint8_t { exact, math };
 
 struct OpInfo {
@@ -33,6 +34,7 @@ namespace detail {
 constexpr ResultType result_same = ResultType::same;
 constexpr ResultType result_bool = ResultType::bool_;
 constexpr ResultType result_real = ResultType::real;
+constexpr ResultType result_int32 = ResultType::int32;
 constexpr Accuracy accuracy_exact = Accuracy::exact;
 constexpr Accuracy accuracy_math = Accuracy::math;
 }  // namespace detail
@@ -54,6 +56,8 @@ constexpr DType result_dtype(Op op, DType operand) {
             return DType::bool_;
         case ResultType::real:
             return real_of(operand);
+        case ResultType::int32:
+            return DType::int32;
     }
     return operand;
 }

@@ -21,8 +21,8 @@ Graph fold_constants(const Graph& graph) {
             all_constant = all_constant && b.node(a).op == Op::constant;
         }
         if (all_constant) {
-            const ir::DType operand = b.node(n.args[0]).dtype;
-            const eval::Kernel kernel = n.op == Op::cast ? eval::find_cast(operand, n.dtype) : eval::find_kernel(n.op, operand);
+            const ir::DType second = n.arity() > 1 ? b.node(n.args[1]).dtype : n.dtype;
+            const eval::Kernel kernel = eval::kernel_for(n.op, n.dtype, b.node(n.args[0]).dtype, second);
             if (kernel) {
                 const void* in[3];
                 for (int k = 0; k < n.arity(); ++k) in[k] = b.node(n.args[static_cast<std::size_t>(k)]).value.bytes.data();

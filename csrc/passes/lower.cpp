@@ -150,7 +150,8 @@ class Lowering {
                 c.op = n.op;
                 c.dst = dst;
                 const ir::DType operand = g_.nodes[static_cast<std::size_t>(n.args[0])].dtype;
-                c.kernel = n.op == Op::cast ? eval::find_cast(operand, n.dtype) : eval::find_kernel(n.op, operand);
+                const ir::DType second = n.arity() > 1 ? g_.nodes[static_cast<std::size_t>(n.args[1])].dtype : n.dtype;
+                c.kernel = eval::kernel_for(n.op, n.dtype, operand, second);
                 if (!c.kernel)
                     throw eval::NoKernel("ironkernel has no " + std::string(ir::info(n.op).name) + " kernel for " +
                                            std::string(ir::dtype_name(operand)));

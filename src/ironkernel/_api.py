@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import threading
 from typing import Any, Callable, overload
 
@@ -29,11 +30,26 @@ def _ufunc_name(name: str) -> str:
     return f"{name}_ik" if name in _RESERVED_NAMES else name
 
 
+def _candidate_signatures(graph: Graph):
+    """Input dtype tuples to try, in the order NumPy's resolver should see them."""
+    for char in _LOOP_CHARS:
+        yield (np.dtype(char),) * graph.n_inputs
+    # np.ldexp takes a float and an integer: homogeneous loops cannot call it, so bodies using it
+    # also get loops pairing each float dtype with each integer width (smallest first).
+    if any(n.kind == "call" and n.name == "ldexp" for n in graph.nodes):
+        for combo in itertools.product(*[("efd", "bhilq")] * graph.n_inputs):
+            for chars in itertools.product(*[kinds for kinds in combo]):
+                if len(set(chars)) > 1:
+                    yield tuple(np.dtype(c) for c in chars)
+
+
 def _compile_loops(graph: Graph) -> tuple[list, list[LoopRejected]]:
     """(type numbers, program) for every input dtype NumPy and ironkernel both accept."""
-    loops, rejected, programs = [], [], {}
-    for char in _LOOP_CHARS:
-        in_dtypes = (np.dtype(char),) * graph.n_inputs
+    loops, rejected, programs, seen = [], [], {}, set()
+    for in_dtypes in _candidate_signatures(graph):
+        if in_dtypes in seen:
+            continue
+        seen.add(in_dtypes)
         try:
             nodes, outputs, out_dtypes = type_graph(graph, in_dtypes)
             ir = typed_bytes(graph.n_inputs, nodes, outputs)
@@ -45,7 +61,7 @@ def _compile_loops(graph: Graph) -> tuple[list, list[LoopRejected]]:
         except NotImplementedError as exc:
             rejected.append(LoopRejected(str(exc)))
             continue
-        type_nums = [np.dtype(char).num] * graph.n_inputs + [d.num for d in out_dtypes]
+        type_nums = [d.num for d in in_dtypes] + [d.num for d in out_dtypes]
         loops.append((type_nums, programs[ir]))
     return loops, rejected
 
@@ -54,7 +70,7 @@ def _build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
     loops, rejected = _compile_loops(graph)
     if not loops:
         # NumPy's own refusal of the float64 loop explains best what is wrong with the body.
-        first = rejected[_LOOP_CHARS.index("d")] if len(rejected) == len(_LOOP_CHARS) else rejected[0]
+        first = rejected[_LOOP_CHARS.index("d")] if len(rejected) >= len(_LOOP_CHARS) else rejected[0]
         at = f"\n  at {first.where}" if first.where else ""
         raise TypeError(f"cannot make a ufunc of {func_name}(): NumPy rejects its body for every input dtype "
                         f"({first}){at}")
@@ -193,7 +209,7 @@ def supported_functions() -> list[str]:
     """The NumPy functions that trace inside a kernel."""
     from ._ops import supported_ufuncs
 
-    return sorted(supported_ufuncs() + ["where", "clip", "fix", "real", "imag", "angle"])
+    return sorted(supported_ufuncs() + ["where", "clip", "fix", "real", "imag", "angle", "sinc", "nan_to_num"])
 
 
 __all__ = ["ufunc", "explain", "set_num_threads", "get_num_threads", "supported_functions", "TracingError", "rebuild"]

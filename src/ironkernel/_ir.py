@@ -37,6 +37,8 @@ class Node:
         value = self.value
         if self.kind == "constant":
             value = (type(value).__name__, _scalar_bits(value))
+        elif self.kind == "nan_to_num":
+            value = tuple(None if v is None else (type(v).__name__, _scalar_bits(v)) for v in value)
         return (self.kind, self.args, self.name, value)
 
 
@@ -101,7 +103,11 @@ def _decode_scalar(item: list) -> object:
 def to_payload(graph: Graph, options: dict) -> bytes:
     nodes = []
     for n in graph.nodes:
-        value = _encode_scalar(n.value) if n.kind == "constant" else n.value
+        value = n.value
+        if n.kind == "constant":
+            value = _encode_scalar(value)
+        elif n.kind == "nan_to_num":
+            value = [None if v is None else _encode_scalar(v) for v in value]
         nodes.append([n.kind, list(n.args), n.name, value])
     body = {"n_inputs": graph.n_inputs, "nodes": nodes, "outputs": graph.outputs, "options": options}
     return PAYLOAD_MAGIC + struct.pack("<H", PAYLOAD_VERSION) + json.dumps(body, separators=(",", ":")).encode()
@@ -118,13 +124,15 @@ def from_payload(data: bytes) -> tuple[Graph, dict]:
         body = json.loads(data[6:].decode())
         graph = Graph(int(body["n_inputs"]))
         for i, (kind, args, name, value) in enumerate(body["nodes"]):
-            if kind not in ("input", "constant", "call", "where", "cast", "pow_operator", "part"):
+            if kind not in ("input", "constant", "call", "where", "cast", "pow_operator", "part", "nan_to_num", "sinc"):
                 raise PayloadError(f"unknown node kind {kind!r}")
             args = tuple(int(a) for a in args)
             if any(not 0 <= a < i for a in args):
                 raise PayloadError("operand is not an earlier node")
             if kind == "constant":
                 value = _decode_scalar(value)
+            elif kind == "nan_to_num":
+                value = tuple(None if v is None else _decode_scalar(v) for v in value)
             graph.nodes.append(Node(kind, args, str(name), value))
         graph.outputs = [int(o) for o in body["outputs"]]
         if not graph.outputs or any(not 0 <= o < len(graph.nodes) for o in graph.outputs):

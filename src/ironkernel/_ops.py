@@ -33,11 +33,20 @@ STRUCTURAL = ("input", "constant", "where", "cast")
 # NumPy names that are other names (or other ufuncs) for an op of the table.
 ALIASES = {"degrees": "rad2deg", "radians": "deg2rad", "float_power": "power"}
 
+# NumPy ufuncs with several outputs: the op computing each output. modf has no op of its own: typing
+# builds it from trunc, subtract, where and copysign.
+MULTI_OUTPUT = {"divmod": ("floor_divide", "remainder"), "frexp": ("frexp_mantissa", "frexp_exponent"),
+                "modf": (None, None)}
+
 
 def op_for_ufunc(ufunc: np.ufunc) -> str | None:
     """The IR op a NumPy ufunc traces to, or None if ironkernel does not support it."""
+    if getattr(np, ufunc.__name__, None) is not ufunc:
+        return None
+    if ufunc.__name__ in MULTI_OUTPUT:
+        return ufunc.__name__
     name = ALIASES.get(ufunc.__name__, ufunc.__name__)
-    if name in STRUCTURAL or name not in OPS or getattr(np, ufunc.__name__, None) is not ufunc:
+    if name in STRUCTURAL or name not in OPS:
         return None
     return name
 

@@ -89,6 +89,8 @@ class _Tracer:
             raise self.fail(f"np.{ufunc.__name__} takes {ufunc.nin} operands, got {len(inputs)}",
                             f"Call it with {ufunc.nin} operand(s).")
         args = tuple(self.operand(x, f"np.{ufunc.__name__}") for x in inputs)
+        if ufunc.nout > 1:
+            return tuple(self.node("call", args, ufunc.__name__, value=k) for k in range(ufunc.nout))
         return self.node("call", args, ufunc.__name__)
 
 
@@ -137,8 +139,8 @@ class Traced:
         if handler is None:
             name = getattr(func, "__name__", repr(func))
             raise self._tracer.fail(f"np.{name} is not an element-wise function ironkernel can fuse",
-                                    "Supported: NumPy ufuncs, np.where, np.clip, np.fix, np.real, np.imag, np.angle and "
-                                    "x.astype; "
+                                    "Supported: NumPy ufuncs, np.where, np.clip, np.fix, np.real, np.imag, np.angle, "
+                                    "np.sinc, np.nan_to_num and x.astype; "
                                     "use @ik.gufunc for reductions.")
         return handler(self._tracer, *args, **kwargs)
 
@@ -176,9 +178,10 @@ class Traced:
         return self._tracer.call(np.power, (self, other), {})
 
     def __divmod__(self, other: Any) -> Any:
-        raise self._tracer.fail("divmod() returns two arrays", "Compute x // y and x % y separately.")
+        return self._tracer.call(np.divmod, (self, other), {})
 
-    __rdivmod__ = __divmod__
+    def __rdivmod__(self, other: Any) -> Any:
+        return self._tracer.call(np.divmod, (other, self), {})
 
     def __matmul__(self, other: Any) -> Any:
         raise self._tracer.fail("@ (matmul) is not element-wise", "Use @ik.gufunc with a signature for it.")
@@ -287,8 +290,21 @@ def _angle(tracer: _Tracer, z: Any, deg: bool = False) -> Traced:
     return result * (180 / np.pi) if deg else result
 
 
+def _sinc(tracer: _Tracer, x: Any) -> Traced:
+    # NumPy replaces 0 by the dtype's eps, which typing knows: it expands the node.
+    return tracer.node("sinc", (tracer.operand(x, "np.sinc"),))
+
+
+def _nan_to_num(tracer: _Tracer, x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None,
+                neginf: Any = None) -> Traced:
+    # The replacement values depend on the dtype (finfo.max by default), so typing expands it.
+    values = [tracer.constant(v, "np.nan_to_num") if v is not None else None for v in (nan, posinf, neginf)]
+    return tracer.node("nan_to_num", (tracer.operand(x, "np.nan_to_num"),), value=tuple(values))
+
+
 _FUNCTIONS: dict[Callable, Callable] = {np.where: _where, np.clip: _clip, np.fix: _fix, np.real: _part("real"),
-                                        np.imag: _part("imag"), np.angle: _angle}
+                                        np.imag: _part("imag"), np.angle: _angle, np.sinc: _sinc,
+                                        np.nan_to_num: _nan_to_num}
 
 
 # ---- entry point ----------------------------------------------------------------------------

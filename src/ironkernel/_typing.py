@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._ir import DTYPE_CODES, Graph, TypedNode
-from ._ops import ALIASES, OPS
+from ._ops import ALIASES, MULTI_OUTPUT, OPS
 
 _WEAK = (int, float, complex)  # Python scalars: NEP 50 "weak" (bool is not weak)
 
@@ -72,7 +72,7 @@ class _Typer:
         self.check_dtype(dtype, where)
         return ("typed", self.add(TypedNode(op, dtype, args)), dtype)
 
-    def call(self, ufunc_name: str, operands: list[tuple], where: str) -> tuple:
+    def call(self, ufunc_name: str, operands: list[tuple], where: str, output: int | None = None) -> tuple:
         ufunc = getattr(np, ufunc_name)
         specs = tuple(self.operand_spec(v) for v in operands) + (None,) * ufunc.nout
         try:
@@ -80,15 +80,72 @@ class _Typer:
         except Exception as exc:  # NumPy's own refusal: UFuncTypeError, TypeError, ...
             raise LoopRejected(f"np.{ufunc_name}: {exc}", where) from None
         loop_in, loop_out = resolved[: ufunc.nin], resolved[ufunc.nin :]
-        if len(set(loop_in)) != 1:
-            raise LoopRejected(f"np.{ufunc_name} has no loop with equal input dtypes here ({loop_in})", where)
-        op = ALIASES.get(ufunc_name, ufunc_name)
-        expected = {"bool": np.dtype(bool), "real": _real_dtype(loop_in[0])}.get(OPS[op].result, loop_in[0])
-        if loop_out[0] != expected:
-            raise LoopRejected(f"np.{ufunc_name} on {loop_in[0]} gives {loop_out[0]}, which ironkernel does not "
-                               "support yet", where)
         args = tuple(self.as_dtype(v, d, where) for v, d in zip(operands, loop_in))
-        return self.typed(op, loop_out[0], args, where)
+        if ufunc_name == "modf":
+            return self.modf(args[0], loop_in[0], output, where)
+        op = MULTI_OUTPUT[ufunc_name][output] if output is not None else ALIASES.get(ufunc_name, ufunc_name)
+        out_dtype = loop_out[output or 0]
+        if len(set(loop_in)) != 1 and op != "ldexp":
+            raise LoopRejected(f"np.{ufunc_name} has no loop with equal input dtypes here ({loop_in})", where)
+        expected = {"bool": np.dtype(bool), "real": _real_dtype(loop_in[0]), "int32": np.dtype(np.int32)}.get(
+            OPS[op].result, loop_in[0])
+        if out_dtype != expected:
+            raise LoopRejected(f"np.{ufunc_name} on {loop_in[0]} gives {out_dtype}, which ironkernel does not "
+                               "support yet", where)
+        return self.typed(op, out_dtype, args, where)
+
+    def where_(self, cond: tuple, a: tuple, b: tuple, where: str) -> tuple:
+        """np.where: the condition's truthiness, branches in np.result_type of the two."""
+        condition = self.as_dtype(cond, np.dtype(bool), where)
+        try:
+            dtype = np.result_type(*(v[1] if v[0] == "weak" else v[2] for v in (a, b)))
+        except TypeError as exc:
+            raise LoopRejected(f"np.where: {exc}", where) from None
+        args = (condition, self.as_dtype(a, dtype, where), self.as_dtype(b, dtype, where))
+        return self.typed("where", dtype, args, where)
+
+    def sinc(self, value: tuple, where: str) -> tuple:
+        """np.sinc as NumPy computes it: y = pi*x, replaced by the dtype's eps where it is 0."""
+        x = self.call("multiply", [("weak", np.pi), value], where)
+        eps = float(np.finfo(x[2]).eps) if x[2].kind == "f" else 1e-20
+        y = self.where_(x, x, ("weak", eps), where)
+        return self.call("divide", [self.call("sin", [y], where), y], where)
+
+    def modf(self, x: int, dtype: np.dtype, output: int, where: str) -> tuple:
+        """np.modf from exact ops: integral part trunc(x); fractional part x - trunc(x) with the sign
+        of x, and +-0 for infinities (C's modf)."""
+        integral = self.add(TypedNode("trunc", dtype, (x,)))
+        if output == 1:
+            return ("typed", integral, dtype)
+        difference = self.add(TypedNode("subtract", dtype, (x, integral)))
+        infinite = self.add(TypedNode("isinf", np.dtype(bool), (x,)))
+        zero = self.add(TypedNode("constant", dtype, value=np.zeros((), dtype)[()]))
+        finite_part = self.add(TypedNode("where", dtype, (infinite, zero, difference)))
+        return self.typed("copysign", dtype, (finite_part, x), where)
+
+    def nan_to_num(self, value: tuple, replacements: tuple, where: str) -> tuple:
+        """np.nan_to_num: NaN, +inf and -inf replaced (by 0, the largest and the smallest finite
+        value unless given); other dtypes unchanged."""
+        if value[0] == "weak" or value[2].kind not in "f":
+            if value[0] == "typed" and value[2].kind == "c":
+                raise LoopRejected("np.nan_to_num on complex values is not supported yet", where)
+            return value
+        dtype = value[2]
+        nan, posinf, neginf = replacements
+        info = np.finfo(dtype)
+        x = value[1]
+        result = x
+        for test, constant, replacement in (("equal", -np.inf, neginf if neginf is not None else info.min),
+                                            ("equal", np.inf, posinf if posinf is not None else info.max)):
+            bound = self.as_dtype(("weak", constant), dtype, where)
+            condition = self.add(TypedNode(test, np.dtype(bool), (x, bound)))
+            result = self.add(TypedNode("where", dtype, (condition, self.as_dtype(("weak", replacement), dtype, where)
+                                                           if not isinstance(replacement, np.generic)
+                                                           else self.as_dtype(("weak", replacement.item()), dtype, where),
+                                                           result)))
+        is_nan = self.add(TypedNode("isnan", np.dtype(bool), (x,)))
+        nan_value = self.as_dtype(("weak", nan.item() if isinstance(nan, np.generic) else nan), dtype, where)
+        return self.typed("where", dtype, (is_nan, nan_value, result), where)
 
     def run(self) -> tuple[list[TypedNode], list[int], list[np.dtype]]:
         for node in self.graph.nodes:
@@ -109,14 +166,16 @@ class _Typer:
             return ("typed", self.add(TypedNode("input", dtype, value=node.value)), dtype)
         if node.kind == "constant":
             value = node.value
-            if isinstance(value, _WEAK) and not isinstance(value, bool):
+            if type(value) in _WEAK:  # exact Python types: np.float64 subclasses float but is not weak
                 return ("weak", value)
             scalar = np.asarray(value)[()]
             dtype = self.check_dtype(scalar.dtype, where)
             return ("typed", self.add(TypedNode("constant", dtype, value=scalar)), dtype)
         operands = [self.values[a] for a in node.args]
         if node.kind == "call":
-            return self.call(node.name, operands, where)
+            return self.call(node.name, operands, where, node.value)
+        if node.kind == "nan_to_num":
+            return self.nan_to_num(operands[0], node.value, where)
         if node.kind == "pow_operator":
             (base,) = operands
             if base[0] == "typed" and base[2].kind in "fc":
@@ -129,14 +188,9 @@ class _Typer:
                 value = ("typed", self.as_dtype(value, np.asarray(value[1]).dtype, where), np.asarray(value[1]).dtype)
             return self.typed(node.name, _real_dtype(value[2]), (value[1],), where)
         if node.kind == "where":
-            cond, a, b = operands
-            condition = self.as_dtype(cond, np.dtype(bool), where)
-            try:
-                dtype = np.result_type(*(v[1] if v[0] == "weak" else v[2] for v in (a, b)))
-            except TypeError as exc:
-                raise LoopRejected(f"np.where: {exc}", where) from None
-            args = (condition, self.as_dtype(a, dtype, where), self.as_dtype(b, dtype, where))
-            return self.typed("where", dtype, args, where)
+            return self.where_(*operands, where)
+        if node.kind == "sinc":
+            return self.sinc(operands[0], where)
         if node.kind == "cast":
             (value,) = operands
             dtype = np.dtype(node.name)

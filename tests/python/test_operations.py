@@ -281,3 +281,42 @@ def test_complex_parts_angle_and_casts():
 def test_mixed_real_and_complex_inputs_promote_like_numpy():
     check_kernel(lambda a, b: a * b + 1, np.arange(5.0), complex_values(np.complex64)[:5])
     check_kernel(lambda a, b: a / b, np.arange(5, dtype=np.float32), complex_values(np.complex64)[20:25])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_multi_output_functions_in_a_body(dtype):
+    x = values(dtype)
+    check_kernel(lambda a: np.modf(a), x)
+    check_kernel(lambda a: np.frexp(a), x)
+    check_kernel(lambda a: np.divmod(a, dtype(0.7)), x)
+    check_kernel(lambda a, b: divmod(a, b), x, values(dtype, seed=3))
+    check_kernel(lambda a: np.modf(a)[0] + np.frexp(a)[1], x)
+
+
+def test_multi_output_functions_on_integers():
+    i = values(np.int32)
+    check_kernel(lambda a, b: np.divmod(a, b), i, values(np.int32, seed=4))
+    check_kernel(lambda a: np.modf(a), i[:100])
+    check_kernel(lambda a: np.frexp(a), i[:100])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("exponent_dtype", [np.int8, np.int32, np.int64])
+def test_ldexp(dtype, exponent_dtype):
+    x = values(dtype)
+    e = np.random.default_rng(1).integers(-60, 60, x.size).astype(exponent_dtype)
+    check_kernel(lambda a, b: np.ldexp(a, b), x, e)
+    check_kernel(lambda a: np.ldexp(a, 3), x)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_spacing_sinc_nan_to_num(dtype):
+    x = values(dtype)
+    check_kernel(lambda a: np.spacing(a), x)
+    check_kernel(lambda a: np.sinc(a), x, ulp=MATH_ULP)
+    check_kernel(lambda a: np.nan_to_num(a), x)
+    check_kernel(lambda a: np.nan_to_num(a, nan=-1.0, posinf=7, neginf=-7), x)
+
+
+def test_nan_to_num_on_integers_is_identity():
+    check_kernel(lambda a: np.nan_to_num(a) + 1, np.arange(-5, 5))
