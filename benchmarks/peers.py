@@ -1,0 +1,35 @@
+"""The list of peers and the small interface every ``peer_<name>.py`` module fills.
+
+A peer module defines:
+
+* ``NAME: str`` -- the column title.
+* ``WRITES_OUT: bool`` -- True if it writes into the preallocated ``out`` array.
+* ``COMPUTES: bool`` -- False for references (a plain copy) whose result is not the expression.
+* ``available() -> tuple[bool, str]`` -- ``(False, reason)`` if it cannot run here,
+  else ``(True, one line of version / configuration)``. Heavy imports happen here,
+  so a missing package is a skipped peer, not an error.
+* ``prepare(expr, inputs, out) -> Callable[[], Any] | None`` -- a zero-argument call
+  that evaluates ``expr`` on ``inputs`` (timed as is), or None if the peer does not
+  cover this expression or dtype. One-off costs (compiling, tracing, moving the
+  inputs) belong here, outside the timed call.
+* ``setup_seconds: dict[str, float]`` and ``SETUP_WHAT: str`` (optional) -- the
+  one-off cost per ``"<expression>/<dtype>"`` and what it measures.
+* ``notes() -> list[str]`` (optional) -- facts learned while running (threading layer...).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+# Column order of the tables: the reference first, the limits last.
+PEER_NAMES: tuple[str, ...] = ("numpy", "ironkernel", "numexpr", "numba", "jax", "copy", "limit")
+
+
+def load_peers() -> list[ModuleType]:
+    # Imported by module name so run.py works when started as `python benchmarks/run.py`.
+    return [importlib.import_module(f"peer_{name}") for name in PEER_NAMES]
+
+
+def setup_key(expr_name: str, dtype: object) -> str:
+    return f"{expr_name}/{dtype}"

@@ -1,0 +1,35 @@
+"""Median wall-clock time of a zero-argument call, repeated for a time budget."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def median_seconds(
+    call: Callable[[], Any], target_s: float, min_runs: int, max_runs: int = 200_000
+) -> tuple[float, int]:
+    """Run ``call`` until ``target_s`` has passed and at least ``min_runs`` ran.
+
+    Each call is timed on its own and the median is returned, so a stray slow
+    run (page faults, another thread waking) does not move the result. The
+    garbage collector is off while timing, as in ``timeit``, so a collection
+    triggered by one peer's allocations is not billed to another.
+    """
+    times: list[int] = []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        start = time.perf_counter_ns()
+        target_ns = int(target_s * 1e9)
+        while len(times) < max_runs and (len(times) < min_runs or time.perf_counter_ns() - start < target_ns):
+            t0 = time.perf_counter_ns()
+            call()
+            times.append(time.perf_counter_ns() - t0)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return statistics.median(times) / 1e9, len(times)
