@@ -21,10 +21,14 @@ class Scratch {
    public:
     void prepare(const Program& p) {
         std::size_t bytes = 0;
-        offsets_.resize(p.registers.size());
-        for (std::size_t r = 0; r < p.registers.size(); ++r) {
-            offsets_[r] = bytes;
-            bytes += round_up(static_cast<std::size_t>(p.block) * ir::itemsize(p.registers[r].dtype));
+        slot_offsets_.resize(p.slot_itemsize.size());
+        for (std::size_t k = 0; k < p.slot_itemsize.size(); ++k) {
+            // Slots whose addresses agree modulo 4096 (as page-aligned blocks and NumPy's arrays
+            // tend to) make the CPU see false dependencies between a store to one and a load
+            // from another ("4K aliasing"): start each one at a different cache line.
+            bytes += 64 * (1 + k % 16);
+            slot_offsets_[k] = bytes;
+            bytes += round_up(static_cast<std::size_t>(p.block) * p.slot_itemsize[k]);
         }
         index_offset_ = bytes;
         bytes += round_up(static_cast<std::size_t>(p.block) * sizeof(std::int32_t)) * 2 * static_cast<std::size_t>(p.n_where);
@@ -34,7 +38,8 @@ class Scratch {
         }
         home.resize(p.registers.size());
         ptr.resize(p.registers.size());
-        for (std::size_t r = 0; r < p.registers.size(); ++r) home[r] = ptr[r] = buffer_.get() + offsets_[r];
+        for (std::size_t r = 0; r < p.registers.size(); ++r)
+            home[r] = ptr[r] = buffer_.get() + slot_offsets_[static_cast<std::size_t>(p.registers[r].slot)];
         index_stride_ = round_up(static_cast<std::size_t>(p.block) * sizeof(std::int32_t));
     }
     bool ok() const { return buffer_ != nullptr; }
@@ -52,7 +57,7 @@ class Scratch {
     };
     std::unique_ptr<char, Free> buffer_;
     std::size_t capacity_ = 0, index_offset_ = 0, index_stride_ = 0;
-    std::vector<std::size_t> offsets_;
+    std::vector<std::size_t> slot_offsets_;
 };
 
 thread_local Scratch scratch;
@@ -173,7 +178,19 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
             broadcast(ir::itemsize(p.input_dtypes[i]), args[i], s.home[static_cast<std::size_t>(reg)], first_block);
     }
     BlockRunner runner(p, s);
+    // A single output computed by the root's last instruction is written straight into the output
+    // array when that is contiguous: no instruction runs after it, so even an output that is
+    // also an input (out=x) is read before it is overwritten, element by element.
+    const Region& root = p.regions[0];
+    const std::size_t n_out = p.output_registers.size();
+    std::int32_t direct = -1;
+    if (n_out == 1 && !root.code.empty() && root.code.back().kind == InstrKind::compute &&
+        root.code.back().dst == p.output_registers[0] &&
+        steps[n_in] == static_cast<std::ptrdiff_t>(ir::itemsize(p.registers[static_cast<std::size_t>(p.output_registers[0])].dtype)))
+        direct = p.output_registers[0];
+    char* const direct_home = direct >= 0 ? s.home[static_cast<std::size_t>(direct)] : nullptr;
     for (std::ptrdiff_t start = begin; start < end; start += p.block) {
+        if (direct >= 0) s.home[static_cast<std::size_t>(direct)] = args[n_in] + start * steps[n_in];
         const std::ptrdiff_t n = std::min<std::ptrdiff_t>(p.block, end - start);
         for (std::size_t i = 0; i < n_in; ++i) {
             const std::int32_t reg = p.input_registers[i];
@@ -194,10 +211,13 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
             const std::size_t size = ir::itemsize(p.registers[static_cast<std::size_t>(reg)].dtype);
             const std::ptrdiff_t step = steps[n_in + k];
             char* dst = args[n_in + k] + start * step;
-            if (step == static_cast<std::ptrdiff_t>(size)) std::memcpy(dst, s.ptr[static_cast<std::size_t>(reg)], static_cast<std::size_t>(n) * size);
-            else store_strided(size, s.ptr[static_cast<std::size_t>(reg)], dst, step, n);
+            const char* src = s.ptr[static_cast<std::size_t>(reg)];
+            if (src == dst) continue;  // computed in place
+            if (step == static_cast<std::ptrdiff_t>(size)) std::memcpy(dst, src, static_cast<std::size_t>(n) * size);
+            else store_strided(size, src, dst, step, n);
         }
     }
+    if (direct >= 0) s.home[static_cast<std::size_t>(direct)] = direct_home;
 }
 
 }  // namespace ik::eval

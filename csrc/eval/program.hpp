@@ -20,6 +20,7 @@ struct NoKernel : std::runtime_error {
 // (no reuse), so a register may alias another register's memory or an input array.
 struct Register {
     ir::DType dtype;
+    std::int32_t slot = -1;  // the scratch memory it lives in; registers never live at once may share one
 };
 
 enum class InstrKind : std::uint8_t { compute, where };
@@ -55,6 +56,7 @@ struct Program {
     std::vector<std::int32_t> output_registers;    // per ufunc output
     std::vector<std::pair<std::int32_t, ir::Scalar>> constants;  // registers filled once per call
     std::int32_t n_where = 0;                      // where instructions (each needs index scratch)
+    std::vector<std::size_t> slot_itemsize;        // per scratch slot: bytes per element
     double cost_per_element = 0;                   // estimated ns per element, for threading
     std::ptrdiff_t block = 1024;                   // elements per block
     ir::Graph graph;                               // the optimised graph it came from (for explain)

@@ -1,6 +1,7 @@
 // Lowering: places every node in the region where it is needed (lazy where branches), assigns
 // registers and resolves kernels.
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
 #include "passes.hpp"
@@ -31,6 +32,8 @@ class Lowering {
         for (std::size_t i = 0; i < g_.nodes.size(); ++i)
             if (region_of_[i] >= 0) emit(static_cast<std::int32_t>(i));
         for (auto o : g_.outputs) p_.output_registers.push_back(home_[static_cast<std::size_t>(o)]);
+        assign_slots();
+        choose_block_size();
         return std::move(p_);
     }
 
@@ -160,6 +163,98 @@ class Lowering {
                 return;
             }
         }
+    }
+
+    // Registers of the root region share scratch slots when their lifetimes do not overlap, so a
+    // block's working set is the live values, not every value. A where's result may alias its
+    // branch values, which therefore stay live as long as the result. Inputs, constants, outputs
+    // and registers of lazy regions keep slots of their own.
+    void assign_slots() {
+        const auto& code = p_.regions[0].code;
+        const std::size_t n_regs = p_.registers.size();
+        constexpr std::size_t forever = ~std::size_t(0);
+        std::vector<std::size_t> last_use(n_regs, forever), defined_at(n_regs, forever);
+        std::vector<bool> shareable(n_regs, false);
+        for (std::size_t i = 0; i < code.size(); ++i) {
+            defined_at[static_cast<std::size_t>(code[i].dst)] = i;
+            shareable[static_cast<std::size_t>(code[i].dst)] = true;
+        }
+        for (auto r : p_.output_registers) shareable[static_cast<std::size_t>(r)] = false;
+        auto uses = [&](std::int32_t r, std::size_t i) {
+            if (r >= 0 && (last_use[static_cast<std::size_t>(r)] == forever || last_use[static_cast<std::size_t>(r)] < i))
+                last_use[static_cast<std::size_t>(r)] = i;
+        };
+        for (std::size_t i = 0; i < code.size(); ++i) {
+            for (auto r : code[i].src) uses(r, i);
+            for (auto region : code[i].region)
+                if (region >= 0)
+                    for (auto r : p_.regions[static_cast<std::size_t>(region)].imports_outer) uses(r, i);
+        }
+        for (std::size_t i = 0; i < code.size(); ++i) uses(code[i].dst, i);  // written, maybe never read
+        // A where's result may alias a branch value, or (through a region's imports) any root
+        // register a lazy branch reads: those live as long as the result.
+        for (std::size_t i = code.size(); i-- > 0;) {
+            if (code[i].kind != InstrKind::where) continue;
+            const std::size_t until = last_use[static_cast<std::size_t>(code[i].dst)];
+            auto extend = [&](std::int32_t r) {
+                if (r >= 0) last_use[static_cast<std::size_t>(r)] = std::max(last_use[static_cast<std::size_t>(r)], until);
+            };
+            extend(code[i].src[1]);
+            extend(code[i].src[2]);
+            for (auto region : code[i].region)
+                if (region >= 0)
+                    for (auto r : p_.regions[static_cast<std::size_t>(region)].imports_outer) extend(r);
+        }
+        // Registers not in the root's code (inputs, constants, lazy-region values) get own slots.
+        auto new_slot = [&](std::size_t size) {
+            p_.slot_itemsize.push_back(size);
+            return static_cast<std::int32_t>(p_.slot_itemsize.size() - 1);
+        };
+        for (std::size_t r = 0; r < n_regs; ++r)
+            if (!shareable[r]) p_.registers[r].slot = new_slot(ir::itemsize(p_.registers[r].dtype));
+        std::vector<std::int32_t> free_slots;
+        for (std::size_t i = 0; i < code.size(); ++i) {
+            // Operands whose last use is this instruction free their slot for its result: kernels
+            // read element k before writing element k, so a result may overwrite an operand.
+            auto release = [&](std::int32_t r) {
+                if (r >= 0 && shareable[static_cast<std::size_t>(r)] && last_use[static_cast<std::size_t>(r)] == i &&
+                    p_.registers[static_cast<std::size_t>(r)].slot >= 0 && code[i].kind == InstrKind::compute)
+                    free_slots.push_back(p_.registers[static_cast<std::size_t>(r)].slot);
+            };
+            for (auto r : code[i].src) release(r);
+            auto& dst = p_.registers[static_cast<std::size_t>(code[i].dst)];
+            if (shareable[static_cast<std::size_t>(code[i].dst)]) {
+                const std::size_t size = ir::itemsize(dst.dtype);
+                auto it = std::find_if(free_slots.begin(), free_slots.end(),
+                                       [&](std::int32_t k) { return p_.slot_itemsize[static_cast<std::size_t>(k)] == size; });
+                if (it != free_slots.end()) {
+                    dst.slot = *it;
+                    free_slots.erase(it);
+                } else {
+                    dst.slot = new_slot(size);
+                }
+            }
+            // Operands of a where, and any operand used here last by a non-compute instruction,
+            // are freed after it.
+            if (code[i].kind != InstrKind::compute)
+                for (auto r : code[i].src)
+                    if (r >= 0 && shareable[static_cast<std::size_t>(r)] && last_use[static_cast<std::size_t>(r)] == i)
+                        free_slots.push_back(p_.registers[static_cast<std::size_t>(r)].slot);
+            if (last_use[static_cast<std::size_t>(code[i].dst)] == i && shareable[static_cast<std::size_t>(code[i].dst)])
+                free_slots.push_back(dst.slot);
+        }
+    }
+
+    // Blocks as large as possible while all slots of one block fit in about half of L2... of
+    // L1-sized working sets: measured best around 32 KiB of live data on this class of CPU.
+    void choose_block_size() {
+        std::size_t bytes_per_element = 0;
+        for (auto size : p_.slot_itemsize) bytes_per_element += size;
+        constexpr std::size_t budget = 48 * 1024;
+        std::ptrdiff_t block = static_cast<std::ptrdiff_t>(budget / std::max<std::size_t>(bytes_per_element, 1));
+        block = std::clamp<std::ptrdiff_t>(block, 256, 4096) / 64 * 64;
+        if (const char* env = std::getenv("IK_BLOCK")) block = std::max(16L, std::atol(env));
+        p_.block = block;
     }
 
     const Graph& g_;
