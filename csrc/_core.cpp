@@ -37,6 +37,61 @@ py::object make_ufunc(const std::string& name, const std::string& doc, int nin, 
     return py::reinterpret_steal<py::object>(u);
 }
 
+using PlanHandle = std::shared_ptr<ik::eval::GufuncPlan>;
+
+// Builds a gufunc plan from the tuples _gufunc.py makes; see eval/gufunc.hpp for the fields.
+PlanHandle make_plan(int nin, int nout, std::vector<bool> input_has_core, std::vector<bool> output_has_core,
+                     std::vector<int> table, std::vector<int> input_slot, std::vector<int> output_slot, int length_slot,
+                     const std::vector<std::tuple<bool, ProgramHandle, std::vector<std::pair<int, int>>,
+                                                  std::vector<std::tuple<int, int, int>>>>& stages) {
+    auto plan = std::make_shared<ik::eval::GufuncPlan>();
+    plan->nin = nin;
+    plan->nout = nout;
+    plan->input_has_core = std::move(input_has_core);
+    plan->output_has_core = std::move(output_has_core);
+    for (int t : table) {
+        const auto dtype = static_cast<ik::ir::DType>(t);
+        if (!ik::ir::is_valid(dtype)) throw py::value_error("bad dtype in gufunc plan");
+        plan->table.push_back(dtype);
+    }
+    plan->input_slot = std::move(input_slot);
+    plan->output_slot = std::move(output_slot);
+    plan->length_slot = length_slot;
+    for (const auto& [pass, program, inputs, outputs] : stages) {
+        ik::eval::Stage stage;
+        stage.pass = pass;
+        stage.program = program;
+        for (const auto& [kind, index] : inputs)
+            stage.inputs.push_back({static_cast<ik::eval::StageInput::Kind>(kind), index});
+        for (const auto& [kind, index, reduce] : outputs)
+            stage.outputs.push_back({static_cast<ik::eval::StageOutput::Kind>(kind), index, static_cast<ik::eval::Reduce>(reduce)});
+        if (pass) plan->cost_per_element += program->cost_per_element;
+        plan->stages.push_back(std::move(stage));
+    }
+    return plan;
+}
+
+py::object make_gufunc(const std::string& name, const std::string& doc, int nin, int nout, const std::string& signature,
+                       const std::vector<std::pair<std::vector<int>, PlanHandle>>& loops, const py::bytes& payload) {
+    ik::ufunc::UfuncSpec spec;
+    spec.name = name;
+    spec.doc = doc;
+    spec.nin = nin;
+    spec.nout = nout;
+    spec.signature = signature;
+    for (const auto& [types, plan] : loops) {
+        if (types.size() != static_cast<std::size_t>(nin + nout)) throw py::value_error("loop type count mismatch");
+        ik::ufunc::Loop loop;
+        loop.type_nums = types;
+        loop.plan = plan;
+        spec.loops.push_back(loop);
+    }
+    spec.payload = payload;
+    PyObject* u = ik::ufunc::make_ufunc(spec);
+    if (!u) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(u);
+}
+
 py::object payload_of(py::handle ufunc) {
     const std::string* payload = ik::ufunc::payload_of(ufunc.ptr());
     if (!payload) return py::none();
@@ -65,6 +120,20 @@ PYBIND11_MODULE(_core, m) {
         .def_property_readonly("graph", [](const ik::eval::Program& p) { return ik::ir::to_string(p.graph); })
         .def_property_readonly("cost_per_element", [](const ik::eval::Program& p) { return p.cost_per_element; });
 
+    py::class_<ik::eval::GufuncPlan, PlanHandle>(m, "GufuncPlan")
+        .def_property_readonly("stages", [](const ik::eval::GufuncPlan& p) {
+            std::vector<std::pair<bool, ProgramHandle>> out;
+            for (const auto& s : p.stages) out.emplace_back(s.pass, std::const_pointer_cast<ik::eval::Program>(s.program));
+            return out;
+        });
+    m.def("make_plan", &make_plan);
+    m.def("make_gufunc", &make_gufunc, py::arg("name"), py::arg("doc"), py::arg("nin"), py::arg("nout"),
+          py::arg("signature"), py::arg("loops"), py::arg("payload"));
+    m.def("plans_of", [](py::handle u) {
+        std::vector<PlanHandle> out;
+        for (const auto& p : ik::ufunc::plans_of(u.ptr())) out.push_back(std::const_pointer_cast<ik::eval::GufuncPlan>(p));
+        return out;
+    }, py::arg("ufunc"));
     m.def("compile", &compile, py::arg("ir"), "Verify, optimise and lower serialised typed IR to a program.");
     m.def("make_ufunc", &make_ufunc, py::arg("name"), py::arg("doc"), py::arg("nin"), py::arg("nout"),
           py::arg("identity"), py::arg("loops"), py::arg("payload"));

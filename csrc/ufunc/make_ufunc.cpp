@@ -33,6 +33,11 @@ void loop(char** args, npy_intp const* dimensions, npy_intp const* steps, void* 
     eval::run(*static_cast<const eval::Program*>(data), args, steps, dimensions[0]);
 }
 
+// The inner loop of every ironkernel gufunc: data points at the loop's plan.
+void gufunc_loop(char** args, npy_intp const* dimensions, npy_intp const* steps, void* data) noexcept {
+    eval::run_gufunc(*static_cast<const eval::GufuncPlan*>(data), args, dimensions, steps);
+}
+
 std::size_t align_up(std::size_t n) { return (n + alignof(void*) - 1) / alignof(void*) * alignof(void*); }
 
 const Owner* owner_of(PyObject* object) {
@@ -71,8 +76,10 @@ PyObject* make_ufunc(const UfuncSpec& spec) {
 
     auto* owner = new Owner{spec.loops, spec.payload};
     for (std::size_t i = 0; i < ntypes; ++i) {
-        functions[i] = &loop;
-        data[i] = const_cast<eval::Program*>(owner->loops[i].program.get());
+        const Loop& l = owner->loops[i];
+        functions[i] = l.plan ? &gufunc_loop : &loop;
+        data[i] = l.plan ? static_cast<void*>(const_cast<eval::GufuncPlan*>(l.plan.get()))
+                         : static_cast<void*>(const_cast<eval::Program*>(l.program.get()));
         for (std::size_t k = 0; k < nargs; ++k) types[i * nargs + k] = static_cast<char>(spec.loops[i].type_nums[k]);
     }
     PyObject* capsule = PyCapsule_New(owner, owner_capsule_name, &destroy_owner);
@@ -83,8 +90,8 @@ PyObject* make_ufunc(const UfuncSpec& spec) {
     }
     const int identity = spec.identity ? PyUFunc_IdentityValue : PyUFunc_None;
     PyObject* ufunc = PyUFunc_FromFuncAndDataAndSignatureAndIdentity(
-        functions, data, types, static_cast<int>(ntypes), spec.nin, spec.nout, identity, name, doc, 0, nullptr,
-        spec.identity);
+        functions, data, types, static_cast<int>(ntypes), spec.nin, spec.nout, identity, name, doc, 0,
+        spec.signature.empty() ? nullptr : spec.signature.c_str(), spec.identity);
     if (!ufunc) {
         Py_DECREF(capsule);
         PyMem_RawFree(block);
@@ -104,7 +111,15 @@ const std::string* payload_of(PyObject* ufunc) {
 std::vector<std::shared_ptr<const eval::Program>> programs_of(PyObject* ufunc) {
     std::vector<std::shared_ptr<const eval::Program>> out;
     if (const Owner* owner = owner_of(ufunc))
-        for (const auto& l : owner->loops) out.push_back(l.program);
+        for (const auto& l : owner->loops)
+            if (l.program) out.push_back(l.program);
+    return out;
+}
+
+std::vector<std::shared_ptr<const eval::GufuncPlan>> plans_of(PyObject* ufunc) {
+    std::vector<std::shared_ptr<const eval::GufuncPlan>> out;
+    if (const Owner* owner = owner_of(ufunc))
+        for (const auto& l : owner->loops) out.push_back(l.plan);
     return out;
 }
 

@@ -7,13 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "eval/gufunc.hpp"
 #include "eval/program.hpp"
 
 namespace ik::ufunc {
 
 struct Loop {
     std::vector<int> type_nums;  // NumPy type numbers: nin inputs then nout outputs
-    std::shared_ptr<const eval::Program> program;
+    std::shared_ptr<const eval::Program> program;   // element-wise ufuncs
+    std::shared_ptr<const eval::GufuncPlan> plan;   // gufuncs (signature set)
 };
 
 struct UfuncSpec {
@@ -22,6 +24,7 @@ struct UfuncSpec {
     PyObject* identity = nullptr;  // borrowed; nullptr: no identity (and not reorderable)
     std::vector<Loop> loops;
     std::string payload;  // what pickling stores to rebuild this ufunc elsewhere
+    std::string signature;  // empty for element-wise ufuncs
 };
 
 // Imports NumPy's C API; call once at module load. Returns false with a Python error set.
@@ -34,5 +37,6 @@ PyObject* make_ufunc(const UfuncSpec& spec);
 const std::string* payload_of(PyObject* ufunc);
 std::vector<std::shared_ptr<const eval::Program>> programs_of(PyObject* ufunc);
 std::vector<std::vector<int>> loop_types_of(PyObject* ufunc);
+std::vector<std::shared_ptr<const eval::GufuncPlan>> plans_of(PyObject* ufunc);
 
 }  // namespace ik::ufunc

@@ -66,14 +66,23 @@ def _compile_loops(graph: Graph) -> tuple[list, list[LoopRejected]]:
     return loops, rejected
 
 
+def _reject_all(rejected: list[LoopRejected], func_name: str) -> None:
+    """Raises the error for a body no input dtype works for."""
+    # NumPy's own refusal of the float64 loop explains best what is wrong with the body.
+    first = rejected[_LOOP_CHARS.index("d")] if len(rejected) >= len(_LOOP_CHARS) else rejected[0]
+    at = f"\n  at {first.where}" if first.where else ""
+    raise TypeError(f"cannot make a ufunc of {func_name}(): NumPy rejects its body for every input dtype "
+                    f"({first}){at}")
+
+
 def _build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
+    if options.get("signature"):
+        from ._gufunc import build
+
+        return build(graph, options, func_name)
     loops, rejected = _compile_loops(graph)
     if not loops:
-        # NumPy's own refusal of the float64 loop explains best what is wrong with the body.
-        first = rejected[_LOOP_CHARS.index("d")] if len(rejected) >= len(_LOOP_CHARS) else rejected[0]
-        at = f"\n  at {first.where}" if first.where else ""
-        raise TypeError(f"cannot make a ufunc of {func_name}(): NumPy rejects its body for every input dtype "
-                        f"({first}){at}")
+        _reject_all(rejected, func_name)
     payload = to_payload(graph, options)
     identity = options.get("identity")
     return _core.make_ufunc(options["name"], options["doc"], graph.n_inputs, len(graph.outputs), identity, loops,

@@ -124,7 +124,7 @@ def from_payload(data: bytes) -> tuple[Graph, dict]:
         body = json.loads(data[6:].decode())
         graph = Graph(int(body["n_inputs"]))
         for i, (kind, args, name, value) in enumerate(body["nodes"]):
-            if kind not in ("input", "constant", "call", "where", "cast", "pow_operator", "part", "nan_to_num", "sinc"):
+            if kind not in ("input", "constant", "call", "where", "cast", "pow_operator", "part", "nan_to_num", "sinc", "reduce", "length", "mean"):
                 raise PayloadError(f"unknown node kind {kind!r}")
             args = tuple(int(a) for a in args)
             if any(not 0 <= a < i for a in args):

@@ -42,9 +42,10 @@ def _user_location() -> str:
 
 
 class _Tracer:
-    def __init__(self, func: Callable, n_inputs: int):
+    def __init__(self, func: Callable, n_inputs: int, reductions: bool = False):
         self.func = func
         self.graph = Graph(n_inputs)
+        self.reductions = reductions  # inside @ik.gufunc: reductions over the core dimension
 
     def fail(self, what: str, instead: str) -> TracingError:
         name = getattr(self.func, "__qualname__", repr(self.func))
@@ -237,8 +238,12 @@ class Traced:
     def __getattr__(self, name: str) -> Any:
         if name in ("dtype", "shape", "ndim", "size", "itemsize", "strides", "nbytes"):
             raise self._no_concrete(f"the .{name}")
-        if name in ("sum", "prod", "mean", "min", "max", "std", "var", "any", "all", "argmin", "argmax", "cumsum"):
-            raise self._tracer.fail(f"x.{name}() is a reduction", "Use @ik.gufunc for reductions over a core dimension.")
+        if name in _REDUCTION_METHODS:
+            handler = _REDUCTION_METHODS[name]
+            return lambda *args, **kwargs: handler(self._tracer, self, *args, **kwargs)
+        if name in ("argmin", "argmax", "cumsum", "cumprod"):
+            raise self._tracer.fail(f"x.{name}() is not supported", "Supported reductions: sum prod mean min max "
+                                    "any all var std dot, inside @ik.gufunc.")
         if name in ("real", "imag"):
             return self._tracer.node("part", (self._index,), name)
         raise AttributeError(f"traced value has no attribute {name!r}")
@@ -302,7 +307,67 @@ def _nan_to_num(tracer: _Tracer, x: Any, copy: bool = True, nan: float = 0.0, po
     return tracer.node("nan_to_num", (tracer.operand(x, "np.nan_to_num"),), value=tuple(values))
 
 
-_FUNCTIONS: dict[Callable, Callable] = {np.where: _where, np.clip: _clip, np.fix: _fix, np.real: _part("real"),
+# ---- reductions over the core dimension (gufuncs only) ----------------------------------------
+
+
+def _check_reduction(tracer: _Tracer, name: str, axis: Any, kwargs: dict) -> None:
+    if not tracer.reductions:
+        raise tracer.fail(f"np.{name} is a reduction; element-wise kernels have no dimension to reduce",
+                          "Use @ik.gufunc('(n)->()') (or another signature) for reductions over a core dimension.")
+    if axis not in (None, 0, -1):
+        raise tracer.fail(f"np.{name} is called with axis={axis!r}",
+                          "Inside a gufunc every input is one core vector: reduce over all of it (axis=None/-1).")
+    bad = {k: v for k, v in kwargs.items() if v is not None and not (k == "keepdims" and v is False)}
+    if bad:
+        raise tracer.fail(f"np.{name} is called with {', '.join(bad)}=",
+                          "Use the plain form; cast with x.astype(dtype) first if you need another dtype.")
+
+
+def _reduce(kind: str):
+    def handler(tracer: _Tracer, a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+                keepdims: bool = False, **kwargs: Any) -> Traced:
+        _check_reduction(tracer, kind, axis, {"dtype": dtype, "out": out, "keepdims": keepdims, **kwargs})
+        return tracer.node("reduce", (tracer.operand(a, f"np.{kind}"),), kind)
+
+    return handler
+
+
+def _mean(tracer: _Tracer, a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,
+          **kwargs: Any) -> Traced:
+    _check_reduction(tracer, "mean", axis, {"dtype": dtype, "out": out, "keepdims": keepdims, **kwargs})
+    return tracer.node("mean", (tracer.operand(a, "np.mean"),))
+
+
+def _var(tracer: _Tracer, a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0,
+         keepdims: bool = False, **kwargs: Any) -> Traced:
+    # NumPy's definition: mean of |x - mean(x)|**2, divided by (n - ddof) instead of n.
+    _check_reduction(tracer, "var", axis, {"dtype": dtype, "out": out, "keepdims": keepdims, **kwargs})
+    x = tracer.operand(a, "np.var")
+    deviation = tracer.call(np.subtract, (Traced(tracer, x), _mean(tracer, Traced(tracer, x))), {})
+    squares = tracer.node("part", (tracer.call(np.multiply, (deviation, tracer.call(np.conjugate, (deviation,), {})),
+                                               {})._index,), "real")
+    total = tracer.node("reduce", (squares._index,), "sum")
+    return tracer.call(np.true_divide, (total, tracer.node("length", value=int(ddof))), {})
+
+
+def _std(tracer: _Tracer, a: Any, *args: Any, **kwargs: Any) -> Traced:
+    return tracer.call(np.sqrt, (_var(tracer, a, *args, **kwargs),), {})
+
+
+def _dot(tracer: _Tracer, a: Any, b: Any, out: Any = None) -> Traced:
+    _check_reduction(tracer, "dot", None, {"out": out})
+    return tracer.node("reduce", (tracer.call(np.multiply, (a, b), {})._index,), "dot")
+
+
+_REDUCTION_FUNCTIONS = {np.sum: _reduce("sum"), np.prod: _reduce("prod"), np.max: _reduce("max"),
+                        np.min: _reduce("min"), np.amax: _reduce("max"), np.amin: _reduce("min"),
+                        np.any: _reduce("any"), np.all: _reduce("all"), np.mean: _mean, np.var: _var, np.std: _std,
+                        np.dot: _dot}
+_REDUCTION_METHODS = {"sum": _reduce("sum"), "prod": _reduce("prod"), "max": _reduce("max"), "min": _reduce("min"),
+                      "any": _reduce("any"), "all": _reduce("all"), "mean": _mean, "var": _var, "std": _std,
+                      "dot": _dot}
+
+_FUNCTIONS: dict[Callable, Callable] = {**_REDUCTION_FUNCTIONS, np.where: _where, np.clip: _clip, np.fix: _fix, np.real: _part("real"),
                                         np.imag: _part("imag"), np.angle: _angle, np.sinc: _sinc,
                                         np.nan_to_num: _nan_to_num}
 
@@ -335,13 +400,13 @@ def input_count(func: Callable) -> int:
     return n
 
 
-def trace(func: Callable, n_inputs: int | None = None) -> Graph:
+def trace(func: Callable, n_inputs: int | None = None, reductions: bool = False) -> Graph:
     """Runs ``func`` once on symbolic inputs and returns its untyped graph."""
     if not callable(func):
         raise TypeError(f"@ik.ufunc decorates a function, got {type(func).__name__}")
     if n_inputs is None:
         n_inputs = input_count(func)
-    tracer = _Tracer(func, n_inputs)
+    tracer = _Tracer(func, n_inputs, reductions)
     inputs = [tracer.node("input", value=i) for i in range(n_inputs)]
     result = func(*inputs)
     results = result if isinstance(result, tuple) else (result,)

@@ -13,7 +13,8 @@ import numpy as np
 from ._ir import DTYPE_CODES, Graph, TypedNode
 from ._ops import ALIASES, MULTI_OUTPUT, OPS
 
-_WEAK = (int, float, complex)  # Python scalars: NEP 50 "weak" (bool is not weak)
+_WEAK = (int, float, complex)
+_NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"  # Python scalars: NEP 50 "weak" (bool is not weak)
 
 
 def _real_dtype(dtype: np.dtype) -> np.dtype:
@@ -53,6 +54,9 @@ class _Typer:
     def as_dtype(self, value: tuple, dtype: np.dtype, where: str) -> int:
         """The node index of an operand converted to dtype (a cast, or a constant of that dtype)."""
         self.check_dtype(dtype, where)
+        if value[0] == "weakint":
+            index = value[1]
+            return index if dtype == np.dtype(np.int64) else self.add(TypedNode("cast", dtype, (index,)))
         if value[0] == "weak":
             try:
                 with np.errstate(all="ignore"):
@@ -66,6 +70,8 @@ class _Typer:
         return self.add(TypedNode("cast", dtype, (index,)))
 
     def operand_spec(self, value: tuple) -> object:
+        if value[0] == "weakint":  # the core length: a run-time value that promotes like a Python int
+            return int
         return type(value[1]) if value[0] == "weak" else value[2]
 
     def typed(self, op: str, dtype: np.dtype, args: tuple[int, ...], where: str) -> tuple:
@@ -104,8 +110,57 @@ class _Typer:
         args = (condition, self.as_dtype(a, dtype, where), self.as_dtype(b, dtype, where))
         return self.typed("where", dtype, args, where)
 
+    # ---- reductions (gufuncs) -----------------------------------------------------------------
+    def materialize(self, value: tuple, where: str) -> tuple:
+        """A typed operand for a weak Python scalar (its default NumPy dtype)."""
+        if value[0] == "typed":
+            return value
+        if value[0] == "weakint":
+            return ("typed", value[1], np.dtype(np.int64))
+        dtype = np.asarray(value[1]).dtype
+        return ("typed", self.as_dtype(value, dtype, where), dtype)
+
+    def reduce(self, kind: str, value: tuple, where: str) -> tuple:
+        """A reduction over the core dimension, in the dtype NumPy's np.<kind> gives."""
+        value = self.materialize(value, where)
+        dtype = value[2]
+        if kind in ("sum", "prod"):
+            result = getattr(np, kind)(np.zeros(1, dtype)).dtype  # e.g. int8 sums in int64
+        elif kind in ("any", "all"):
+            result = np.dtype(bool)
+        elif kind in ("max", "min") and dtype.kind == "c":
+            raise LoopRejected(f"np.{kind} of complex values inside a gufunc is not supported yet", where)
+        else:  # max, min, dot: the operand's dtype
+            result = dtype
+        if result == np.dtype(np.float16):
+            raise LoopRejected(f"np.{kind} of float16 inside a gufunc is not supported yet", where)
+        op = "reduce_sum" if kind == "dot" else f"reduce_{kind}"
+        return self.typed(op, result, (self.as_dtype(value, result, where),), where)
+
+    def length(self, ddof: int, where: str) -> tuple:
+        """The core length (minus ddof), promoting like a Python int."""
+        index = self.add(TypedNode("length", np.dtype(np.int64)))
+        if ddof:
+            offset = self.add(TypedNode("constant", np.dtype(np.int64), value=np.int64(ddof)))
+            index = self.add(TypedNode("subtract", np.dtype(np.int64), (index, offset)))
+        return ("weakint", index)
+
+    def mean(self, value: tuple, where: str) -> tuple:
+        """np.mean: integers and bools in float64, float16 accumulated in float32, as NumPy."""
+        value = self.materialize(value, where)
+        dtype = value[2]
+        accumulate = np.dtype(np.float64) if dtype.kind in "biu" else (np.dtype(np.float32) if dtype == np.float16 else dtype)
+        total = self.typed("reduce_sum", accumulate, (self.as_dtype(value, accumulate, where),), where)
+        result = self.call("divide", [total, self.length(0, where)], where)
+        return ("typed", self.as_dtype(result, np.mean(np.zeros(1, dtype)).dtype, where), np.mean(np.zeros(1, dtype)).dtype)
+
     def sinc(self, value: tuple, where: str) -> tuple:
-        """np.sinc as NumPy computes it: y = pi*x, replaced by the dtype's eps where it is 0."""
+        """np.sinc as the running NumPy computes it: y = pi*x, replaced by the dtype's eps where it
+        is 0 (NumPy 2); NumPy 1.x replaced x == 0 by 1e-20 first."""
+        if not _NUMPY2:
+            is_zero = self.call("equal", [value, ("weak", 0)], where)
+            y = self.call("multiply", [("weak", np.pi), self.where_(is_zero, ("weak", 1.0e-20), value, where)], where)
+            return self.call("divide", [self.call("sin", [y], where), y], where)
         x = self.call("multiply", [("weak", np.pi), value], where)
         eps = float(np.finfo(x[2]).eps) if x[2].kind == "f" else 1e-20
         y = self.where_(x, x, ("weak", eps), where)
@@ -189,6 +244,12 @@ class _Typer:
             return self.typed(node.name, _real_dtype(value[2]), (value[1],), where)
         if node.kind == "where":
             return self.where_(*operands, where)
+        if node.kind == "reduce":
+            return self.reduce(node.name, operands[0], where)
+        if node.kind == "length":
+            return self.length(node.value, where)
+        if node.kind == "mean":
+            return self.mean(operands[0], where)
         if node.kind == "sinc":
             return self.sinc(operands[0], where)
         if node.kind == "cast":

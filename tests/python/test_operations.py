@@ -194,10 +194,15 @@ def test_supported_functions_lists_what_traces():
 
 COMPLEX = [np.complex64, np.complex128]
 
+# NumPy 1.x computed complex functions of infinite and NaN parts with its own code, which NumPy 2
+# replaced by the C library's (and changed np.sign for complex to z/|z|). ironkernel follows
+# NumPy 2; against NumPy 1.26 the special values are left out of the comparison.
+NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+
 
 def complex_values(dtype, n=1500, seed=0):
     rng = np.random.default_rng(seed)
-    parts = [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 2.5, 1e-30]
+    parts = [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 2.5, 1e-30] if NUMPY2 else [0.0, -0.0, 1.0, -1.0, 2.5]
     special = np.array([complex(a, b) for a in parts for b in parts])
     body = rng.standard_normal(n) * rng.choice([1, 10, 100], n) + 1j * rng.standard_normal(n) * rng.choice([1, 10], n)
     with np.errstate(all="ignore"):
@@ -237,6 +242,8 @@ COMPLEX_EXACT_BINARY = ["add", "subtract", "multiply", "divide", "equal", "not_e
 @pytest.mark.parametrize("dtype", COMPLEX)
 @pytest.mark.parametrize("name", COMPLEX_EXACT_UNARY)
 def test_complex_exact_unary(name, dtype):
+    if name == "sign" and not NUMPY2:
+        pytest.skip("NumPy 1.x defined sign differently for complex numbers; ironkernel follows NumPy 2 (z/|z|)")
     if fma_unfused(name):
         return check_unfused(unary_kernel(name), complex_values(dtype))
     check_kernel(unary_kernel(name), complex_values(dtype))

@@ -1,0 +1,182 @@
+// Running a gufunc plan: rows in parallel, and within a row the stages in order.
+#include "gufunc.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cfenv>
+#include <cstring>
+
+#include "evaluator.hpp"
+#include "reduce.hpp"
+
+namespace ik::eval {
+namespace {
+
+constexpr std::ptrdiff_t chunk = 4096;  // elements of a pass between folds into accumulators
+constexpr int numpy_flags = FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID;
+
+// Per-thread state for a plan: the row values and, per pass output, a chunk buffer and accumulator.
+struct RowState {
+    explicit RowState(const GufuncPlan& plan) : table(plan.table.size() * 16, 0) {
+        for (const Stage& s : plan.stages)
+            for (const StageOutput& o : s.outputs)
+                if (o.kind == StageOutput::reduce_into_table) {
+                    const ir::DType t = plan.table[static_cast<std::size_t>(o.index)];
+                    accumulators.emplace_back(o.reduce, t);
+                    buffers.emplace_back(static_cast<std::size_t>(chunk) * ir::itemsize(t));
+                }
+    }
+    char* slot(std::int32_t k) { return table.data() + 16 * k; }
+    std::vector<char> table;
+    std::vector<Accumulator> accumulators;
+    std::vector<std::vector<char>> buffers;
+};
+
+class RowRunner {
+   public:
+    RowRunner(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps)
+        : plan_(plan), args_(args), n_(plan_has_core() ? dims[1] : 1), steps_(steps) {
+        // Core strides follow the outer strides, one per operand with a core dimension, in order.
+        const int nargs = plan.nin + plan.nout;
+        std::size_t k = static_cast<std::size_t>(nargs);
+        core_step_.assign(static_cast<std::size_t>(nargs), 0);
+        for (int i = 0; i < nargs; ++i) {
+            const bool has_core = i < plan.nin ? plan.input_has_core[static_cast<std::size_t>(i)]
+                                               : plan.output_has_core[static_cast<std::size_t>(i - plan.nin)];
+            if (has_core) core_step_[static_cast<std::size_t>(i)] = steps[k++];
+        }
+    }
+
+    void run_row(std::ptrdiff_t row, RowState& state) {
+        char* base[64];
+        const int nargs = plan_.nin + plan_.nout;
+        for (int i = 0; i < nargs; ++i) base[i] = args_[i] + row * steps_[i];
+        if (plan_.length_slot >= 0) {
+            const std::int64_t n = n_;
+            std::memcpy(state.slot(plan_.length_slot), &n, sizeof n);
+        }
+        for (int i = 0; i < plan_.nin; ++i) {
+            const std::int32_t slot = plan_.input_slot[static_cast<std::size_t>(i)];
+            if (slot >= 0) std::memcpy(state.slot(slot), base[i], ir::itemsize(plan_.table[static_cast<std::size_t>(slot)]));
+        }
+        std::size_t accumulator = 0;
+        for (const Stage& stage : plan_.stages) {
+            if (stage.pass) run_pass(stage, base, state, accumulator);
+            else run_scalar(stage, base, state);
+        }
+        for (int k = 0; k < plan_.nout; ++k) {
+            const std::int32_t slot = plan_.output_slot[static_cast<std::size_t>(k)];
+            if (slot >= 0) std::memcpy(base[plan_.nin + k], state.slot(slot), ir::itemsize(plan_.table[static_cast<std::size_t>(slot)]));
+        }
+    }
+
+   private:
+    bool plan_has_core() const {
+        return std::any_of(plan_.input_has_core.begin(), plan_.input_has_core.end(), [](bool b) { return b; }) ||
+               std::any_of(plan_.output_has_core.begin(), plan_.output_has_core.end(), [](bool b) { return b; });
+    }
+
+    void bind_inputs(const Stage& stage, char* const* base, RowState& state, char** args, std::ptrdiff_t* steps) {
+        for (std::size_t i = 0; i < stage.inputs.size(); ++i) {
+            const StageInput& in = stage.inputs[i];
+            if (in.kind == StageInput::vector_input) {
+                args[i] = base[in.index];
+                steps[i] = core_step_[static_cast<std::size_t>(in.index)];
+            } else {
+                args[i] = state.slot(in.index);
+                steps[i] = 0;
+            }
+        }
+    }
+
+    void run_scalar(const Stage& stage, char* const* base, RowState& state) {
+        char* args[64];
+        std::ptrdiff_t steps[64];
+        bind_inputs(stage, base, state, args, steps);
+        const std::size_t n_in = stage.inputs.size();
+        for (std::size_t k = 0; k < stage.outputs.size(); ++k) {
+            args[n_in + k] = state.slot(stage.outputs[k].index);
+            steps[n_in + k] = 0;
+        }
+        run_serial(*stage.program, args, steps, 0, 1);
+    }
+
+    void run_pass(const Stage& stage, char* const* base, RowState& state, std::size_t& accumulator) {
+        char* args[64];
+        std::ptrdiff_t steps[64];
+        bind_inputs(stage, base, state, args, steps);
+        const std::size_t n_in = stage.inputs.size();
+        const std::size_t first = accumulator;
+        for (std::size_t k = 0, a = first; k < stage.outputs.size(); ++k)
+            if (stage.outputs[k].kind == StageOutput::reduce_into_table) state.accumulators[a++].start();
+        for (std::ptrdiff_t j0 = 0; j0 < n_; j0 += chunk) {
+            const std::ptrdiff_t j1 = std::min(n_, j0 + chunk);
+            std::size_t a = first;
+            for (std::size_t k = 0; k < stage.outputs.size(); ++k) {
+                const StageOutput& out = stage.outputs[k];
+                if (out.kind == StageOutput::vector_output) {
+                    args[n_in + k] = base[plan_.nin + out.index];
+                    steps[n_in + k] = core_step_[static_cast<std::size_t>(plan_.nin + out.index)];
+                } else {
+                    // The chunk buffer, shifted so that element j0 lands at its start.
+                    const auto size = static_cast<std::ptrdiff_t>(ir::itemsize(plan_.table[static_cast<std::size_t>(out.index)]));
+                    args[n_in + k] = state.buffers[a++].data() - j0 * size;
+                    steps[n_in + k] = size;
+                }
+            }
+            run_serial(*stage.program, args, steps, j0, j1);
+            a = first;
+            for (std::size_t k = 0; k < stage.outputs.size(); ++k)
+                if (stage.outputs[k].kind == StageOutput::reduce_into_table) {
+                    state.accumulators[a].add_chunk(state.buffers[a].data(), j1 - j0);
+                    ++a;
+                }
+        }
+        for (std::size_t k = 0; k < stage.outputs.size(); ++k)
+            if (stage.outputs[k].kind == StageOutput::reduce_into_table) state.accumulators[accumulator++].finish(state.slot(stage.outputs[k].index));
+    }
+
+    const GufuncPlan& plan_;
+    char* const* args_;
+    std::ptrdiff_t n_;
+    const std::ptrdiff_t* steps_;
+    std::vector<std::ptrdiff_t> core_step_;
+};
+
+}  // namespace
+
+void run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps) noexcept {
+    try {
+        const std::ptrdiff_t rows = dims[0];
+        if (rows <= 0) return;
+        RowRunner runner(plan, args, dims, steps);
+        const std::ptrdiff_t n = std::max<std::ptrdiff_t>(dims[1], 1);
+        const double work = static_cast<double>(rows) * static_cast<double>(n) * plan.cost_per_element;
+        const int threads = (rows > 1 && work >= get_parallel_threshold_ns() && !omp_in_parallel())
+                                ? static_cast<int>(std::min<std::ptrdiff_t>(get_num_threads(), rows))
+                                : 1;
+        if (threads <= 1) {
+            RowState state(plan);
+            for (std::ptrdiff_t r = 0; r < rows; ++r) runner.run_row(r, state);
+            return;
+        }
+        int worker_flags = 0;
+#pragma omp parallel num_threads(threads) reduction(| : worker_flags)
+        {
+            const bool worker = omp_get_thread_num() != 0;
+            if (worker) std::feclearexcept(numpy_flags);
+            try {
+                RowState state(plan);
+#pragma omp for schedule(static)
+                for (std::ptrdiff_t r = 0; r < rows; ++r) runner.run_row(r, state);
+            } catch (...) {
+            }
+            if (worker) worker_flags |= std::fetestexcept(numpy_flags);
+        }
+        if (worker_flags) std::feraiseexcept(worker_flags);
+    } catch (...) {
+    }
+}
+
+}  // namespace ik::eval

@@ -1,0 +1,48 @@
+// Fused reductions over one core dimension (gufuncs such as (n),(n)->() or (n)->(n)): a plan of
+// element-wise programs run in passes over each row, with reductions folded between passes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "program.hpp"
+
+namespace ik::eval {
+
+enum class Reduce : std::uint8_t { sum, prod, max, min, any, all };
+
+// Where a stage reads or writes a value. Row values ("table" slots) are the scalars of one row:
+// scalar inputs, the core length, reduction results and scalars computed from them.
+struct StageInput {
+    enum Kind : std::uint8_t { vector_input, table } kind;
+    std::int32_t index;  // gufunc input, or table slot
+};
+struct StageOutput {
+    enum Kind : std::uint8_t { reduce_into_table, table, vector_output } kind;
+    std::int32_t index;  // table slot, or gufunc output
+    Reduce reduce = Reduce::sum;
+};
+
+struct Stage {
+    bool pass = false;  // a pass runs over the row's core elements; otherwise one element
+    std::shared_ptr<const Program> program;
+    std::vector<StageInput> inputs;    // one per program input
+    std::vector<StageOutput> outputs;  // one per program output
+};
+
+struct GufuncPlan {
+    int nin = 0, nout = 0;
+    std::vector<bool> input_has_core, output_has_core;
+    std::vector<ir::DType> table;              // dtype of each row value
+    std::vector<std::int32_t> input_slot;      // per input without core dimension: its table slot (-1 otherwise)
+    std::vector<std::int32_t> output_slot;     // per output without core dimension: the table slot it copies
+    std::int32_t length_slot = -1;             // the core length as int64, if the body uses it
+    std::vector<Stage> stages;
+    double cost_per_element = 0;               // of all passes, for threading
+};
+
+// The gufunc inner loop body: dims[0] rows, dims[1] core elements, NumPy's gufunc step layout.
+void run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps) noexcept;
+
+}  // namespace ik::eval
