@@ -1,0 +1,163 @@
+"""@ik.gufunc: fused reductions over a core dimension, against the same computation in NumPy."""
+
+import numpy as np
+import pytest
+from numpy_reference import MATH_ULP, assert_same
+
+import ironkernel as ik
+
+
+def dist_body(a, b):
+    return np.sqrt(np.sum((a - b) ** 2))
+
+
+def softmax_body(x):
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e)
+
+
+def logsumexp_body(x):
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+def rms_norm_body(x):
+    return x / np.sqrt(np.mean(x * x) + 1e-6)
+
+
+def cosine_body(a, b):
+    return np.dot(a, b) / (np.sqrt(np.dot(a, a)) * np.sqrt(np.dot(b, b)))
+
+
+def rows(body, *arrays):
+    """NumPy reference: the body applied row by row (the loop dimensions flattened)."""
+    shape = np.broadcast_shapes(*(a.shape[:-1] for a in arrays))
+    arrays = [np.broadcast_to(a, shape + a.shape[-1:]) for a in arrays]
+    results = [body(*(a[idx] for a in arrays)) for idx in np.ndindex(shape)]
+    return np.array(results).reshape(shape + np.shape(results[0]))
+
+
+CASES = [("(n),(n)->()", dist_body, 2), ("(n)->(n)", softmax_body, 1), ("(n)->()", logsumexp_body, 1),
+         ("(n)->(n)", rms_norm_body, 1), ("(n),(n)->()", cosine_body, 2)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("signature, body, nin", CASES, ids=[c[1].__name__ for c in CASES])
+def test_examples_match_numpy(signature, body, nin, dtype):
+    k = ik.gufunc(signature)(body)
+    assert isinstance(k, np.ufunc) and k.signature == signature.replace(" ", "")
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((6, 4, 33)).astype(dtype) for _ in range(nin)]
+    got = k(*arrays)
+    expected = rows(body, *arrays)
+    assert_same(got, expected.astype(got.dtype), ulp=64)
+    assert got.dtype == expected.dtype
+
+
+def test_long_rows_and_many_rows():
+    k = ik.gufunc("(n)->()")(logsumexp_body)
+    rng = np.random.default_rng(1)
+    for shape in [(3, 100_000), (20_000, 16), (1, 1), (5, 0 + 1)]:
+        x = rng.standard_normal(shape)
+        np.testing.assert_allclose(k(x), rows(logsumexp_body, x), rtol=1e-12)
+
+
+def test_sum_is_pairwise_accurate_and_thread_independent():
+    k = ik.gufunc("(n)->()")(lambda x: np.sum(x))
+    x = np.full((4, 1_000_003), 0.1)
+    exact = float(np.sum(np.full(1_000_003, 0.1, dtype=np.longdouble)))
+    got = k(x)
+    assert np.all(np.abs(got - exact) <= np.abs(np.sum(x[0]) - exact) + 1e-9)  # as accurate as NumPy's
+    try:
+        ik.set_num_threads(1)
+        one = k(x)
+        ik.set_num_threads(2)
+        two = k(x)
+    finally:
+        ik.set_num_threads(0)
+    np.testing.assert_array_equal(one, two)
+
+
+def test_axes_axis_keepdims_out_and_broadcasting():
+    k = ik.gufunc("(n),(n)->()")(dist_body)
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((5, 8))
+    b = rng.standard_normal((8, 5))
+    np.testing.assert_allclose(k(a, b, axes=[(1,), (0,), ()]), np.sqrt(((a - b.T) ** 2).sum(-1)))
+    np.testing.assert_allclose(k(a.T, a.T, axis=0), np.zeros(5))
+    assert k(a, a, keepdims=True).shape == (5, 1)
+    out = np.empty(5)
+    assert k(a, a[0], out=out) is out
+    np.testing.assert_allclose(out, np.sqrt(((a - a[0]) ** 2).sum(-1)))
+    np.testing.assert_allclose(k(a[:, ::2], a[::-1, ::2]), np.sqrt(((a[:, ::2] - a[::-1, ::2]) ** 2).sum(-1)))
+
+
+def test_reductions_and_dtypes_follow_numpy():
+    rng = np.random.default_rng(3)
+    for dtype in (np.int8, np.int32, np.uint16, np.int64, np.float32, np.float64, np.bool_):
+        x = (rng.standard_normal((4, 9)) * 10).astype(dtype)
+        for name in ("sum", "prod", "max", "min", "mean", "any", "all"):
+            k = ik.gufunc("(n)->()")(lambda v, f=getattr(np, name): f(v))
+            got = k(x)
+            expected = rows(getattr(np, name), x)
+            assert got.dtype == expected.dtype, (name, dtype)
+            np.testing.assert_allclose(got.astype(np.float64), expected.astype(np.float64), rtol=1e-6, err_msg=name)
+
+
+def test_var_std_and_methods():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((7, 50))
+    k = ik.gufunc("(n)->(),(),()")(lambda v: (v.var(), np.std(v, ddof=1), v.mean() + v.sum() * v.max()))
+    var, std, combo = k(x)
+    np.testing.assert_allclose(var, x.var(-1), rtol=1e-13)
+    np.testing.assert_allclose(std, x.std(-1, ddof=1), rtol=1e-13)
+    np.testing.assert_allclose(combo, x.mean(-1) + x.sum(-1) * x.max(-1), rtol=1e-13)
+
+
+def test_scalar_inputs_broadcast_along_the_row():
+    k = ik.gufunc("(n),()->(n)")(lambda x, t: np.where(x > t, x - t, 0.0) / np.max(np.abs(x)))
+    x = np.random.default_rng(5).standard_normal((3, 10))
+    t = np.array([0.0, 0.5, -1.0])
+    expected = np.stack([np.where(x[i] > t[i], x[i] - t[i], 0.0) / np.abs(x[i]).max() for i in range(3)])
+    np.testing.assert_allclose(k(x, t), expected, rtol=1e-14)
+
+
+def test_nan_propagates_through_max():
+    k = ik.gufunc("(n)->()")(lambda x: np.max(x))
+    x = np.array([[1.0, np.nan, 3.0], [1.0, 2.0, 3.0]])
+    got = k(x)
+    assert np.isnan(got[0]) and got[1] == 3.0
+
+
+@pytest.mark.parametrize("signature", ["(n)", "(n,m)->()", "(n),(m)->()", "(3)->()", "(n?)->()", "()->(n)"])
+def test_unsupported_signatures_fail_at_decoration(signature):
+    with pytest.raises((ValueError, NotImplementedError)):
+        ik.gufunc(signature)
+
+
+def test_body_not_matching_signature_fails_at_decoration():
+    with pytest.raises(TypeError, match="output"):
+        ik.gufunc("(n)->()")(lambda x: x * 2)  # a vector for a scalar output
+    with pytest.raises(TypeError, match="input"):
+        ik.gufunc("(n),(n)->()")(lambda x: np.sum(x))
+    with pytest.raises(TypeError, match="output"):
+        ik.gufunc("(n)->()")(lambda x: (np.sum(x), np.max(x)))
+
+
+def test_reductions_outside_gufunc_are_refused():
+    with pytest.raises(ik.TracingError, match="gufunc"):
+        ik.ufunc(lambda x: np.sum(x))
+
+
+def test_gufunc_pickles():
+    import pickle
+
+    from ironkernel import _api
+
+    k = ik.gufunc("(n)->(n)")(softmax_body)
+    data = pickle.dumps(k)
+    _api._cache.clear()
+    k2 = pickle.loads(data)
+    assert k2.signature == "(n)->(n)"
+    x = np.random.default_rng(6).standard_normal((3, 5))
+    np.testing.assert_array_equal(k2(x), k(x))
