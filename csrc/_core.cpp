@@ -148,6 +148,7 @@ PYBIND11_MODULE(_core, m) {
     m.def("ir_format_version", [] { return ik::ir::ir_format_version; });
     m.def("set_num_threads", &ik::eval::set_num_threads, py::arg("n"));
     m.def("get_num_threads", &ik::eval::get_num_threads);
+    m.def("get_requested_threads", &ik::eval::get_requested_threads);
     m.def("set_parallel_threshold_ns", &ik::eval::set_parallel_threshold_ns, py::arg("ns"));
     m.def("get_parallel_threshold_ns", &ik::eval::get_parallel_threshold_ns);
     m.def("simd_isa", [] { return std::string(ik::simd::math_table().isa); });

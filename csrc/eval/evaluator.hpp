@@ -19,6 +19,7 @@ void run_serial(const Program& program, char* const* args, const std::ptrdiff_t*
 // Threads: 0 means "as OpenMP says" (OMP_NUM_THREADS, or the number of cores).
 void set_num_threads(int n);
 int get_num_threads();
+int get_requested_threads();  // the set_num_threads value (0: not set)
 // Work, in estimated nanoseconds of serial evaluation, from which a call runs on several threads.
 void set_parallel_threshold_ns(double ns);
 double get_parallel_threshold_ns();

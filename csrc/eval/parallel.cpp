@@ -67,6 +67,7 @@ int threads_for(const Program& p, std::ptrdiff_t n) {
 }  // namespace
 
 void set_num_threads(int n) { requested_threads.store(std::max(0, n)); }
+int get_requested_threads() { return requested_threads.load(); }
 int get_num_threads() { return requested_threads.load() > 0 ? requested_threads.load() : omp_get_max_threads(); }
 void set_parallel_threshold_ns(double ns) { threshold_ns.store(ns); }
 double get_parallel_threshold_ns() { return threshold_ns.load(); }

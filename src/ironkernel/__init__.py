@@ -6,12 +6,12 @@ math and threads.
 """
 
 from . import _core
-from ._api import explain, get_num_threads, set_num_threads, supported_functions, ufunc
+from ._api import explain, get_num_threads, set_num_threads, supported_functions, threads, ufunc
 from ._gufunc import gufunc
 from ._pickle import install as _install_pickling
 from ._trace import TracingError
 
 __version__ = "0.1.0"
-__all__ = ["ufunc", "gufunc", "explain", "set_num_threads", "get_num_threads", "supported_functions", "TracingError"]
+__all__ = ["ufunc", "gufunc", "explain", "set_num_threads", "get_num_threads", "threads", "supported_functions", "TracingError"]
 
 _install_pickling()

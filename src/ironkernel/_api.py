@@ -184,11 +184,23 @@ def explain(u: np.ufunc) -> str:
     if not _is_kernel(u):
         raise TypeError(f"{u!r} is not an ironkernel ufunc")
     parts = []
+    if u.signature is not None:  # a gufunc: its stages per loop
+        for types, plan in zip(_core.loop_types_of(u), _core.plans_of(u)):
+            text = [f"loop {_loop_text(u, types)}"]
+            for k, (is_pass, program) in enumerate(plan.stages):
+                what = "pass over the core dimension" if is_pass else "row scalars"
+                text.append(f"  stage {k}: {what}\n{_indent(str(program), 4)}")
+            parts.append("\n".join(text))
+        return "\n".join(parts)
     for types, program in zip(_core.loop_types_of(u), _core.programs_of(u)):
-        chars = [_typenum_to_dtype(t).name for t in types]
-        sig = f"({', '.join(chars[: u.nin])}) -> ({', '.join(chars[u.nin:])})"
-        parts.append(f"loop {sig}\n  graph:\n{_indent(program.graph, 4)}  program:\n{_indent(str(program), 4)}")
+        parts.append(f"loop {_loop_text(u, types)}\n  graph:\n{_indent(program.graph, 4)}  program:\n"
+                     f"{_indent(str(program), 4)}")
     return "\n".join(parts)
+
+
+def _loop_text(u: np.ufunc, types: list[int]) -> str:
+    names = [_typenum_to_dtype(t).name for t in types]
+    return f"({', '.join(names[: u.nin])}) -> ({', '.join(names[u.nin:])})"
 
 
 def _typenum_to_dtype(num: int) -> np.dtype:
@@ -214,6 +226,25 @@ def get_num_threads() -> int:
     return _core.get_num_threads()
 
 
+class threads:
+    """Context manager limiting ironkernel's threads: ``with ik.threads(1): ...``.
+
+    Restores the previous setting on exit (not thread-local: it changes the process-wide limit).
+    """
+
+    def __init__(self, n: int):
+        self.n = n
+        self.previous = 0
+
+    def __enter__(self) -> "threads":
+        self.previous = _core.get_requested_threads()
+        set_num_threads(self.n)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _core.set_num_threads(self.previous)
+
+
 def supported_functions() -> list[str]:
     """The NumPy functions that trace inside a kernel."""
     from ._ops import supported_ufuncs
@@ -221,4 +252,4 @@ def supported_functions() -> list[str]:
     return sorted(supported_ufuncs() + ["where", "clip", "fix", "real", "imag", "angle", "sinc", "nan_to_num"])
 
 
-__all__ = ["ufunc", "explain", "set_num_threads", "get_num_threads", "supported_functions", "TracingError", "rebuild"]
+__all__ = ["ufunc", "explain", "set_num_threads", "get_num_threads", "threads", "supported_functions", "TracingError", "rebuild"]

@@ -161,3 +161,9 @@ def test_gufunc_pickles():
     assert k2.signature == "(n)->(n)"
     x = np.random.default_rng(6).standard_normal((3, 5))
     np.testing.assert_array_equal(k2(x), k(x))
+
+
+def test_explain_lists_the_stages():
+    k = ik.gufunc("(n)->(n)")(softmax_body)
+    text = ik.explain(k)
+    assert text.count("pass over the core dimension") >= 3 and "exp" in text

@@ -91,3 +91,14 @@ print(os.WEXITSTATUS(status))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/", timeout=120)
     assert out.stdout.strip() == "0", out.stderr
+
+
+def test_threads_context_manager_restores_the_setting():
+    ik.set_num_threads(0)
+    default = ik.get_num_threads()
+    with ik.threads(1):
+        assert ik.get_num_threads() == 1
+        with ik.threads(2):
+            assert ik.get_num_threads() == 2
+        assert ik.get_num_threads() == 1
+    assert ik.get_num_threads() == default
