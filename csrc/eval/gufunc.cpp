@@ -16,20 +16,28 @@ namespace {
 constexpr std::ptrdiff_t chunk = 4096;  // elements of a pass between folds into accumulators
 constexpr int numpy_flags = FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID;
 
-// Per-thread state for a plan: the row values and, per pass output, a chunk buffer and accumulator.
+// The row values and, per reduction, its accumulator: one per row being computed.
 struct RowState {
     explicit RowState(const GufuncPlan& plan) : table(plan.table.size() * 16, 0) {
         for (const Stage& s : plan.stages)
             for (const StageOutput& o : s.outputs)
-                if (o.kind == StageOutput::reduce_into_table) {
-                    const ir::DType t = plan.table[static_cast<std::size_t>(o.index)];
-                    accumulators.emplace_back(o.reduce, t);
-                    buffers.emplace_back(static_cast<std::size_t>(chunk) * ir::itemsize(t));
-                }
+                if (o.kind == StageOutput::reduce_into_table)
+                    accumulators.emplace_back(o.reduce, plan.table[static_cast<std::size_t>(o.index)]);
     }
     char* slot(std::int32_t k) { return table.data() + 16 * k; }
     std::vector<char> table;
     std::vector<Accumulator> accumulators;
+};
+
+// A chunk buffer per reduction: one set per thread.
+struct ChunkBuffers {
+    ChunkBuffers() = default;
+    explicit ChunkBuffers(const GufuncPlan& plan) {
+        for (const Stage& s : plan.stages)
+            for (const StageOutput& o : s.outputs)
+                if (o.kind == StageOutput::reduce_into_table)
+                    buffers.emplace_back(static_cast<std::size_t>(chunk) * ir::itemsize(plan.table[static_cast<std::size_t>(o.index)]));
+    }
     std::vector<std::vector<char>> buffers;
 };
 
@@ -48,7 +56,8 @@ class RowRunner {
         }
     }
 
-    void run_row(std::ptrdiff_t row, RowState& state) {
+    // threads > 1: the passes of this row split their chunks among that many threads.
+    void run_row(std::ptrdiff_t row, RowState& state, ChunkBuffers& buffers, int threads = 1) {
         char* base[64];
         const int nargs = plan_.nin + plan_.nout;
         for (int i = 0; i < nargs; ++i) base[i] = args_[i] + row * steps_[i];
@@ -62,7 +71,7 @@ class RowRunner {
         }
         std::size_t accumulator = 0;
         for (const Stage& stage : plan_.stages) {
-            if (stage.pass) run_pass(stage, base, state, accumulator);
+            if (stage.pass) run_pass(stage, base, state, buffers, accumulator, threads);
             else run_scalar(stage, base, state);
         }
         for (int k = 0; k < plan_.nout; ++k) {
@@ -102,39 +111,62 @@ class RowRunner {
         run_serial(*stage.program, args, steps, 0, 1);
     }
 
-    void run_pass(const Stage& stage, char* const* base, RowState& state, std::size_t& accumulator) {
+    void run_pass(const Stage& stage, char* const* base, RowState& state, ChunkBuffers& buffers, std::size_t& accumulator,
+                  int threads) {
+        const std::ptrdiff_t chunks = (n_ + chunk - 1) / chunk;
+        const std::size_t first = accumulator;
+        for (std::size_t k = 0, a = first; k < stage.outputs.size(); ++k)
+            if (stage.outputs[k].kind == StageOutput::reduce_into_table) state.accumulators[a++].start(chunks);
+        if (threads <= 1 || chunks < 2) {
+            for (std::ptrdiff_t c = 0; c < chunks; ++c) run_chunk(stage, base, state, buffers, first, c);
+        } else {
+            int worker_flags = 0;
+#pragma omp parallel num_threads(threads) reduction(| : worker_flags)
+            {
+                const bool worker = omp_get_thread_num() != 0;
+                if (worker) std::feclearexcept(numpy_flags);
+                ChunkBuffers own = worker ? ChunkBuffers(plan_) : ChunkBuffers{};
+                ChunkBuffers& mine = worker ? own : buffers;
+#pragma omp for schedule(static)
+                for (std::ptrdiff_t c = 0; c < chunks; ++c) run_chunk(stage, base, state, mine, first, c);
+                if (worker) worker_flags |= std::fetestexcept(numpy_flags);
+            }
+            if (worker_flags) std::feraiseexcept(worker_flags);
+        }
+        for (std::size_t k = 0; k < stage.outputs.size(); ++k)
+            if (stage.outputs[k].kind == StageOutput::reduce_into_table)
+                state.accumulators[accumulator++].finish(state.slot(stage.outputs[k].index));
+    }
+
+    // Elements [c*chunk, (c+1)*chunk) of one pass: vector outputs written, reductions' partials set.
+    void run_chunk(const Stage& stage, char* const* base, RowState& state, ChunkBuffers& buffers, std::size_t first,
+                   std::ptrdiff_t c) {
         char* args[64];
         std::ptrdiff_t steps[64];
         bind_inputs(stage, base, state, args, steps);
         const std::size_t n_in = stage.inputs.size();
-        const std::size_t first = accumulator;
-        for (std::size_t k = 0, a = first; k < stage.outputs.size(); ++k)
-            if (stage.outputs[k].kind == StageOutput::reduce_into_table) state.accumulators[a++].start();
-        for (std::ptrdiff_t j0 = 0; j0 < n_; j0 += chunk) {
-            const std::ptrdiff_t j1 = std::min(n_, j0 + chunk);
-            std::size_t a = first;
-            for (std::size_t k = 0; k < stage.outputs.size(); ++k) {
-                const StageOutput& out = stage.outputs[k];
-                if (out.kind == StageOutput::vector_output) {
-                    args[n_in + k] = base[plan_.nin + out.index];
-                    steps[n_in + k] = core_step_[static_cast<std::size_t>(plan_.nin + out.index)];
-                } else {
-                    // The chunk buffer, shifted so that element j0 lands at its start.
-                    const auto size = static_cast<std::ptrdiff_t>(ir::itemsize(plan_.table[static_cast<std::size_t>(out.index)]));
-                    args[n_in + k] = state.buffers[a++].data() - j0 * size;
-                    steps[n_in + k] = size;
-                }
+        const std::ptrdiff_t j0 = c * chunk, j1 = std::min(n_, j0 + chunk);
+        std::size_t a = first;
+        for (std::size_t k = 0; k < stage.outputs.size(); ++k) {
+            const StageOutput& out = stage.outputs[k];
+            if (out.kind == StageOutput::vector_output) {
+                args[n_in + k] = base[plan_.nin + out.index];
+                steps[n_in + k] = core_step_[static_cast<std::size_t>(plan_.nin + out.index)];
+            } else {
+                // The chunk buffer, shifted so that element j0 lands at its start.
+                const auto size = static_cast<std::ptrdiff_t>(ir::itemsize(plan_.table[static_cast<std::size_t>(out.index)]));
+                args[n_in + k] = buffers.buffers[a].data() - j0 * size;
+                steps[n_in + k] = size;
+                ++a;
             }
-            run_serial(*stage.program, args, steps, j0, j1);
-            a = first;
-            for (std::size_t k = 0; k < stage.outputs.size(); ++k)
-                if (stage.outputs[k].kind == StageOutput::reduce_into_table) {
-                    state.accumulators[a].add_chunk(state.buffers[a].data(), j1 - j0);
-                    ++a;
-                }
         }
+        run_serial(*stage.program, args, steps, j0, j1);
+        a = first;
         for (std::size_t k = 0; k < stage.outputs.size(); ++k)
-            if (stage.outputs[k].kind == StageOutput::reduce_into_table) state.accumulators[accumulator++].finish(state.slot(stage.outputs[k].index));
+            if (stage.outputs[k].kind == StageOutput::reduce_into_table) {
+                state.accumulators[a].set_chunk(c, buffers.buffers[a].data(), j1 - j0);
+                ++a;
+            }
     }
 
     const GufuncPlan& plan_;
@@ -157,8 +189,12 @@ void run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t*
                                 ? static_cast<int>(std::min<std::ptrdiff_t>(get_num_threads(), rows))
                                 : 1;
         if (threads <= 1) {
+            // Few long rows: split each row's chunks among the threads instead.
+            const int row_threads = (rows < get_num_threads() && dims[1] >= 4 * chunk && work >= get_parallel_threshold_ns() &&
+                                     !omp_in_parallel()) ? get_num_threads() : 1;
             RowState state(plan);
-            for (std::ptrdiff_t r = 0; r < rows; ++r) runner.run_row(r, state);
+            ChunkBuffers buffers(plan);
+            for (std::ptrdiff_t r = 0; r < rows; ++r) runner.run_row(r, state, buffers, row_threads);
             return;
         }
         int worker_flags = 0;
@@ -168,8 +204,9 @@ void run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t*
             if (worker) std::feclearexcept(numpy_flags);
             try {
                 RowState state(plan);
+                ChunkBuffers buffers(plan);
 #pragma omp for schedule(static)
-                for (std::ptrdiff_t r = 0; r < rows; ++r) runner.run_row(r, state);
+                for (std::ptrdiff_t r = 0; r < rows; ++r) runner.run_row(r, state, buffers);
             } catch (...) {
             }
             if (worker) worker_flags |= std::fetestexcept(numpy_flags);

@@ -57,92 +57,75 @@ template <class T> bool is_nan(T v) {
     else return false;
 }
 
-template <class T> void fold(Reduce kind, T& r, const T* a, std::ptrdiff_t n) {
-    switch (kind) {
-        case Reduce::sum:
-            break;  // handled by partials
-        case Reduce::prod:
-            for (std::ptrdiff_t i = 0; i < n; ++i) r = multiply(r, a[i]);
-            break;
-        case Reduce::max:
-            if constexpr (!is_complex_v<T>)
-                for (std::ptrdiff_t i = 0; i < n; ++i) r = (is_nan(r) || (!is_nan(a[i]) && !(a[i] > r))) ? r : a[i];
-            break;
-        case Reduce::min:
-            if constexpr (!is_complex_v<T>)
-                for (std::ptrdiff_t i = 0; i < n; ++i) r = (is_nan(r) || (!is_nan(a[i]) && !(a[i] < r))) ? r : a[i];
-            break;
-        case Reduce::any:
-            if constexpr (std::is_same_v<T, bool>)
-                for (std::ptrdiff_t i = 0; i < n; ++i) r = r || a[i];
-            break;
-        case Reduce::all:
-            if constexpr (std::is_same_v<T, bool>)
-                for (std::ptrdiff_t i = 0; i < n; ++i) r = r && a[i];
-            break;
+// Reduces a[0..n) (n >= 1) starting from its first element, not an identity: keeps -0.0 and NaN
+// payloads as NumPy's reductions do.
+template <class T> T reduce_span(Reduce kind, const T* a, std::ptrdiff_t n) {
+    if (kind == Reduce::sum) return pairwise_sum(a, n);
+    T r = a[0];
+    for (std::ptrdiff_t i = 1; i < n; ++i) {
+        switch (kind) {
+            case Reduce::sum:
+                break;
+            case Reduce::prod:
+                r = multiply(r, a[i]);
+                break;
+            case Reduce::max:
+                if constexpr (!is_complex_v<T>) r = (is_nan(r) || (!is_nan(a[i]) && !(a[i] > r))) ? r : a[i];
+                break;
+            case Reduce::min:
+                if constexpr (!is_complex_v<T>) r = (is_nan(r) || (!is_nan(a[i]) && !(a[i] < r))) ? r : a[i];
+                break;
+            case Reduce::any:
+                if constexpr (std::is_same_v<T, bool>) r = r || a[i];
+                break;
+            case Reduce::all:
+                if constexpr (std::is_same_v<T, bool>) r = r && a[i];
+                break;
+        }
     }
+    return r;
+}
+
+template <class F> void with_type(ir::DType dtype, F&& f) {
+    ir::visit_dtype(dtype, [&]<class T>() {
+        if constexpr (!std::is_void_v<T> && !std::is_same_v<T, ir::Half>) f.template operator()<T>();
+    });
 }
 
 }  // namespace
 
-void Accumulator::start() {
-    partials_.clear();
-    count_ = 0;
-    std::memset(running_, 0, sizeof running_);
+void Accumulator::start(std::ptrdiff_t chunks) {
+    chunks_ = chunks;
+    partials_.assign(static_cast<std::size_t>(chunks) * ir::itemsize(dtype_), 0);
 }
 
-void Accumulator::add_chunk(const void* data, std::ptrdiff_t n) {
+void Accumulator::set_chunk(std::ptrdiff_t k, const void* data, std::ptrdiff_t n) {
     if (n <= 0) return;
-    ir::visit_dtype(dtype_, [&]<class T>() {
-        if constexpr (!std::is_void_v<T> && !std::is_same_v<T, ir::Half>) {
-            const T* a = static_cast<const T*>(data);
-            if (kind_ == Reduce::sum) {
-                const T partial = pairwise_sum(a, n);
-                const std::size_t at = partials_.size();
-                partials_.resize(at + sizeof(T));
-                std::memcpy(partials_.data() + at, &partial, sizeof(T));
-            } else {
-                T r;
-                std::ptrdiff_t start = 0;
-                if (count_ == 0) {
-                    r = a[0];  // the first element, not an identity: keeps -0.0 and NaN payloads
-                    start = 1;
-                } else {
-                    std::memcpy(&r, running_, sizeof(T));
-                }
-                fold(kind_, r, a + start, n - start);
-                std::memcpy(running_, &r, sizeof(T));
-            }
-        }
+    with_type(dtype_, [&]<class T>() {
+        const T partial = reduce_span(kind_, static_cast<const T*>(data), n);
+        std::memcpy(partials_.data() + static_cast<std::size_t>(k) * sizeof(T), &partial, sizeof(T));
     });
-    count_ += n;
 }
 
 void Accumulator::finish(void* result) const {
-    ir::visit_dtype(dtype_, [&]<class T>() {
-        if constexpr (!std::is_void_v<T> && !std::is_same_v<T, ir::Half>) {
-            T r{};
-            if (count_ == 0) {
-                // Empty rows: the identity where there is one; NumPy raises for max/min, which a
-                // loop cannot: NaN with the invalid flag for floats, 0 otherwise.
-                if (kind_ == Reduce::prod) r = T(1);
-                else if (kind_ == Reduce::all) r = T(1);
-                else if (kind_ == Reduce::max || kind_ == Reduce::min) {
-                    if constexpr (std::is_floating_point_v<T>) {
-                        volatile T zero = T(0);
-                        r = zero / zero;
-                    }
+    with_type(dtype_, [&]<class T>() {
+        T r{};
+        if (chunks_ == 0) {
+            // Empty rows: the identity where there is one; NumPy raises for max/min, which a
+            // loop cannot: NaN with the invalid flag for floats, 0 otherwise.
+            if (kind_ == Reduce::prod || kind_ == Reduce::all) r = T(1);
+            else if (kind_ == Reduce::max || kind_ == Reduce::min) {
+                if constexpr (std::is_floating_point_v<T>) {
+                    volatile T zero = T(0);
+                    r = zero / zero;
                 }
-            } else if (kind_ == Reduce::sum) {
-                const std::ptrdiff_t chunks = static_cast<std::ptrdiff_t>(partials_.size() / sizeof(T));
-                std::unique_ptr<T[]> values(new T[static_cast<std::size_t>(chunks)]);
-                std::memcpy(values.get(), partials_.data(), partials_.size());
-                r = pairwise_sum(values.get(), chunks);
-            } else {
-                std::memcpy(&r, running_, sizeof(T));
             }
-            std::memcpy(result, &r, sizeof(T));
+        } else {
+            std::unique_ptr<T[]> values(new T[static_cast<std::size_t>(chunks_)]);
+            std::memcpy(values.get(), partials_.data(), partials_.size());
+            r = reduce_span(kind_, values.get(), chunks_);
         }
+        std::memcpy(result, &r, sizeof(T));
     });
 }
 

@@ -10,19 +10,20 @@
 
 namespace ik::eval {
 
+// One reduction of one row: a partial result per chunk (computed in any order, by any thread),
+// combined in chunk order at the end, so the result is the same for every thread count.
 class Accumulator {
    public:
     Accumulator(Reduce kind, ir::DType dtype) : kind_(kind), dtype_(dtype) {}
-    void start();                                  // a new row
-    void add_chunk(const void* data, std::ptrdiff_t n);
-    void finish(void* result) const;               // writes one element of dtype
+    void start(std::ptrdiff_t chunks);                                   // a new row
+    void set_chunk(std::ptrdiff_t k, const void* data, std::ptrdiff_t n);  // distinct k: thread-safe
+    void finish(void* result) const;                                     // writes one element of dtype
 
    private:
     Reduce kind_;
     ir::DType dtype_;
-    std::vector<unsigned char> partials_;          // sums: one element per chunk
-    alignas(16) unsigned char running_[16];        // other reductions: the running value
-    std::ptrdiff_t count_ = 0;
+    std::vector<unsigned char> partials_;  // one element per chunk
+    std::ptrdiff_t chunks_ = 0;
 };
 
 }  // namespace ik::eval

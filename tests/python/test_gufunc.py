@@ -167,3 +167,18 @@ def test_explain_lists_the_stages():
     k = ik.gufunc("(n)->(n)")(softmax_body)
     text = ik.explain(k)
     assert text.count("pass over the core dimension") >= 3 and "exp" in text
+
+
+def test_single_long_row_splits_among_threads_with_the_same_bits():
+    k = ik.gufunc("(n)->(),()")(lambda x: (np.sum(x * x), np.max(x)))
+    x = np.random.default_rng(7).standard_normal((1, 3_000_001))
+    try:
+        ik.set_num_threads(1)
+        one = k(x)
+        ik.set_num_threads(2)
+        two = k(x)
+    finally:
+        ik.set_num_threads(0)
+    np.testing.assert_array_equal(one[0], two[0])
+    np.testing.assert_allclose(two[0], np.sum(x * x, axis=-1), rtol=1e-12)
+    assert two[1][0] == x.max()
