@@ -19,22 +19,26 @@ ProgramHandle compile(const py::bytes& ir_bytes) {
     return std::make_shared<ik::eval::Program>(ik::passes::compile(graph));
 }
 
-py::object make_ufunc(const std::string& name, const std::string& doc, int nin, int nout, py::object identity,
-                      const std::vector<std::pair<std::vector<int>, ProgramHandle>>& loops, const py::bytes& payload) {
-    ik::ufunc::UfuncSpec spec;
-    spec.name = name;
-    spec.doc = doc;
-    spec.nin = nin;
-    spec.nout = nout;
-    spec.identity = identity.is_none() ? nullptr : identity.ptr();
-    for (const auto& [types, program] : loops) {
-        if (types.size() != static_cast<std::size_t>(nin + nout)) throw py::value_error("loop type count mismatch");
-        spec.loops.push_back({types, program});
+// Registers the ufunc (or gufunc) a spec describes; `add_loop(spec, types, handle)` adds each loop.
+template <class Handle, class AddLoop>
+py::object register_ufunc(ik::ufunc::UfuncSpec spec, const std::vector<std::pair<std::vector<int>, Handle>>& loops,
+                          const py::bytes& payload, AddLoop add_loop) {
+    for (const auto& [types, handle] : loops) {
+        if (types.size() != static_cast<std::size_t>(spec.nin + spec.nout)) throw py::value_error("loop type count mismatch");
+        add_loop(spec, types, handle);
     }
     spec.payload = payload;
     PyObject* u = ik::ufunc::make_ufunc(spec);
     if (!u) throw py::error_already_set();
     return py::reinterpret_steal<py::object>(u);
+}
+
+py::object make_ufunc(const std::string& name, const std::string& doc, int nin, int nout, py::object identity,
+                      const std::vector<std::pair<std::vector<int>, ProgramHandle>>& loops, const py::bytes& payload) {
+    ik::ufunc::UfuncSpec spec{name, doc, nin, nout, identity.is_none() ? nullptr : identity.ptr(), {}, {}, {}};
+    return register_ufunc(std::move(spec), loops, payload, [](auto& s, const auto& types, const ProgramHandle& program) {
+        s.loops.push_back({types, program, nullptr});
+    });
 }
 
 using PlanHandle = std::shared_ptr<ik::eval::GufuncPlan>;
@@ -73,23 +77,10 @@ PlanHandle make_plan(int nin, int nout, std::vector<bool> input_has_core, std::v
 
 py::object make_gufunc(const std::string& name, const std::string& doc, int nin, int nout, const std::string& signature,
                        const std::vector<std::pair<std::vector<int>, PlanHandle>>& loops, const py::bytes& payload) {
-    ik::ufunc::UfuncSpec spec;
-    spec.name = name;
-    spec.doc = doc;
-    spec.nin = nin;
-    spec.nout = nout;
-    spec.signature = signature;
-    for (const auto& [types, plan] : loops) {
-        if (types.size() != static_cast<std::size_t>(nin + nout)) throw py::value_error("loop type count mismatch");
-        ik::ufunc::Loop loop;
-        loop.type_nums = types;
-        loop.plan = plan;
-        spec.loops.push_back(loop);
-    }
-    spec.payload = payload;
-    PyObject* u = ik::ufunc::make_ufunc(spec);
-    if (!u) throw py::error_already_set();
-    return py::reinterpret_steal<py::object>(u);
+    ik::ufunc::UfuncSpec spec{name, doc, nin, nout, nullptr, {}, {}, signature};
+    return register_ufunc(std::move(spec), loops, payload, [](auto& s, const auto& types, const PlanHandle& plan) {
+        s.loops.push_back({types, nullptr, plan});
+    });
 }
 
 py::object payload_of(py::handle ufunc) {

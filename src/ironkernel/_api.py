@@ -43,27 +43,27 @@ def _candidate_signatures(graph: Graph):
                     yield tuple(np.dtype(c) for c in chars)
 
 
-def _compile_loops(graph: Graph) -> tuple[list, list[LoopRejected]]:
-    """(type numbers, program) for every input dtype NumPy and ironkernel both accept."""
-    loops, rejected, programs, seen = [], [], {}, set()
+def compile_loops(graph: Graph, make_loop: Callable) -> list:
+    """(type numbers, make_loop(typed nodes, outputs)) for every input dtype NumPy and ironkernel
+    both accept; raises the body's error if there is none."""
+    loops, rejected, seen = [], [], set()
     for in_dtypes in _candidate_signatures(graph):
         if in_dtypes in seen:
             continue
         seen.add(in_dtypes)
         try:
             nodes, outputs, out_dtypes = type_graph(graph, in_dtypes)
-            ir = typed_bytes(graph.n_inputs, nodes, outputs)
-            if ir not in programs:
-                programs[ir] = _core.compile(ir)
+            loop = make_loop(nodes, outputs)
         except LoopRejected as exc:
             rejected.append(exc)
             continue
-        except NotImplementedError as exc:
+        except NotImplementedError as exc:  # the C++ core has no kernel for an op at this dtype
             rejected.append(LoopRejected(str(exc)))
             continue
-        type_nums = [d.num for d in in_dtypes] + [d.num for d in out_dtypes]
-        loops.append((type_nums, programs[ir]))
-    return loops, rejected
+        loops.append(([d.num for d in in_dtypes] + [d.num for d in out_dtypes], loop))
+    if not loops:
+        _reject_all(rejected, graph.func_name)
+    return loops
 
 
 def _reject_all(rejected: list[LoopRejected], func_name: str) -> None:
@@ -80,9 +80,16 @@ def _build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
         from ._gufunc import build
 
         return build(graph, options, func_name)
-    loops, rejected = _compile_loops(graph)
-    if not loops:
-        _reject_all(rejected, func_name)
+    programs: dict[bytes, Any] = {}  # loops with the same typed IR (int64 as 'l' and 'q') share a program
+
+    def make_program(nodes: list, outputs: list) -> Any:
+        ir = typed_bytes(graph.n_inputs, nodes, outputs)
+        if ir not in programs:
+            programs[ir] = _core.compile(ir)
+        return programs[ir]
+
+    graph.func_name = func_name
+    loops = compile_loops(graph, make_program)
     payload = to_payload(graph, options)
     identity = options.get("identity")
     return _core.make_ufunc(options["name"], options["doc"], graph.n_inputs, len(graph.outputs), identity, loops,

@@ -20,7 +20,7 @@ import numpy as np
 from . import _core
 from ._ir import DTYPE_CODES, Graph, TypedNode, to_payload, typed_bytes
 from ._trace import trace
-from ._typing import LoopRejected, type_graph
+from ._typing import LoopRejected
 
 # StageInput / StageOutput kinds and Reduce values of csrc/eval/gufunc.hpp.
 _VECTOR_INPUT, _TABLE_INPUT = 0, 1
@@ -176,7 +176,7 @@ class _Partition:
 
 
 def build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
-    from ._api import _LOOP_CHARS, _reject_all
+    from ._api import compile_loops
 
     sig = parse_signature(options["signature"])
     if len(sig.inputs) != graph.n_inputs:
@@ -185,21 +185,8 @@ def build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
     if len(sig.outputs) != len(graph.outputs):
         raise TypeError(f"cannot make a gufunc of {func_name}(): the signature {sig.text!r} has {len(sig.outputs)} "
                         f"output(s), the function returns {len(graph.outputs)}")
-    loops, rejected = [], []
-    for char in _LOOP_CHARS:
-        in_dtypes = (np.dtype(char),) * graph.n_inputs
-        try:
-            nodes, outputs, out_dtypes = type_graph(graph, in_dtypes)
-            plan = _Partition(nodes, outputs, sig, "").plan()
-        except LoopRejected as exc:
-            rejected.append(exc)
-            continue
-        except NotImplementedError as exc:
-            rejected.append(LoopRejected(str(exc)))
-            continue
-        loops.append(([d.num for d in in_dtypes] + [d.num for d in out_dtypes], plan))
-    if not loops:
-        _reject_all(rejected, func_name)
+    graph.func_name = func_name
+    loops = compile_loops(graph, lambda nodes, outputs: _Partition(nodes, outputs, sig, "").plan())
     return _core.make_gufunc(options["name"], options["doc"], graph.n_inputs, len(graph.outputs), sig.text, loops,
                              to_payload(graph, options))
 

@@ -57,6 +57,7 @@ class Graph:
     n_inputs: int
     nodes: list[Node] = field(default_factory=list)
     outputs: list[int] = field(default_factory=list)
+    func_name: str = "kernel"  # the traced function's name, for error messages
     _index: dict = field(default_factory=dict, repr=False)
 
     def add(self, node: Node) -> int:

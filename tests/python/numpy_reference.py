@@ -73,3 +73,15 @@ def check_kernel(fn, *args, ulp: float = 0, warnings_too: bool = True, kernel=No
     if warnings_too:
         assert ik_warn == np_warn, f"warnings {ik_warn} != NumPy's {np_warn}"
     return got
+
+
+def with_thread_counts(kernel, *args):
+    """The kernel's results on 1 and on 2 threads (they must be identical)."""
+    try:
+        ik.set_num_threads(1)
+        one = kernel(*args)
+        ik.set_num_threads(2)
+        two = kernel(*args)
+    finally:
+        ik.set_num_threads(0)
+    return one, two

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from numpy_reference import MATH_ULP, assert_same
+from numpy_reference import assert_same, with_thread_counts
 
 import ironkernel as ik
 
@@ -68,13 +68,7 @@ def test_sum_is_pairwise_accurate_and_thread_independent():
     exact = float(np.sum(np.full(1_000_003, 0.1, dtype=np.longdouble)))
     got = k(x)
     assert np.all(np.abs(got - exact) <= np.abs(np.sum(x[0]) - exact) + 1e-9)  # as accurate as NumPy's
-    try:
-        ik.set_num_threads(1)
-        one = k(x)
-        ik.set_num_threads(2)
-        two = k(x)
-    finally:
-        ik.set_num_threads(0)
+    one, two = with_thread_counts(k, x)
     np.testing.assert_array_equal(one, two)
 
 
@@ -172,13 +166,7 @@ def test_explain_lists_the_stages():
 def test_single_long_row_splits_among_threads_with_the_same_bits():
     k = ik.gufunc("(n)->(),()")(lambda x: (np.sum(x * x), np.max(x)))
     x = np.random.default_rng(7).standard_normal((1, 3_000_001))
-    try:
-        ik.set_num_threads(1)
-        one = k(x)
-        ik.set_num_threads(2)
-        two = k(x)
-    finally:
-        ik.set_num_threads(0)
+    one, two = with_thread_counts(k, x)
     np.testing.assert_array_equal(one[0], two[0])
     np.testing.assert_allclose(two[0], np.sum(x * x, axis=-1), rtol=1e-12)
     assert two[1][0] == x.max()
