@@ -87,6 +87,9 @@ class _Typer:
             raise LoopRejected(f"np.{ufunc_name}: {exc}", where) from None
         loop_in, loop_out = resolved[: ufunc.nin], resolved[ufunc.nin :]
         args = tuple(self.as_dtype(v, d, where) for v, d in zip(operands, loop_in))
+        fast = self.scalar_power(ufunc_name, operands, loop_in[0])
+        if fast:
+            return self.typed(fast, loop_out[0], args[:1], where)
         if ufunc_name == "modf":
             return self.modf(args[0], loop_in[0], output, where)
         op = MULTI_OUTPUT[ufunc_name][output] if output is not None else ALIASES.get(ufunc_name, ufunc_name)
@@ -165,6 +168,24 @@ class _Typer:
         eps = float(np.finfo(x[2]).eps) if x[2].kind == "f" else 1e-20
         y = self.where_(x, x, ("weak", eps), where)
         return self.call("divide", [self.call("sin", [y], where), y], where)
+
+    def scalar_power(self, ufunc_name: str, operands: list[tuple], dtype: np.dtype) -> str | None:
+        """np.power's loop computes float powers by a constant exponent 0.5 as sqrt (float32 and
+        float64) and -1 as reciprocal (float32): the op NumPy uses there, or None."""
+        if ufunc_name != "power" or dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            return None
+        exponent = operands[1]
+        if exponent[0] == "weak":
+            value = exponent[1]
+        elif exponent[0] == "typed" and self.nodes[exponent[1]].op == "constant":
+            value = self.nodes[exponent[1]].value
+        else:
+            return None
+        if value == 0.5:
+            return "sqrt"
+        if value == -1 and dtype == np.dtype(np.float32):
+            return "reciprocal"
+        return None
 
     def modf(self, x: int, dtype: np.dtype, output: int, where: str) -> tuple:
         """np.modf from exact ops: integral part trunc(x); fractional part x - trunc(x) with the sign

@@ -327,3 +327,11 @@ def test_spacing_sinc_nan_to_num(dtype):
 
 def test_nan_to_num_on_integers_is_identity():
     check_kernel(lambda a: np.nan_to_num(a) + 1, np.arange(-5, 5))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_power_by_constant_follows_numpys_loop(dtype):
+    x = values(dtype)
+    for exponent in (0.5, -1.0, 2.0, 3.0, -0.5):
+        check_kernel(lambda a, e=exponent: np.power(a, e), x, ulp=MATH_ULP)
+        check_kernel(lambda a, e=exponent: np.power(a, dtype(e)), x, ulp=MATH_ULP)
