@@ -1,7 +1,9 @@
-// Portable scalar fallback for the math tables: one libm call per element.
+// The math tables: the portable scalar one (libm per element) and the choice among all of them.
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+
+#include <initializer_list>
 
 #include "math.hpp"
 
@@ -71,11 +73,50 @@ const MathTable scalar_table = {
 
 }  // namespace
 
-const MathTable& math_table() { return scalar_table; }
-const MathTable* math_table_for(const char* isa) {
-    return std::strcmp(isa, "scalar") == 0 ? &scalar_table : nullptr;
+
+#if IK_HAVE_LIBMVEC
+namespace avx512 {
+const MathTable* table();
 }
-double ulp_bound(Unary, bool) { return 1.0; }
-double ulp_bound(Binary, bool) { return 1.0; }
+namespace avx2 {
+const MathTable* table();
+}
+#endif
+
+const MathTable* math_table_for(const char* isa) {
+    if (std::strcmp(isa, "scalar") == 0) return &scalar_table;
+#if IK_HAVE_LIBMVEC
+    __builtin_cpu_init();
+    if (std::strcmp(isa, "avx512") == 0 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
+        return avx512::table();
+    if (std::strcmp(isa, "avx2") == 0 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return avx2::table();
+#endif
+    return nullptr;
+}
+
+namespace {
+
+// IK_SIMD=scalar|sse2|avx2|avx512 caps the choice (sse2 has no vector table: scalar).
+const MathTable& choose() {
+    const char* cap = std::getenv("IK_SIMD");
+    const bool any = !cap;
+    for (const char* isa : {"avx512", "avx2"}) {
+        if (!any && std::strcmp(cap, isa) != 0 && !(std::strcmp(cap, "avx512") == 0 && std::strcmp(isa, "avx2") == 0)) continue;
+        if (const MathTable* t = math_table_for(isa)) return *t;
+    }
+    return scalar_table;
+}
+
+}  // namespace
+
+const MathTable& math_table() {
+    static const MathTable& table = choose();
+    return table;
+}
+
+// libmvec's documented bound is 4 ulp for every function it has; the scalar table is glibc's libm.
+double ulp_bound(Unary, bool) { return math_table().isa[0] == 's' ? 1.0 : 4.0; }
+double ulp_bound(Binary, bool) { return math_table().isa[0] == 's' ? 1.0 : 4.0; }
+
 
 }  // namespace ik::simd
