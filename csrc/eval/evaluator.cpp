@@ -131,11 +131,12 @@ class BlockRunner {
             }
             const std::ptrdiff_t selected = k == 0 ? n_true : n - n_true;
             if (speculate(w, k, selected, n)) {
+                // Clearing flags is slow (it rewrites the x87 environment): only when some are set.
                 const int before = std::fetestexcept(fp_flags);
-                std::feclearexcept(fp_flags);
+                if (before) std::feclearexcept(before);
                 value[k] = branch_on_all_lanes(w, k, n);
                 const int raised = std::fetestexcept(fp_flags);
-                std::feclearexcept(fp_flags);
+                if (raised) std::feclearexcept(raised);
                 if (before) std::feraiseexcept(before);
                 if (!raised) continue;
             }

@@ -15,23 +15,29 @@
 namespace ik::simd::IK_MATH_ISA {
 namespace {
 
-// Sets the caller's flags aside for the duration of a call and restores them, plus the flags
-// the call should raise.
+constexpr int numpy_flags = FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW;
+
+// Sets the caller's flags aside for a vector call, and afterwards keeps the call's flags only if
+// it raised any: then they are replaced by those NumPy's semantics give (see `settle`). A call
+// that raised nothing needs nothing (vector routines raise at least the flags C's functions do),
+// which keeps the common case to two flag reads.
 class FlagGuard {
    public:
-    FlagGuard() {
-        std::fegetexceptflag(&saved_, FE_ALL_EXCEPT);
-        std::feclearexcept(FE_ALL_EXCEPT);
+    FlagGuard() : before_(std::fetestexcept(numpy_flags)) {
+        if (before_) std::feclearexcept(before_);
     }
     ~FlagGuard() {
-        std::fesetexceptflag(&saved_, FE_ALL_EXCEPT);
-        if (raise_) std::feraiseexcept(raise_);
+        if (before_) std::feraiseexcept(before_);
     }
-    void add(int flags) const { raise_ |= flags; }
+    // After the vector routine: nonzero if it raised flags that `settle` must sort out.
+    int raised() const { return std::fetestexcept(numpy_flags); }
+    void settle(int raised, int wanted) const {
+        std::feclearexcept(raised);
+        if (wanted) std::feraiseexcept(wanted);
+    }
 
    private:
-    std::fexcept_t saved_;
-    mutable int raise_ = 0;
+    int before_;
 };
 
 // What an infinite result from finite inputs means for each function: a pole (divide by zero) or
