@@ -1,0 +1,181 @@
+// The vector math tables on raw buffers: ULP bounds against long double libm, special values,
+// floating-point flags, tails and in-place calls, for every table this CPU can run.
+#include <gtest/gtest.h>
+
+#include <cfenv>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "simd/math.hpp"
+
+using namespace ik::simd;
+
+namespace {
+
+std::vector<const MathTable*> tables() {
+    std::vector<const MathTable*> out;
+    for (const char* isa : {"scalar", "avx2", "avx512"})
+        if (const MathTable* t = math_table_for(isa)) out.push_back(t);
+    return out;
+}
+
+#define IK_X(name) #name,
+const char* unary_names[] = {IK_SIMD_UNARY_FUNCTIONS(IK_X)};
+const char* binary_names[] = {IK_SIMD_BINARY_FUNCTIONS(IK_X)};
+#undef IK_X
+
+long double reference(Unary f, long double x) {
+    switch (f) {
+        case Unary::sin: return std::sin(x);
+        case Unary::cos: return std::cos(x);
+        case Unary::tan: return std::tan(x);
+        case Unary::arcsin: return std::asin(x);
+        case Unary::arccos: return std::acos(x);
+        case Unary::arctan: return std::atan(x);
+        case Unary::sinh: return std::sinh(x);
+        case Unary::cosh: return std::cosh(x);
+        case Unary::tanh: return std::tanh(x);
+        case Unary::arcsinh: return std::asinh(x);
+        case Unary::arccosh: return std::acosh(x);
+        case Unary::arctanh: return std::atanh(x);
+        case Unary::exp: return std::exp(x);
+        case Unary::exp2: return std::exp2(x);
+        case Unary::expm1: return std::expm1(x);
+        case Unary::log: return std::log(x);
+        case Unary::log2: return std::log2(x);
+        case Unary::log10: return std::log10(x);
+        case Unary::log1p: return std::log1p(x);
+        case Unary::cbrt: return std::cbrt(x);
+        case Unary::count: break;
+    }
+    return 0;
+}
+
+long double reference(Binary f, long double a, long double b) {
+    switch (f) {
+        case Binary::arctan2: return std::atan2(a, b);
+        case Binary::hypot: return std::hypot(a, b);
+        case Binary::power: return std::pow(a, b);
+        case Binary::count: break;
+    }
+    return 0;
+}
+
+// Inputs in each function's interesting range.
+template <class T> std::vector<T> inputs(Unary f, std::size_t n) {
+    std::mt19937_64 rng(42);
+    double lo = -10, hi = 10;
+    if (f == Unary::arcsin || f == Unary::arccos || f == Unary::arctanh) lo = -1, hi = 1;
+    if (f == Unary::arccosh) lo = 1, hi = 100;
+    if (f == Unary::log || f == Unary::log2 || f == Unary::log10) lo = 1e-3, hi = 1e3;
+    if (f == Unary::log1p) lo = -0.99, hi = 100;
+    if (f == Unary::sin || f == Unary::cos || f == Unary::tan) lo = -1e4, hi = 1e4;
+    std::uniform_real_distribution<double> d(lo, hi);
+    std::vector<T> v(n);
+    for (auto& x : v) x = static_cast<T>(d(rng));
+    return v;
+}
+
+template <class T> double ulps(T got, long double want) {
+    if (std::isnan(got) && std::isnan(want)) return 0;
+    if (std::isinf(want) || std::isinf(got)) return got == static_cast<T>(want) ? 0 : 1e9;
+    const T w = static_cast<T>(want);
+    const T spacing = std::nextafter(std::fabs(w), std::numeric_limits<T>::infinity()) - std::fabs(w);
+    return static_cast<double>(std::fabs(static_cast<long double>(got) - want) / spacing);
+}
+
+template <class T> void check_unary_bounds(const MathTable& t) {
+    constexpr std::size_t n = 20000;
+    for (int k = 0; k < static_cast<int>(Unary::count); ++k) {
+        const auto f = static_cast<Unary>(k);
+        const auto x = inputs<T>(f, n);
+        std::vector<T> y(n);
+        if constexpr (std::is_same_v<T, double>) t.unary_f64[k](x.data(), y.data(), n);
+        else t.unary_f32[k](x.data(), y.data(), n);
+        double worst = 0;
+        for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, ulps(y[i], reference(f, x[i])));
+        EXPECT_LE(worst, ulp_bound(f, std::is_same_v<T, float>)) << t.isa << " " << unary_names[k];
+    }
+}
+
+}  // namespace
+
+TEST(MathTables, AtLeastTheScalarTableExists) { EXPECT_FALSE(tables().empty()); }
+
+TEST(MathTables, UnaryWithinStatedUlpBound) {
+    for (const MathTable* t : tables()) {
+        check_unary_bounds<double>(*t);
+        check_unary_bounds<float>(*t);
+    }
+}
+
+TEST(MathTables, BinaryWithinStatedUlpBound) {
+    std::mt19937_64 rng(7);
+    std::uniform_real_distribution<double> d(0.01, 10);
+    constexpr std::size_t n = 20000;
+    std::vector<double> a(n), b(n), y(n);
+    for (std::size_t i = 0; i < n; ++i) a[i] = d(rng), b[i] = d(rng) - 5;
+    for (const MathTable* t : tables())
+        for (int k = 0; k < static_cast<int>(Binary::count); ++k) {
+            t->binary_f64[k](a.data(), b.data(), y.data(), n);
+            double worst = 0;
+            for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, ulps(y[i], reference(static_cast<Binary>(k), a[i], b[i])));
+            EXPECT_LE(worst, ulp_bound(static_cast<Binary>(k), false)) << t->isa << " " << binary_names[k];
+        }
+}
+
+TEST(MathTables, SpecialValuesAndFlags) {
+    const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+    struct Case {
+        Unary f;
+        double x;
+        int flags;  // the NumPy flags expected
+    };
+    const Case cases[] = {
+        {Unary::sin, inf, FE_INVALID},     {Unary::sin, -0.0, 0},           {Unary::cos, -inf, FE_INVALID},
+        {Unary::log, 0.0, FE_DIVBYZERO},   {Unary::log, -1.0, FE_INVALID},  {Unary::log, nan, 0},
+        {Unary::exp, 1000.0, FE_OVERFLOW}, {Unary::exp, -inf, 0},           {Unary::arcsin, 2.0, FE_INVALID},
+        {Unary::arctanh, 1.0, FE_DIVBYZERO}, {Unary::log1p, -1.0, FE_DIVBYZERO}, {Unary::sinh, 1000.0, FE_OVERFLOW},
+        {Unary::arccosh, 0.5, FE_INVALID},
+    };
+    const int watched = FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW;
+    for (const MathTable* t : tables())
+        for (const Case& c : cases) {
+            double x[3] = {c.x, c.x, c.x}, y[3];
+            std::feclearexcept(FE_ALL_EXCEPT);
+            t->unary_f64[static_cast<int>(c.f)](x, y, 3);
+            EXPECT_EQ(std::fetestexcept(watched), c.flags) << t->isa << " " << unary_names[static_cast<int>(c.f)] << "(" << c.x << ")";
+            const double want = static_cast<double>(reference(c.f, c.x));
+            EXPECT_TRUE((std::isnan(want) && std::isnan(y[0])) || (want == y[0] && std::signbit(want) == std::signbit(y[0])))
+                << t->isa << " " << unary_names[static_cast<int>(c.f)] << "(" << c.x << ") = " << y[0];
+        }
+}
+
+TEST(MathTables, CallerFlagsAreKept) {
+    for (const MathTable* t : tables()) {
+        double x[5] = {0.1, 0.2, 0.3, 0.4, 0.5}, y[5];
+        std::feclearexcept(FE_ALL_EXCEPT);
+        std::feraiseexcept(FE_DIVBYZERO);
+        t->unary_f64[static_cast<int>(Unary::sin)](x, y, 5);
+        EXPECT_NE(std::fetestexcept(FE_DIVBYZERO), 0) << t->isa;
+        EXPECT_EQ(std::fetestexcept(FE_INVALID), 0) << t->isa;
+    }
+}
+
+TEST(MathTables, TailsAndInPlace) {
+    for (const MathTable* t : tables())
+        for (std::ptrdiff_t n = 0; n <= 33; ++n) {
+            std::vector<double> x(static_cast<std::size_t>(n)), y(static_cast<std::size_t>(n));
+            for (std::ptrdiff_t i = 0; i < n; ++i) x[static_cast<std::size_t>(i)] = 0.1 * static_cast<double>(i) - 1.0;
+            t->unary_f64[static_cast<int>(Unary::exp)](x.data(), y.data(), n);
+            std::vector<double> z = x;
+            t->unary_f64[static_cast<int>(Unary::exp)](z.data(), z.data(), n);
+            for (std::ptrdiff_t i = 0; i < n; ++i) {
+                EXPECT_NEAR(y[static_cast<std::size_t>(i)], std::exp(x[static_cast<std::size_t>(i)]), 1e-15 * y[static_cast<std::size_t>(i)]);
+                EXPECT_EQ(z[static_cast<std::size_t>(i)], y[static_cast<std::size_t>(i)]) << t->isa << " n=" << n;
+            }
+        }
+}
