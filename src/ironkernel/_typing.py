@@ -170,9 +170,9 @@ class _Typer:
         return self.call("divide", [self.call("sin", [y], where), y], where)
 
     def scalar_power(self, ufunc_name: str, operands: list[tuple], dtype: np.dtype) -> str | None:
-        """np.power's loop computes float powers by a constant exponent 0.5 as sqrt (float32 and
-        float64) and -1 as reciprocal (float32): the op NumPy uses there, or None."""
-        if ufunc_name != "power" or dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        """NumPy 2's np.power loop computes float powers by a constant exponent 0.5 as sqrt (float32
+        and float64) and -1 as reciprocal (float32): the op NumPy uses there, or None."""
+        if not _NUMPY2 or ufunc_name != "power" or dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             return None
         exponent = operands[1]
         if exponent[0] == "weak":
