@@ -1,0 +1,136 @@
+"""Every ufunc idiom behaves for a kernel as for the same body written in NumPy."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy_reference import assert_same, check_kernel
+
+import ironkernel as ik
+
+
+def body2(a, b):
+    return a * b + 1.0
+
+
+def body1(a):
+    return np.where(a > 0, np.sqrt(a), -a)
+
+
+# NumPy evaluates both branches of np.where (and warns about sqrt of the negatives); the kernel
+# evaluates only the selected one, so warnings are compared for body2 only.
+LAZY = {"warnings_too": False}
+
+
+k2 = ik.ufunc(body2)
+k1 = ik.ufunc(body1)
+rng = np.random.default_rng(11)
+
+
+def test_broadcasting_between_inputs():
+    row, col = rng.standard_normal(7), rng.standard_normal((5, 1))
+    check_kernel(body2, row, col, kernel=k2)
+    check_kernel(body2, rng.standard_normal((2, 3, 4, 5)), rng.standard_normal((4, 1)), kernel=k2)
+    check_kernel(body2, 2.0, rng.standard_normal(6), kernel=k2)
+    check_kernel(body2, np.float32(2.0), rng.standard_normal(6).astype(np.float32), kernel=k2)
+
+
+@pytest.mark.parametrize("view", ["reversed", "strided", "transposed", "zero_stride", "column"])
+def test_non_contiguous_inputs(view):
+    base = rng.standard_normal((40, 30))
+    x = {"reversed": base[::-1, ::-1], "strided": base[::3, 1::4], "transposed": base.T,
+         "zero_stride": np.lib.stride_tricks.as_strided(base[0], shape=(20, 30), strides=(0, 8)),
+         "column": base[:, 5]}[view]
+    check_kernel(body1, x, kernel=k1, **LAZY)
+    check_kernel(body2, x, x.copy(), kernel=k2)
+
+
+def test_zero_d_scalars_and_empty():
+    check_kernel(body1, np.array(2.25), kernel=k1, **LAZY)
+    assert np.isscalar(k1(2.25)) and k1(2.25) == body1(2.25)
+    check_kernel(body1, np.empty((0,)), kernel=k1, **LAZY)
+    check_kernel(body2, np.empty((3, 0)), np.empty((0,)), kernel=k2)
+
+
+def test_out_strided_and_aliasing_inputs():
+    x = rng.standard_normal(101)
+    y = rng.standard_normal(101)
+    expected = body2(x, y)
+    out = np.zeros(202)
+    k2(x, y, out=out[::2])
+    np.testing.assert_array_equal(out[::2], expected)
+    assert np.all(out[1::2] == 0)
+    a, b = x.copy(), y.copy()
+    k2(a, b, out=a)
+    np.testing.assert_array_equal(a, expected)
+    a, b = x.copy(), y.copy()
+    k2(a, b, out=b)
+    np.testing.assert_array_equal(b, expected)
+    big = rng.standard_normal(3_000_000)
+    expect_big = body2(big, big)
+    k2(big, big, out=big)  # large enough for threads
+    np.testing.assert_array_equal(big, expect_big)
+
+
+def test_partially_overlapping_out_matches_numpy():
+    x = rng.standard_normal(50)
+    a = x.copy()
+    k2(a[:-1], a[1:], out=a[1:])
+    b = x.copy()
+    np.add(np.multiply(b[:-1], b[1:]), 1.0, out=b[1:])
+    np.testing.assert_array_equal(a, b)
+
+
+def test_where_mask_with_out():
+    x = rng.standard_normal(1000)
+    mask = x > 0.3
+    out = np.full_like(x, 7.0)
+    k1(x, out=out, where=mask)
+    np.testing.assert_array_equal(out, np.where(mask, body1(np.abs(x)), 7.0))
+
+
+def test_dtype_and_casting_keywords():
+    x = rng.standard_normal(10)
+    got = k2(x, x, dtype=np.float32)
+    expected = np.add(np.multiply(x, x, dtype=np.float32), 1.0, dtype=np.float32)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    with pytest.raises(TypeError):
+        k2(x, x, out=np.empty(10, np.int32))  # same_kind refuses float64 -> int32, as NumPy
+    out = np.empty(10, np.int32)
+    k2(x * 10, x, out=out, casting="unsafe")
+    np.testing.assert_array_equal(out, (body2(x * 10, x)).astype(np.int32))
+    i = np.arange(10, dtype=np.int16)
+    assert k2(i, i).dtype == body2(i, i).dtype
+
+
+@pytest.mark.parametrize("order", ["C", "F", "K", "A"])
+def test_order_keyword(order):
+    x = np.asfortranarray(rng.standard_normal((6, 7)))
+    got = k1(x, order=order)
+    expected = np.negative(np.abs(x), order=order)  # a NumPy ufunc with the same layout rules
+    assert got.flags.c_contiguous == expected.flags.c_contiguous
+    assert got.flags.f_contiguous == expected.flags.f_contiguous
+    with np.errstate(invalid="ignore"):
+        assert_same(got, body1(x))
+
+
+def test_byteswapped_and_unaligned_inputs():
+    x = rng.standard_normal(33)
+    check_kernel(body1, x.astype(">f8"), kernel=k1, **LAZY)
+    raw = np.zeros(33 * 8 + 1, np.uint8)[1:].view(np.float64)
+    raw[:] = x
+    assert not raw.flags.aligned
+    check_kernel(body1, raw, kernel=k1, **LAZY)
+
+
+def test_errstate_on_worker_threads():
+    k = ik.ufunc(lambda a: 1.0 / a)
+    for position in (0, 2_999_999):
+        x = np.ones(3_000_000)
+        x[position] = 0.0
+        with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
+            k(x)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("error")
+            k(x)
