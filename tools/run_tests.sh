@@ -21,3 +21,11 @@ done
 rm -rf build/gtest
 meson setup build/gtest -Dgtest=true -Dpython=false >/dev/null
 meson test -C build/gtest --print-errorlogs
+
+# The same C++ suite under AddressSanitizer (with leak checks) and UndefinedBehaviorSanitizer:
+# any report fails the run.
+rm -rf build/asan
+meson setup build/asan -Dgtest=true -Dpython=false -Db_sanitize=address,undefined -Db_lundef=false \
+  -Dbuildtype=debugoptimized >/dev/null
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  meson test -C build/asan --print-errorlogs
