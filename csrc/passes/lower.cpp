@@ -213,13 +213,18 @@ class Lowering {
         for (std::size_t r = 0; r < n_regs; ++r)
             if (!shareable[r]) p_.registers[r].slot = new_slot(ir::itemsize(p_.registers[r].dtype));
         std::vector<std::int32_t> free_slots;
+        std::vector<bool> released(n_regs, false);
         for (std::size_t i = 0; i < code.size(); ++i) {
             // Operands whose last use is this instruction free their slot for its result: kernels
             // read element k before writing element k, so a result may overwrite an operand.
+            // (An operand used twice, as in copysign(x, x), is released once.)
             auto release = [&](std::int32_t r) {
                 if (r >= 0 && shareable[static_cast<std::size_t>(r)] && last_use[static_cast<std::size_t>(r)] == i &&
-                    p_.registers[static_cast<std::size_t>(r)].slot >= 0 && code[i].kind == InstrKind::compute)
+                    p_.registers[static_cast<std::size_t>(r)].slot >= 0 && code[i].kind == InstrKind::compute &&
+                    !released[static_cast<std::size_t>(r)]) {
+                    released[static_cast<std::size_t>(r)] = true;
                     free_slots.push_back(p_.registers[static_cast<std::size_t>(r)].slot);
+                }
             };
             for (auto r : code[i].src) release(r);
             auto& dst = p_.registers[static_cast<std::size_t>(code[i].dst)];
@@ -238,10 +243,16 @@ class Lowering {
             // are freed after it.
             if (code[i].kind != InstrKind::compute)
                 for (auto r : code[i].src)
-                    if (r >= 0 && shareable[static_cast<std::size_t>(r)] && last_use[static_cast<std::size_t>(r)] == i)
+                    if (r >= 0 && shareable[static_cast<std::size_t>(r)] && last_use[static_cast<std::size_t>(r)] == i &&
+                        !released[static_cast<std::size_t>(r)]) {
+                        released[static_cast<std::size_t>(r)] = true;
                         free_slots.push_back(p_.registers[static_cast<std::size_t>(r)].slot);
-            if (last_use[static_cast<std::size_t>(code[i].dst)] == i && shareable[static_cast<std::size_t>(code[i].dst)])
+                    }
+            if (last_use[static_cast<std::size_t>(code[i].dst)] == i && shareable[static_cast<std::size_t>(code[i].dst)] &&
+                !released[static_cast<std::size_t>(code[i].dst)]) {
+                released[static_cast<std::size_t>(code[i].dst)] = true;
                 free_slots.push_back(dst.slot);
+            }
         }
     }
 
