@@ -96,21 +96,21 @@ struct Sqrt {
     template <class T> static T f(T a) { return std::sqrt(a); }
 };
 struct Floor {
-    template <class T> static constexpr bool ok = !is_bool<T>;
+    template <class T> static constexpr bool ok = true;  // bool and integers: unchanged, as NumPy
     template <class T> static T f(T a) {
         if constexpr (is_fp<T>) return std::floor(a);
         else return a;
     }
 };
 struct Ceil {
-    template <class T> static constexpr bool ok = !is_bool<T>;
+    template <class T> static constexpr bool ok = true;  // bool and integers: unchanged, as NumPy
     template <class T> static T f(T a) {
         if constexpr (is_fp<T>) return std::ceil(a);
         else return a;
     }
 };
 struct Trunc {
-    template <class T> static constexpr bool ok = !is_bool<T>;
+    template <class T> static constexpr bool ok = true;  // bool and integers: unchanged, as NumPy
     template <class T> static T f(T a) {
         if constexpr (is_fp<T>) return std::trunc(a);
         else return a;
