@@ -44,6 +44,21 @@ py::object make_ufunc(const std::string& name, const std::string& doc, int nin, 
 using PlanHandle = std::shared_ptr<ik::eval::GufuncPlan>;
 
 // Builds a gufunc plan from the tuples _gufunc.py makes; see eval/gufunc.hpp for the fields.
+// NumPy's error for a reduction without identity over an empty row; empty if it has one.
+std::string empty_row_error(ik::eval::Reduce kind) {
+    switch (kind) {
+        case ik::eval::Reduce::max: return "zero-size array to reduction operation maximum which has no identity";
+        case ik::eval::Reduce::min: return "zero-size array to reduction operation minimum which has no identity";
+        case ik::eval::Reduce::argmax: return "attempt to get argmax of an empty sequence";
+        case ik::eval::Reduce::argmin: return "attempt to get argmin of an empty sequence";
+        case ik::eval::Reduce::sum:
+        case ik::eval::Reduce::prod:
+        case ik::eval::Reduce::any:
+        case ik::eval::Reduce::all: return "";
+    }
+    return "";
+}
+
 PlanHandle make_plan(int nin, int nout, std::vector<bool> input_has_core, std::vector<bool> output_has_core,
                      std::vector<int> table, std::vector<int> input_slot, std::vector<int> output_slot, int length_slot,
                      const std::vector<std::tuple<bool, ProgramHandle, std::vector<std::pair<int, int>>,
@@ -67,8 +82,14 @@ PlanHandle make_plan(int nin, int nout, std::vector<bool> input_has_core, std::v
         stage.program = program;
         for (const auto& [kind, index] : inputs)
             stage.inputs.push_back({static_cast<ik::eval::StageInput::Kind>(kind), index});
-        for (const auto& [kind, index, reduce] : outputs)
-            stage.outputs.push_back({static_cast<ik::eval::StageOutput::Kind>(kind), index, static_cast<ik::eval::Reduce>(reduce)});
+        for (std::size_t k = 0; k < outputs.size(); ++k) {
+            const auto& [kind, index, reduce] = outputs[k];
+            if (k >= program->output_registers.size()) throw py::value_error("gufunc stage has more outputs than its program");
+            const auto value_dtype = program->registers[static_cast<std::size_t>(program->output_registers[k])].dtype;
+            stage.outputs.push_back({static_cast<ik::eval::StageOutput::Kind>(kind), index, static_cast<ik::eval::Reduce>(reduce), value_dtype});
+            if (kind == ik::eval::StageOutput::reduce_into_table && plan->empty_row_error.empty())
+                plan->empty_row_error = empty_row_error(static_cast<ik::eval::Reduce>(reduce));
+        }
         if (pass) plan->cost_per_element += program->cost_per_element;
         plan->stages.push_back(std::move(stage));
     }

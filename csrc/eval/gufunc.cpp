@@ -22,7 +22,7 @@ struct RowState {
         for (const Stage& s : plan.stages)
             for (const StageOutput& o : s.outputs)
                 if (o.kind == StageOutput::reduce_into_table)
-                    accumulators.emplace_back(o.reduce, plan.table[static_cast<std::size_t>(o.index)]);
+                    accumulators.emplace_back(o.reduce, o.value_dtype);
     }
     char* slot(std::int32_t k) { return table.data() + 16 * k; }
     std::vector<char> table;
@@ -36,7 +36,7 @@ struct ChunkBuffers {
         for (const Stage& s : plan.stages)
             for (const StageOutput& o : s.outputs)
                 if (o.kind == StageOutput::reduce_into_table)
-                    buffers.emplace_back(static_cast<std::size_t>(chunk) * ir::itemsize(plan.table[static_cast<std::size_t>(o.index)]));
+                    buffers.emplace_back(static_cast<std::size_t>(chunk) * ir::itemsize(o.value_dtype));
     }
     std::vector<std::vector<char>> buffers;
 };
@@ -154,7 +154,7 @@ class RowRunner {
                 steps[n_in + k] = core_step_[static_cast<std::size_t>(plan_.nin + out.index)];
             } else {
                 // The chunk buffer, shifted so that element j0 lands at its start.
-                const auto size = static_cast<std::ptrdiff_t>(ir::itemsize(plan_.table[static_cast<std::size_t>(out.index)]));
+                const auto size = static_cast<std::ptrdiff_t>(ir::itemsize(out.value_dtype));
                 args[n_in + k] = buffers.buffers[a].data() - j0 * size;
                 steps[n_in + k] = size;
                 ++a;
@@ -164,7 +164,7 @@ class RowRunner {
         a = first;
         for (std::size_t k = 0; k < stage.outputs.size(); ++k)
             if (stage.outputs[k].kind == StageOutput::reduce_into_table) {
-                state.accumulators[a].set_chunk(c, buffers.buffers[a].data(), j1 - j0);
+                state.accumulators[a].set_chunk(c, j0, buffers.buffers[a].data(), j1 - j0);
                 ++a;
             }
     }

@@ -4,13 +4,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "program.hpp"
 
 namespace ik::eval {
 
-enum class Reduce : std::uint8_t { sum, prod, max, min, any, all };
+enum class Reduce : std::uint8_t { sum, prod, max, min, any, all, argmax, argmin };
 
 // Where a stage reads or writes a value. Row values ("table" slots) are the scalars of one row:
 // scalar inputs, the core length, reduction results and scalars computed from them.
@@ -22,6 +23,7 @@ struct StageOutput {
     enum Kind : std::uint8_t { reduce_into_table, table, vector_output } kind;
     std::int32_t index;  // table slot, or gufunc output
     Reduce reduce = Reduce::sum;
+    ir::DType value_dtype = ir::DType::float64;  // reduce_into_table: of the reduced values (argmax: not the table's)
 };
 
 struct Stage {
@@ -40,6 +42,8 @@ struct GufuncPlan {
     std::int32_t length_slot = -1;             // the core length as int64, if the body uses it
     std::vector<Stage> stages;
     double cost_per_element = 0;               // of all passes, for threading
+    // Non-empty when a reduction has no identity (max, argmax, ...): NumPy's error for empty rows.
+    std::string empty_row_error;
 };
 
 // The gufunc inner loop body: dims[0] rows, dims[1] core elements, NumPy's gufunc step layout.

@@ -1,6 +1,7 @@
 // Chunk reductions for gufunc passes: pairwise sums, ordered products, NaN-propagating extrema.
 #include "reduce.hpp"
 
+#include <cfenv>
 #include <cmath>
 #include <complex>
 #include <cstring>
@@ -54,7 +55,36 @@ template <class T> T pairwise_sum(const T* a, std::ptrdiff_t n) {
 
 template <class T> bool is_nan(T v) {
     if constexpr (std::is_floating_point_v<T>) return v != v;
+    else if constexpr (is_complex_v<T>) return is_nan(v.real()) || is_nan(v.imag());
     else return false;
+}
+
+// NumPy's order: complex numbers compare lexicographically, real part first.
+template <class T> bool greater(T a, T b) {
+    if constexpr (is_complex_v<T>) return a.real() > b.real() || (a.real() == b.real() && a.imag() > b.imag());
+    else return a > b;
+}
+
+// The running extreme r after seeing v: a NaN, once seen, stays (NumPy's np.max/np.min);
+// ties keep r, so -0.0 and 0.0 come out as NumPy's sequential loop gives them.
+template <class T> T extreme(bool max, T r, T v) {
+    if (is_nan(r) || is_nan(v)) return is_nan(r) ? r : v;
+    return (max ? greater(v, r) : greater(r, v)) ? v : r;
+}
+
+// Whether v at a later position replaces the best so far, as np.argmax/np.argmin decide: the
+// first NaN wins, otherwise the first occurrence of the extreme.
+template <class T> bool replaces(bool max, T best, T v) {
+    if (is_nan(best)) return false;
+    if (is_nan(v)) return true;
+    return max ? greater(v, best) : greater(best, v);
+}
+
+template <class T> std::ptrdiff_t arg_extreme(bool max, const T* a, std::ptrdiff_t n) {
+    std::ptrdiff_t best = 0;
+    for (std::ptrdiff_t i = 1; i < n && !is_nan(a[best]); ++i)
+        if (replaces(max, a[best], a[i])) best = i;
+    return best;
 }
 
 // Reduces a[0..n) (n >= 1) starting from its first element, not an identity: keeps -0.0 and NaN
@@ -65,15 +95,17 @@ template <class T> T reduce_span(Reduce kind, const T* a, std::ptrdiff_t n) {
     for (std::ptrdiff_t i = 1; i < n; ++i) {
         switch (kind) {
             case Reduce::sum:
+            case Reduce::argmax:  // reduced by arg_extreme
+            case Reduce::argmin:
                 break;
             case Reduce::prod:
                 r = multiply(r, a[i]);
                 break;
             case Reduce::max:
-                if constexpr (!is_complex_v<T>) r = (is_nan(r) || (!is_nan(a[i]) && !(a[i] > r))) ? r : a[i];
+                r = extreme(true, r, a[i]);
                 break;
             case Reduce::min:
-                if constexpr (!is_complex_v<T>) r = (is_nan(r) || (!is_nan(a[i]) && !(a[i] < r))) ? r : a[i];
+                r = extreme(false, r, a[i]);
                 break;
             case Reduce::any:
                 if constexpr (std::is_same_v<T, bool>) r = r || a[i];
@@ -86,6 +118,8 @@ template <class T> T reduce_span(Reduce kind, const T* a, std::ptrdiff_t n) {
     return r;
 }
 
+bool is_arg(Reduce kind) { return kind == Reduce::argmax || kind == Reduce::argmin; }
+
 template <class F> void with_type(ir::DType dtype, F&& f) {
     ir::visit_dtype(dtype, [&]<class T>() {
         if constexpr (!std::is_void_v<T> && !std::is_same_v<T, ir::Half>) f.template operator()<T>();
@@ -97,22 +131,46 @@ template <class F> void with_type(ir::DType dtype, F&& f) {
 void Accumulator::start(std::ptrdiff_t chunks) {
     chunks_ = chunks;
     partials_.assign(static_cast<std::size_t>(chunks) * ir::itemsize(dtype_), 0);
+    if (is_arg(kind_)) positions_.assign(static_cast<std::size_t>(chunks), 0);
 }
 
-void Accumulator::set_chunk(std::ptrdiff_t k, const void* data, std::ptrdiff_t n) {
+void Accumulator::set_chunk(std::ptrdiff_t k, std::ptrdiff_t first, const void* data, std::ptrdiff_t n) {
     if (n <= 0) return;
     with_type(dtype_, [&]<class T>() {
-        const T partial = reduce_span(kind_, static_cast<const T*>(data), n);
+        const T* values = static_cast<const T*>(data);
+        T partial;
+        if (is_arg(kind_)) {
+            const std::ptrdiff_t at = arg_extreme(kind_ == Reduce::argmax, values, n);
+            partial = values[at];
+            positions_[static_cast<std::size_t>(k)] = first + at;
+        } else {
+            partial = reduce_span(kind_, values, n);
+        }
         std::memcpy(partials_.data() + static_cast<std::size_t>(k) * sizeof(T), &partial, sizeof(T));
     });
 }
 
 void Accumulator::finish(void* result) const {
+    if (is_arg(kind_)) {
+        // Chunks in row order, so the first occurrence wins across chunks as within one.
+        std::int64_t at = 0;
+        if (chunks_ > 0)
+            with_type(dtype_, [&]<class T>() {
+                std::unique_ptr<T[]> values(new T[static_cast<std::size_t>(chunks_)]);
+                std::memcpy(values.get(), partials_.data(), partials_.size());
+                at = positions_[static_cast<std::size_t>(arg_extreme(kind_ == Reduce::argmax, values.get(), chunks_))];
+            });
+        else
+            std::feraiseexcept(FE_INVALID);  // an empty row has no position (NumPy >= 2.1 refuses it earlier)
+        std::memcpy(result, &at, sizeof at);
+        return;
+    }
     with_type(dtype_, [&]<class T>() {
         T r{};
         if (chunks_ == 0) {
-            // Empty rows: the identity where there is one; NumPy raises for max/min, which a
-            // loop cannot: NaN with the invalid flag for floats, 0 otherwise.
+            // Empty rows: the identity where there is one. NumPy raises for max/min, which the
+            // gufunc refuses before its loop runs on NumPy >= 2.1; older NumPy gets NaN with the
+            // invalid flag for floats, 0 otherwise.
             if (kind_ == Reduce::prod || kind_ == Reduce::all) r = T(1);
             else if (kind_ == Reduce::max || kind_ == Reduce::min) {
                 if constexpr (std::is_floating_point_v<T>) {

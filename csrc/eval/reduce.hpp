@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "gufunc.hpp"
@@ -14,15 +15,18 @@ namespace ik::eval {
 // combined in chunk order at the end, so the result is the same for every thread count.
 class Accumulator {
    public:
+    // dtype: of the values reduced (and of the result, except argmax/argmin, which give int64).
     Accumulator(Reduce kind, ir::DType dtype) : kind_(kind), dtype_(dtype) {}
-    void start(std::ptrdiff_t chunks);                                   // a new row
-    void set_chunk(std::ptrdiff_t k, const void* data, std::ptrdiff_t n);  // distinct k: thread-safe
-    void finish(void* result) const;                                     // writes one element of dtype
+    void start(std::ptrdiff_t chunks);  // a new row
+    // The chunk of elements [first, first + n) of the row; distinct chunks k are thread-safe.
+    void set_chunk(std::ptrdiff_t k, std::ptrdiff_t first, const void* data, std::ptrdiff_t n);
+    void finish(void* result) const;  // writes one element of the result dtype
 
    private:
     Reduce kind_;
     ir::DType dtype_;
     std::vector<unsigned char> partials_;  // one element per chunk
+    std::vector<std::int64_t> positions_;  // argmax/argmin: where in the row each partial is
     std::ptrdiff_t chunks_ = 0;
 };
 

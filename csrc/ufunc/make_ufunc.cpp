@@ -8,6 +8,7 @@
 #include <numpy/arrayobject.h>
 #include <numpy/ufuncobject.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include "eval/evaluator.hpp"
@@ -22,6 +23,7 @@ constexpr const char* owner_capsule_name = "ironkernel.ufunc_owner";
 struct Owner {
     std::vector<Loop> loops;
     std::string payload;
+    std::string empty_row_error;  // gufuncs reducing without identity: the error for a zero-length core
 };
 
 void destroy_owner(PyObject* capsule) {
@@ -45,6 +47,27 @@ const Owner* owner_of(PyObject* object) {
     PyObject* obj = reinterpret_cast<PyUFuncObject*>(object)->obj;
     if (!obj || !PyCapsule_IsValid(obj, owner_capsule_name)) return nullptr;
     return static_cast<const Owner*>(PyCapsule_GetPointer(obj, owner_capsule_name));
+}
+
+// NumPy >= 2.1 lets a gufunc check its core dimensions before any loop runs. A body reducing
+// without identity (np.max, np.argmax) refuses empty rows there with NumPy's own error.
+int check_core_dims(PyUFuncObject* ufunc, npy_intp* core_dim_sizes) {
+    const Owner* owner = owner_of(reinterpret_cast<PyObject*>(ufunc));
+    if (!owner || owner->empty_row_error.empty() || core_dim_sizes[0] != 0) return 0;
+    PyErr_SetString(PyExc_ValueError, owner->empty_row_error.c_str());
+    return -1;
+}
+
+// The process_core_dims_func field comes right after _loops in NumPy >= 2.1. This file is built
+// against the 1.25 layout (to run on NumPy 1.26 too), so the field is set by its offset, and only
+// when the running NumPy has it.
+void set_core_dims_check(PyUFuncObject* u) {
+    constexpr unsigned numpy_2_1_feature_version = 0x13;
+    if (PyArray_GetNDArrayCFeatureVersion() < numpy_2_1_feature_version) return;
+    using ProcessCoreDims = int (*)(PyUFuncObject*, npy_intp*);
+    char* field = reinterpret_cast<char*>(u) + offsetof(PyUFuncObject, _loops) + sizeof(PyObject*);
+    const ProcessCoreDims check = &check_core_dims;
+    std::memcpy(field, &check, sizeof check);
 }
 
 }  // namespace
@@ -74,7 +97,9 @@ PyObject* make_ufunc(const UfuncSpec& spec) {
     std::memcpy(name, spec.name.c_str(), name_bytes);
     std::memcpy(doc, spec.doc.c_str(), spec.doc.size() + 1);
 
-    auto* owner = new Owner{spec.loops, spec.payload};
+    auto* owner = new Owner{spec.loops, spec.payload, {}};
+    for (const Loop& l : spec.loops)
+        if (l.plan && !l.plan->empty_row_error.empty()) owner->empty_row_error = l.plan->empty_row_error;
     for (std::size_t i = 0; i < ntypes; ++i) {
         const Loop& l = owner->loops[i];
         functions[i] = l.plan ? &gufunc_loop : &loop;
@@ -100,6 +125,7 @@ PyObject* make_ufunc(const UfuncSpec& spec) {
     auto* u = reinterpret_cast<PyUFuncObject*>(ufunc);
     u->ptr = block;
     u->obj = capsule;
+    if (!owner->empty_row_error.empty()) set_core_dims_check(u);
     return ufunc;
 }
 

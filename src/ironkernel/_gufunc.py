@@ -26,7 +26,7 @@ from ._typing import LoopRejected
 _VECTOR_INPUT, _TABLE_INPUT = 0, 1
 _REDUCE_INTO_TABLE, _TABLE_OUTPUT, _VECTOR_OUTPUT = 0, 1, 2
 _REDUCE_KINDS = {"reduce_sum": 0, "reduce_prod": 1, "reduce_max": 2, "reduce_min": 3, "reduce_any": 4,
-                 "reduce_all": 5}
+                 "reduce_all": 5, "reduce_argmax": 6, "reduce_argmin": 7}
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ def gufunc(signature: str, *, name: str | None = None, doc: str | None = None) -
     Inside the body, inputs with the core dimension are vectors: element-wise operations (all
     that ``ik.ufunc`` supports) and reductions over the vector (``np.sum``, ``np.prod``,
     ``np.mean``, ``np.min``, ``np.max``, ``np.any``, ``np.all``, ``np.var``, ``np.std``,
-    ``np.dot`` and the method forms ``x.sum()`` ...) compose freely, and a reduced value broadcasts
+    ``np.dot``, ``np.argmin``, ``np.argmax`` and the method forms ``x.sum()`` ...) compose freely, and a reduced value broadcasts
     back along the vector.
 
     Parameters

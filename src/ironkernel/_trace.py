@@ -241,9 +241,9 @@ class Traced:
         if name in _REDUCTION_METHODS:
             handler = _REDUCTION_METHODS[name]
             return lambda *args, **kwargs: handler(self._tracer, self, *args, **kwargs)
-        if name in ("argmin", "argmax", "cumsum", "cumprod"):
+        if name in ("cumsum", "cumprod"):
             raise self._tracer.fail(f"x.{name}() is not supported", "Supported reductions: sum prod mean min max "
-                                    "any all var std dot, inside @ik.gufunc.")
+                                    "any all var std dot argmin argmax, inside @ik.gufunc.")
         if name in ("real", "imag"):
             return self._tracer.node("part", (self._index,), name)
         raise AttributeError(f"traced value has no attribute {name!r}")
@@ -332,6 +332,15 @@ def _reduce(kind: str):
     return handler
 
 
+def _arg_reduce(kind: str):
+    def handler(tracer: _Tracer, a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False,
+                **kwargs: Any) -> Traced:
+        _check_reduction(tracer, kind, axis, {"out": out, "keepdims": keepdims, **kwargs})
+        return tracer.node("reduce", (tracer.operand(a, f"np.{kind}"),), kind)
+
+    return handler
+
+
 def _mean(tracer: _Tracer, a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,
           **kwargs: Any) -> Traced:
     _check_reduction(tracer, "mean", axis, {"dtype": dtype, "out": out, "keepdims": keepdims, **kwargs})
@@ -362,10 +371,10 @@ def _dot(tracer: _Tracer, a: Any, b: Any, out: Any = None) -> Traced:
 _REDUCTION_FUNCTIONS = {np.sum: _reduce("sum"), np.prod: _reduce("prod"), np.max: _reduce("max"),
                         np.min: _reduce("min"), np.amax: _reduce("max"), np.amin: _reduce("min"),
                         np.any: _reduce("any"), np.all: _reduce("all"), np.mean: _mean, np.var: _var, np.std: _std,
-                        np.dot: _dot}
+                        np.dot: _dot, np.argmax: _arg_reduce("argmax"), np.argmin: _arg_reduce("argmin")}
 _REDUCTION_METHODS = {"sum": _reduce("sum"), "prod": _reduce("prod"), "max": _reduce("max"), "min": _reduce("min"),
                       "any": _reduce("any"), "all": _reduce("all"), "mean": _mean, "var": _var, "std": _std,
-                      "dot": _dot}
+                      "dot": _dot, "argmax": _arg_reduce("argmax"), "argmin": _arg_reduce("argmin")}
 
 _FUNCTIONS: dict[Callable, Callable] = {**_REDUCTION_FUNCTIONS, np.where: _where, np.clip: _clip, np.fix: _fix, np.real: _part("real"),
                                         np.imag: _part("imag"), np.angle: _angle, np.sinc: _sinc,

@@ -131,14 +131,15 @@ class _Typer:
             result = getattr(np, kind)(np.zeros(1, dtype)).dtype  # e.g. int8 sums in int64
         elif kind in ("any", "all"):
             result = np.dtype(bool)
-        elif kind in ("max", "min") and dtype.kind == "c":
-            raise LoopRejected(f"np.{kind} of complex values inside a gufunc is not supported yet", where)
+        elif kind in ("argmax", "argmin"):
+            result = np.dtype(np.intp)
         else:  # max, min, dot: the operand's dtype
             result = dtype
-        if result == np.dtype(np.float16):
+        if np.dtype(np.float16) in (dtype, result):
             raise LoopRejected(f"np.{kind} of float16 inside a gufunc is not supported yet", where)
         op = "reduce_sum" if kind == "dot" else f"reduce_{kind}"
-        return self.typed(op, result, (self.as_dtype(value, result, where),), where)
+        operand_dtype = dtype if kind in ("argmax", "argmin") else result  # positions of the values as they are
+        return self.typed(op, result, (self.as_dtype(value, operand_dtype, where),), where)
 
     def length(self, ddof: int, where: str) -> tuple:
         """The core length (minus ddof), promoting like a Python int."""

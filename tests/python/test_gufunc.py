@@ -123,6 +123,70 @@ def test_nan_propagates_through_max():
     assert np.isnan(got[0]) and got[1] == 3.0
 
 
+ARG_DTYPES = [np.bool_, np.int8, np.uint16, np.int32, np.int64, np.float32, np.float64, np.complex64, np.complex128]
+
+
+@pytest.mark.parametrize("dtype", ARG_DTYPES)
+@pytest.mark.parametrize("name", ["argmax", "argmin", "max", "min"])
+def test_extrema_and_their_positions_follow_numpy(name, dtype):
+    """Ties give the first position, a NaN wins at its first position, complex is lexicographic."""
+    rng = np.random.default_rng(11)
+    x = rng.integers(-3, 4, (40, 9)).astype(dtype)  # many ties
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.integers(-2, 3, (40, 9))
+    if np.dtype(dtype).kind in "fc":
+        x[3, 4] = x[3, 7] = np.nan
+        x[5, 0] = np.nan
+        x[6, 8] = -np.inf
+        if np.dtype(dtype).kind == "c":
+            x[7, 2] = complex(1, np.nan)
+    k = ik.gufunc("(n)->()")(lambda v, f=getattr(np, name): f(v))
+    got = k(x)
+    expected = rows(getattr(np, name), x)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_argmax_of_long_rows_is_thread_independent_and_first():
+    """Positions past the first 4096-element chunk, ties across chunks, any thread count."""
+    x = np.zeros((3, 50_000))
+    x[0, [9000, 30000]] = 5.0  # a tie in two chunks: the first wins
+    x[1, 49_999] = 1.0
+    x[2, [100, 20000]] = np.nan
+    k = ik.gufunc("(n)->(),()")(lambda v: (np.argmax(v), v.argmin()))
+    expected = (np.argmax(x, axis=-1), np.argmin(x, axis=-1))
+    for results in with_thread_counts(k, x):
+        for got, want in zip(results, expected):
+            assert got.dtype == np.intp
+            np.testing.assert_array_equal(got, want)
+    one_row = np.zeros(300_000)
+    one_row[[7, 200_000]] = -2.0
+    for got in with_thread_counts(k, one_row):
+        assert got == (0, 7)
+
+
+def test_argmax_composes_with_element_wise_work():
+    k = ik.gufunc("(n),(n)->()")(lambda a, b: np.argmax(np.abs(a - b)) * 2 + 1)
+    a, b = np.random.default_rng(12).standard_normal((2, 5, 30))
+    np.testing.assert_array_equal(k(a, b), np.argmax(np.abs(a - b), axis=-1) * 2 + 1)
+
+
+@pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.1.0",
+                    reason="NumPy < 2.1 has no hook for a gufunc to refuse a core length")
+@pytest.mark.parametrize("name", ["argmax", "argmin", "max", "min"])
+def test_empty_rows_without_identity_raise_as_numpy(name):
+    k = ik.gufunc("(n)->()")(lambda v, f=getattr(np, name): f(v))
+    with pytest.raises(ValueError) as numpy_error:
+        getattr(np, name)(np.zeros((2, 0)), axis=-1)
+    out = np.full(2, 7.0 if name in ("max", "min") else 7, dtype=np.float64 if name in ("max", "min") else np.intp)
+    with pytest.raises(ValueError, match=str(numpy_error.value)):
+        k(np.zeros((2, 0)), out=out)
+    assert (out == 7).all()
+    assert k(np.zeros((2, 1))).shape == (2,)  # non-empty rows still work
+    sums = ik.gufunc("(n)->()")(lambda v: np.sum(v))
+    np.testing.assert_array_equal(sums(np.zeros((2, 0))), [0.0, 0.0])  # sum has an identity
+
+
 @pytest.mark.parametrize("signature", ["(n)", "(n,m)->()", "(n),(m)->()", "(3)->()", "(n?)->()", "()->(n)"])
 def test_unsupported_signatures_fail_at_decoration(signature):
     with pytest.raises((ValueError, NotImplementedError)):
