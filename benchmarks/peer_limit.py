@@ -1,7 +1,8 @@
-"""Peer: the hand-written AVX-512 C++ loop of the seed expression (limit/limit_seed.cpp).
+"""Peer: the hand-written SIMD C++ loop of the seed expression (limit/limit_seed.cpp).
 
-Built at run time into a temporary folder with g++ and loaded with ctypes; skipped with
-the reason if there is no compiler, no AVX-512 or no libmvec.
+Built at run time into a temporary folder with g++ for the widest vectors the CPU has
+(AVX-512, else AVX2 + FMA) and loaded with ctypes; skipped with the reason if there is no
+compiler, no AVX2 or no libmvec.
 """
 
 from __future__ import annotations
@@ -23,17 +24,25 @@ NAME = "limit"
 WRITES_OUT = True
 COMPUTES = True
 SOURCE = Path(__file__).parent / "limit" / "limit_seed.cpp"
-FLAGS = ["-O2", "-march=x86-64-v4", "-fopenmp", "-fPIC", "-shared"]
 THREADS = os.cpu_count() or 1
 
 _kernel: Any = None
 
 
-def _has_avx512() -> bool:
+def _cpu_level() -> str | None:
+    """The -march level the CPU runs: x86-64-v4 with AVX-512, x86-64-v3 with AVX2 and FMA."""
     try:
-        return "avx512f" in Path("/proc/cpuinfo").read_text().split()
+        flags = set(Path("/proc/cpuinfo").read_text().split())
     except OSError:
-        return False
+        return None
+    if {"avx512f", "avx512dq", "avx512vl", "avx512bw"} <= flags:
+        return "x86-64-v4"
+    if {"avx2", "fma"} <= flags:
+        return "x86-64-v3"
+    return None
+
+
+FLAGS = ["-O2", f"-march={_cpu_level() or 'native'}", "-fopenmp", "-fPIC", "-shared"]
 
 
 def _build() -> ctypes.CDLL:
@@ -51,8 +60,8 @@ def available() -> tuple[bool, str]:
     global _kernel
     if shutil.which("g++") is None:
         return False, "unavailable: no g++ on PATH"
-    if not _has_avx512():
-        return False, "unavailable: CPU has no AVX-512 (avx512f)"
+    if _cpu_level() is None:
+        return False, "unavailable: CPU has neither AVX-512 nor AVX2 + FMA"
     try:
         library = _build()
     except Exception as exc:  # noqa: BLE001 -- a failed build is the reason to skip
@@ -60,7 +69,8 @@ def available() -> tuple[bool, str]:
     _kernel = library.limit_seed_f64
     _kernel.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_int]
     _kernel.restype = None
-    return True, f"g++ {' '.join(FLAGS)} -lmvec, seed/float64 only, {THREADS} OpenMP threads"
+    lanes = library.limit_lanes()
+    return True, f"g++ {' '.join(FLAGS)} -lmvec ({lanes} doubles per vector), seed/float64 only, {THREADS} OpenMP threads"
 
 
 def prepare(expr: Expression, inputs: list[np.ndarray], out: np.ndarray) -> Callable[[], Any] | None:

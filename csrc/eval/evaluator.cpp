@@ -7,6 +7,10 @@
 #include <cstring>
 #include <memory>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ik::eval {
 namespace {
 
@@ -148,13 +152,14 @@ class BlockRunner {
             return;
         }
         // Speculative values were computed into their regions' registers, which compaction of the
-        // other branch does not touch (branches share no registers), so blend them in last.
-        for (int k = 0; k < 2; ++k) {
-            if (!compact[k]) continue;
-            std::int32_t* lanes = s_.index(w.where_index, k);
-            const std::ptrdiff_t count = positions(cond, k == 0, lanes, n);
-            branch_on_lanes(w, k, lanes, count, dst);
-        }
+        // other branch does not touch (branches share no registers), so blend them in last. The
+        // lanes are listed before any is written: dst may be the output array, which may be the
+        // condition's or an input's memory (out=x); each lane is then read before it is written.
+        std::ptrdiff_t count[2] = {0, 0};
+        for (int k = 0; k < 2; ++k)
+            if (compact[k]) count[k] = positions(cond, k == 0, s_.index(w.where_index, k), n);
+        for (int k = 0; k < 2; ++k)
+            if (compact[k]) branch_on_lanes(w, k, s_.index(w.where_index, k), count[k], dst);
         if (!compact[0]) select(size, cond, value[0], dst, dst, n);
         if (!compact[1]) select(size, cond, dst, value[1], dst, n);
     }
@@ -176,9 +181,24 @@ void prefetch_next_block(const Program& p, char* const* args, const std::ptrdiff
     }
 }
 
+// memcpy with non-temporal stores: the destination lines are not read into the cache first.
+void stream_copy(char* dst, const char* src, std::size_t bytes) {
+#if defined(__SSE2__)
+    const std::size_t head = std::min(bytes, (16 - reinterpret_cast<std::uintptr_t>(dst) % 16) % 16);
+    std::memcpy(dst, src, head);
+    std::size_t i = head;
+    for (; i + 16 <= bytes; i += 16)
+        _mm_stream_si128(reinterpret_cast<__m128i*>(dst + i), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
+    std::memcpy(dst + i, src + i, bytes - i);
+#else
+    std::memcpy(dst, src, bytes);
+#endif
+}
+
 }  // namespace
 
-void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end) {
+void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end,
+                bool stream_outputs) {
     Scratch& s = scratch;
     s.prepare(p);
     if (!s.ok()) return;  // out of memory: nothing sane to do without an error channel
@@ -192,14 +212,13 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
             broadcast(ir::itemsize(p.input_dtypes[i]), args[i], s.home[static_cast<std::size_t>(reg)], first_block);
     }
     BlockRunner runner(p, s);
-    // A single output computed by the root's last instruction is written straight into the output
-    // array when that is contiguous: no instruction runs after it, so even an output that is
-    // also an input (out=x) is read before it is overwritten, element by element.
+    // A single output computed by the root's last instruction (an op or a where) is written
+    // straight into the output array when that is contiguous: no instruction runs after it, so
+    // even an output that is also an input (out=x) is read before it is overwritten, lane by lane.
     const Region& root = p.regions[0];
     const std::size_t n_out = p.output_registers.size();
     std::int32_t direct = -1;
-    if (n_out == 1 && !root.code.empty() && root.code.back().kind == InstrKind::compute &&
-        root.code.back().dst == p.output_registers[0] &&
+    if (n_out == 1 && !stream_outputs && !root.code.empty() && root.code.back().dst == p.output_registers[0] &&
         steps[n_in] == static_cast<std::ptrdiff_t>(ir::itemsize(p.registers[static_cast<std::size_t>(p.output_registers[0])].dtype)))
         direct = p.output_registers[0];
     char* const direct_home = direct >= 0 ? s.home[static_cast<std::size_t>(direct)] : nullptr;
@@ -228,11 +247,15 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
             char* dst = args[n_in + k] + start * step;
             const char* src = s.ptr[static_cast<std::size_t>(reg)];
             if (src == dst) continue;  // computed in place
-            if (step == static_cast<std::ptrdiff_t>(size)) std::memcpy(dst, src, static_cast<std::size_t>(n) * size);
-            else store_strided(size, src, dst, step, n);
+            if (step != static_cast<std::ptrdiff_t>(size)) store_strided(size, src, dst, step, n);
+            else if (stream_outputs) stream_copy(dst, src, static_cast<std::size_t>(n) * size);
+            else std::memcpy(dst, src, static_cast<std::size_t>(n) * size);
         }
     }
     if (direct >= 0) s.home[static_cast<std::size_t>(direct)] = direct_home;
+#if defined(__SSE2__)
+    if (stream_outputs) _mm_sfence();  // the streamed stores are visible before the call returns
+#endif
 }
 
 }  // namespace ik::eval

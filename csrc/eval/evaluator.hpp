@@ -12,9 +12,11 @@ namespace ik::eval {
 // Never throws; floating-point flags raised by the computation end up on the calling thread.
 void run(const Program& program, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t n) noexcept;
 
-// Evaluates elements [begin, end) block by block on the calling thread.
+// Evaluates elements [begin, end) block by block on the calling thread. stream_outputs: write
+// contiguous outputs with non-temporal stores (for outputs far larger than the caches, where
+// reading each output line into the cache before overwriting it would cost a third of the traffic).
 void run_serial(const Program& program, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
-                std::ptrdiff_t end);
+                std::ptrdiff_t end, bool stream_outputs = false);
 
 // Threads: 0 means "as OpenMP says" (OMP_NUM_THREADS, or the number of cores).
 void set_num_threads(int n);

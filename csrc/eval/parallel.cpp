@@ -2,6 +2,7 @@
 // floating-point flags from worker threads back to the calling thread (which NumPy reads).
 #include <omp.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -56,6 +57,28 @@ bool has_recurrence(const Program& p, char* const* args, const std::ptrdiff_t* s
     return false;
 }
 
+// Outputs larger than this are streamed past the caches (see run_serial): the last-level cache
+// this core can use, which an output of that size would evict anyway. Virtual machines report
+// the whole socket's L3; a core's share is rarely above 32 MiB.
+std::size_t streaming_threshold_bytes() {
+    static const std::size_t bytes = [] {
+        const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+        constexpr std::size_t cap = std::size_t{32} << 20;
+        return l3 > 0 ? std::min(static_cast<std::size_t>(l3), cap) : cap;
+    }();
+    return bytes;
+}
+
+bool stream_outputs(const Program& p, const std::ptrdiff_t* steps, std::ptrdiff_t n) {
+    std::size_t bytes = 0;
+    for (std::size_t k = 0; k < p.output_registers.size(); ++k) {
+        const std::size_t size = ir::itemsize(p.registers[static_cast<std::size_t>(p.output_registers[k])].dtype);
+        if (steps[static_cast<std::size_t>(p.n_inputs) + k] != static_cast<std::ptrdiff_t>(size)) return false;
+        bytes += size * static_cast<std::size_t>(n);
+    }
+    return bytes > streaming_threshold_bytes();
+}
+
 int threads_for(const Program& p, std::ptrdiff_t n) {
     const int wanted = requested_threads.load() > 0 ? requested_threads.load() : omp_get_max_threads();
     if (wanted <= 1 || in_forked_child.load() || omp_in_parallel()) return 1;
@@ -79,13 +102,14 @@ void run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::
             for (std::ptrdiff_t i = 0; i < n; ++i) run_serial(p, args, steps, i, i + 1);
             return;
         }
+        const bool stream = stream_outputs(p, steps, n);
         int threads = threads_for(p, n);
         if (threads > 1 && active_regions.fetch_add(1) != 0) {
             active_regions.fetch_sub(1);
             threads = 1;
         }
         if (threads == 1) {
-            run_serial(p, args, steps, 0, n);
+            run_serial(p, args, steps, 0, n, stream);
             return;
         }
         // Each thread takes one contiguous run of whole blocks.
@@ -98,7 +122,7 @@ void run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::
             if (worker) std::feclearexcept(numpy_flags);
             const std::ptrdiff_t b0 = blocks * t / nt, b1 = blocks * (t + 1) / nt;
             try {
-                run_serial(p, args, steps, b0 * p.block, std::min(n, b1 * p.block));
+                run_serial(p, args, steps, b0 * p.block, std::min(n, b1 * p.block), stream);
             } catch (...) {
             }
             if (worker) worker_flags |= std::fetestexcept(numpy_flags);

@@ -72,6 +72,24 @@ def test_out_strided_and_aliasing_inputs():
     np.testing.assert_array_equal(big, expect_big)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_outputs_larger_than_the_cache_match_numpy(threads):
+    """Outputs above 32 MiB are written with non-temporal stores: new arrays, out=, out aliasing
+    the input, and a where that writes straight into the output (mixed and uniform blocks)."""
+    x = rng.standard_normal(5_000_003)  # 40 MB, not a whole number of blocks
+    x[:100_000] = np.abs(x[:100_000])  # uniform blocks at the start
+    expected = body1(x)
+    with ik.threads(threads):
+        np.testing.assert_array_equal(k1(x), expected)
+        out = np.empty_like(x)
+        k1(x, out=out)
+        np.testing.assert_array_equal(out, expected)
+        k1(x[1:], out=out[1:])  # unaligned to 16 bytes
+        np.testing.assert_array_equal(out[1:], expected[1:])
+        k1(x, out=x)
+        np.testing.assert_array_equal(x, expected)
+
+
 def test_partially_overlapping_out_matches_numpy():
     x = rng.standard_normal(50)
     a = x.copy()
