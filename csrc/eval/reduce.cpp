@@ -1,6 +1,11 @@
 // Chunk reductions for gufunc passes: pairwise sums, ordered products, NaN-propagating extrema.
 #include "reduce.hpp"
 
+// The float16 conversions, in a namespace of this file's own (half.hpp is included per ISA).
+#define IK_ISA reduce_generic
+#include "half.hpp"
+#undef IK_ISA
+
 #include <cfenv>
 #include <cmath>
 #include <complex>
@@ -9,6 +14,7 @@
 #include <type_traits>
 
 namespace ik::eval {
+namespace half = reduce_generic::half;
 namespace {
 
 template <class T> constexpr bool is_complex_v = false;
@@ -120,22 +126,34 @@ template <class T> T reduce_span(Reduce kind, const T* a, std::ptrdiff_t n) {
 
 bool is_arg(Reduce kind) { return kind == Reduce::argmax || kind == Reduce::argmin; }
 
+// Calls f<T>() with the C++ type that values of dtype are reduced in: float16 in float32, as
+// NumPy's float16 loops accumulate (one rounding to float16 at the end of a row).
 template <class F> void with_type(ir::DType dtype, F&& f) {
     ir::visit_dtype(dtype, [&]<class T>() {
-        if constexpr (!std::is_void_v<T> && !std::is_same_v<T, ir::Half>) f.template operator()<T>();
+        if constexpr (std::is_same_v<T, ir::Half>) f.template operator()<float>();
+        else if constexpr (!std::is_void_v<T>) f.template operator()<T>();
     });
 }
+
+std::size_t reduced_itemsize(ir::DType dtype) { return dtype == ir::DType::float16 ? sizeof(float) : ir::itemsize(dtype); }
 
 }  // namespace
 
 void Accumulator::start(std::ptrdiff_t chunks) {
     chunks_ = chunks;
-    partials_.assign(static_cast<std::size_t>(chunks) * ir::itemsize(dtype_), 0);
+    partials_.assign(static_cast<std::size_t>(chunks) * reduced_itemsize(dtype_), 0);
     if (is_arg(kind_)) positions_.assign(static_cast<std::size_t>(chunks), 0);
 }
 
 void Accumulator::set_chunk(std::ptrdiff_t k, std::ptrdiff_t first, const void* data, std::ptrdiff_t n) {
     if (n <= 0) return;
+    thread_local std::vector<float> widened;
+    if (dtype_ == ir::DType::float16) {
+        widened.resize(static_cast<std::size_t>(n));
+        const auto* h = static_cast<const std::uint16_t*>(data);
+        for (std::ptrdiff_t i = 0; i < n; ++i) widened[static_cast<std::size_t>(i)] = half::to_float(h[i]);
+        data = widened.data();
+    }
     with_type(dtype_, [&]<class T>() {
         const T* values = static_cast<const T*>(data);
         T partial;
@@ -182,6 +200,15 @@ void Accumulator::finish(void* result) const {
             std::unique_ptr<T[]> values(new T[static_cast<std::size_t>(chunks_)]);
             std::memcpy(values.get(), partials_.data(), partials_.size());
             r = reduce_span(kind_, values.get(), chunks_);
+        }
+        if constexpr (std::is_same_v<T, float>) {
+            if (dtype_ == ir::DType::float16) {
+                int flags = 0;
+                const std::uint16_t h = half::from_float(r, flags);
+                if (flags) std::feraiseexcept(flags);
+                std::memcpy(result, &h, sizeof h);
+                return;
+            }
         }
         std::memcpy(result, &r, sizeof(T));
     });

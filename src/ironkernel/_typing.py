@@ -135,8 +135,6 @@ class _Typer:
             result = np.dtype(np.intp)
         else:  # max, min, dot: the operand's dtype
             result = dtype
-        if np.dtype(np.float16) in (dtype, result):
-            raise LoopRejected(f"np.{kind} of float16 inside a gufunc is not supported yet", where)
         op = "reduce_sum" if kind == "dot" else f"reduce_{kind}"
         operand_dtype = dtype if kind in ("argmax", "argmin") else result  # positions of the values as they are
         return self.typed(op, result, (self.as_dtype(value, operand_dtype, where),), where)

@@ -88,14 +88,26 @@ def test_axes_axis_keepdims_out_and_broadcasting():
 
 def test_reductions_and_dtypes_follow_numpy():
     rng = np.random.default_rng(3)
-    for dtype in (np.int8, np.int32, np.uint16, np.int64, np.float32, np.float64, np.bool_):
+    for dtype in (np.int8, np.int32, np.uint16, np.int64, np.float16, np.float32, np.float64, np.bool_):
         x = (rng.standard_normal((4, 9)) * 10).astype(dtype)
-        for name in ("sum", "prod", "max", "min", "mean", "any", "all"):
+        for name in ("sum", "prod", "max", "min", "mean", "any", "all", "var", "std"):
             k = ik.gufunc("(n)->()")(lambda v, f=getattr(np, name): f(v))
             got = k(x)
             expected = rows(getattr(np, name), x)
             assert got.dtype == expected.dtype, (name, dtype)
-            np.testing.assert_allclose(got.astype(np.float64), expected.astype(np.float64), rtol=1e-6, err_msg=name)
+            rtol = 2e-3 if dtype == np.float16 else 1e-6  # float16: one rounding of a float32 result
+            np.testing.assert_allclose(got.astype(np.float64), expected.astype(np.float64), rtol=rtol, err_msg=name)
+
+
+def test_float16_sums_accumulate_in_float32_as_numpy():
+    """1000 halves of 0.1: summing in float16 would stall at 64; NumPy and ironkernel give 100."""
+    x = np.full((2, 1000), 0.1, np.float16)
+    k = ik.gufunc("(n)->()")(lambda v: np.sum(v))
+    got = k(x)
+    assert got.dtype == np.float16
+    np.testing.assert_array_equal(got, np.sum(x, axis=-1))
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        k(np.full((1, 10), 60000, np.float16))  # overflows float16 when rounded, as in NumPy
 
 
 def test_var_std_and_methods():
@@ -123,7 +135,8 @@ def test_nan_propagates_through_max():
     assert np.isnan(got[0]) and got[1] == 3.0
 
 
-ARG_DTYPES = [np.bool_, np.int8, np.uint16, np.int32, np.int64, np.float32, np.float64, np.complex64, np.complex128]
+ARG_DTYPES = [np.bool_, np.int8, np.uint16, np.int32, np.int64, np.float16, np.float32, np.float64, np.complex64,
+              np.complex128]
 
 
 @pytest.mark.parametrize("dtype", ARG_DTYPES)
