@@ -24,6 +24,12 @@ std::size_t round_up(std::size_t n) { return (n + alignment - 1) / alignment * a
 class Scratch {
    public:
     void prepare(const Program& p) {
+        // gufunc rows call the same program again and again on short spans: lay it out once.
+        // Every register's ptr is set before it is read in a block, so it need not be reset.
+        if (p.layout_id == prepared_id_) {
+            for (std::size_t r = 0; r < home.size(); ++r) home[r] = base_home_[r];
+            return;
+        }
         std::size_t bytes = 0;
         slot_offsets_.resize(p.slot_itemsize.size());
         for (std::size_t k = 0; k < p.slot_itemsize.size(); ++k) {
@@ -44,7 +50,9 @@ class Scratch {
         ptr.resize(p.registers.size());
         for (std::size_t r = 0; r < p.registers.size(); ++r)
             home[r] = ptr[r] = buffer_.get() + slot_offsets_[static_cast<std::size_t>(p.registers[r].slot)];
+        base_home_ = home;
         index_stride_ = round_up(static_cast<std::size_t>(p.block) * sizeof(std::int32_t));
+        prepared_id_ = buffer_ ? p.layout_id : 0;
     }
     bool ok() const { return buffer_ != nullptr; }
     std::int32_t* index(std::int32_t where, int branch) {
@@ -62,9 +70,14 @@ class Scratch {
     std::unique_ptr<char, Free> buffer_;
     std::size_t capacity_ = 0, index_offset_ = 0, index_stride_ = 0;
     std::vector<std::size_t> slot_offsets_;
+    std::vector<char*> base_home_;
+    std::uint64_t prepared_id_ = 0;  // the Program::layout_id this memory is laid out for
 };
 
-thread_local Scratch scratch;
+// Initial-exec TLS: a fixed offset from the thread pointer instead of a __tls_get_addr call per
+// access, which costs as much as a short gufunc row. glibc keeps spare static TLS for libraries
+// loaded later (as libgomp's own thread state uses), and this is one object.
+__attribute__((tls_model("initial-exec"))) thread_local Scratch scratch;
 
 class BlockRunner {
    public:

@@ -9,6 +9,7 @@
 
 #include "evaluator.hpp"
 #include "reduce.hpp"
+#include "short_rows.hpp"
 
 namespace ik::eval {
 namespace {
@@ -188,6 +189,7 @@ void run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t*
         const int threads = (rows > 1 && work >= get_parallel_threshold_ns() && !omp_in_parallel())
                                 ? static_cast<int>(std::min<std::ptrdiff_t>(get_num_threads(), rows))
                                 : 1;
+        if (run_short_rows(plan, args, dims, steps, chunk, threads)) return;
         if (threads <= 1) {
             // Few long rows: split each row's chunks among the threads instead.
             const int row_threads = (rows < get_num_threads() && dims[1] >= 4 * chunk && work >= get_parallel_threshold_ns() &&

@@ -1,6 +1,8 @@
 // The program listing shown by ik.explain.
 #include "program.hpp"
 
+#include <atomic>
+
 namespace ik::eval {
 namespace {
 
@@ -48,6 +50,11 @@ std::string to_string(const Program& p) {
     out += "\nblock " + std::to_string(p.block) + " elements, " + std::to_string(p.registers.size()) + " registers, ~" +
            std::to_string(p.cost_per_element).substr(0, 4) + " ns/element\n";
     return out;
+}
+
+std::uint64_t Program::next_layout_id() {
+    static std::atomic<std::uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace ik::eval

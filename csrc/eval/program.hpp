@@ -60,6 +60,11 @@ struct Program {
     double cost_per_element = 0;                   // estimated ns per element, for threading
     std::ptrdiff_t block = 1024;                   // elements per block
     ir::Graph graph;                               // the optimised graph it came from (for explain)
+    // Distinct for every program made (copies share it, and their layout): lets a thread's
+    // scratch memory know it is already laid out for this program.
+    std::uint64_t layout_id = next_layout_id();
+
+    static std::uint64_t next_layout_id();
 };
 
 // A readable listing of the program: regions, instructions, registers.

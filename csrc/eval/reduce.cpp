@@ -141,14 +141,15 @@ std::size_t reduced_itemsize(ir::DType dtype) { return dtype == ir::DType::float
 
 void Accumulator::start(std::ptrdiff_t chunks) {
     chunks_ = chunks;
-    partials_.assign(static_cast<std::size_t>(chunks) * reduced_itemsize(dtype_), 0);
+    const std::size_t bytes = static_cast<std::size_t>(chunks) * reduced_itemsize(dtype_);
+    partials_.assign((bytes + sizeof(Storage) - 1) / sizeof(Storage), Storage{});
     if (is_arg(kind_)) positions_.assign(static_cast<std::size_t>(chunks), 0);
 }
 
 void Accumulator::set_chunk(std::ptrdiff_t k, std::ptrdiff_t first, const void* data, std::ptrdiff_t n) {
     if (n <= 0) return;
-    thread_local std::vector<float> widened;
     if (dtype_ == ir::DType::float16) {
+        thread_local std::vector<float> widened;
         widened.resize(static_cast<std::size_t>(n));
         const auto* h = static_cast<const std::uint16_t*>(data);
         for (std::ptrdiff_t i = 0; i < n; ++i) widened[static_cast<std::size_t>(i)] = half::to_float(h[i]);
@@ -164,7 +165,7 @@ void Accumulator::set_chunk(std::ptrdiff_t k, std::ptrdiff_t first, const void* 
         } else {
             partial = reduce_span(kind_, values, n);
         }
-        std::memcpy(partials_.data() + static_cast<std::size_t>(k) * sizeof(T), &partial, sizeof(T));
+        std::memcpy(reinterpret_cast<unsigned char*>(partials_.data()) + static_cast<std::size_t>(k) * sizeof(T), &partial, sizeof(T));
     });
 }
 
@@ -174,9 +175,7 @@ void Accumulator::finish(void* result) const {
         std::int64_t at = 0;
         if (chunks_ > 0)
             with_type(dtype_, [&]<class T>() {
-                std::unique_ptr<T[]> values(new T[static_cast<std::size_t>(chunks_)]);
-                std::memcpy(values.get(), partials_.data(), partials_.size());
-                at = positions_[static_cast<std::size_t>(arg_extreme(kind_ == Reduce::argmax, values.get(), chunks_))];
+                at = positions_[static_cast<std::size_t>(arg_extreme(kind_ == Reduce::argmax, partials<T>(), chunks_))];
             });
         else
             std::feraiseexcept(FE_INVALID);  // an empty row has no position (NumPy >= 2.1 refuses it earlier)
@@ -197,9 +196,7 @@ void Accumulator::finish(void* result) const {
                 }
             }
         } else {
-            std::unique_ptr<T[]> values(new T[static_cast<std::size_t>(chunks_)]);
-            std::memcpy(values.get(), partials_.data(), partials_.size());
-            r = reduce_span(kind_, values.get(), chunks_);
+            r = reduce_span(kind_, partials<T>(), chunks_);
         }
         if constexpr (std::is_same_v<T, float>) {
             if (dtype_ == ir::DType::float16) {

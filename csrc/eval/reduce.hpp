@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <vector>
 
 #include "gufunc.hpp"
@@ -23,9 +24,16 @@ class Accumulator {
     void finish(void* result) const;  // writes one element of the result dtype
 
    private:
+    // The partials as an array of T: the storage is aligned for every element type, and the
+    // elements were created there by memcpy.
+    template <class T> const T* partials() const { return std::launder(reinterpret_cast<const T*>(partials_.data())); }
+    struct alignas(16) Storage {
+        unsigned char bytes[16];
+    };
+
     Reduce kind_;
     ir::DType dtype_;
-    std::vector<unsigned char> partials_;  // one element per chunk
+    std::vector<Storage> partials_;  // one element per chunk
     std::vector<std::int64_t> positions_;  // argmax/argmin: where in the row each partial is
     std::ptrdiff_t chunks_ = 0;
 };

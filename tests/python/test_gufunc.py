@@ -135,6 +135,36 @@ def test_nan_propagates_through_max():
     assert np.isnan(got[0]) and got[1] == 3.0
 
 
+@pytest.mark.parametrize("signature, body, nin", CASES, ids=[c[1].__name__ for c in CASES])
+def test_short_rows_in_groups_give_the_bits_of_one_row_at_a_time(signature, body, nin):
+    """Rows shorter than a chunk run a group at a time; each row must come out as when it is
+    the only row (then it runs alone), for contiguous, strided, transposed and broadcast rows."""
+    k = ik.gufunc(signature)(body)
+    rng = np.random.default_rng(21)
+    base = rng.standard_normal((3, 40, 14))
+    layouts = [base[0, :, :7], base[1, :, ::2], np.ascontiguousarray(base[2, :, :7].T).T, base[0, :1, :7]]
+    for a in layouts:
+        others = [base[2, :, 7:]][: nin - 1] if a.shape[0] > 1 else [base[2, :5, 7:]][: nin - 1]
+        got = k(a, *others)
+        broadcast = np.broadcast_shapes(a.shape[:-1], *(o.shape[:-1] for o in others))
+        alone = np.stack([k(np.broadcast_to(a, broadcast + (7,))[i], *(np.broadcast_to(o, broadcast + (7,))[i]
+                                                                        for o in others))
+                          for i in range(broadcast[0])])
+        np.testing.assert_array_equal(got, alone)
+        out = np.full(got.shape[::-1], np.nan).T  # a transposed (strided) output
+        k(a, *others, out=out)
+        np.testing.assert_array_equal(out, alone)
+
+
+def test_points_in_3d_many_short_rows():
+    dist = ik.gufunc("(n),(n)->()")(dist_body)
+    points = np.random.default_rng(22).standard_normal((100_003, 3))
+    centre = np.array([0.5, -1.0, 2.0])
+    expected = np.sqrt(np.sum((points - centre) ** 2, axis=-1))
+    for got in with_thread_counts(dist, points, centre):
+        np.testing.assert_allclose(got, expected, rtol=1e-15)
+
+
 ARG_DTYPES = [np.bool_, np.int8, np.uint16, np.int32, np.int64, np.float16, np.float32, np.float64, np.complex64,
               np.complex128]
 
