@@ -25,9 +25,9 @@ class Scratch {
    public:
     void prepare(const Program& p) {
         // gufunc rows call the same program again and again on short spans: lay it out once.
-        // Every register's ptr is set before it is read in a block, so it need not be reset.
+        // Pointers are reset all the same: constants and stride-0 inputs are read from home.
         if (p.layout_id == prepared_id_) {
-            for (std::size_t r = 0; r < home.size(); ++r) home[r] = base_home_[r];
+            for (std::size_t r = 0; r < home.size(); ++r) home[r] = ptr[r] = base_home_[r];
             return;
         }
         std::size_t bytes = 0;
