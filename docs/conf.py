@@ -19,6 +19,7 @@ extensions = [
     "sphinx.ext.autosummary",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
+nitpicky = True  # a reference that resolves to nothing is a warning, so the -W build fails
 # Pages that other pages include, and the build output: not pages of their own.
 exclude_patterns = ["_build", "_generated", "functions.md", "performance_results.md"]
 
