@@ -151,11 +151,15 @@ def ufunc(func: Callable | None = None, /, *, name: str | None = None, doc: str 
     doc : str, optional
         The docstring (default: the function's).
     identity : scalar, optional
-        The identity for ``reduce`` of a two-input kernel; makes the reduction reorderable.
+        The identity of a two-input kernel, as for NumPy's ufuncs: ``reduce`` starts from it,
+        may then reduce over several axes at once, and returns it for an empty array.
 
     Returns
     -------
     numpy.ufunc
+        The kernel, with ``nin`` inputs (the positional parameters without defaults; parameters
+        with defaults are traced as constants) and ``nout`` outputs (the number of returned
+        values). Called as ``ik.ufunc(name=...)`` without ``func``, a decorator returning it.
 
     Raises
     ------
@@ -163,6 +167,33 @@ def ufunc(func: Callable | None = None, /, *, name: str | None = None, doc: str 
         The body uses Python control flow on array values or a function that cannot be fused.
     TypeError
         NumPy rejects the body for every input dtype.
+
+    See Also
+    --------
+    gufunc : Kernels that reduce over a core dimension.
+    explain : The program a kernel runs.
+    supported_functions : The NumPy functions a body may call.
+
+    Examples
+    --------
+    >>> import numpy as np, ironkernel as ik
+    >>> @ik.ufunc
+    ... def f(x):
+    ...     return np.where(x > 0, np.sqrt(x) + 1, 0.0)
+    >>> isinstance(f, np.ufunc)
+    True
+    >>> f(np.array([-4.0, 0.0, 4.0]))
+    array([0., 0., 3.])
+    >>> f(np.array([4.0], dtype=np.float32)).dtype
+    dtype('float32')
+
+    With keywords:
+
+    >>> @ik.ufunc(name="sum_of_squares", identity=0.0)
+    ... def step(acc, v):
+    ...     return acc + v * v
+    >>> step.reduce(np.array([3.0, 4.0]))
+    np.float64(25.0)
     """
     def decorate(f: Callable) -> np.ufunc:
         graph = trace(f)
@@ -186,7 +217,38 @@ def explain(u: np.ufunc) -> str:
     """The optimised program of each loop of an ironkernel ufunc, as text.
 
     Shows, per input dtype, the typed graph after optimisation and the instructions the
-    evaluator runs, including which ``where`` branches are evaluated lazily.
+    evaluator runs, including which ``where`` branches are evaluated lazily. For a gufunc, shows
+    the stages of each loop: the passes over the core dimension and the row-scalar programs.
+
+    Parameters
+    ----------
+    u : numpy.ufunc
+        A kernel made by ``ik.ufunc`` or ``ik.gufunc``.
+
+    Returns
+    -------
+    str
+        One section per loop, headed ``loop (input dtypes) -> (output dtypes)``.
+
+    Raises
+    ------
+    TypeError
+        ``u`` is not an ironkernel kernel (for example a NumPy ufunc).
+
+    See Also
+    --------
+    ufunc : Makes an element-wise kernel.
+    gufunc : Makes a kernel over a core dimension.
+
+    Examples
+    --------
+    >>> import numpy as np, ironkernel as ik
+    >>> f = ik.ufunc(lambda x: np.where(x > 0, np.log(x), 0.0))
+    >>> text = ik.explain(f)
+    >>> text.splitlines()[0]
+    'loop (bool) -> (float16)'
+    >>> "lazy region" in text
+    True
     """
     if not _is_kernel(u):
         raise TypeError(f"{u!r} is not an ironkernel ufunc")
@@ -222,14 +284,63 @@ def _indent(text: str, n: int) -> str:
 
 
 def set_num_threads(n: int) -> None:
-    """Use at most n threads per call (0: as OpenMP decides, i.e. OMP_NUM_THREADS or all cores)."""
+    """Use at most n threads per call of any ironkernel kernel, in the whole process.
+
+    The limit holds until it is changed again, for every Python thread. A limit above zero takes
+    precedence over ``OMP_NUM_THREADS`` and threadpoolctl.
+
+    Parameters
+    ----------
+    n : int
+        The largest number of threads a call may use; 0 returns to OpenMP's default
+        (``OMP_NUM_THREADS``, or else one thread per core, as threadpoolctl may limit it).
+
+    Raises
+    ------
+    ValueError
+        ``n`` is not a non-negative integer.
+
+    See Also
+    --------
+    get_num_threads : The current number.
+    threads : The same limit for a ``with`` block only.
+
+    Examples
+    --------
+    >>> import ironkernel as ik
+    >>> ik.set_num_threads(1)
+    >>> ik.get_num_threads()
+    1
+    >>> ik.set_num_threads(0)
+    """
     if not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"set_num_threads needs a non-negative integer, got {n!r}")
     _core.set_num_threads(int(n))
 
 
 def get_num_threads() -> int:
-    """The number of threads a large call uses."""
+    """The number of threads a large call uses.
+
+    Calls whose estimated work is too small to pay for threads run on one thread whatever this
+    says.
+
+    Returns
+    -------
+    int
+        The limit set by ``set_num_threads`` or ``threads``, or else OpenMP's thread count.
+
+    See Also
+    --------
+    set_num_threads : Changes the limit.
+    threads : Changes the limit for a ``with`` block.
+
+    Examples
+    --------
+    >>> import ironkernel as ik
+    >>> with ik.threads(1):
+    ...     ik.get_num_threads()
+    1
+    """
     return _core.get_num_threads()
 
 
@@ -237,6 +348,27 @@ class threads:
     """Context manager limiting ironkernel's threads: ``with ik.threads(1): ...``.
 
     Restores the previous setting on exit (not thread-local: it changes the process-wide limit).
+
+    Parameters
+    ----------
+    n : int
+        The largest number of threads a call may use inside the block, as for
+        ``set_num_threads``.
+
+    See Also
+    --------
+    set_num_threads : Changes the limit until changed again.
+    get_num_threads : The current limit.
+
+    Examples
+    --------
+    >>> import numpy as np, ironkernel as ik
+    >>> f = ik.ufunc(lambda x: np.sin(x) * 2)
+    >>> x = np.linspace(0, 1, 1_000_000)
+    >>> with ik.threads(1):
+    ...     serial = f(x)
+    >>> bool(np.array_equal(serial, f(x)))
+    True
     """
 
     def __init__(self, n: int):
@@ -253,7 +385,27 @@ class threads:
 
 
 def supported_functions() -> list[str]:
-    """The NumPy functions that trace inside a kernel."""
+    """The NumPy functions that trace inside a kernel.
+
+    These are the names ``name`` for which ``np.name`` may be called in the body of
+    ``ik.ufunc``; the documentation's table of supported functions gives their dtypes and
+    accuracy. Operators and ``x.astype`` work too, and ``ik.gufunc`` adds reductions.
+
+    Returns
+    -------
+    list of str
+        Sorted names of NumPy functions, aliases included (``abs`` and ``absolute``).
+
+    See Also
+    --------
+    ufunc : Makes a kernel of these functions.
+
+    Examples
+    --------
+    >>> import ironkernel as ik
+    >>> "sqrt" in ik.supported_functions()
+    True
+    """
     from ._ops import supported_ufuncs
 
     return sorted(supported_ufuncs() + ["where", "clip", "fix", "real", "imag", "angle", "sinc", "nan_to_num"])

@@ -205,14 +205,35 @@ def gufunc(signature: str, *, name: str | None = None, doc: str | None = None) -
     signature : str
         The gufunc signature, with one core dimension name: ``"(n),(n)->()"``, ``"(n)->(n)"``,
         ``"(n),()->(n)"``.
-    name, doc : str, optional
-        As for ``ik.ufunc``.
+    name : str, optional
+        The gufunc's ``__name__``, as for ``ik.ufunc`` (default: the function's name).
+    doc : str, optional
+        The docstring (default: the function's).
 
     Returns
     -------
-    decorator returning numpy.ufunc
-        A real gufunc (``signature`` set): ``axes=``, ``axis=``, ``keepdims=``, ``out=`` and
+    callable
+        A decorator that takes the function and returns the gufunc: a ``numpy.ufunc`` with
+        ``signature`` set, on which ``axes=``, ``axis=``, ``keepdims=``, ``out=`` and
         broadcasting over the loop dimensions work as for NumPy's gufuncs.
+
+    Raises
+    ------
+    ValueError
+        The signature cannot be read.
+    NotImplementedError
+        The signature has more than one core dimension name, a fixed size, ``?``, or an output
+        core dimension that no input has.
+    TracingError
+        Raised by the decorator, as for ``ik.ufunc``.
+    TypeError
+        Raised by the decorator when the body does not match the signature or NumPy rejects it
+        for every input dtype.
+
+    See Also
+    --------
+    ufunc : Element-wise kernels.
+    explain : The stages a gufunc runs.
 
     Examples
     --------
@@ -222,6 +243,15 @@ def gufunc(signature: str, *, name: str | None = None, doc: str | None = None) -
     ...     return np.sqrt(np.sum((a - b) ** 2))
     >>> dist(np.zeros((2, 3)), np.ones(3))
     array([1.73205081, 1.73205081])
+
+    A reduced value broadcasts back along the row:
+
+    >>> @ik.gufunc("(n)->(n)")
+    ... def softmax(x):
+    ...     e = np.exp(x - np.max(x))
+    ...     return e / np.sum(e)
+    >>> softmax(np.log([[1.0, 1.0, 2.0]]))
+    array([[0.25, 0.25, 0.5 ]])
     """
     parse_signature(signature)  # fail at decoration, before tracing
 

@@ -25,7 +25,27 @@ _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
 
 
 class TracingError(TypeError):
-    """The decorated function uses something ironkernel cannot fuse into a ufunc."""
+    """The decorated function uses something ironkernel cannot fuse into a ufunc.
+
+    Raised by ``ik.ufunc`` and ``ik.gufunc`` when they trace the function, never when a kernel
+    is called. The message names the function, the file and line of the offending expression,
+    and what to write instead. A subclass of ``TypeError``.
+
+    See Also
+    --------
+    supported_functions : The NumPy functions a body may call.
+
+    Examples
+    --------
+    >>> import numpy as np, ironkernel as ik
+    >>> def f(x):
+    ...     return x if x > 0 else -x
+    >>> try:
+    ...     ik.ufunc(f)
+    ... except ik.TracingError as error:
+    ...     print(str(error).splitlines()[0])
+    cannot trace f(): a traced value is used where Python needs a single True/False (`if`, `while`, `and`, `or`, `not`, bool(), or a chained comparison like a < x < b)
+    """
 
 
 def _user_location() -> str:
