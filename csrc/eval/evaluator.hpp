@@ -18,6 +18,22 @@ void run(const Program& program, char* const* args, const std::ptrdiff_t* steps,
 void run_serial(const Program& program, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
                 std::ptrdiff_t end, bool stream_outputs = false);
 
+// The threads one call may use, held for the duration of its parallel region. At most one call
+// at a time gets more than one thread (concurrent calls from other Python threads run serially
+// instead of oversubscribing the cores), none inside another parallel region, and none in a
+// process forked after the thread pool started (GNU OpenMP's pool does not survive fork()).
+class ThreadGrant {
+   public:
+    explicit ThreadGrant(int wanted);
+    ~ThreadGrant();
+    ThreadGrant(const ThreadGrant&) = delete;
+    ThreadGrant& operator=(const ThreadGrant&) = delete;
+    int threads() const { return threads_; }
+
+   private:
+    int threads_ = 1;
+};
+
 // Threads: 0 means "as OpenMP says" (OMP_NUM_THREADS, or the number of cores).
 void set_num_threads(int n);
 int get_num_threads();

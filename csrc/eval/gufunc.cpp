@@ -183,17 +183,15 @@ void run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t*
     try {
         const std::ptrdiff_t rows = dims[0];
         if (rows <= 0) return;
-        RowRunner runner(plan, args, dims, steps);
         const std::ptrdiff_t n = std::max<std::ptrdiff_t>(dims[1], 1);
         const double work = static_cast<double>(rows) * static_cast<double>(n) * plan.cost_per_element;
-        const int threads = (rows > 1 && work >= get_parallel_threshold_ns() && !omp_in_parallel())
-                                ? static_cast<int>(std::min<std::ptrdiff_t>(get_num_threads(), rows))
-                                : 1;
-        if (run_short_rows(plan, args, dims, steps, chunk, threads)) return;
+        const ThreadGrant grant(work >= get_parallel_threshold_ns() ? get_num_threads() : 1);
+        if (run_short_rows(plan, args, dims, steps, chunk, grant.threads())) return;
+        RowRunner runner(plan, args, dims, steps);
+        const int threads = static_cast<int>(std::min<std::ptrdiff_t>(grant.threads(), rows));
         if (threads <= 1) {
             // Few long rows: split each row's chunks among the threads instead.
-            const int row_threads = (rows < get_num_threads() && dims[1] >= 4 * chunk && work >= get_parallel_threshold_ns() &&
-                                     !omp_in_parallel()) ? get_num_threads() : 1;
+            const int row_threads = dims[1] >= 4 * chunk ? grant.threads() : 1;
             RowState state(plan);
             ChunkBuffers buffers(plan);
             for (std::ptrdiff_t r = 0; r < rows; ++r) runner.run_row(r, state, buffers, row_threads);

@@ -20,10 +20,14 @@ std::atomic<double> threshold_ns{20000.0};
 // Parallel regions running now, from any Python thread: a second concurrent call runs serially
 // instead of oversubscribing the cores.
 std::atomic<int> active_regions{0};
-// GNU OpenMP's thread pool does not survive fork(); a forked child evaluates serially.
+// GNU OpenMP's thread pool does not survive fork(): a child forked after this process started
+// it evaluates serially (one forked before may still use threads).
+std::atomic<bool> pool_started{false};
 std::atomic<bool> in_forked_child{false};
 const bool fork_handler_installed = [] {
-    pthread_atfork(nullptr, nullptr, [] { in_forked_child.store(true); });
+    pthread_atfork(nullptr, nullptr, [] {
+        if (pool_started.load()) in_forked_child.store(true);
+    });
     return true;
 }();
 
@@ -80,18 +84,33 @@ bool stream_outputs(const Program& p, const std::ptrdiff_t* steps, std::ptrdiff_
 }
 
 int threads_for(const Program& p, std::ptrdiff_t n) {
-    const int wanted = requested_threads.load() > 0 ? requested_threads.load() : omp_get_max_threads();
-    if (wanted <= 1 || in_forked_child.load() || omp_in_parallel()) return 1;
     if (static_cast<double>(n) * p.cost_per_element < threshold_ns.load()) return 1;
     const std::ptrdiff_t blocks = (n + p.block - 1) / p.block;
-    return static_cast<int>(std::min<std::ptrdiff_t>(wanted, blocks));
+    return static_cast<int>(std::min<std::ptrdiff_t>(get_num_threads(), blocks));
 }
 
 }  // namespace
 
+ThreadGrant::ThreadGrant(int wanted) {
+    if (wanted <= 1 || in_forked_child.load() || omp_in_parallel()) return;
+    if (active_regions.fetch_add(1) != 0) {
+        active_regions.fetch_sub(1);
+        return;
+    }
+    threads_ = wanted;
+    pool_started.store(true);
+}
+
+ThreadGrant::~ThreadGrant() {
+    if (threads_ > 1) active_regions.fetch_sub(1);
+}
+
 void set_num_threads(int n) { requested_threads.store(std::max(0, n)); }
 int get_requested_threads() { return requested_threads.load(); }
-int get_num_threads() { return requested_threads.load() > 0 ? requested_threads.load() : omp_get_max_threads(); }
+int get_num_threads() {
+    if (in_forked_child.load()) return 1;
+    return requested_threads.load() > 0 ? requested_threads.load() : omp_get_max_threads();
+}
 void set_parallel_threshold_ns(double ns) { threshold_ns.store(ns); }
 double get_parallel_threshold_ns() { return threshold_ns.load(); }
 
@@ -103,11 +122,8 @@ void run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::
             return;
         }
         const bool stream = stream_outputs(p, steps, n);
-        int threads = threads_for(p, n);
-        if (threads > 1 && active_regions.fetch_add(1) != 0) {
-            active_regions.fetch_sub(1);
-            threads = 1;
-        }
+        const ThreadGrant grant(threads_for(p, n));
+        const int threads = grant.threads();
         if (threads == 1) {
             run_serial(p, args, steps, 0, n, stream);
             return;
@@ -127,7 +143,6 @@ void run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::
             }
             if (worker) worker_flags |= std::fetestexcept(numpy_flags);
         }
-        active_regions.fetch_sub(1);
         if (worker_flags) std::feraiseexcept(worker_flags);
     } catch (...) {
         // Nothing may unwind into NumPy; allocation failure is the only source, and it leaves

@@ -197,8 +197,8 @@ def gufunc(signature: str, *, name: str | None = None, doc: str | None = None) -
     Inside the body, inputs with the core dimension are vectors: element-wise operations (all
     that ``ik.ufunc`` supports) and reductions over the vector (``np.sum``, ``np.prod``,
     ``np.mean``, ``np.min``, ``np.max``, ``np.any``, ``np.all``, ``np.var``, ``np.std``,
-    ``np.dot``, ``np.argmin``, ``np.argmax`` and the method forms ``x.sum()`` ...) compose freely, and a reduced value broadcasts
-    back along the vector.
+    ``np.dot``, ``np.argmin``, ``np.argmax`` and the method forms ``x.sum()`` ...) compose
+    freely, and a reduced value broadcasts back along the vector.
 
     Parameters
     ----------

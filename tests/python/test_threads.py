@@ -71,15 +71,18 @@ def test_concurrent_python_threads_share_kernels():
     assert not errors, errors[0]
 
 
-def test_forked_child_can_use_kernels_after_parent_used_threads():
+def test_forked_child_can_use_kernels_and_gufuncs_after_parent_used_threads():
     code = """
 import os, numpy as np, ironkernel as ik
 f = ik.ufunc(lambda a: np.sin(a) * 2)
+g = ik.gufunc("(n)->()")(lambda a: np.sum(np.sin(a)))
 x = np.ones(5_000_000)
 f(x)  # parent starts the OpenMP pool
 pid = os.fork()
 if pid == 0:
-    ok = np.allclose(f(x), np.sin(x) * 2)
+    rows = x.reshape(1000, 5000)
+    ok = np.allclose(f(x), np.sin(x) * 2) and np.allclose(g(rows), np.sin(rows).sum(-1))
+    ok = ok and np.allclose(g(x), np.sin(x).sum()) and ik.get_num_threads() == 1
     os._exit(0 if ok else 3)
 _, status = os.waitpid(pid, 0)
 print(os.WEXITSTATUS(status))
