@@ -58,6 +58,10 @@ class _Typer:
             index = value[1]
             return index if dtype == np.dtype(np.int64) else self.add(TypedNode("cast", dtype, (index,)))
         if value[0] == "weak":
+            if isinstance(value[1], int) and not isinstance(value[1], bool) and dtype.kind in "iu":
+                bounds = np.iinfo(dtype)
+                if not bounds.min <= value[1] <= bounds.max:  # NumPy 2 refuses it; 1.26 would wrap it
+                    raise LoopRejected(f"Python integer {value[1]} out of bounds for {dtype}", where)
             try:
                 with np.errstate(all="ignore"):
                     scalar = np.asarray(value[1], dtype=dtype)[()]

@@ -207,3 +207,12 @@ def test_refused_casting_leaves_out_untouched():
     with pytest.raises(TypeError, match="Cannot cast ufunc"):
         f(np.ones(4), out=out)
     assert (out == 0).all()
+
+
+def test_integer_constant_too_large_for_the_input_dtype_is_never_wrapped():
+    """NumPy 2 raises OverflowError for int8 * 300; the kernel has no int8 loop, so NumPy casts to
+    int16 (the values NumPy 1.26 gives). Never 300 wrapped to 44 in int8."""
+    times_300 = ik.ufunc(lambda v: v * 300)
+    got = times_300(np.array([1, -2, 3], dtype=np.int8))
+    assert got.dtype == np.int16
+    np.testing.assert_array_equal(got, [300, -600, 900])
