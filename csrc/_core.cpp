@@ -44,6 +44,20 @@ py::object make_ufunc(const std::string& name, const std::string& doc, int nin, 
 using PlanHandle = std::shared_ptr<ik::eval::GufuncPlan>;
 
 // Builds a gufunc plan from the tuples _gufunc.py makes; see eval/gufunc.hpp for the fields.
+const char* reduce_name(ik::eval::Reduce kind) {
+    switch (kind) {
+        case ik::eval::Reduce::sum: return "sum";
+        case ik::eval::Reduce::prod: return "prod";
+        case ik::eval::Reduce::max: return "max";
+        case ik::eval::Reduce::min: return "min";
+        case ik::eval::Reduce::any: return "any";
+        case ik::eval::Reduce::all: return "all";
+        case ik::eval::Reduce::argmax: return "argmax";
+        case ik::eval::Reduce::argmin: return "argmin";
+    }
+    return "?";
+}
+
 // NumPy's error for a reduction without identity over an empty row; empty if it has one.
 std::string empty_row_error(ik::eval::Reduce kind) {
     switch (kind) {
@@ -134,8 +148,21 @@ PYBIND11_MODULE(_core, m) {
 
     py::class_<ik::eval::GufuncPlan, PlanHandle>(m, "GufuncPlan")
         .def_property_readonly("stages", [](const ik::eval::GufuncPlan& p) {
-            std::vector<std::pair<bool, ProgramHandle>> out;
-            for (const auto& s : p.stages) out.emplace_back(s.pass, std::const_pointer_cast<ik::eval::Program>(s.program));
+            // (is a pass, program, what each program input reads, where each output goes) per
+            // stage, for ik.explain.
+            std::vector<std::tuple<bool, ProgramHandle, std::vector<std::string>, std::vector<std::string>>> out;
+            for (const auto& s : p.stages) {
+                std::vector<std::string> sources, targets;
+                for (const auto& i : s.inputs)
+                    sources.push_back((i.kind == ik::eval::StageInput::vector_input ? "gufunc input " : "row value t") + std::to_string(i.index));
+                for (const auto& o : s.outputs) {
+                    const std::string slot = "row value t" + std::to_string(o.index);
+                    if (o.kind == ik::eval::StageOutput::reduce_into_table) targets.push_back(std::string(reduce_name(o.reduce)) + " into " + slot);
+                    else if (o.kind == ik::eval::StageOutput::table) targets.push_back(slot);
+                    else targets.push_back("gufunc output " + std::to_string(o.index));
+                }
+                out.emplace_back(s.pass, std::const_pointer_cast<ik::eval::Program>(s.program), std::move(sources), std::move(targets));
+            }
             return out;
         });
     m.def("make_plan", &make_plan);

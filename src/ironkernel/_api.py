@@ -256,9 +256,11 @@ def explain(u: np.ufunc) -> str:
     if u.signature is not None:  # a gufunc: its stages per loop
         for types, plan in zip(_core.loop_types_of(u), _core.plans_of(u)):
             text = [f"loop {_loop_text(u, types)}"]
-            for k, (is_pass, program) in enumerate(plan.stages):
+            for k, (is_pass, program, sources, targets) in enumerate(plan.stages):
                 what = "pass over the core dimension" if is_pass else "row scalars"
-                text.append(f"  stage {k}: {what}\n{_indent(str(program), 4)}")
+                inputs = "".join(f"    input {i} = {source}\n" for i, source in enumerate(sources))
+                outputs = "".join(f"    output {i} -> {target}\n" for i, target in enumerate(targets))
+                text.append(f"  stage {k}: {what}\n{inputs}{outputs}{_indent(str(program), 4)}")
             parts.append("\n".join(text))
         return "\n".join(parts)
     for types, program in zip(_core.loop_types_of(u), _core.programs_of(u)):
