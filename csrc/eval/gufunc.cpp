@@ -1,13 +1,13 @@
 // Running a gufunc plan: rows in parallel, and within a row the stages in order.
 #include "gufunc.hpp"
 
-#include <omp.h>
 
 #include <algorithm>
 #include <cfenv>
 #include <cstring>
 
 #include "evaluator.hpp"
+#include "parallel_for.hpp"
 #include "reduce.hpp"
 #include "short_rows.hpp"
 
@@ -15,7 +15,6 @@ namespace ik::eval {
 namespace {
 
 constexpr std::ptrdiff_t chunk = 4096;  // elements of a pass between folds into accumulators
-constexpr int numpy_flags = FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID;
 
 // The row values and, per reduction, its accumulator: one per row being computed.
 struct RowState {
@@ -121,18 +120,8 @@ class RowRunner {
         if (threads <= 1 || chunks < 2) {
             for (std::ptrdiff_t c = 0; c < chunks; ++c) run_chunk(stage, base, state, buffers, first, c);
         } else {
-            int worker_flags = 0;
-#pragma omp parallel num_threads(threads) reduction(| : worker_flags)
-            {
-                const bool worker = omp_get_thread_num() != 0;
-                if (worker) std::feclearexcept(numpy_flags);
-                ChunkBuffers own = worker ? ChunkBuffers(plan_) : ChunkBuffers{};
-                ChunkBuffers& mine = worker ? own : buffers;
-#pragma omp for schedule(static)
-                for (std::ptrdiff_t c = 0; c < chunks; ++c) run_chunk(stage, base, state, mine, first, c);
-                if (worker) worker_flags |= std::fetestexcept(numpy_flags);
-            }
-            if (worker_flags) std::feraiseexcept(worker_flags);
+            parallel_for(threads, chunks, [&] { return ChunkBuffers(plan_); },
+                         [&](ChunkBuffers& mine, std::ptrdiff_t c) { run_chunk(stage, base, state, mine, first, c); });
         }
         for (std::size_t k = 0; k < stage.outputs.size(); ++k)
             if (stage.outputs[k].kind == StageOutput::reduce_into_table)
@@ -197,21 +186,12 @@ void run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t*
             for (std::ptrdiff_t r = 0; r < rows; ++r) runner.run_row(r, state, buffers, row_threads);
             return;
         }
-        int worker_flags = 0;
-#pragma omp parallel num_threads(threads) reduction(| : worker_flags)
-        {
-            const bool worker = omp_get_thread_num() != 0;
-            if (worker) std::feclearexcept(numpy_flags);
-            try {
-                RowState state(plan);
-                ChunkBuffers buffers(plan);
-#pragma omp for schedule(static)
-                for (std::ptrdiff_t r = 0; r < rows; ++r) runner.run_row(r, state, buffers);
-            } catch (...) {
-            }
-            if (worker) worker_flags |= std::fetestexcept(numpy_flags);
-        }
-        if (worker_flags) std::feraiseexcept(worker_flags);
+        struct Thread {
+            RowState state;
+            ChunkBuffers buffers;
+        };
+        parallel_for(threads, rows, [&] { return Thread{RowState(plan), ChunkBuffers(plan)}; },
+                     [&](Thread& t, std::ptrdiff_t r) { runner.run_row(r, t.state, t.buffers); });
     } catch (...) {
     }
 }

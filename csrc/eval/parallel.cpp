@@ -9,11 +9,10 @@
 #include <cfenv>
 
 #include "evaluator.hpp"
+#include "parallel_for.hpp"
 
 namespace ik::eval {
 namespace {
-
-constexpr int numpy_flags = FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID;
 
 std::atomic<int> requested_threads{0};
 std::atomic<double> threshold_ns{20000.0};
@@ -130,20 +129,10 @@ void run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::
         }
         // Each thread takes one contiguous run of whole blocks.
         const std::ptrdiff_t blocks = (n + p.block - 1) / p.block;
-        int worker_flags = 0;
-#pragma omp parallel num_threads(threads) reduction(| : worker_flags)
-        {
-            const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-            const bool worker = t != 0;
-            if (worker) std::feclearexcept(numpy_flags);
-            const std::ptrdiff_t b0 = blocks * t / nt, b1 = blocks * (t + 1) / nt;
-            try {
-                run_serial(p, args, steps, b0 * p.block, std::min(n, b1 * p.block), stream);
-            } catch (...) {
-            }
-            if (worker) worker_flags |= std::fetestexcept(numpy_flags);
-        }
-        if (worker_flags) std::feraiseexcept(worker_flags);
+        parallel_for(threads, threads, [] { return 0; }, [&](int, std::ptrdiff_t t) {
+            const std::ptrdiff_t b0 = blocks * t / threads, b1 = blocks * (t + 1) / threads;
+            run_serial(p, args, steps, b0 * p.block, std::min(n, b1 * p.block), stream);
+        });
     } catch (...) {
         // Nothing may unwind into NumPy; allocation failure is the only source, and it leaves
         // the output unwritten.

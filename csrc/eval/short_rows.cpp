@@ -4,20 +4,18 @@
 // kernel are rows of three: one run per row would cost far more than the arithmetic.
 #include "short_rows.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cfenv>
 #include <cstring>
 #include <vector>
 
 #include "evaluator.hpp"
+#include "parallel_for.hpp"
 #include "reduce.hpp"
 
 namespace ik::eval {
 namespace {
 
-constexpr int numpy_flags = FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID;
 constexpr std::size_t table_cell = 16;  // bytes per row value, enough for complex128
 
 struct Layout {
@@ -215,21 +213,8 @@ bool run_short_rows(const GufuncPlan& plan, char* const* args, const std::ptrdif
         for (std::ptrdiff_t r = 0; r < rows; r += layout.group) group.run(r, std::min(layout.group, rows - r));
         return true;
     }
-    int worker_flags = 0;
-#pragma omp parallel num_threads(threads) reduction(| : worker_flags)
-    {
-        const bool worker = omp_get_thread_num() != 0;
-        if (worker) std::feclearexcept(numpy_flags);
-        try {
-            Group group(layout);
-#pragma omp for schedule(static)
-            for (std::ptrdiff_t k = 0; k < groups; ++k)
-                group.run(k * layout.group, std::min(layout.group, rows - k * layout.group));
-        } catch (...) {
-        }
-        if (worker) worker_flags |= std::fetestexcept(numpy_flags);
-    }
-    if (worker_flags) std::feraiseexcept(worker_flags);
+    parallel_for(threads, groups, [&] { return Group(layout); },
+                 [&](Group& group, std::ptrdiff_t k) { group.run(k * layout.group, std::min(layout.group, rows - k * layout.group)); });
     return true;
 }
 
