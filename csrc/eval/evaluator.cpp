@@ -2,6 +2,7 @@
 // time over the block, with lazily evaluated where branches.
 #include "evaluator.hpp"
 
+#include <algorithm>
 #include <cfenv>
 #include <cstdlib>
 #include <cstring>
@@ -55,6 +56,7 @@ class Scratch {
         prepared_id_ = buffer_ ? p.layout_id : 0;
     }
     bool ok() const { return buffer_ != nullptr; }
+    char* base_home(std::size_t r) const { return base_home_[r]; }
     std::int32_t* index(std::int32_t where, int branch) {
         return reinterpret_cast<std::int32_t*>(buffer_.get() + index_offset_ +
                                                index_stride_ * (2 * static_cast<std::size_t>(where) + static_cast<std::size_t>(branch)));
@@ -194,6 +196,43 @@ void prefetch_next_block(const Program& p, char* const* args, const std::ptrdiff
     }
 }
 
+// The outputs (indices) whose root instruction writes straight into the output array instead of a
+// register to be copied: contiguous outputs of a register computed in the root region and
+// returned once. That is safe for the output of the root's last instruction (an op or a where)
+// even when it is also an input (out=x): nothing runs after it, and each lane is read before it
+// is written. Any other output must not share memory with an input or another output, which a
+// later instruction would then read after it was overwritten.
+std::vector<std::size_t> direct_outputs(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
+                                        std::ptrdiff_t end, bool stream_outputs) {
+    std::vector<std::size_t> direct;
+    const Region& root = p.regions[0];
+    const std::size_t n_in = static_cast<std::size_t>(p.n_inputs), n_out = p.output_registers.size();
+    if (stream_outputs || root.code.empty()) return direct;
+    const std::ptrdiff_t n = end - begin;
+    auto range = [&](std::size_t operand, std::size_t itemsize) {
+        return range_of(args[operand] + begin * steps[operand], steps[operand], n, itemsize);
+    };
+    for (std::size_t k = 0; k < n_out; ++k) {
+        const std::int32_t reg = p.output_registers[k];
+        const std::size_t size = ir::itemsize(p.registers[static_cast<std::size_t>(reg)].dtype);
+        if (steps[n_in + k] != static_cast<std::ptrdiff_t>(size)) continue;
+        if (std::count(p.output_registers.begin(), p.output_registers.end(), reg) != 1) continue;
+        if (root.code.back().dst == reg && n_out == 1) {
+            direct.push_back(k);
+            continue;
+        }
+        if (std::none_of(root.code.begin(), root.code.end(), [&](const Instr& in) { return in.dst == reg; })) continue;
+        const ByteRange out = range(n_in + k, size);
+        bool shared = false;
+        for (std::size_t i = 0; i < n_in && !shared; ++i)
+            shared = p.input_registers[i] >= 0 && steps[i] != 0 && range(i, ir::itemsize(p.input_dtypes[i])).overlaps(out);
+        for (std::size_t j = 0; j < n_out && !shared; ++j)
+            shared = j != k && range(n_in + j, ir::itemsize(p.registers[static_cast<std::size_t>(p.output_registers[j])].dtype)).overlaps(out);
+        if (!shared) direct.push_back(k);
+    }
+    return direct;
+}
+
 // memcpy with non-temporal stores: the destination lines are not read into the cache first.
 void stream_copy(char* dst, const char* src, std::size_t bytes) {
 #if defined(__SSE2__)
@@ -225,18 +264,10 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
             broadcast(ir::itemsize(p.input_dtypes[i]), args[i], s.home[static_cast<std::size_t>(reg)], first_block);
     }
     BlockRunner runner(p, s);
-    // A single output computed by the root's last instruction (an op or a where) is written
-    // straight into the output array when that is contiguous: no instruction runs after it, so
-    // even an output that is also an input (out=x) is read before it is overwritten, lane by lane.
-    const Region& root = p.regions[0];
-    const std::size_t n_out = p.output_registers.size();
-    std::int32_t direct = -1;
-    if (n_out == 1 && !stream_outputs && !root.code.empty() && root.code.back().dst == p.output_registers[0] &&
-        steps[n_in] == static_cast<std::ptrdiff_t>(ir::itemsize(p.registers[static_cast<std::size_t>(p.output_registers[0])].dtype)))
-        direct = p.output_registers[0];
-    char* const direct_home = direct >= 0 ? s.home[static_cast<std::size_t>(direct)] : nullptr;
+    const std::vector<std::size_t> direct = direct_outputs(p, args, steps, begin, end, stream_outputs);
     for (std::ptrdiff_t start = begin; start < end; start += p.block) {
-        if (direct >= 0) s.home[static_cast<std::size_t>(direct)] = args[n_in] + start * steps[n_in];
+        for (const std::size_t k : direct)
+            s.home[static_cast<std::size_t>(p.output_registers[k])] = args[n_in + k] + start * steps[n_in + k];
         prefetch_next_block(p, args, steps, start + p.block, end);
         const std::ptrdiff_t n = std::min<std::ptrdiff_t>(p.block, end - start);
         for (std::size_t i = 0; i < n_in; ++i) {
@@ -265,7 +296,10 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
             else std::memcpy(dst, src, static_cast<std::size_t>(n) * size);
         }
     }
-    if (direct >= 0) s.home[static_cast<std::size_t>(direct)] = direct_home;
+    for (const std::size_t k : direct) {
+        const auto reg = static_cast<std::size_t>(p.output_registers[k]);
+        s.home[reg] = s.base_home(reg);
+    }
 #if defined(__SSE2__)
     if (stream_outputs) _mm_sfence();  // the streamed stores are visible before the call returns
 #endif

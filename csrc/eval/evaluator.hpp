@@ -2,10 +2,23 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "program.hpp"
 
 namespace ik::eval {
+
+// The bytes an array of n elements spans (any stride sign), to tell whether operands overlap.
+struct ByteRange {
+    std::uintptr_t lo, hi;
+    bool overlaps(const ByteRange& o) const { return lo < o.hi && o.lo < hi; }
+};
+inline ByteRange range_of(const char* base, std::ptrdiff_t step, std::ptrdiff_t n, std::size_t itemsize) {
+    const auto b = reinterpret_cast<std::uintptr_t>(base);
+    const std::ptrdiff_t span = (n - 1) * step;
+    return span >= 0 ? ByteRange{b, b + static_cast<std::uintptr_t>(span) + itemsize}
+                     : ByteRange{b - static_cast<std::uintptr_t>(-span), b + itemsize};
+}
 
 // Evaluates `program` for n elements. args/steps follow NumPy's ufunc loop convention: the inputs,
 // then the outputs, each a base pointer and a byte stride (any stride: 0, negative, unaligned).

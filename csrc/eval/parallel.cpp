@@ -30,16 +30,6 @@ const bool fork_handler_installed = [] {
     return true;
 }();
 
-struct ByteRange {
-    std::uintptr_t lo, hi;
-};
-ByteRange range_of(const char* base, std::ptrdiff_t step, std::ptrdiff_t n, std::size_t itemsize) {
-    const auto b = reinterpret_cast<std::uintptr_t>(base);
-    const std::ptrdiff_t span = (n - 1) * step;
-    return span >= 0 ? ByteRange{b, b + static_cast<std::uintptr_t>(span) + itemsize}
-                     : ByteRange{b - static_cast<std::uintptr_t>(-span), b + itemsize};
-}
-
 // True when an output shares memory with an input without being the very same elements, as in
 // ufunc.reduce (accumulator with stride 0, as input and output) and ufunc.accumulate (output one
 // element ahead):
@@ -53,7 +43,7 @@ bool has_recurrence(const Program& p, char* const* args, const std::ptrdiff_t* s
         for (std::size_t i = 0; i < n_in; ++i) {
             if (p.input_registers[i] < 0) continue;
             const ByteRange in = range_of(args[i], steps[i], n, ir::itemsize(p.input_dtypes[i]));
-            const bool overlap = in.lo < out.hi && out.lo < in.hi;
+            const bool overlap = in.overlaps(out);
             if (overlap && (args[i] != args[o] || steps[i] != steps[o] || steps[o] == 0)) return true;
         }
     }

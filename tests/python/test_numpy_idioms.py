@@ -90,6 +90,24 @@ def test_outputs_larger_than_the_cache_match_numpy(threads):
         np.testing.assert_array_equal(x, expected)
 
 
+def test_multiple_outputs_written_in_place_or_aliasing_inputs():
+    """Outputs that share no memory are written by their instructions directly; outputs that are
+    the inputs (out=(a, b)) or each other's neighbours must still see every input unchanged."""
+    k = ik.ufunc(lambda a, b: (a + b, a - b, a * b))
+    x, y = rng.standard_normal(5000), rng.standard_normal(5000)
+    expected = (x + y, x - y, x * y)
+    for got in (k(x, y), k(x, y, out=tuple(np.empty(5000) for _ in range(3)))):
+        for g, e in zip(got, expected):
+            np.testing.assert_array_equal(g, e)
+    a, b, c = x.copy(), y.copy(), np.empty(5000)
+    k(a, b, out=(b, a, c))  # each output is the other input
+    for g, e in zip((b, a, c), expected):
+        np.testing.assert_array_equal(g, e)
+    out = np.empty(10_000)
+    k(x, y, out=(out[:5000], out[5000:], c))  # two outputs in one buffer, side by side
+    np.testing.assert_array_equal(out, np.concatenate(expected[:2]))
+
+
 def test_partially_overlapping_out_matches_numpy():
     x = rng.standard_normal(50)
     a = x.copy()
