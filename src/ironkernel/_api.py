@@ -10,7 +10,7 @@ from typing import Any, Callable, overload
 import numpy as np
 
 from . import _core
-from ._ir import Graph, from_payload, to_payload, typed_bytes
+from ._ir import Graph, PayloadError, from_payload, to_payload, typed_bytes
 from ._trace import TracingError, trace
 from ._typing import LoopRejected, type_graph
 
@@ -144,7 +144,15 @@ def rebuild(payload: bytes) -> np.ufunc:
     if u is not None:
         return u
     graph, options = from_payload(payload)
-    u = _build(graph, options, options.get("name", "kernel"))
+    try:
+        u = _build(graph, options, options["name"])
+    except MemoryError:
+        raise
+    except Exception as exc:  # a payload that parses but is not a body NumPy and ironkernel accept
+        raise PayloadError(f"cannot unpickle the ironkernel kernel {options['name']!r}: rebuilding it from its "
+                           f"pickled graph failed ({type(exc).__name__}: {exc}). The pickle is damaged, or was "
+                           "written with another version of ironkernel or NumPy: pickle the kernel again with "
+                           "this one.") from exc
     _remember(payload, u)
     return u
 
