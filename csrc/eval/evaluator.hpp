@@ -24,4 +24,20 @@ int get_requested_threads();  // the set_num_threads value (0: not set)
 void set_parallel_threshold_ns(double ns);
 double get_parallel_threshold_ns();
 
+// The right to open an OpenMP parallel region, held by one call at a time in the process: a call
+// that cannot get it (another Python thread's call has it, or this is a forked child, where GNU
+// OpenMP's pool is gone) runs on its calling thread, instead of oversubscribing the cores or
+// waiting forever for the pool.
+class ParallelClaim {
+   public:
+    explicit ParallelClaim(bool wanted);
+    ~ParallelClaim();
+    ParallelClaim(const ParallelClaim&) = delete;
+    ParallelClaim& operator=(const ParallelClaim&) = delete;
+    bool held() const { return held_; }
+
+   private:
+    bool held_ = false;
+};
+
 }  // namespace ik::eval

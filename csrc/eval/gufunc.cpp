@@ -185,13 +185,14 @@ void run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t*
         RowRunner runner(plan, args, dims, steps);
         const std::ptrdiff_t n = std::max<std::ptrdiff_t>(dims[1], 1);
         const double work = static_cast<double>(rows) * static_cast<double>(n) * plan.cost_per_element;
-        const int threads = (rows > 1 && work >= get_parallel_threshold_ns() && !omp_in_parallel())
-                                ? static_cast<int>(std::min<std::ptrdiff_t>(get_num_threads(), rows))
-                                : 1;
+        const int wanted = get_num_threads();
+        const bool big = wanted > 1 && work >= get_parallel_threshold_ns() && !omp_in_parallel();
+        int threads = big && rows > 1 ? static_cast<int>(std::min<std::ptrdiff_t>(wanted, rows)) : 1;
+        // Few long rows: split each row's chunks among the threads instead.
+        int row_threads = big && threads <= 1 && rows < wanted && dims[1] >= 4 * chunk ? wanted : 1;
+        const ParallelClaim claim(threads > 1 || row_threads > 1);
+        if (!claim.held()) threads = row_threads = 1;
         if (threads <= 1) {
-            // Few long rows: split each row's chunks among the threads instead.
-            const int row_threads = (rows < get_num_threads() && dims[1] >= 4 * chunk && work >= get_parallel_threshold_ns() &&
-                                     !omp_in_parallel()) ? get_num_threads() : 1;
             RowState state(plan);
             ChunkBuffers buffers(plan);
             for (std::ptrdiff_t r = 0; r < rows; ++r) runner.run_row(r, state, buffers, row_threads);

@@ -58,13 +58,26 @@ bool has_recurrence(const Program& p, char* const* args, const std::ptrdiff_t* s
 
 int threads_for(const Program& p, std::ptrdiff_t n) {
     const int wanted = requested_threads.load() > 0 ? requested_threads.load() : omp_get_max_threads();
-    if (wanted <= 1 || in_forked_child.load() || omp_in_parallel()) return 1;
+    if (wanted <= 1 || omp_in_parallel()) return 1;
     if (static_cast<double>(n) * p.cost_per_element < threshold_ns.load()) return 1;
     const std::ptrdiff_t blocks = (n + p.block - 1) / p.block;
     return static_cast<int>(std::min<std::ptrdiff_t>(wanted, blocks));
 }
 
 }  // namespace
+
+ParallelClaim::ParallelClaim(bool wanted) {
+    if (!wanted || in_forked_child.load()) return;
+    if (active_regions.fetch_add(1) == 0) {
+        held_ = true;
+        return;
+    }
+    active_regions.fetch_sub(1);
+}
+
+ParallelClaim::~ParallelClaim() {
+    if (held_) active_regions.fetch_sub(1);
+}
 
 void set_num_threads(int n) { requested_threads.store(std::max(0, n)); }
 int get_requested_threads() { return requested_threads.load(); }
@@ -80,10 +93,8 @@ void run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::
             return;
         }
         int threads = threads_for(p, n);
-        if (threads > 1 && active_regions.fetch_add(1) != 0) {
-            active_regions.fetch_sub(1);
-            threads = 1;
-        }
+        const ParallelClaim claim(threads > 1);
+        if (!claim.held()) threads = 1;
         if (threads == 1) {
             run_serial(p, args, steps, 0, n);
             return;
@@ -103,7 +114,6 @@ void run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::
             }
             if (worker) worker_flags |= std::fetestexcept(numpy_flags);
         }
-        active_regions.fetch_sub(1);
         if (worker_flags) std::feraiseexcept(worker_flags);
     } catch (...) {
         // Nothing may unwind into NumPy; allocation failure is the only source, and it leaves

@@ -140,3 +140,16 @@ TEST(Evaluator, IntegerDivisionByZeroGivesZeroAndFlag) {
     EXPECT_EQ(out[3], -1);
     EXPECT_NE(std::fetestexcept(FE_DIVBYZERO), 0);
 }
+
+TEST(ParallelClaim, OneHolderAtATime) {
+    {
+        const eval::ParallelClaim first(true);
+        ASSERT_TRUE(first.held());
+        const eval::ParallelClaim second(true);  // as a call from another thread would see it
+        EXPECT_FALSE(second.held());
+        const eval::ParallelClaim unwanted(false);
+        EXPECT_FALSE(unwanted.held());
+    }
+    const eval::ParallelClaim again(true);  // released with its holder
+    EXPECT_TRUE(again.held());
+}
