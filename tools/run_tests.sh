@@ -29,3 +29,27 @@ meson setup build/asan -Dgtest=true -Dpython=false -Db_sanitize=address,undefine
   -Dbuildtype=debugoptimized >/dev/null
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build/asan --print-errorlogs
+
+# Fuzzing of the IR byte format (tests/fuzz/README.md). Both builds above replay the seed corpus and
+# the regression inputs through the fuzz target; here libFuzzer mutates the corpus under ASan and
+# UBSan for IK_FUZZ_SECONDS seconds (default 45; 0 skips it). It needs clang (about 20 s of apt).
+FUZZ_SECONDS="${IK_FUZZ_SECONDS:-45}"
+if [ "$FUZZ_SECONDS" -gt 0 ]; then
+  if ! command -v clang++-14 >/dev/null || ! dpkg -s libclang-rt-14-dev libomp-14-dev >/dev/null 2>&1; then
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq clang-14 libclang-rt-14-dev libomp-14-dev >/dev/null
+  fi
+  rm -rf build/fuzz
+  CXX=clang++-14 meson setup build/fuzz -Dfuzz=true -Dpython=false -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dbuildtype=debugoptimized >/dev/null
+  ninja -C build/fuzz tests/fuzz/fuzz_deserialize >/dev/null
+  mkdir -p build/fuzz/work
+  if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      build/fuzz/tests/fuzz/fuzz_deserialize -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix=build/fuzz/ build/fuzz/work tests/fuzz/corpus >build/fuzz/fuzz.log 2>&1; then
+    tail -n 60 build/fuzz/fuzz.log
+    echo "fuzz_deserialize found a failing input: build/fuzz/crash-* (see tests/fuzz/README.md)" >&2
+    exit 1
+  fi
+  grep DONE build/fuzz/fuzz.log
+fi

@@ -68,10 +68,15 @@ void verify(const Graph& graph) {
             case Op::input: {
                 const auto pos = n.value.as<std::int32_t>();
                 if (pos < 0 || pos >= graph.n_inputs) fail(i, "input position out of range");
+                // One node per input: the evaluator loads each input into one register.
+                if (seen_input[static_cast<std::size_t>(pos)]) fail(i, "input " + std::to_string(pos) + " appears twice");
                 seen_input[static_cast<std::size_t>(pos)] = true;
                 break;
             }
             case Op::constant:
+                // Kernels read bool elements as C++ bool: any byte but 0 or 1 is undefined behaviour.
+                if (n.dtype == DType::bool_ && n.value.bytes[0] > 1) fail(i, "bool constant is neither 0 nor 1");
+                break;
             case Op::cast:
                 break;
             case Op::where:

@@ -10,7 +10,7 @@ from typing import Any, Callable, overload
 import numpy as np
 
 from . import _core
-from ._ir import Graph, from_payload, to_payload, typed_bytes
+from ._ir import Graph, PayloadError, from_payload, to_payload, typed_bytes
 from ._trace import TracingError, trace
 from ._typing import LoopRejected, type_graph
 
@@ -37,10 +37,35 @@ def _candidate_signatures(graph: Graph):
     # np.ldexp takes a float and an integer: homogeneous loops cannot call it, so bodies using it
     # also get loops pairing each float dtype with each integer width (smallest first).
     if any(n.kind == "call" and n.name == "ldexp" for n in graph.nodes):
-        for combo in itertools.product(*[("efd", "bhilq")] * graph.n_inputs):
-            for chars in itertools.product(*[kinds for kinds in combo]):
-                if len(set(chars)) > 1:
-                    yield tuple(np.dtype(c) for c in chars)
+        if graph.n_inputs <= _ALL_MIXED_LOOPS_UP_TO:
+            for combo in itertools.product(*[("efd", "bhilq")] * graph.n_inputs):
+                for chars in itertools.product(*[kinds for kinds in combo]):
+                    if len(set(chars)) > 1:
+                        yield tuple(np.dtype(c) for c in chars)
+        else:
+            # Every mix is 8**n_inputs candidates (a 6-input body took minutes to decorate, a
+            # 32-input pickle forever): here the inputs reaching an exponent of np.ldexp take
+            # each integer width together, and the others each float dtype together.
+            exponents = _ldexp_exponent_inputs(graph)
+            for f, i in itertools.product("efd", "bhilq"):
+                yield tuple(np.dtype(i if k in exponents else f) for k in range(graph.n_inputs))
+
+
+# Kernels with up to this many inputs get loops for every mix of float and integer input dtypes
+# when they call np.ldexp (8**3 candidates, 200 loops, 35 ms to decorate).
+_ALL_MIXED_LOOPS_UP_TO = 3
+
+
+def _ldexp_exponent_inputs(graph: Graph) -> set[int]:
+    """Positions of the inputs the exponent operand of some np.ldexp depends on."""
+    stack = [n.args[1] for n in graph.nodes if n.kind == "call" and n.name == "ldexp"]
+    seen: set[int] = set()
+    while stack:
+        i = stack.pop()
+        if i not in seen:
+            seen.add(i)
+            stack.extend(graph.nodes[i].args)
+    return {graph.nodes[i].value for i in seen if graph.nodes[i].kind == "input"}
 
 
 def compile_loops(graph: Graph, make_loop: Callable) -> list:
@@ -119,7 +144,15 @@ def rebuild(payload: bytes) -> np.ufunc:
     if u is not None:
         return u
     graph, options = from_payload(payload)
-    u = _build(graph, options, options.get("name", "kernel"))
+    try:
+        u = _build(graph, options, options["name"])
+    except MemoryError:
+        raise
+    except Exception as exc:  # a payload that parses but is not a body NumPy and ironkernel accept
+        raise PayloadError(f"cannot unpickle the ironkernel kernel {options['name']!r}: rebuilding it from its "
+                           f"pickled graph failed ({type(exc).__name__}: {exc}). The pickle is damaged, or was "
+                           "written with another version of ironkernel or NumPy: pickle the kernel again with "
+                           "this one.") from exc
     _remember(payload, u)
     return u
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._ops import OPS
+from ._ops import OPS, op_for_ufunc
 
 PAYLOAD_MAGIC = b"IKPY"
 PAYLOAD_VERSION = 1
@@ -86,19 +86,23 @@ def _encode_scalar(value: object) -> list:
     raise TypeError(f"cannot encode constant {value!r}")
 
 
-def _decode_scalar(item: list) -> object:
-    tag = item[0]
-    if tag == "bool":
-        return bool(item[1])
-    if tag == "int":
+def _decode_scalar(item: object) -> object:
+    tag = item[0] if isinstance(item, list) and item else None
+    if tag == "bool" and len(item) == 2 and isinstance(item[1], bool):
+        return item[1]
+    if tag == "int" and len(item) == 2 and isinstance(item[1], str):
         return int(item[1])
-    if tag == "float":
+    if tag == "float" and len(item) == 2 and isinstance(item[1], str):
         return float.fromhex(item[1])
-    if tag == "complex":
+    if tag == "complex" and len(item) == 3 and all(isinstance(v, str) for v in item[1:]):
         return complex(float.fromhex(item[1]), float.fromhex(item[2]))
-    if tag == "numpy":
-        return np.frombuffer(bytes.fromhex(item[2]), dtype=np.dtype(item[1]))[0]
-    raise PayloadError(f"unknown constant tag {tag!r}")
+    if tag == "numpy" and len(item) == 3 and all(isinstance(v, str) for v in item[1:]):
+        dtype = np.dtype(item[1])
+        data = bytes.fromhex(item[2])
+        if dtype not in DTYPE_CODES or len(data) != dtype.itemsize:
+            raise _Malformed(f"constant {item!r} is not a scalar of a supported dtype")
+        return np.frombuffer(data, dtype=dtype)[0]
+    raise _Malformed(f"cannot read constant {item!r}")
 
 
 def to_payload(graph: Graph, options: dict) -> bytes:
@@ -114,35 +118,121 @@ def to_payload(graph: Graph, options: dict) -> bytes:
     return PAYLOAD_MAGIC + struct.pack("<H", PAYLOAD_VERSION) + json.dumps(body, separators=(",", ":")).encode()
 
 
+_WHAT_TO_DO = ("The pickle is damaged, or was not written by ironkernel: pickle the kernel again in the process "
+               "that defined it.")
+
+# Operand count of each node kind (calls: the ufunc's nin); kinds in _CORE_KINDS exist in gufuncs only.
+_KIND_ARITY = {"input": 0, "constant": 0, "where": 3, "cast": 1, "pow_operator": 1, "part": 1, "nan_to_num": 1,
+               "sinc": 1, "reduce": 1, "length": 0, "mean": 1}
+_CORE_KINDS = ("reduce", "length", "mean")
+_REDUCTIONS = ("sum", "prod", "max", "min", "any", "all", "dot")
+MAX_INPUTS = 32  # csrc/ir/graph.cpp's verifier
+
+
+class _Malformed(Exception):
+    """What is wrong with a payload's structure (reported as a PayloadError)."""
+
+
 def from_payload(data: bytes) -> tuple[Graph, dict]:
-    """Parses and checks payload bytes; raises PayloadError on anything malformed."""
+    """Parses and checks payload bytes; raises PayloadError on anything malformed.
+
+    Every node is checked against what the tracer makes (kind, operand count, name, value), so
+    that damage is reported with the node it is in; what these checks cannot see (a body NumPy
+    rejects, a signature that does not fit) fails when ``_api.rebuild`` builds the kernel.
+    """
     if not isinstance(data, bytes) or not data.startswith(PAYLOAD_MAGIC) or len(data) < 6:
-        raise PayloadError("not an ironkernel kernel payload")
+        raise PayloadError("cannot unpickle an ironkernel kernel: not an ironkernel kernel payload (it does not start "
+                           f"with {PAYLOAD_MAGIC!r} and a version). {_WHAT_TO_DO}")
     (version,) = struct.unpack("<H", data[4:6])
     if version != PAYLOAD_VERSION:
-        raise PayloadError(f"kernel payload version {version}; this ironkernel reads version {PAYLOAD_VERSION}")
+        raise PayloadError(f"cannot unpickle an ironkernel kernel: kernel payload version {version}; this ironkernel "
+                           f"reads version {PAYLOAD_VERSION}. Unpickle it with the ironkernel that pickled it, or "
+                           "pickle the kernel again with this one.")
     try:
         body = json.loads(data[6:].decode())
-        graph = Graph(int(body["n_inputs"]))
-        for i, (kind, args, name, value) in enumerate(body["nodes"]):
-            if kind not in ("input", "constant", "call", "where", "cast", "pow_operator", "part", "nan_to_num", "sinc", "reduce", "length", "mean"):
-                raise PayloadError(f"unknown node kind {kind!r}")
-            args = tuple(int(a) for a in args)
-            if any(not 0 <= a < i for a in args):
-                raise PayloadError("operand is not an earlier node")
-            if kind == "constant":
-                value = _decode_scalar(value)
-            elif kind == "nan_to_num":
-                value = tuple(None if v is None else _decode_scalar(v) for v in value)
-            graph.nodes.append(Node(kind, args, str(name), value))
-        graph.outputs = [int(o) for o in body["outputs"]]
-        if not graph.outputs or any(not 0 <= o < len(graph.nodes) for o in graph.outputs):
-            raise PayloadError("bad outputs")
-        return graph, dict(body["options"])
-    except PayloadError:
-        raise
-    except Exception as exc:  # any structural problem in the JSON
-        raise PayloadError(f"corrupted kernel payload ({type(exc).__name__}: {exc})") from None
+        options = dict(body["options"])
+        _check_options(options)
+        graph = Graph(_check_int(body["n_inputs"], "n_inputs", 1, MAX_INPUTS + 1))
+        for i, node in enumerate(body["nodes"]):
+            graph.nodes.append(_read_node(i, node, graph.n_inputs, bool(options.get("signature"))))
+        graph.outputs = [_check_int(o, "output", 0, len(graph.nodes)) for o in body["outputs"]]
+        if not graph.outputs:
+            raise _Malformed("no outputs")
+        return graph, options
+    except Exception as exc:  # _Malformed, or any structural problem in the JSON
+        what = str(exc) if isinstance(exc, _Malformed) else f"{type(exc).__name__}: {exc}"
+        raise PayloadError(f"cannot unpickle an ironkernel kernel: corrupted kernel payload ({what}). "
+                           f"{_WHAT_TO_DO}") from None
+
+
+def _check_int(value: object, what: str, low: int, high: int) -> int:
+    if type(value) is not int or not low <= value < high:
+        raise _Malformed(f"{what} {value!r} is not an integer in [{low}, {high})")
+    return value
+
+
+def _check_options(options: dict) -> None:
+    for key in ("name", "doc"):
+        if not isinstance(options.get(key), str):
+            raise _Malformed(f"option {key!r} is not a string")
+    if not options["name"] or not all(c.isalnum() or c == "_" for c in options["name"]):
+        raise _Malformed(f"kernel name {options['name']!r} is not a ufunc name ironkernel makes")
+    signature = options.get("signature")
+    if signature is not None and not isinstance(signature, str):
+        raise _Malformed("option 'signature' is not a string")
+    identity = options.get("identity")
+    if identity is not None and type(identity) not in (bool, int, float):
+        raise _Malformed(f"identity {identity!r} is not a number")
+
+
+def _read_node(i: int, node: object, n_inputs: int, in_gufunc: bool) -> Node:
+    """Node i of a payload, checked as the tracer would have made it."""
+    if not isinstance(node, list) or len(node) != 4:
+        raise _Malformed(f"node {i} is not [kind, operands, name, value]")
+    kind, args, name, value = node
+    if not isinstance(args, list) or not isinstance(name, str):
+        raise _Malformed(f"node {i} has malformed operands or name")
+    args = tuple(_check_int(a, f"operand of node {i}", 0, i) for a in args)
+    arity = _KIND_ARITY.get(kind)
+    if kind == "call":
+        ufunc = getattr(np, name, None)
+        if not isinstance(ufunc, np.ufunc) or op_for_ufunc(ufunc) is None:
+            raise _Malformed(f"node {i} calls {name!r}, which is not a function ironkernel supports")
+        arity = ufunc.nin
+        if ufunc.nout > 1:
+            _check_int(value, f"output index of node {i}", 0, ufunc.nout)
+        elif value is not None:
+            raise _Malformed(f"node {i} has an output index but np.{name} has one output")
+    elif arity is None:
+        raise _Malformed(f"unknown node kind {kind!r}")
+    elif kind in _CORE_KINDS and not in_gufunc:
+        raise _Malformed(f"node {i} is a {kind} outside a gufunc")
+    if len(args) != arity:
+        raise _Malformed(f"node {i} ({kind} {name}) has {len(args)} operands, not {arity}")
+    if kind == "input":
+        _check_int(value, f"position of input node {i}", 0, n_inputs)
+    elif kind == "constant":
+        value = _decode_scalar(value)
+    elif kind == "cast":
+        if np.dtype(name) not in DTYPE_CODES:
+            raise _Malformed(f"node {i} casts to {name!r}, which is not a dtype ironkernel computes in")
+    elif kind == "pow_operator":
+        if type(value) not in (int, float) or value not in (2, -1, 0.5):
+            raise _Malformed(f"node {i} raises to the power {value!r}")
+        value = float(value) if value == 0.5 else int(value)
+    elif kind == "part":
+        if name not in ("real", "imag"):
+            raise _Malformed(f"node {i} takes part {name!r} of a complex value")
+    elif kind == "nan_to_num":
+        if not isinstance(value, list) or len(value) != 3:
+            raise _Malformed(f"node {i} has no three nan_to_num replacements")
+        value = tuple(None if v is None else _decode_scalar(v) for v in value)
+    elif kind == "reduce":
+        if name not in _REDUCTIONS:
+            raise _Malformed(f"node {i} is an unknown reduction {name!r}")
+    elif kind == "length":
+        _check_int(value, f"ddof of node {i}", -(2**62), 2**62)
+    return Node(kind, args, name, value)
 
 
 # ---- the typed format read by the C++ core (csrc/ir/serialize.cpp) --------------------------

@@ -51,7 +51,13 @@ def op_for_ufunc(ufunc: np.ufunc) -> str | None:
     return name
 
 
+# NumPy's own names, as imported: attributes that other code sets on the numpy module later are not
+# NumPy functions (and would make the generated function table depend on what ran before).
+_NUMPY_NAMES = frozenset(vars(np))
+
+
 def supported_ufuncs() -> list[str]:
     """NumPy ufunc names that trace, sorted."""
-    names = [n for n, v in vars(np).items() if isinstance(v, np.ufunc) and op_for_ufunc(v)]
+    names = [n for n, v in vars(np).items()
+             if n in _NUMPY_NAMES and isinstance(v, np.ufunc) and op_for_ufunc(v)]
     return sorted(set(names))

@@ -140,3 +140,16 @@ TEST(Evaluator, IntegerDivisionByZeroGivesZeroAndFlag) {
     EXPECT_EQ(out[3], -1);
     EXPECT_NE(std::fetestexcept(FE_DIVBYZERO), 0);
 }
+
+TEST(ThreadGrant, OneCallAtATimeGetsThreads) {
+    {
+        const eval::ThreadGrant first(2);
+        ASSERT_EQ(first.threads(), 2);
+        const eval::ThreadGrant second(2);  // as a call from another thread would see it
+        EXPECT_EQ(second.threads(), 1);
+        const eval::ThreadGrant serial(1);
+        EXPECT_EQ(serial.threads(), 1);
+    }
+    const eval::ThreadGrant again(2);  // released with its holder
+    EXPECT_EQ(again.threads(), 2);
+}

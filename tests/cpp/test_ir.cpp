@@ -82,6 +82,26 @@ TEST(Serialize, SurvivesEverySingleByteCorruption) {
         }
 }
 
+// Found by tests/fuzz: a bool constant byte of 251 reached the cast kernel in constant folding,
+// which reads it as a C++ bool (undefined behaviour; UBSan's report). NumPy bools are 0 or 1.
+TEST(Verify, RejectsBoolConstantOtherThanZeroOrOne) {
+    for (std::uint8_t byte : {2, 251}) {
+        ir::GraphBuilder b(0);
+        const auto c = b.constant(DType::bool_, ir::Scalar::of(byte));
+        b.add_output(test::op(b, Op::cast, DType::float32, c));
+        EXPECT_THROW(ir::verify(b.finish()), ir::InvalidGraph) << int(byte);
+    }
+}
+
+// Two nodes for one input (of different dtypes: equal ones merge) leave one of them never loaded.
+TEST(Verify, RejectsAnInputAppearingTwice) {
+    ir::GraphBuilder b(1);
+    const auto x = b.input(0, DType::float64);
+    const auto y = b.input(0, DType::float32);
+    b.add_output(test::op(b, Op::add, DType::float64, x, test::op(b, Op::cast, DType::float64, y)));
+    EXPECT_THROW(ir::verify(b.finish()), ir::InvalidGraph);
+}
+
 TEST(Printer, OneLinePerNode) {
     const std::string text = ir::to_string(test::seed_graph());
     EXPECT_NE(text.find("%0 = input #0 : float64"), std::string::npos);

@@ -216,3 +216,32 @@ def test_integer_constant_too_large_for_the_input_dtype_is_never_wrapped():
     got = times_300(np.array([1, -2, 3], dtype=np.int8))
     assert got.dtype == np.int16
     np.testing.assert_array_equal(got, [300, -600, 900])
+
+
+@pytest.mark.parametrize("values", [np.array(["2020-01-01", "2021-06-30"], dtype="datetime64[D]"),
+                                    np.array([5, -3], dtype="timedelta64[s]")], ids=["datetime64", "timedelta64"])
+def test_datetime_and_timedelta_inputs_are_a_type_error_and_leave_out_untouched(values):
+    # NumPy's own refusal (no loop for these dtypes): the message names the kernel.
+    @ik.ufunc
+    def scaled(x):
+        return x * 2.0
+
+    @ik.ufunc
+    def total(x, y):
+        return x + y
+
+    @ik.gufunc("(n)->()")
+    def summed(x):
+        return np.sum(x)
+
+    calls = [
+        ("scaled", lambda out: scaled(values, out=out), np.full(2, 7.0)),
+        ("total", lambda out: total(values, values, out=out), values.copy()),  # np.add takes two timedelta64
+        ("total", lambda out: total(values, np.ones(2), out=out), np.full(2, 7.0)),
+        ("summed", lambda out: summed(values, out=out), np.full((), 7.0)),
+    ]
+    for name, call, out in calls:
+        before = out.copy()
+        with pytest.raises(TypeError, match=f"ufunc '{name}' not supported for the input types"):
+            call(out)
+        assert (out == before).all(), name

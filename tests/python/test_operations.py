@@ -316,6 +316,19 @@ def test_ldexp(dtype, exponent_dtype):
     check_kernel(lambda a: np.ldexp(a, 3), x)
 
 
+def test_ldexp_in_a_kernel_of_many_inputs_decorates_quickly():
+    # Loops for every mix of float and integer inputs were 8**n candidates: a 6-input body took
+    # minutes to decorate, and a 32-input pickle hung (found by tests/fuzz/fuzz_payload.py).
+    import time
+
+    start = time.perf_counter()
+    kernel = ik.ufunc(lambda a, b, c, d, e, f: np.ldexp(a, b + c) * d + e - f)
+    assert time.perf_counter() - start < 2
+    x, k = values(np.float32)[:50], np.arange(50, dtype=np.int8) % 7
+    got = check_kernel(lambda a, b, c, d, e, f: np.ldexp(a, b + c) * d + e - f, x, k, k, x, x, x, kernel=kernel)
+    assert got.dtype == np.float32
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_spacing_sinc_nan_to_num(dtype):
     x = values(dtype)

@@ -4,8 +4,10 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
+import pytest
 from numpy_reference import with_thread_counts
 
 import ironkernel as ik
@@ -24,8 +26,6 @@ def test_set_and_get_num_threads():
 
 
 def test_bad_thread_counts_are_refused():
-    import pytest
-
     for bad in (-1, 1.5, "2"):
         with pytest.raises(ValueError):
             ik.set_num_threads(bad)
@@ -73,13 +73,15 @@ def test_concurrent_python_threads_share_kernels():
 
 def test_forked_child_can_use_kernels_and_gufuncs_after_parent_used_threads():
     code = """
-import os, numpy as np, ironkernel as ik
+import os, signal, numpy as np, ironkernel as ik
 f = ik.ufunc(lambda a: np.sin(a) * 2)
 g = ik.gufunc("(n)->()")(lambda a: np.sum(np.sin(a)))
 x = np.ones(5_000_000)
 f(x)  # parent starts the OpenMP pool
+g(x.reshape(50, -1))
 pid = os.fork()
 if pid == 0:
+    signal.alarm(30)  # a child that hangs (waiting for the parent's pool) dies instead of lingering
     rows = x.reshape(1000, 5000)
     ok = np.allclose(f(x), np.sin(x) * 2) and np.allclose(g(rows), np.sin(rows).sum(-1))
     ok = ok and np.allclose(g(x), np.sin(x).sum()) and ik.get_num_threads() == 1
@@ -87,7 +89,7 @@ if pid == 0:
 _, status = os.waitpid(pid, 0)
 print(os.WEXITSTATUS(status))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/", timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/", timeout=60)
     assert out.stdout.strip() == "0", out.stderr
 
 
@@ -100,3 +102,150 @@ def test_threads_context_manager_restores_the_setting():
             assert ik.get_num_threads() == 2
         assert ik.get_num_threads() == 1
     assert ik.get_num_threads() == default
+
+
+# ---- many callers at once: results, and a bounded number of OS threads -------------------------
+
+
+def os_threads() -> int:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("Threads:"))
+
+
+def settled_os_threads(at_most: int, seconds: float = 5) -> int:
+    """The thread count once it drops to at_most (threads that were told to exit take a moment)."""
+    deadline = time.monotonic() + seconds
+    while os_threads() > at_most and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return os_threads()
+
+
+class ThreadCount:
+    """The most OS threads the process had while the block ran (sampled every millisecond)."""
+
+    def __enter__(self):
+        self.before = self.most = os_threads()
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample)
+        self._sampler.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.001):
+            self.most = max(self.most, os_threads())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._sampler.join()
+        self.most -= 1  # the sampler itself
+
+
+# Big enough to go parallel (estimated work far above the 20 µs threshold), small enough to be quick.
+_f = ik.ufunc(lambda a, b: np.sqrt(np.abs(a)) * b + np.where(a > b, a, b))
+_g = ik.ufunc(lambda a: np.where(a > 0.5, a * a, -a))
+_norms = ik.gufunc("(n)->()")(lambda a: np.sqrt(np.sum(a * a)))
+_shared_x = np.random.default_rng(5).standard_normal(400_000)
+_shared_y = np.random.default_rng(6).standard_normal(400_000)
+
+
+def _expected():
+    x, y = _shared_x, _shared_y
+    rows = x.reshape(40, 10_000)
+    return np.sqrt(np.abs(x)) * y + np.where(x > y, x, y), np.where(x > 0.5, x * x, -x), np.sqrt((rows * rows).sum(1))
+
+
+def _check_calls(expected, repeats=3):
+    """Calls the three kernels on the shared inputs; raises if a result differs from NumPy's."""
+    f_expected, g_expected, norms_expected = expected
+    for _ in range(repeats):
+        np.testing.assert_array_equal(_f(_shared_x, _shared_y), f_expected)  # exact ops: bit-exact
+        np.testing.assert_array_equal(_g(_shared_x), g_expected)
+        np.testing.assert_allclose(_norms(_shared_x.reshape(40, 10_000)), norms_expected, rtol=1e-14)
+    return True
+
+
+def test_eight_threads_call_the_same_and_different_kernels_on_shared_inputs_at_once():
+    expected = _expected()
+    _shared_x.flags.writeable = _shared_y.flags.writeable = False  # shared and read-only
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def work():
+        try:
+            barrier.wait(timeout=30)
+            _check_calls(expected)
+        except Exception as exc:  # collected for the main thread
+            errors.append(exc)
+
+    with ik.threads(2), ThreadCount() as count:
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "deadlock"
+    assert not errors, errors[0]
+    # GNU OpenMP keeps one pool per thread that ever opened a parallel region: at most 8 pools
+    # of 1 worker here, and they go with their threads.
+    assert count.most <= count.before + 8 * 2, (count.before, count.most)
+    assert settled_os_threads(count.before) <= count.before, "threads left behind"
+
+
+def test_kernels_in_a_thread_pool_executor_keep_the_thread_count_bounded():
+    from concurrent.futures import ThreadPoolExecutor
+
+    expected = _expected()
+    with ik.threads(2), ThreadCount() as count:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            assert all(pool.map(lambda _: _check_calls(expected, repeats=2), range(24), timeout=120))
+    assert count.most <= count.before + 6 * 2, (count.before, count.most)
+    assert settled_os_threads(count.before) <= count.before, "threads left behind"
+
+
+def test_kernels_under_dask_threaded_scheduler_keep_the_thread_count_bounded():
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    x = da.from_array(_shared_x.reshape(400, 1000), chunks=(50, 1000))
+    y = da.from_array(_shared_y.reshape(400, 1000), chunks=(50, 1000))
+    f_expected, g_expected, _ = _expected()
+    workers = 4
+    with ik.threads(2), ThreadCount() as count, dask.config.set(scheduler="threads", num_workers=workers):
+        got_f, got_g, got_norms = dask.compute(_f(x, y), _g(x), _norms(x))
+    np.testing.assert_array_equal(got_f.ravel(), f_expected)
+    np.testing.assert_array_equal(got_g.ravel(), g_expected)
+    np.testing.assert_allclose(got_norms, np.sqrt((_shared_x.reshape(400, 1000) ** 2).sum(1)), rtol=1e-14)
+    # Dask keeps its worker threads; each may hold an OpenMP pool of one worker.
+    assert count.most <= count.before + workers * 2, (count.before, count.most)
+
+
+def test_calls_during_a_parallel_call_run_serially_and_start_no_threads():
+    # While one call runs on every thread, calls from other threads run on their own thread:
+    # no second parallel region, so no second team of OpenMP workers (oversubscription).
+    from numpy.lib.stride_tricks import as_strided
+
+    slow = ik.ufunc(lambda a: np.sin(a) * np.cos(a) + np.exp(a))
+    n = 2**28
+    one = as_strided(np.full(1, 0.5), shape=(n,), strides=(0,))
+    sink = as_strided(np.zeros(1), shape=(n,), strides=(0,))
+    expected = _expected()
+    with ik.threads(2):
+        before = os_threads()
+        long_call = threading.Thread(target=slow, args=(one,), kwargs={"out": sink})
+        long_call.start()
+        deadline = time.monotonic() + 10
+        while os_threads() < before + 2 and time.monotonic() < deadline:  # the call and its worker
+            time.sleep(0.001)
+        during = []
+
+        def other_calls():
+            _check_calls(expected, repeats=2)
+            during.append(os_threads())
+            during.append(long_call.is_alive())
+
+        caller = threading.Thread(target=other_calls)
+        caller.start()
+        caller.join(timeout=60)
+        long_call.join(timeout=60)
+    assert during[1], "the long call ended too early to tell; make it longer"
+    assert during[0] == before + 3, (before, during)  # the long call, its worker, the caller
