@@ -89,6 +89,60 @@ def test_random_expressions_match_numpy(source, dtype, seed):
     run_both(source, dtype, dtype, seed)
 
 
+LAYOUTS = ["strided", "reversed", "broadcast", "out", "out_aliases_input", "where_mask", "two_d_transposed"]
+
+
+def run_with_layout(source: str, dtype, seed: int, layout: str):
+    """The body on inputs laid out as NumPy users do (views, broadcasting, out=, where=): the
+    kernel's result must equal the plain body's on the same arrays."""
+    namespace = {"np": np}
+    exec(f"def body(a, b):\n    return {source}", namespace)
+    body = namespace["body"]
+    a, b = arrays(dtype, 128, seed), arrays(dtype, 128, seed + 1)
+    if layout == "strided":
+        a, b = a[::2], b[1::2]
+    elif layout == "reversed":
+        a, b = a[::-1], b
+    elif layout == "broadcast":
+        a, b = a[:64].reshape(8, 8), b[:8]
+    elif layout == "two_d_transposed":
+        a, b = a[:64].reshape(8, 8).T, b[:64].reshape(8, 8)
+    try:
+        with np.errstate(all="ignore"):
+            expected = np.asarray(body(a, b))
+    except Exception:  # NumPy refuses the body for these dtypes: nothing to compare
+        return
+    if expected.dtype.kind not in "biuf" or expected.ndim == 0:
+        return
+    # A ufunc's result has the shape of all its inputs broadcast, even where the body ignores one.
+    expected = np.broadcast_to(expected, np.broadcast_shapes(a.shape, b.shape))
+    kernel = ik.ufunc(body)
+    with np.errstate(all="ignore"):
+        if layout == "out":
+            out = np.empty_like(expected)
+            got = kernel(a, b, out=out)
+            assert got is out
+        elif layout == "out_aliases_input":
+            if expected.dtype != a.dtype or expected.shape != a.shape:
+                return
+            a = a.copy()
+            got = kernel(a, b, out=a)
+        elif layout == "where_mask":
+            mask = np.random.default_rng(seed).random(expected.shape) < 0.5
+            got = np.zeros_like(expected)
+            kernel(a, b, out=got, where=mask)
+            expected = np.where(mask, expected, np.zeros_like(expected))
+        else:
+            got = kernel(a, b)
+    assert_same(got, expected)
+
+
+@settings(max_examples=BUDGET // 2, deadline=None, derandomize=not LONG, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(3), st.sampled_from(DTYPES), st.integers(0, 10_000), st.sampled_from(LAYOUTS))
+def test_random_expressions_with_views_broadcasting_out_and_where(source, dtype, seed, layout):
+    run_with_layout(source, dtype, seed, layout)
+
+
 # ---- regressions found by the tests above -----------------------------------------------------
 
 
