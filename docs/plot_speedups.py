@@ -41,7 +41,8 @@ def speedups(header: list[str], rows: list[list[str]]) -> tuple[list[str], dict[
     labels, result = [], {p: [] for p in PEERS if p.lower() in columns}
     for row in rows:
         reference = seconds(row[columns["numpy"]])
-        labels.append(f"{row[0].strip('`')}, n = {row[1]}")
+        dtype = f" {row[columns['dtype']]}" if "dtype" in columns else ""
+        labels.append(f"{row[0].strip('`')}{dtype}, n = {row[columns['n']]}")
         for peer, values in result.items():
             t = seconds(row[columns[peer.lower()]])
             values.append(reference / t if reference and t else None)
