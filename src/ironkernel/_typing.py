@@ -51,20 +51,25 @@ class _Typer:
             raise LoopRejected(f"ironkernel does not compute in {dtype} yet", where)
         return dtype
 
-    def as_dtype(self, value: tuple, dtype: np.dtype, where: str) -> int:
-        """The node index of an operand converted to dtype (a cast, or a constant of that dtype)."""
+    def as_dtype(self, value: tuple, dtype: np.dtype, where: str, ufunc_operand: bool = False) -> int:
+        """The node index of an operand converted to dtype (a cast, or a constant of that dtype).
+        ufunc_operand: a Python int that does not fit an integer dtype rejects the loop, as NumPy 2
+        refuses it for ufuncs (np.where, a function, wraps it)."""
         self.check_dtype(dtype, where)
         if value[0] == "weakint":
             index = value[1]
             return index if dtype == np.dtype(np.int64) else self.add(TypedNode("cast", dtype, (index,)))
         if value[0] == "weak":
+            wrap = False
             if isinstance(value[1], int) and not isinstance(value[1], bool) and dtype.kind in "iu":
                 bounds = np.iinfo(dtype)
-                if not bounds.min <= value[1] <= bounds.max:  # NumPy 2 refuses it; 1.26 would wrap it
-                    raise LoopRejected(f"Python integer {value[1]} out of bounds for {dtype}", where)
+                if not bounds.min <= value[1] <= bounds.max:
+                    if ufunc_operand:  # NumPy 2 refuses it; 1.26 would wrap it
+                        raise LoopRejected(f"Python integer {value[1]} out of bounds for {dtype}", where)
+                    wrap = True  # np.where casts it as C does
             try:
                 with np.errstate(all="ignore"):
-                    scalar = np.asarray(value[1], dtype=dtype)[()]
+                    scalar = (np.asarray(value[1]).astype(dtype) if wrap else np.asarray(value[1], dtype=dtype))[()]
             except (OverflowError, ValueError, TypeError) as exc:
                 raise LoopRejected(str(exc), where) from None
             return self.add(TypedNode("constant", dtype, value=scalar))
@@ -90,7 +95,7 @@ class _Typer:
         except Exception as exc:  # NumPy's own refusal: UFuncTypeError, TypeError, ...
             raise LoopRejected(f"np.{ufunc_name}: {exc}", where) from None
         loop_in, loop_out = resolved[: ufunc.nin], resolved[ufunc.nin :]
-        args = tuple(self.as_dtype(v, d, where) for v, d in zip(operands, loop_in))
+        args = tuple(self.as_dtype(v, d, where, ufunc_operand=True) for v, d in zip(operands, loop_in))
         fast = self.scalar_power(ufunc_name, operands, loop_in[0])
         if fast:
             return self.typed(fast, loop_out[0], args[:1], where)

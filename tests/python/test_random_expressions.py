@@ -23,7 +23,8 @@ pytestmark = pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.0.0",
                                 reason="random bodies mix scalar constants, promoted by value in NumPy 1.x")
 BUDGET = 2000 if LONG else 150  # CI: the same 150 examples every run (derandomized), so CI is stable
 
-CONSTANTS = ["0.0", "-0.0", "1.5", "-2.0", "np.nan", "np.inf", "-np.inf", "3", "-7", "np.float32(0.25)"]
+CONSTANTS = ["0.0", "-0.0", "1.5", "-2.0", "np.nan", "np.inf", "-np.inf", "3", "-7", "np.float32(0.25)",
+             "2147483647", "-(2**63)"]
 UNARY = ["-{}", "abs({})", "np.sqrt(np.abs({}))", "np.floor({})", "np.square({})", "np.negative({})",
          "({}).astype(np.float64)", "({}).astype(np.int32)", "np.isnan({})", "~({} > 0)"]
 BINARY = ["({} + {})", "({} - {})", "({} * {})", "({} / {})", "np.maximum({}, {})", "np.minimum({}, {})",
@@ -161,3 +162,10 @@ def test_constant_subexpressions_warn_at_decoration():
 def test_rounding_bools_is_identity():
     # floor/ceil/trunc of bool have NumPy loops (bool -> bool); ironkernel had no kernel.
     run_both("np.floor(np.isnan(a)) + np.ceil(b > 0) * np.trunc(a < 1)", np.float64, np.float64, 2)
+
+
+def test_where_wraps_an_integer_constant_too_large_for_the_branch_dtype():
+    # np.where(int32 condition..., a, -(2**63)) casts the constant to int32 as C does (to 0);
+    # for ufunc operands NumPy 2 refuses such a constant instead (test_errors.py).
+    run_both("np.where(a > 0, a, -(2**63))", np.int32, np.int32, 0)
+    run_both("np.sqrt(np.abs(np.where(a > 0, a, 2147483647)))", np.int32, np.int32, 1)
