@@ -26,7 +26,8 @@ class Scratch {
    public:
     void prepare(const Program& p) {
         // gufunc rows call the same program again and again on short spans: lay it out once.
-        // Pointers are reset all the same: constants and stride-0 inputs are read from home.
+        // Pointers are reset all the same: constants and stride-0 inputs are read from home, and
+        // a call that pointed an output's home at its array (direct outputs) left it there.
         if (p.layout_id == prepared_id_) {
             for (std::size_t r = 0; r < home.size(); ++r) home[r] = ptr[r] = base_home_[r];
             return;
@@ -56,7 +57,6 @@ class Scratch {
         prepared_id_ = buffer_ ? p.layout_id : 0;
     }
     bool ok() const { return buffer_ != nullptr; }
-    char* base_home(std::size_t r) const { return base_home_[r]; }
     std::int32_t* index(std::int32_t where, int branch) {
         return reinterpret_cast<std::int32_t*>(buffer_.get() + index_offset_ +
                                                index_stride_ * (2 * static_cast<std::size_t>(where) + static_cast<std::size_t>(branch)));
@@ -295,10 +295,6 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
             else if (stream_outputs) stream_copy(dst, src, static_cast<std::size_t>(n) * size);
             else std::memcpy(dst, src, static_cast<std::size_t>(n) * size);
         }
-    }
-    for (const std::size_t k : direct) {
-        const auto reg = static_cast<std::size_t>(p.output_registers[k]);
-        s.home[reg] = s.base_home(reg);
     }
 #if defined(__SSE2__)
     if (stream_outputs) _mm_sfence();  // the streamed stores are visible before the call returns

@@ -1,7 +1,6 @@
 // Running a gufunc plan: rows in parallel, and within a row the stages in order.
 #include "gufunc.hpp"
 
-
 #include <algorithm>
 #include <cfenv>
 #include <cstring>
@@ -44,17 +43,7 @@ struct ChunkBuffers {
 class RowRunner {
    public:
     RowRunner(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps)
-        : plan_(plan), args_(args), n_(plan_has_core() ? dims[1] : 1), steps_(steps) {
-        // Core strides follow the outer strides, one per operand with a core dimension, in order.
-        const int nargs = plan.nin + plan.nout;
-        std::size_t k = static_cast<std::size_t>(nargs);
-        core_step_.assign(static_cast<std::size_t>(nargs), 0);
-        for (int i = 0; i < nargs; ++i) {
-            const bool has_core = i < plan.nin ? plan.input_has_core[static_cast<std::size_t>(i)]
-                                               : plan.output_has_core[static_cast<std::size_t>(i - plan.nin)];
-            if (has_core) core_step_[static_cast<std::size_t>(i)] = steps[k++];
-        }
-    }
+        : plan_(plan), args_(args), n_(plan_has_core() ? dims[1] : 1), steps_(steps), core_step_(core_steps(plan, steps)) {}
 
     // threads > 1: the passes of this row split their chunks among that many threads.
     void run_row(std::ptrdiff_t row, RowState& state, ChunkBuffers& buffers, int threads = 1) {
@@ -167,6 +156,18 @@ class RowRunner {
 };
 
 }  // namespace
+
+std::vector<std::ptrdiff_t> core_steps(const GufuncPlan& plan, const std::ptrdiff_t* steps) {
+    const int nargs = plan.nin + plan.nout;
+    std::vector<std::ptrdiff_t> core(static_cast<std::size_t>(nargs), 0);
+    std::size_t k = static_cast<std::size_t>(nargs);
+    for (int i = 0; i < nargs; ++i) {
+        const bool has_core = i < plan.nin ? plan.input_has_core[static_cast<std::size_t>(i)]
+                                           : plan.output_has_core[static_cast<std::size_t>(i - plan.nin)];
+        if (has_core) core[static_cast<std::size_t>(i)] = steps[k++];
+    }
+    return core;
+}
 
 void run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps) noexcept {
     try {

@@ -46,6 +46,10 @@ struct GufuncPlan {
     std::string empty_row_error;
 };
 
+// NumPy's gufunc loop steps are one outer step per operand, then one core step per operand that
+// has the core dimension, in operand order. The core step of every operand (0 for those without).
+std::vector<std::ptrdiff_t> core_steps(const GufuncPlan& plan, const std::ptrdiff_t* steps);
+
 // The gufunc inner loop body: dims[0] rows, dims[1] core elements, NumPy's gufunc step layout.
 void run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps) noexcept;
 

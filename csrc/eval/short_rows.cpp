@@ -26,10 +26,6 @@ struct Layout {
     std::ptrdiff_t n;                  // core length
     std::ptrdiff_t group;              // rows per group
 
-    bool has_core(int operand) const {
-        return operand < plan.nin ? plan.input_has_core[static_cast<std::size_t>(operand)]
-                                  : plan.output_has_core[static_cast<std::size_t>(operand - plan.nin)];
-    }
     std::size_t itemsize(int operand) const { return static_cast<std::size_t>(core_itemsize[static_cast<std::size_t>(operand)]); }
     // Rows back to back: a group of rows is one run of group * n elements.
     bool flat(int operand) const {
@@ -188,10 +184,8 @@ bool run_short_rows(const GufuncPlan& plan, char* const* args, const std::ptrdif
                     std::ptrdiff_t chunk, int threads) {
     const std::ptrdiff_t rows = dims[0], n = dims[1];
     if (rows < 2 || n < 1 || n >= chunk) return false;
-    Layout layout{plan, args, steps, {}, n, std::min(rows, std::max<std::ptrdiff_t>(1, chunk / n)), {}};
-    const int nargs = plan.nin + plan.nout;
-    layout.core.assign(static_cast<std::size_t>(nargs), 0);
-    layout.core_itemsize.assign(static_cast<std::size_t>(nargs), 0);
+    Layout layout{plan, args, steps, core_steps(plan, steps), n, std::min(rows, std::max<std::ptrdiff_t>(1, chunk / n)), {}};
+    layout.core_itemsize.assign(static_cast<std::size_t>(plan.nin + plan.nout), 0);
     // The loop's dtypes per operand: from the first pass that reads or writes it.
     for (const Stage& s : plan.stages) {
         if (!s.pass) continue;
@@ -204,8 +198,6 @@ bool run_short_rows(const GufuncPlan& plan, char* const* args, const std::ptrdif
                 layout.core_itemsize[static_cast<std::size_t>(plan.nin + s.outputs[k].index)] = static_cast<std::ptrdiff_t>(
                     ir::itemsize(s.program->registers[static_cast<std::size_t>(s.program->output_registers[k])].dtype));
     }
-    for (int i = 0, k = nargs; i < nargs; ++i)
-        if (layout.has_core(i)) layout.core[static_cast<std::size_t>(i)] = steps[k++];
     const std::ptrdiff_t groups = (rows + layout.group - 1) / layout.group;
     threads = static_cast<int>(std::min<std::ptrdiff_t>(threads, groups));
     if (threads <= 1) {
