@@ -17,6 +17,9 @@ pytest                                   # settings in pyproject.toml: the insta
 for isa in avx2 sse2; do
   IK_SIMD=$isa pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py
 done
+# Arrays of 256+ elements run in chunks where they can; the blocked evaluator alone, too.
+IK_CHUNKS=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
+  tests/python/test_random_expressions.py tests/python/test_chunks.py
 
 rm -rf build/gtest
 meson setup build/gtest -Dgtest=true -Dpython=false >/dev/null

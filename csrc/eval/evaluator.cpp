@@ -1,6 +1,8 @@
-// The blocked evaluator: runs a program one block of elements at a time, one instruction at a
-// time over the block, with lazily evaluated where branches.
+// The evaluators: chunked (a chunk of chunk_size elements at a time, one instruction at a time
+// over the chunk, every value of a chunk in the first-level cache) where it can, and blocked (a
+// block of elements at a time, with lazily evaluated where branches and exact flags) for the rest.
 #include "evaluator.hpp"
+#include "fp_flags.hpp"
 
 #include <algorithm>
 #include <cfenv>
@@ -16,7 +18,7 @@ namespace ik::eval {
 namespace {
 
 constexpr std::size_t alignment = 64;
-constexpr int fp_flags = FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID;
+constexpr int fp_flags = fp::numpy_flags;
 
 std::size_t round_up(std::size_t n) { return (n + alignment - 1) / alignment * alignment; }
 
@@ -183,6 +185,65 @@ class BlockRunner {
     Scratch& s_;
 };
 
+// Runs a region over one chunk with chunk kernels. Values of a chunk stay in the first-level
+// cache and consecutive instructions overlap in the CPU (a square root runs while the next sine
+// starts), which block-sized passes cannot do. Where both branches of a mixed chunk run on every
+// lane, and floating-point flags are not sorted out per instruction: the caller checks the
+// chunk's flags and, if any was raised, runs it again exactly.
+class ChunkRunner {
+   public:
+    ChunkRunner(const Program& p, Scratch& s) : p_(p), s_(s) {}
+
+    // False: the chunk is better run by the blocked evaluator (a costly branch selected by few
+    // lanes, which it computes on those lanes only).
+    bool run_region(const Region& region) {
+        for (const Instr& in : region.code) {
+            if (in.kind == InstrKind::where) {
+                if (!run_where(in)) return false;
+                continue;
+            }
+            const void* src[3] = {s_.ptr[idx(in.src[0])], in.src[1] >= 0 ? s_.ptr[idx(in.src[1])] : nullptr,
+                                  in.src[2] >= 0 ? s_.ptr[idx(in.src[2])] : nullptr};
+            s_.ptr[idx(in.dst)] = s_.home[idx(in.dst)];
+            in.chunk(src, s_.ptr[idx(in.dst)]);
+        }
+        return true;
+    }
+
+   private:
+    static std::size_t idx(std::int32_t r) { return static_cast<std::size_t>(r); }
+
+    char* branch(const Instr& w, int k) {
+        if (w.region[k] < 0) return s_.ptr[idx(w.src[k + 1])];
+        const Region& r = p_.regions[idx(w.region[k])];
+        for (std::size_t i = 0; i < r.imports_inner.size(); ++i) s_.ptr[idx(r.imports_inner[i])] = s_.ptr[idx(r.imports_outer[i])];
+        return run_region(r) ? s_.ptr[idx(r.result)] : nullptr;
+    }
+
+    bool run_where(const Instr& w) {
+        const bool* cond = reinterpret_cast<const bool*>(s_.ptr[idx(w.src[0])]);
+        const std::ptrdiff_t n_true = count_true(cond, chunk_size);
+        if (n_true == chunk_size || n_true == 0) {
+            char* value = branch(w, n_true == chunk_size ? 0 : 1);
+            s_.ptr[idx(w.dst)] = value;
+            return value != nullptr;
+        }
+        for (int k = 0; k < 2; ++k) {
+            const std::ptrdiff_t selected = k == 0 ? n_true : chunk_size - n_true;
+            if (w.region[k] >= 0 && p_.regions[idx(w.region[k])].cost >= 1.0 && 4 * selected < chunk_size) return false;
+        }
+        const char* value[2] = {branch(w, 0), nullptr};
+        if (value[0]) value[1] = branch(w, 1);
+        if (!value[1]) return false;
+        char* dst = s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)];
+        select(ir::itemsize(p_.registers[idx(w.dst)].dtype), cond, value[0], value[1], dst, chunk_size);
+        return true;
+    }
+
+    const Program& p_;
+    Scratch& s_;
+};
+
 // Asks the memory system for the next block of every contiguous input while this block computes:
 // the hardware prefetchers lose the streams between blocks.
 void prefetch_next_block(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t next,
@@ -198,12 +259,13 @@ void prefetch_next_block(const Program& p, char* const* args, const std::ptrdiff
 
 // The outputs (indices) whose root instruction writes straight into the output array instead of a
 // register to be copied: contiguous outputs of a register computed in the root region and
-// returned once. That is safe for the output of the root's last instruction (an op or a where)
-// even when it is also an input (out=x): nothing runs after it, and each lane is read before it
-// is written. Any other output must not share memory with an input or another output, which a
-// later instruction would then read after it was overwritten.
+// returned once. With last_in_place, that is allowed for the output of the root's last
+// instruction (an op or a where) even when it is also an input (out=x): nothing runs after it,
+// and each lane is read before it is written (not so when a chunk may have to run again). Any
+// other output must not share memory with an input or another output, which a later instruction
+// would then read after it was overwritten.
 std::vector<std::size_t> direct_outputs(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
-                                        std::ptrdiff_t end, bool stream_outputs) {
+                                        std::ptrdiff_t end, bool stream_outputs, bool last_in_place) {
     std::vector<std::size_t> direct;
     const Region& root = p.regions[0];
     const std::size_t n_in = static_cast<std::size_t>(p.n_inputs), n_out = p.output_registers.size();
@@ -217,7 +279,7 @@ std::vector<std::size_t> direct_outputs(const Program& p, char* const* args, con
         const std::size_t size = ir::itemsize(p.registers[static_cast<std::size_t>(reg)].dtype);
         if (steps[n_in + k] != static_cast<std::ptrdiff_t>(size)) continue;
         if (std::count(p.output_registers.begin(), p.output_registers.end(), reg) != 1) continue;
-        if (root.code.back().dst == reg && n_out == 1) {
+        if (last_in_place && root.code.back().dst == reg && n_out == 1) {
             direct.push_back(k);
             continue;
         }
@@ -247,6 +309,81 @@ void stream_copy(char* dst, const char* src, std::size_t bytes) {
 #endif
 }
 
+// Points the input registers at elements [start, start + n): in place when contiguous and
+// aligned (kernels never write to their inputs), else copied into the register's own memory.
+void point_inputs(const Program& p, Scratch& s, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t start,
+                  std::ptrdiff_t n) {
+    for (std::size_t i = 0; i < static_cast<std::size_t>(p.n_inputs); ++i) {
+        const std::int32_t reg = p.input_registers[i];
+        if (reg < 0 || steps[i] == 0) continue;
+        const std::size_t size = ir::itemsize(p.input_dtypes[i]);
+        const char* base = args[i] + start * steps[i];
+        auto& ptr = s.ptr[static_cast<std::size_t>(reg)];
+        if (steps[i] == static_cast<std::ptrdiff_t>(size) && reinterpret_cast<std::uintptr_t>(base) % size == 0) {
+            ptr = const_cast<char*>(base);
+        } else {
+            ptr = s.home[static_cast<std::size_t>(reg)];
+            load_strided(size, base, steps[i], ptr, n);
+        }
+    }
+}
+
+// Points the registers of direct outputs at elements `start` of their arrays.
+void point_direct_outputs(const Program& p, Scratch& s, char* const* args, const std::ptrdiff_t* steps,
+                          const std::vector<std::size_t>& direct, std::ptrdiff_t start) {
+    const std::size_t n_in = static_cast<std::size_t>(p.n_inputs);
+    for (const std::size_t k : direct)
+        s.home[static_cast<std::size_t>(p.output_registers[k])] = args[n_in + k] + start * steps[n_in + k];
+}
+
+// Writes the output registers' n elements to the output arrays at `start` (direct outputs are there already).
+void store_outputs(const Program& p, const Scratch& s, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t start,
+                   std::ptrdiff_t n, bool stream) {
+    const std::size_t n_in = static_cast<std::size_t>(p.n_inputs);
+    for (std::size_t k = 0; k < p.output_registers.size(); ++k) {
+        const std::int32_t reg = p.output_registers[k];
+        const std::size_t size = ir::itemsize(p.registers[static_cast<std::size_t>(reg)].dtype);
+        const std::ptrdiff_t step = steps[n_in + k];
+        char* dst = args[n_in + k] + start * step;
+        const char* src = s.ptr[static_cast<std::size_t>(reg)];
+        if (src == dst) continue;  // computed in place
+        if (step != static_cast<std::ptrdiff_t>(size)) store_strided(size, src, dst, step, n);
+        else if (stream) stream_copy(dst, src, static_cast<std::size_t>(n) * size);
+        else std::memcpy(dst, src, static_cast<std::size_t>(n) * size);
+    }
+}
+
+bool chunks_enabled() {
+    static const bool enabled = [] {
+        const char* env = std::getenv("IK_CHUNKS");  // IK_CHUNKS=0: blocks only (tests, comparisons)
+        return !(env && std::strcmp(env, "0") == 0);
+    }();
+    return enabled;
+}
+
+// Runs whole chunks from `begin` on, and returns where it stopped: `end` rounded down to whole
+// chunks, or the first chunk that raised a floating-point flag or asked for the blocked
+// evaluator. Nothing of that chunk has been written (its outputs are stored after the check, and
+// direct outputs never share memory with an input), so the blocked evaluator takes over there.
+std::ptrdiff_t run_chunks(const Program& p, Scratch& s, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
+                          std::ptrdiff_t end, bool stream, const std::vector<std::size_t>& direct) {
+    const int before = fp::raised();
+    if (before) fp::clear(before);
+    ChunkRunner runner(p, s);
+    std::ptrdiff_t start = begin;
+    for (; start + chunk_size <= end; start += chunk_size) {
+        point_direct_outputs(p, s, args, steps, direct, start);
+        point_inputs(p, s, args, steps, start, chunk_size);
+        if (!runner.run_region(p.regions[0]) || fp::raised()) {
+            fp::clear(fp::numpy_flags);
+            break;
+        }
+        store_outputs(p, s, args, steps, start, chunk_size, stream);
+    }
+    if (before) fp::raise(before);
+    return start;
+}
+
 }  // namespace
 
 void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end,
@@ -263,38 +400,17 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
         if (reg >= 0 && steps[i] == 0)
             broadcast(ir::itemsize(p.input_dtypes[i]), args[i], s.home[static_cast<std::size_t>(reg)], first_block);
     }
+    const bool chunks = p.chunked && end - begin >= chunk_size && chunks_enabled();
+    const std::vector<std::size_t> direct = direct_outputs(p, args, steps, begin, end, stream_outputs, !chunks);
+    std::ptrdiff_t start = chunks ? run_chunks(p, s, args, steps, begin, end, stream_outputs, direct) : begin;
     BlockRunner runner(p, s);
-    const std::vector<std::size_t> direct = direct_outputs(p, args, steps, begin, end, stream_outputs);
-    for (std::ptrdiff_t start = begin; start < end; start += p.block) {
-        for (const std::size_t k : direct)
-            s.home[static_cast<std::size_t>(p.output_registers[k])] = args[n_in + k] + start * steps[n_in + k];
+    for (; start < end; start += p.block) {
+        point_direct_outputs(p, s, args, steps, direct, start);
         prefetch_next_block(p, args, steps, start + p.block, end);
         const std::ptrdiff_t n = std::min<std::ptrdiff_t>(p.block, end - start);
-        for (std::size_t i = 0; i < n_in; ++i) {
-            const std::int32_t reg = p.input_registers[i];
-            if (reg < 0 || steps[i] == 0) continue;
-            const std::size_t size = ir::itemsize(p.input_dtypes[i]);
-            const char* base = args[i] + start * steps[i];
-            auto& ptr = s.ptr[static_cast<std::size_t>(reg)];
-            if (steps[i] == static_cast<std::ptrdiff_t>(size) && reinterpret_cast<std::uintptr_t>(base) % size == 0) {
-                ptr = const_cast<char*>(base);  // read in place: kernels never write to their inputs
-            } else {
-                ptr = s.home[static_cast<std::size_t>(reg)];
-                load_strided(size, base, steps[i], ptr, n);
-            }
-        }
+        point_inputs(p, s, args, steps, start, n);
         runner.run_region(p.regions[0], n);
-        for (std::size_t k = 0; k < p.output_registers.size(); ++k) {
-            const std::int32_t reg = p.output_registers[k];
-            const std::size_t size = ir::itemsize(p.registers[static_cast<std::size_t>(reg)].dtype);
-            const std::ptrdiff_t step = steps[n_in + k];
-            char* dst = args[n_in + k] + start * step;
-            const char* src = s.ptr[static_cast<std::size_t>(reg)];
-            if (src == dst) continue;  // computed in place
-            if (step != static_cast<std::ptrdiff_t>(size)) store_strided(size, src, dst, step, n);
-            else if (stream_outputs) stream_copy(dst, src, static_cast<std::size_t>(n) * size);
-            else std::memcpy(dst, src, static_cast<std::size_t>(n) * size);
-        }
+        store_outputs(p, s, args, steps, start, n, stream_outputs);
     }
 #if defined(__SSE2__)
     if (stream_outputs) _mm_sfence();  // the streamed stores are visible before the call returns

@@ -12,6 +12,10 @@ namespace ik::eval {
 // in[k] points at operand k's n elements; out receives n elements of the op's result dtype.
 using Kernel = void (*)(const void* const* in, void* out, std::ptrdiff_t n);
 
+// The same loop over a chunk of chunk_size elements (the chunked evaluator's unit of work).
+using ChunkKernel = void (*)(const void* const* in, void* out);
+inline constexpr std::ptrdiff_t chunk_size = 256;
+
 // The kernel of a computing op for its operand dtype, or nullptr if ironkernel has none.
 Kernel find_kernel(ir::Op op, ir::DType operand);
 // ldexp for a float dtype and an integer exponent dtype, or nullptr.
@@ -22,6 +26,12 @@ Kernel find_cast(ir::DType from, ir::DType to);
 // The kernel computing a node: op, its result dtype and its first two operands' dtypes
 // (unused ones: any value). Casts and ldexp are looked up by more than their first operand.
 Kernel kernel_for(ir::Op op, ir::DType result, ir::DType first, ir::DType second);
+
+// Chunk kernels: bool, integer and float32/64 ops and casts among them. Math functions in this
+// form may raise spurious floating-point flags (see simd::MathTable::unchecked). nullptr: none.
+ChunkKernel find_chunk_kernel(ir::Op op, ir::DType operand);
+ChunkKernel find_chunk_cast(ir::DType from, ir::DType to);
+ChunkKernel chunk_kernel_for(ir::Op op, ir::DType result, ir::DType first, ir::DType second);
 
 // Block data movement, by element size (1, 2, 4, 8 or 16 bytes).
 void load_strided(std::size_t itemsize, const char* src, std::ptrdiff_t stride, void* dst, std::ptrdiff_t n);

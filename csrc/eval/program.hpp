@@ -29,6 +29,7 @@ struct Instr {
     InstrKind kind = InstrKind::compute;
     ir::Op op = ir::Op::constant;  // for listings
     Kernel kernel = nullptr;       // compute: the typed loop
+    ChunkKernel chunk = nullptr;   // compute: the same over one chunk, if there is that form
     std::int32_t dst = -1;
     std::int32_t src[3] = {-1, -1, -1};
     // where: the regions computing each branch lazily (-1: the branch is src[1] / src[2] as is).
@@ -59,6 +60,7 @@ struct Program {
     std::vector<std::size_t> slot_itemsize;        // per scratch slot: bytes per element
     double cost_per_element = 0;                   // estimated ns per element, for threading
     std::ptrdiff_t block = 1024;                   // elements per block
+    bool chunked = false;                          // every compute instruction has a chunk kernel
     ir::Graph graph;                               // the optimised graph it came from (for explain)
     // Distinct for every program made (copies share it, and their layout): lets a thread's
     // scratch memory know it is already laid out for this program.

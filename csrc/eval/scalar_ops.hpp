@@ -16,6 +16,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "fp_flags.hpp"
+
 namespace ik::eval::IK_ISA::ops {
 
 template <class T> constexpr bool is_bool = std::is_same_v<T, bool>;
@@ -275,12 +277,12 @@ struct FloorDivide {
             return float_divmod(a, b).quotient;
         } else {
             if (b == 0) {
-                std::feraiseexcept(FE_DIVBYZERO);
+                fp::raise(FE_DIVBYZERO);
                 return 0;
             }
             if constexpr (std::is_signed_v<T>) {
                 if (a == std::numeric_limits<T>::min() && b == T(-1)) {
-                    std::feraiseexcept(FE_OVERFLOW);
+                    fp::raise(FE_OVERFLOW);
                     return a;
                 }
                 T q = static_cast<T>(a / b);
@@ -300,7 +302,7 @@ struct Remainder {
             return float_divmod(a, b).remainder;
         } else {
             if (b == 0) {
-                std::feraiseexcept(FE_DIVBYZERO);
+                fp::raise(FE_DIVBYZERO);
                 return 0;
             }
             if constexpr (std::is_signed_v<T>) {
@@ -320,7 +322,7 @@ struct Fmod {
         if constexpr (is_fp<T>) return std::fmod(a, b);
         else {
             if (b == 0) {
-                std::feraiseexcept(FE_DIVBYZERO);
+                fp::raise(FE_DIVBYZERO);
                 return 0;
             }
             if constexpr (std::is_signed_v<T>) {
@@ -485,7 +487,7 @@ struct IntPower {
     template <class T> static T f(T a, T b) {
         if constexpr (std::is_signed_v<T>) {
             if (b < 0) {
-                std::feraiseexcept(FE_INVALID);
+                fp::raise(FE_INVALID);
                 return 0;
             }
         }

@@ -26,6 +26,7 @@ class Lowering {
         p_.n_inputs = g_.n_inputs;
         p_.graph = g_;
         p_.regions.push_back(Region{});
+        p_.chunked = true;  // until an instruction without a chunk kernel is emitted
         place_nodes();
         p_.input_registers.assign(static_cast<std::size_t>(g_.n_inputs), -1);
         p_.input_dtypes.assign(static_cast<std::size_t>(g_.n_inputs), ir::DType::float64);
@@ -155,6 +156,8 @@ class Lowering {
                 const ir::DType operand = g_.nodes[static_cast<std::size_t>(n.args[0])].dtype;
                 const ir::DType second = n.arity() > 1 ? g_.nodes[static_cast<std::size_t>(n.args[1])].dtype : n.dtype;
                 c.kernel = eval::kernel_for(n.op, n.dtype, operand, second);
+                c.chunk = eval::chunk_kernel_for(n.op, n.dtype, operand, second);
+                if (!c.chunk) p_.chunked = false;
                 if (!c.kernel)
                     throw eval::NoKernel("ironkernel has no " + std::string(ir::info(n.op).name) + " kernel for " +
                                            std::string(ir::dtype_name(operand)));

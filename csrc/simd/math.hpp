@@ -43,6 +43,12 @@ struct MathTable {
     UnaryF32 unary_f32[static_cast<int>(Unary::count)];
     BinaryF64 binary_f64[static_cast<int>(Binary::count)];
     BinaryF32 binary_f32[static_cast<int>(Binary::count)];
+    // The same functions without the flag correction: same results, but they may raise flags
+    // NumPy would not (from range reduction or the padded tail). For callers that check the
+    // flags of a whole computation and redo it with the checked functions if any was raised.
+    const MathTable* unchecked_table = nullptr;
+
+    const MathTable& unchecked() const { return unchecked_table ? *unchecked_table : *this; }
 };
 
 // The table for the best instruction set this CPU supports; IK_SIMD=scalar|sse2|avx2|avx512 in the

@@ -47,12 +47,19 @@ def expressions(depth: int) -> st.SearchStrategy[str]:
 DTYPES = [np.float64, np.float32, np.int64, np.int32]
 
 
+# Long enough for the chunked evaluator (chunks of 256 elements, then blocks for the tail).
+SIZE = 700
+
+
 def arrays(dtype, size, seed):
     rng = np.random.default_rng(seed)
     if np.dtype(dtype).kind == "f":
         values = rng.standard_normal(size) * 10
         special = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-310, 2.5]
+        # At the start, and again in a later chunk: a flag raised there hands the rest of the call
+        # to the blocked evaluator after earlier chunks were already written.
         values[: len(special)] = special
+        values[size // 2 : size // 2 + len(special)] = special
         return values.astype(dtype)
     return rng.integers(-50, 50, size).astype(dtype)
 
@@ -61,7 +68,7 @@ def run_both(source: str, dtype_a, dtype_b, seed: int):
     namespace = {"np": np}
     exec(f"def body(a, b):\n    return {source}", namespace)
     body = namespace["body"]
-    a, b = arrays(dtype_a, 64, seed), arrays(dtype_b, 64, seed + 1)
+    a, b = arrays(dtype_a, SIZE, seed), arrays(dtype_b, SIZE, seed + 1)
     try:
         with np.errstate(all="ignore"):
             expected = body(a, b)
@@ -99,15 +106,15 @@ def run_with_layout(source: str, dtype, seed: int, layout: str):
     namespace = {"np": np}
     exec(f"def body(a, b):\n    return {source}", namespace)
     body = namespace["body"]
-    a, b = arrays(dtype, 128, seed), arrays(dtype, 128, seed + 1)
+    a, b = arrays(dtype, 2 * SIZE, seed), arrays(dtype, 2 * SIZE, seed + 1)
     if layout == "strided":
         a, b = a[::2], b[1::2]
     elif layout == "reversed":
         a, b = a[::-1], b
     elif layout == "broadcast":
-        a, b = a[:64].reshape(8, 8), b[:8]
+        a, b = a[:1024].reshape(32, 32), b[:32]
     elif layout == "two_d_transposed":
-        a, b = a[:64].reshape(8, 8).T, b[:64].reshape(8, 8)
+        a, b = a[:1024].reshape(32, 32).T, b[:1024].reshape(32, 32)
     try:
         with np.errstate(all="ignore"):
             expected = np.asarray(body(a, b))
