@@ -83,13 +83,25 @@ class Scratch {
 // loaded later (as libgomp's own thread state uses), and this is one object.
 __attribute__((tls_model("initial-exec"))) thread_local Scratch scratch;
 
+// Runs a chain instruction over n elements into its destination's own memory.
+void run_chain(const Instr& in, Scratch& s, std::ptrdiff_t n) {
+    const void* operands[max_chain_steps + 1];
+    operands[0] = s.ptr[static_cast<std::size_t>(in.src[0])];
+    for (std::size_t k = 0; k < in.chain_steps.size(); ++k)
+        operands[k + 1] = in.chain_operands[k] >= 0 ? s.ptr[static_cast<std::size_t>(in.chain_operands[k])] : nullptr;
+    char* dst = s.ptr[static_cast<std::size_t>(in.dst)] = s.home[static_cast<std::size_t>(in.dst)];
+    in.chain(in.chain_steps.data(), in.chain_steps.size(), operands, dst, n);
+}
+
 class BlockRunner {
    public:
     BlockRunner(const Program& p, Scratch& s) : p_(p), s_(s) {}
 
     void run_region(const Region& region, std::ptrdiff_t n) {
         for (const Instr& in : region.code) {
-            if (in.kind == InstrKind::compute) {
+            if (in.kind == InstrKind::chain) {
+                run_chain(in, s_, n);
+            } else if (in.kind == InstrKind::compute) {
                 const void* src[3] = {s_.ptr[idx(in.src[0])], in.src[1] >= 0 ? s_.ptr[idx(in.src[1])] : nullptr,
                                       in.src[2] >= 0 ? s_.ptr[idx(in.src[2])] : nullptr};
                 s_.ptr[idx(in.dst)] = s_.home[idx(in.dst)];
@@ -200,6 +212,10 @@ class ChunkRunner {
         for (const Instr& in : region.code) {
             if (in.kind == InstrKind::where) {
                 if (!run_where(in)) return false;
+                continue;
+            }
+            if (in.kind == InstrKind::chain) {
+                run_chain(in, s_, chunk_size);
                 continue;
             }
             const void* src[3] = {s_.ptr[idx(in.src[0])], in.src[1] >= 0 ? s_.ptr[idx(in.src[1])] : nullptr,

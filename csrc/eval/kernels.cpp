@@ -13,6 +13,7 @@ namespace ik::eval {
     Kernel find_cast(ir::DType, ir::DType);                                                                     \
     ChunkKernel find_chunk_kernel(ir::Op, ir::DType);                                                           \
     ChunkKernel find_chunk_cast(ir::DType, ir::DType);                                                          \
+    ChainKernel find_chain_kernel(ir::DType);                                                                   \
     Kernel find_ldexp(ir::DType, ir::DType);                                                                    \
     void load_strided(std::size_t, const char*, std::ptrdiff_t, void*, std::ptrdiff_t);                         \
     void store_strided(std::size_t, const void*, char*, std::ptrdiff_t, std::ptrdiff_t);                        \
@@ -39,6 +40,7 @@ struct KernelSet {
     decltype(&isa_baseline::find_ldexp) find_ldexp;
     decltype(&isa_baseline::find_chunk_kernel) find_chunk_kernel;
     decltype(&isa_baseline::find_chunk_cast) find_chunk_cast;
+    decltype(&isa_baseline::find_chain_kernel) find_chain_kernel;
     decltype(&isa_baseline::load_strided) load_strided;
     decltype(&isa_baseline::store_strided) store_strided;
     decltype(&isa_baseline::broadcast) broadcast;
@@ -51,7 +53,7 @@ struct KernelSet {
 
 #define IK_KERNEL_SET(isa, label)                                                                                  \
     KernelSet {                                                                                                    \
-        label, &isa::find_kernel, &isa::find_cast, &isa::find_ldexp, &isa::find_chunk_kernel, &isa::find_chunk_cast, &isa::load_strided, &isa::store_strided, &isa::broadcast,       \
+        label, &isa::find_kernel, &isa::find_cast, &isa::find_ldexp, &isa::find_chunk_kernel, &isa::find_chunk_cast, &isa::find_chain_kernel, &isa::load_strided, &isa::store_strided, &isa::broadcast,       \
             &isa::gather, &isa::scatter, &isa::select, &isa::count_true, &isa::positions                           \
     }
 
@@ -99,6 +101,7 @@ Kernel kernel_for(ir::Op op, ir::DType result, ir::DType first, ir::DType second
 }
 ChunkKernel find_chunk_kernel(ir::Op op, ir::DType t) { return kernels().find_chunk_kernel(op, t); }
 ChunkKernel find_chunk_cast(ir::DType from, ir::DType to) { return kernels().find_chunk_cast(from, to); }
+ChainKernel find_chain_kernel(ir::DType t) { return kernels().find_chain_kernel(t); }
 ChunkKernel chunk_kernel_for(ir::Op op, ir::DType result, ir::DType first, ir::DType) {
     if (op == ir::Op::cast) return find_chunk_cast(first, result);
     if (op == ir::Op::ldexp) return nullptr;

@@ -16,6 +16,22 @@ using Kernel = void (*)(const void* const* in, void* out, std::ptrdiff_t n);
 using ChunkKernel = void (*)(const void* const* in, void* out);
 inline constexpr std::ptrdiff_t chunk_size = 256;
 
+// A chain: float ops of one dtype each consuming the previous one's result, run with the
+// intermediate values in vector registers instead of a pass over memory per op. The value starts
+// as operands[0]; step s makes it op(value, operands[s + 1]), or op(operands[s + 1], value) when
+// swapped, or op(value) for unary ops. IEEE operations each rounded as alone: the same bits and
+// flags as the ops one by one.
+enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt };
+struct ChainStep {
+    ChainOp op;
+    bool swapped = false;
+};
+using ChainKernel = void (*)(const ChainStep* steps, std::size_t count, const void* const* operands, void* out, std::ptrdiff_t n);
+inline constexpr std::size_t max_chain_steps = 32;
+
+// The chain kernel for float32 or float64, else nullptr.
+ChainKernel find_chain_kernel(ir::DType t);
+
 // The kernel of a computing op for its operand dtype, or nullptr if ironkernel has none.
 Kernel find_kernel(ir::Op op, ir::DType operand);
 // ldexp for a float dtype and an integer exponent dtype, or nullptr.

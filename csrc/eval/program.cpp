@@ -10,12 +10,31 @@ std::string reg(const Program& p, std::int32_t r) {
     return "r" + std::to_string(r) + ":" + std::string(ir::dtype_name(p.registers[static_cast<std::size_t>(r)].dtype));
 }
 
+// A chain as the nested expression it computes: sqrt(absolute(r4)), add(multiply(r1, r0), r3).
+std::string chain_expression(const Instr& in) {
+    static const char* const names[] = {"add", "subtract", "multiply", "divide", "negative", "absolute", "square", "sqrt"};
+    std::string value = "r" + std::to_string(in.src[0]);
+    for (std::size_t k = 0; k < in.chain_steps.size(); ++k) {
+        const ChainStep step = in.chain_steps[k];
+        const std::string name = names[static_cast<int>(step.op)];
+        const std::int32_t operand = in.chain_operands[k];
+        if (operand < 0) value = name + "(" + value + ")";
+        else if (step.swapped) value = name + "(r" + std::to_string(operand) + ", " + value + ")";
+        else value = name + "(" + value + ", r" + std::to_string(operand) + ")";
+    }
+    return value;
+}
+
 void list_region(const Program& p, std::int32_t index, int depth, std::string& out) {
     const Region& r = p.regions[static_cast<std::size_t>(index)];
     const std::string pad(static_cast<std::size_t>(2 * depth), ' ');
     for (std::size_t i = 0; i < r.imports_inner.size(); ++i)
         out += pad + "r" + std::to_string(r.imports_inner[i]) + " <- r" + std::to_string(r.imports_outer[i]) + " (selected lanes)\n";
     for (const Instr& in : r.code) {
+        if (in.kind == InstrKind::chain) {
+            out += pad + reg(p, in.dst) + " = fused " + chain_expression(in) + "\n";
+            continue;
+        }
         out += pad + reg(p, in.dst) + " = " + std::string(ir::info(in.op).name);
         if (in.kind == InstrKind::compute) {
             for (int k = 0; k < 3 && in.src[k] >= 0; ++k) out += (k ? ", r" : " r") + std::to_string(in.src[k]);

@@ -23,7 +23,7 @@ struct Register {
     std::int32_t slot = -1;  // the scratch memory it lives in; registers never live at once may share one
 };
 
-enum class InstrKind : std::uint8_t { compute, where };
+enum class InstrKind : std::uint8_t { compute, where, chain };
 
 struct Instr {
     InstrKind kind = InstrKind::compute;
@@ -35,6 +35,11 @@ struct Instr {
     // where: the regions computing each branch lazily (-1: the branch is src[1] / src[2] as is).
     std::int32_t region[2] = {-1, -1};
     std::int32_t where_index = -1;  // where: which index scratch this instruction uses
+    // chain: ops fused in registers (ChainKernel), starting from src[0]; each step's operand
+    // register, or -1 for a unary step.
+    ChainKernel chain = nullptr;
+    std::vector<ChainStep> chain_steps;
+    std::vector<std::int32_t> chain_operands;
 };
 
 // A region is code that runs over a subset of the lanes of its parent region: the lanes where

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <string_view>
 
 #include "passes.hpp"
 
@@ -33,6 +34,7 @@ class Lowering {
         for (std::size_t i = 0; i < g_.nodes.size(); ++i)
             if (region_of_[i] >= 0) emit(static_cast<std::int32_t>(i));
         for (auto o : g_.outputs) p_.output_registers.push_back(home_[static_cast<std::size_t>(o)]);
+        if (chains_enabled()) form_chains();
         assign_slots();
         choose_block_size();
         return std::move(p_);
@@ -168,6 +170,88 @@ class Lowering {
         }
     }
 
+    // IK_CHAINS=0: no fused chains (tests and comparisons).
+    static bool chains_enabled() {
+        static const bool enabled = [] {
+            const char* env = std::getenv("IK_CHAINS");
+            return !(env && std::string_view(env) == "0");
+        }();
+        return enabled;
+    }
+
+    static bool chain_op(Op op, eval::ChainOp& out) {
+        switch (op) {
+            case Op::add: out = eval::ChainOp::add; return true;
+            case Op::subtract: out = eval::ChainOp::subtract; return true;
+            case Op::multiply: out = eval::ChainOp::multiply; return true;
+            case Op::divide: out = eval::ChainOp::divide; return true;
+            case Op::negative: out = eval::ChainOp::negative; return true;
+            case Op::absolute: out = eval::ChainOp::absolute; return true;
+            case Op::square: out = eval::ChainOp::square; return true;
+            case Op::sqrt: out = eval::ChainOp::sqrt; return true;
+            default: return false;
+        }
+    }
+
+    // Fuses runs of float ops where each consumes the result of the one just before it, and
+    // nothing else does, into chain instructions (ChainKernel): the intermediate values then live
+    // in vector registers instead of a block register each. Only adjacent instructions fuse, so
+    // every operand of a chain is computed before the chain starts.
+    void form_chains() {
+        std::vector<int> uses(p_.registers.size(), 0);
+        auto count = [&](std::int32_t r) {
+            if (r >= 0) ++uses[static_cast<std::size_t>(r)];
+        };
+        for (const Region& region : p_.regions) {
+            for (const Instr& in : region.code)
+                for (auto r : in.src) count(r);
+            for (auto r : region.imports_outer) count(r);
+            count(region.result);
+        }
+        for (auto r : p_.output_registers) count(r);
+        for (Region& region : p_.regions) {
+            std::vector<Instr> code;
+            for (Instr& in : region.code) {
+                eval::ChainOp op;
+                const ir::DType t = p_.registers[static_cast<std::size_t>(in.dst)].dtype;
+                const bool fusible = in.kind == InstrKind::compute && chain_op(in.op, op) && eval::find_chain_kernel(t) &&
+                                     p_.registers[static_cast<std::size_t>(in.src[0])].dtype == t;
+                Instr* last = code.empty() ? nullptr : &code.back();
+                const bool extends = fusible && last && (last->kind == InstrKind::chain || last->kind == InstrKind::compute) &&
+                                     p_.registers[static_cast<std::size_t>(last->dst)].dtype == t &&
+                                     uses[static_cast<std::size_t>(last->dst)] == 1 &&
+                                     (in.src[0] == last->dst || in.src[1] == last->dst) &&
+                                     (last->kind == InstrKind::chain ? last->chain_steps.size() < eval::max_chain_steps
+                                                                     : chain_op(last->op, op));
+                if (!extends) {
+                    code.push_back(in);
+                    continue;
+                }
+                if (last->kind == InstrKind::compute) start_chain(*last);
+                chain_op(in.op, op);
+                const bool swapped = in.src[1] == last->dst;
+                last->chain_steps.push_back({op, swapped});
+                last->chain_operands.push_back(swapped ? in.src[0] : in.src[1]);
+                last->dst = in.dst;
+                last->op = in.op;
+            }
+            region.code = std::move(code);
+        }
+    }
+
+    // A compute instruction as a chain of one step.
+    void start_chain(Instr& in) {
+        eval::ChainOp op;
+        chain_op(in.op, op);
+        in.kind = InstrKind::chain;
+        in.chain = eval::find_chain_kernel(p_.registers[static_cast<std::size_t>(in.dst)].dtype);
+        in.chain_steps = {{op, false}};
+        in.chain_operands = {in.src[1]};
+        in.src[1] = in.src[2] = -1;
+        in.kernel = nullptr;
+        in.chunk = nullptr;
+    }
+
     // Registers of the root region share scratch slots when their lifetimes do not overlap, so a
     // block's working set is the live values, not every value. A where's result may alias its
     // branch values, which therefore stay live as long as the result. Inputs, constants, outputs
@@ -189,6 +273,7 @@ class Lowering {
         };
         for (std::size_t i = 0; i < code.size(); ++i) {
             for (auto r : code[i].src) uses(r, i);
+            for (auto r : code[i].chain_operands) uses(r, i);
             for (auto region : code[i].region)
                 if (region >= 0)
                     for (auto r : p_.regions[static_cast<std::size_t>(region)].imports_outer) uses(r, i);
@@ -213,8 +298,26 @@ class Lowering {
             p_.slot_itemsize.push_back(size);
             return static_cast<std::int32_t>(p_.slot_itemsize.size() - 1);
         };
+        // Registers fused away into chains are never read or written: no memory of their own.
+        std::vector<bool> referenced(n_regs, false);
+        auto reference = [&](std::int32_t r) {
+            if (r >= 0) referenced[static_cast<std::size_t>(r)] = true;
+        };
+        for (const Region& region : p_.regions) {
+            for (const Instr& in : region.code) {
+                reference(in.dst);
+                for (auto r : in.src) reference(r);
+                for (auto r : in.chain_operands) reference(r);
+            }
+            for (auto r : region.imports_outer) reference(r);
+            for (auto r : region.imports_inner) reference(r);
+            reference(region.result);
+        }
+        for (auto r : p_.input_registers) reference(r);
+        for (const auto& constant : p_.constants) reference(constant.first);
+        for (auto r : p_.output_registers) reference(r);
         for (std::size_t r = 0; r < n_regs; ++r)
-            if (!shareable[r]) p_.registers[r].slot = new_slot(ir::itemsize(p_.registers[r].dtype));
+            if (!shareable[r] && referenced[r]) p_.registers[r].slot = new_slot(ir::itemsize(p_.registers[r].dtype));
         std::vector<std::int32_t> free_slots;
         std::vector<bool> released(n_regs, false);
         for (std::size_t i = 0; i < code.size(); ++i) {
@@ -223,13 +326,14 @@ class Lowering {
             // (An operand used twice, as in copysign(x, x), is released once.)
             auto release = [&](std::int32_t r) {
                 if (r >= 0 && shareable[static_cast<std::size_t>(r)] && last_use[static_cast<std::size_t>(r)] == i &&
-                    p_.registers[static_cast<std::size_t>(r)].slot >= 0 && code[i].kind == InstrKind::compute &&
+                    p_.registers[static_cast<std::size_t>(r)].slot >= 0 && code[i].kind != InstrKind::where &&
                     !released[static_cast<std::size_t>(r)]) {
                     released[static_cast<std::size_t>(r)] = true;
                     free_slots.push_back(p_.registers[static_cast<std::size_t>(r)].slot);
                 }
             };
             for (auto r : code[i].src) release(r);
+            for (auto r : code[i].chain_operands) release(r);
             auto& dst = p_.registers[static_cast<std::size_t>(code[i].dst)];
             if (shareable[static_cast<std::size_t>(code[i].dst)]) {
                 const std::size_t size = ir::itemsize(dst.dtype);
@@ -242,9 +346,8 @@ class Lowering {
                     dst.slot = new_slot(size);
                 }
             }
-            // Operands of a where, and any operand used here last by a non-compute instruction,
-            // are freed after it.
-            if (code[i].kind != InstrKind::compute)
+            // Operands of a where are freed after it.
+            if (code[i].kind == InstrKind::where)
                 for (auto r : code[i].src)
                     if (r >= 0 && shareable[static_cast<std::size_t>(r)] && last_use[static_cast<std::size_t>(r)] == i &&
                         !released[static_cast<std::size_t>(r)]) {
@@ -257,6 +360,8 @@ class Lowering {
                 free_slots.push_back(dst.slot);
             }
         }
+        for (std::size_t r = 0; r < n_regs; ++r)
+            if (!referenced[r]) p_.registers[r].slot = 0;  // never touched; any valid memory
     }
 
     // Blocks as large as possible while all slots of one block fit in about half of L2... of

@@ -1,4 +1,5 @@
-"""The chunked evaluator (chunks of 256 elements) against NumPy and against the blocked evaluator.
+"""The chunked evaluator (chunks of 256 elements) and fused chains, against NumPy and against the
+blocked evaluator without chains.
 
 A call runs chunk by chunk until a chunk raises a floating-point flag or asks for exact lazy
 evaluation; the blocked evaluator then redoes that chunk and runs the rest. These tests put the
@@ -96,6 +97,13 @@ def test_strided_broadcast_and_float32_inputs():
         np.testing.assert_array_equal(no_warnings(f, a, b), np.where(a > b, a * b - 1.5, np.maximum(a, b)))
 
 
+def bits_of(x):
+    """The bits of x with every NaN made the same: which NaN a + b returns when both are NaN is up
+    to the compiler's operand order (NumPy's own loops differ between CPUs too)."""
+    x = np.where(np.isnan(x), np.array(np.nan, x.dtype), x)
+    return x.view(np.uint64 if x.dtype.itemsize == 8 else np.uint32)
+
+
 BODIES = [
     "np.where(a > 0, np.sqrt(np.abs(a)) + np.sin(a), 0)",
     "np.exp(-a * a) / (1.0 + np.cosh(a)) - np.arctan2(a, b)",
@@ -105,8 +113,10 @@ BODIES = [
 ]
 
 
-def test_chunked_and_blocked_evaluators_agree_bit_for_bit(tmp_path):
-    """The chunked evaluator uses the same vector functions as the blocked one: equal bits."""
+@pytest.mark.parametrize("switch", ["IK_CHUNKS=0", "IK_CHAINS=0", "IK_CHUNKS=0 IK_CHAINS=0"])
+def test_chunks_and_chains_change_no_bit(tmp_path, switch):
+    """The chunked evaluator uses the same vector functions as the blocked one, and a chain rounds
+    every operation as alone: equal bits with either switched off."""
     rng = np.random.default_rng(7)
     a, b = rng.standard_normal(N) * 4, rng.standard_normal(N) * 4
     a[100:107] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-310, 2.5]
@@ -119,15 +129,55 @@ def test_chunked_and_blocked_evaluators_agree_bit_for_bit(tmp_path):
         for k, body in enumerate({BODIES!r}):
             f = ik.ufunc(eval("lambda a, b: " + body))
             with np.errstate(all="ignore"):
-                np.save({str(tmp_path)!r} + f"/blocked{{k}}.npy", f(a, b))
+                np.save({str(tmp_path)!r} + f"/other{{k}}.npy", f(a, b))
         """
     )
-    env = dict(os.environ, IK_CHUNKS="0")
+    env = dict(os.environ, **dict(kv.split("=") for kv in switch.split()))
     subprocess.run([sys.executable, "-c", script], env=env, check=True, cwd=tmp_path)
     for k, body in enumerate(BODIES):
         f = ik.ufunc(eval("lambda a, b: " + body))
         with np.errstate(all="ignore"):
-            chunked = f(a, b)
-        blocked = np.load(tmp_path / f"blocked{k}.npy")
-        assert chunked.dtype == blocked.dtype
-        np.testing.assert_array_equal(chunked.view(np.uint8), blocked.view(np.uint8), err_msg=body)
+            default = f(a, b)
+        other = np.load(tmp_path / f"other{k}.npy")
+        assert default.dtype == other.dtype
+        np.testing.assert_array_equal(bits_of(default), bits_of(other), err_msg=body)
+
+
+def test_explain_shows_fused_chains():
+    text = ik.explain(ik.ufunc(lambda x: ((0.5 * x - 1.5) * x + 0.25) * x))
+    assert "fused multiply(add(multiply(subtract(multiply(" in text
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n", [1, 31, 32, 33, 1000, 4099])
+def test_chains_match_numpy_bit_for_bit_at_every_length(dtype, n):
+    """Whole tiles of vectors and the scalar tail, operands on either side, NaNs among them."""
+    bits = np.uint64 if dtype == np.float64 else np.uint32
+    quiet = bits(0x7FF8000000000000) if dtype == np.float64 else bits(0x7FC00000)
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal(n).astype(dtype)
+    b = rng.standard_normal(n).astype(dtype)
+    a[::3] = (np.full((n + 2) // 3, quiet | bits(1))).view(dtype)
+    b[::2] = (np.full((n + 1) // 2, quiet | bits(2))).view(dtype)
+
+    def body(a, b):
+        return np.sqrt(np.abs(b / (a - b) * a + b)) - (-a)
+
+    got = ik.ufunc(body)(a, b)
+    with np.errstate(all="ignore"):
+        expected = body(a, b)
+    assert "fused" in ik.explain(ik.ufunc(body))
+    np.testing.assert_array_equal(bits_of(got), bits_of(expected))
+
+
+def test_chains_warn_as_numpy():
+    x = np.linspace(-3, 3, 1001)
+    f = ik.ufunc(lambda a: np.sqrt((a * 1e300) * 1e10 - 1.0) / a)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = f(x)
+    with warnings.catch_warnings(record=True) as expected_caught:
+        warnings.simplefilter("always")
+        expected = np.sqrt((x * 1e300) * 1e10 - 1.0) / x
+    assert {str(w.message).split(" in ")[0] for w in caught} == {str(w.message).split(" in ")[0] for w in expected_caught}
+    np.testing.assert_array_equal(got, expected)
