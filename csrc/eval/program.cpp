@@ -6,21 +6,31 @@
 namespace ik::eval {
 namespace {
 
+// "r7". (Appending, not "r" + ...: GCC 12 warns falsely about the inlined operator+.)
+std::string name_of(std::int32_t r) {
+    std::string name = "r";
+    name += std::to_string(r);
+    return name;
+}
+
 std::string reg(const Program& p, std::int32_t r) {
-    return "r" + std::to_string(r) + ":" + std::string(ir::dtype_name(p.registers[static_cast<std::size_t>(r)].dtype));
+    return name_of(r) + ":" + std::string(ir::dtype_name(p.registers[static_cast<std::size_t>(r)].dtype));
 }
 
 // A chain as the nested expression it computes: sqrt(absolute(r4)), add(multiply(r1, r0), r3).
 std::string chain_expression(const Instr& in) {
     static const char* const names[] = {"add", "subtract", "multiply", "divide", "negative", "absolute", "square", "sqrt"};
-    std::string value = "r" + std::to_string(in.src[0]);
+    std::string value = name_of(in.src[0]);
     for (std::size_t k = 0; k < in.chain_steps.size(); ++k) {
         const ChainStep step = in.chain_steps[k];
         const std::string name = names[static_cast<int>(step.op)];
         const std::int32_t operand = in.chain_operands[k];
-        if (operand < 0) value = name + "(" + value + ")";
-        else if (step.swapped) value = name + "(r" + std::to_string(operand) + ", " + value + ")";
-        else value = name + "(" + value + ", r" + std::to_string(operand) + ")";
+        const std::string other = name_of(operand);
+        std::string next = name;
+        next += '(';
+        next += operand < 0 ? value : step.swapped ? other + ", " + value : value + ", " + other;
+        next += ')';
+        value = std::move(next);
     }
     return value;
 }
@@ -44,7 +54,7 @@ void list_region(const Program& p, std::int32_t index, int depth, std::string& o
         out += " r" + std::to_string(in.src[0]) + " ? ";
         for (int k = 0; k < 2; ++k) {
             if (in.region[k] >= 0) out += "[lazy region " + std::to_string(in.region[k]) + "]";
-            else out += "r" + std::to_string(in.src[k + 1]);
+            else out += name_of(in.src[k + 1]);
             out += k == 0 ? " : " : "\n";
         }
         for (int k = 0; k < 2; ++k) {

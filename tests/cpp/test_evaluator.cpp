@@ -44,6 +44,34 @@ TEST(Evaluator, SeedExpressionMatchesScalarCode) {
     }
 }
 
+TEST(Evaluator, ChainsRoundEveryStepAsAlone) {
+    // ((0.5 * x - 1.5) * x + 0.25) / x, fused into one chain: the same bits as scalar code, at
+    // lengths around the tile of vectors and the chunk.
+    ir::GraphBuilder b(1);
+    const auto x = b.input(0, DType::float64);
+    auto v = test::op(b, Op::multiply, DType::float64, test::f64(b, 0.5), x);
+    v = test::op(b, Op::subtract, DType::float64, v, test::f64(b, 1.5));
+    v = test::op(b, Op::multiply, DType::float64, v, x);
+    v = test::op(b, Op::add, DType::float64, v, test::f64(b, 0.25));
+    b.add_output(test::op(b, Op::divide, DType::float64, v, x));
+    const eval::Program p = passes::compile(b.finish());
+    ASSERT_EQ(p.regions[0].code.size(), 1u);
+    ASSERT_EQ(p.regions[0].code[0].kind, eval::InstrKind::chain);
+    for (std::size_t n : {1u, 31u, 32u, 33u, 255u, 256u, 257u, 5000u}) {
+        const auto in = normal(n, 3);
+        std::vector<double> out(n);
+        run1(p, in.data(), 8, out.data(), 8, static_cast<std::ptrdiff_t>(n));
+        for (std::size_t i = 0; i < n; ++i) {
+            volatile double e = 0.5 * in[i];  // volatile: one rounding per operation, as NumPy
+            e = e - 1.5;
+            e = e * in[i];
+            e = e + 0.25;
+            e = e / in[i];
+            ASSERT_EQ(out[i], e) << n << " " << i;
+        }
+    }
+}
+
 TEST(Evaluator, HandlesZeroNegativeAndOddStrides) {
     const eval::Program p = passes::compile(test::seed_graph());
     const auto x = normal(3000);

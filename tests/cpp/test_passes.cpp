@@ -61,7 +61,30 @@ TEST(Lower, PutsExclusiveBranchWorkInALazyRegion) {
     ASSERT_EQ(w.kind, eval::InstrKind::where);
     ASSERT_GE(w.region[0], 0);
     EXPECT_EQ(w.region[1], -1);  // the constant 0 needs no region
-    EXPECT_EQ(p.regions[static_cast<std::size_t>(w.region[0])].code.size(), 4u);  // abs sqrt sin add
+    // sqrt(abs(x)) as one chain, then sin and add
+    const auto& branch = p.regions[static_cast<std::size_t>(w.region[0])].code;
+    ASSERT_EQ(branch.size(), 3u);
+    EXPECT_EQ(branch[0].kind, eval::InstrKind::chain);
+    EXPECT_EQ(branch[0].chain_steps.size(), 2u);
+}
+
+TEST(Lower, FusesOnlyAdjacentSingleUseFloatOps) {
+    ir::GraphBuilder b(2);
+    const auto x = b.input(0, DType::float64);
+    const auto y = b.input(1, DType::float64);
+    const auto t = test::op(b, Op::multiply, DType::float64, x, y);
+    const auto u = test::op(b, Op::subtract, DType::float64, test::f64(b, 1.0), t);  // t on the right
+    const auto v = test::op(b, Op::sqrt, DType::float64, u);
+    b.add_output(test::op(b, Op::add, DType::float64, v, v));  // v used twice: the chain ends at v
+    const eval::Program p = passes::compile(b.finish());
+    const auto& code = p.regions[0].code;
+    ASSERT_EQ(code.size(), 2u);
+    ASSERT_EQ(code[0].kind, eval::InstrKind::chain);
+    ASSERT_EQ(code[0].chain_steps.size(), 3u);  // multiply, subtract (swapped), sqrt
+    EXPECT_EQ(code[0].chain_steps[1].op, eval::ChainOp::subtract);
+    EXPECT_TRUE(code[0].chain_steps[1].swapped);
+    EXPECT_EQ(code[0].chain_operands[2], -1);
+    EXPECT_EQ(code[1].kind, eval::InstrKind::compute);
 }
 
 TEST(Lower, SharedSubexpressionStaysOutsideTheBranch) {
