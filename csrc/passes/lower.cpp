@@ -193,10 +193,11 @@ class Lowering {
         }
     }
 
-    // Fuses runs of float ops where each consumes the result of the one just before it, and
-    // nothing else does, into chain instructions (ChainKernel): the intermediate values then live
-    // in vector registers instead of a block register each. Only adjacent instructions fuse, so
-    // every operand of a chain is computed before the chain starts.
+    // Fuses float ops that each consume the result of another, which nothing else reads, into
+    // chain instructions (ChainKernel): the intermediate values then live in vector registers
+    // instead of a block register each. A value whose one reader can extend it is held back and
+    // emitted at that reader, fused with it: nothing between them reads it, and its operands are
+    // computed before it, so moving it down keeps every instruction after its operands.
     void form_chains() {
         std::vector<int> uses(p_.registers.size(), 0);
         auto count = [&](std::int32_t r) {
@@ -209,34 +210,55 @@ class Lowering {
             count(region.result);
         }
         for (auto r : p_.output_registers) count(r);
+        auto dtype = [&](std::int32_t r) { return p_.registers[static_cast<std::size_t>(r)].dtype; };
+        auto fusible = [&](const Instr& in) {
+            eval::ChainOp op;
+            return in.kind == InstrKind::compute && chain_op(in.op, op) && eval::find_chain_kernel(dtype(in.dst)) &&
+                   dtype(in.src[0]) == dtype(in.dst);
+        };
         for (Region& region : p_.regions) {
+            std::map<std::int32_t, std::size_t> reader;  // register -> the first instruction reading it
+            for (std::size_t i = region.code.size(); i-- > 0;)
+                for (auto r : region.code[i].src)
+                    if (r >= 0) reader[r] = i;
+            std::map<std::size_t, std::vector<Instr>> held;  // reader index -> values held back for it
             std::vector<Instr> code;
-            for (Instr& in : region.code) {
-                eval::ChainOp op;
-                const ir::DType t = p_.registers[static_cast<std::size_t>(in.dst)].dtype;
-                const bool fusible = in.kind == InstrKind::compute && chain_op(in.op, op) && eval::find_chain_kernel(t) &&
-                                     p_.registers[static_cast<std::size_t>(in.src[0])].dtype == t;
-                Instr* last = code.empty() ? nullptr : &code.back();
-                const bool extends = fusible && last && (last->kind == InstrKind::chain || last->kind == InstrKind::compute) &&
-                                     p_.registers[static_cast<std::size_t>(last->dst)].dtype == t &&
-                                     uses[static_cast<std::size_t>(last->dst)] == 1 &&
-                                     (in.src[0] == last->dst || in.src[1] == last->dst) &&
-                                     (last->kind == InstrKind::chain ? last->chain_steps.size() < eval::max_chain_steps
-                                                                     : chain_op(last->op, op));
-                if (!extends) {
-                    code.push_back(in);
-                    continue;
+            for (std::size_t i = 0; i < region.code.size(); ++i) {
+                Instr in = region.code[i];
+                std::vector<Instr> waiting;
+                if (auto it = held.find(i); it != held.end()) waiting = std::move(it->second);
+                if (fusible(in)) {
+                    for (auto w = waiting.begin(); w != waiting.end(); ++w) {
+                        if ((in.src[0] != w->dst && in.src[1] != w->dst) || w->chain_steps.size() >= eval::max_chain_steps) continue;
+                        Instr chain = std::move(*w);
+                        waiting.erase(w);
+                        extend_chain(chain, in);
+                        in = std::move(chain);
+                        break;
+                    }
                 }
-                if (last->kind == InstrKind::compute) start_chain(*last);
-                chain_op(in.op, op);
-                const bool swapped = in.src[1] == last->dst;
-                last->chain_steps.push_back({op, swapped});
-                last->chain_operands.push_back(swapped ? in.src[0] : in.src[1]);
-                last->dst = in.dst;
-                last->op = in.op;
+                for (Instr& w : waiting) code.push_back(std::move(w));
+                const auto r = reader.find(in.dst);
+                const bool hold = (fusible(in) || in.kind == InstrKind::chain) && uses[static_cast<std::size_t>(in.dst)] == 1 &&
+                                  r != reader.end() && r->second > i && fusible(region.code[r->second]) &&
+                                  dtype(region.code[r->second].dst) == dtype(in.dst);
+                if (hold) held[r->second].push_back(std::move(in));
+                else code.push_back(std::move(in));
             }
             region.code = std::move(code);
         }
+    }
+
+    // Appends `next`, which reads chain.dst, as a step of `chain`.
+    void extend_chain(Instr& chain, const Instr& next) {
+        if (chain.kind == InstrKind::compute) start_chain(chain);
+        eval::ChainOp op;
+        chain_op(next.op, op);
+        const bool swapped = next.src[1] == chain.dst;
+        chain.chain_steps.push_back({op, swapped});
+        chain.chain_operands.push_back(swapped ? next.src[0] : next.src[1]);
+        chain.dst = next.dst;
+        chain.op = next.op;
     }
 
     // A compute instruction as a chain of one step.
