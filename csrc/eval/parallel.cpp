@@ -123,6 +123,10 @@ void run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::
             const std::ptrdiff_t b0 = blocks * t / threads, b1 = blocks * (t + 1) / threads;
             run_serial(p, args, steps, b0 * p.block, std::min(n, b1 * p.block), stream);
         });
+        // An output with stride 0 (a broadcast view as out=) received every element from every
+        // thread in any order; NumPy leaves the last element's value there.
+        if (std::any_of(steps + p.n_inputs, steps + p.n_inputs + p.output_registers.size(), [](std::ptrdiff_t s) { return s == 0; }))
+            run_serial(p, args, steps, n - 1, n);
     } catch (...) {
         // Nothing may unwind into NumPy; allocation failure is the only source, and it leaves
         // the output unwritten.

@@ -249,3 +249,20 @@ def test_calls_during_a_parallel_call_run_serially_and_start_no_threads():
         long_call.join(timeout=60)
     assert during[1], "the long call ended too early to tell; make it longer"
     assert during[0] == before + 3, (before, during)  # the long call, its worker, the caller
+
+
+def test_zero_stride_out_holds_the_last_elements_value_as_numpy():
+    # out= as a broadcast view: every element lands on the same memory, from both threads.
+    from numpy.lib.stride_tricks import as_strided
+
+    n = 3_000_000
+    x = np.linspace(0.0, 1.0, n)
+    sink = as_strided(np.zeros(1), shape=(n,), strides=(0,))
+    np.sin(x, out=sink)
+    assert sink[0] == np.sin(x[-1])  # NumPy's rule
+    f = ik.ufunc(lambda a: np.sin(a) * 2.0)
+    with ik.threads(2):
+        for _ in range(10):
+            sink[0] = 0.0
+            f(x, out=sink)
+            assert sink[0] == np.sin(x[-1]) * 2.0
