@@ -100,6 +100,27 @@ def _reject_all(rejected: list[LoopRejected], func_name: str) -> None:
                     f"({first}){at}")
 
 
+def _identity_value(identity: Any) -> bool | int | float | None:
+    """identity= as the Python scalar the payload stores (NumPy scalars by value)."""
+    if isinstance(identity, np.generic) and identity.dtype.kind in "biuf":
+        identity = identity.item()
+    if identity is not None and type(identity) not in (bool, int, float):
+        raise TypeError(f"identity={identity!r}: a kernel's identity must be a real number (bool, int or float)")
+    return identity
+
+
+def _holds(dtype: np.dtype, identity: bool | int | float) -> bool:
+    """Whether a loop with this output dtype can start a reduction from `identity` exactly."""
+    if dtype.kind == "b":
+        return identity in (0, 1)
+    if dtype.kind in "iu":
+        if isinstance(identity, float) and not identity.is_integer():
+            return False
+        info = np.iinfo(dtype)
+        return info.min <= identity <= info.max
+    return True
+
+
 def _build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
     if options.get("signature"):
         from ._gufunc import build
@@ -115,8 +136,13 @@ def _build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
 
     graph.func_name = func_name
     loops = compile_loops(graph, make_program)
-    payload = to_payload(graph, options)
     identity = options.get("identity")
+    if identity is not None:
+        by_num = {np.dtype(c).num: np.dtype(c) for c in "?bBhHiIlLqQefdFD"}
+        loops = [loop for loop in loops if all(_holds(by_num[num], identity) for num in loop[0][graph.n_inputs:])]
+        if not loops:
+            raise TypeError(f"cannot make a ufunc of {func_name}(): no loop's output dtype can hold identity={identity!r}")
+    payload = to_payload(graph, options)
     return _core.make_ufunc(options["name"], options["doc"], graph.n_inputs, len(graph.outputs), identity, loops,
                             payload)
 
@@ -185,7 +211,10 @@ def ufunc(func: Callable | None = None, /, *, name: str | None = None, doc: str 
         The docstring (default: the function's).
     identity : scalar, optional
         The identity of a two-input kernel, as for NumPy's ufuncs: ``reduce`` starts from it,
-        may then reduce over several axes at once, and returns it for an empty array.
+        may then reduce over several axes at once, and returns it for an empty array. A bool,
+        int or float, Python's or NumPy's. Loops whose output dtype cannot hold it are left out
+        (``identity=-np.inf`` gives a kernel without integer loops: NumPy then computes integer
+        inputs in a float loop).
 
     Returns
     -------
@@ -228,11 +257,13 @@ def ufunc(func: Callable | None = None, /, *, name: str | None = None, doc: str 
     >>> step.reduce(np.array([3.0, 4.0]))
     np.float64(25.0)
     """
+    identity_value = _identity_value(identity)
+
     def decorate(f: Callable) -> np.ufunc:
         graph = trace(f)
         func_name = getattr(f, "__name__", "kernel")
         options = {"name": _ufunc_name(name or func_name), "doc": doc if doc is not None else (f.__doc__ or ""),
-                   "identity": identity}
+                   "identity": identity_value}
         u = _build(graph, options, func_name)
         _remember(_core.payload_of(u), u)
         return u

@@ -34,6 +34,22 @@ def test_identity_decides_empty_and_multi_axis_reductions():
     assert FOLD.reduce(np.ones((2, 3)), axis=None) == FOLD.reduce(np.ones(6))
 
 
+def test_identity_may_be_infinite_or_a_numpy_scalar():
+    maximum = ik.ufunc(lambda a, b: np.maximum(a, b), identity=-np.inf)
+    assert maximum.identity == -np.inf
+    assert maximum.reduce(np.empty(0)) == -np.inf
+    assert maximum.reduce(np.array([[1.0, 3.0], [np.nan, 2.0]]), axis=None) != maximum.reduce(np.ones(1))
+    # -inf fits no integer dtype: integer inputs go to a float loop, as NumPy's resolver decides
+    assert not any(t[0] in "bBhHiIlLqQ?" for t in maximum.types)
+    assert maximum.reduce(np.array([2, 7, 3])) == 7.0
+    total = ik.ufunc(lambda a, b: a + b, identity=np.int64(0))
+    assert total.identity == 0 and total.reduce(np.arange(5)) == 10
+    half = ik.ufunc(lambda a, b: a + b, identity=np.float32(0.5))
+    assert half.reduce(np.empty(0)) == 0.5 and "ll->l" not in half.types
+    with pytest.raises(TypeError, match="real number"):
+        ik.ufunc(lambda a, b: a + b, identity="0")
+
+
 def test_reduceat_outer_at():
     x = rng.standard_normal(20)
     np.testing.assert_allclose(ADD.reduceat(x, [0, 5, 12]), np.add.reduceat(x, [0, 5, 12]), rtol=1e-14)
