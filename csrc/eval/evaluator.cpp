@@ -95,7 +95,7 @@ void run_chain(const Instr& in, Scratch& s, std::ptrdiff_t n) {
 
 class BlockRunner {
    public:
-    BlockRunner(const Program& p, Scratch& s) : p_(p), s_(s) {}
+    BlockRunner(const Program& p, Scratch& s) : p_(p), s_(s), speculation_raised_(2 * static_cast<std::size_t>(p.n_where)) {}
 
     void run_region(const Region& region, std::ptrdiff_t n) {
         for (const Instr& in : region.code) {
@@ -163,7 +163,11 @@ class BlockRunner {
                 continue;
             }
             const std::ptrdiff_t selected = k == 0 ? n_true : n - n_true;
-            if (speculate(w, k, selected, n)) {
+            // A branch whose speculation raised a flag in an earlier block of this call (a where
+            // guarding invalid lanes) goes straight to the selected lanes: speculating again would
+            // most likely be wasted, and costly (vector math takes slow paths on invalid input).
+            const std::size_t branch = 2 * static_cast<std::size_t>(w.where_index) + static_cast<std::size_t>(k);
+            if (!speculation_raised_[branch] && speculate(w, k, selected, n)) {
                 // Clearing flags is slow (it rewrites the x87 environment): only when some are set.
                 const int before = std::fetestexcept(fp_flags);
                 if (before) std::feclearexcept(before);
@@ -172,6 +176,7 @@ class BlockRunner {
                 if (raised) std::feclearexcept(raised);
                 if (before) std::feraiseexcept(before);
                 if (!raised) continue;
+                speculation_raised_[branch] = true;
             }
             compact[k] = true;
         }
@@ -195,6 +200,7 @@ class BlockRunner {
 
     const Program& p_;
     Scratch& s_;
+    std::vector<bool> speculation_raised_;  // per where branch, in this call
 };
 
 // Runs a region over one chunk with chunk kernels. Values of a chunk stay in the first-level
@@ -418,15 +424,26 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
     }
     const bool chunks = p.chunked && end - begin >= chunk_size && chunks_enabled();
     const std::vector<std::size_t> direct = direct_outputs(p, args, steps, begin, end, stream_outputs, !chunks);
-    std::ptrdiff_t start = chunks ? run_chunks(p, s, args, steps, begin, end, stream_outputs, direct) : begin;
     BlockRunner runner(p, s);
-    for (; start < end; start += p.block) {
-        point_direct_outputs(p, s, args, steps, direct, start);
-        prefetch_next_block(p, args, steps, start + p.block, end);
-        const std::ptrdiff_t n = std::min<std::ptrdiff_t>(p.block, end - start);
-        point_inputs(p, s, args, steps, start, n);
-        runner.run_region(p.regions[0], n);
-        store_outputs(p, s, args, steps, start, n, stream_outputs);
+    // Chunks where they can; where a chunk hands over, blocks for a while, then chunks again.
+    // The blocked stretch doubles each time chunks hand over at once (a where guarding invalid
+    // lanes in every chunk), so such calls waste few chunk attempts.
+    std::ptrdiff_t start = begin, blocked = p.block;
+    while (start < end) {
+        if (chunks && end - start >= chunk_size) {
+            const std::ptrdiff_t stop = run_chunks(p, s, args, steps, start, end, stream_outputs, direct);
+            blocked = stop > start ? p.block : 2 * blocked;
+            start = stop;
+        }
+        const std::ptrdiff_t until = chunks && end - start >= chunk_size ? std::min(end, start + blocked) : end;
+        for (; start < until; start += p.block) {
+            point_direct_outputs(p, s, args, steps, direct, start);
+            prefetch_next_block(p, args, steps, start + p.block, until);
+            const std::ptrdiff_t n = std::min<std::ptrdiff_t>(p.block, until - start);
+            point_inputs(p, s, args, steps, start, n);
+            runner.run_region(p.regions[0], n);
+            store_outputs(p, s, args, steps, start, n, stream_outputs);
+        }
     }
 #if defined(__SSE2__)
     if (stream_outputs) _mm_sfence();  // the streamed stores are visible before the call returns
