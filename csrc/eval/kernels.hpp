@@ -18,13 +18,15 @@ inline constexpr std::ptrdiff_t chunk_size = 256;
 
 // A chain: float ops of one dtype each consuming the previous one's result, run with the
 // intermediate values in vector registers instead of a pass over memory per op. The value starts
-// as operands[0]; step s makes it op(value, operands[s + 1]), or op(operands[s + 1], value) when
-// swapped, or op(value) for unary ops. IEEE operations each rounded as alone: the same bits and
-// flags as the ops one by one.
-enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt };
+// as operands[0]; step s makes it op(value, x), or op(x, value) when swapped, or op(value) for
+// unary ops, where x is operands[s + 1], or pre(operands[s + 1]) for a step with a unary `pre`
+// (y * y in x * x + y * y). IEEE operations each rounded as alone: the same bits and flags as
+// the ops one by one.
+enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, none };
 struct ChainStep {
     ChainOp op;
     bool swapped = false;
+    ChainOp pre = ChainOp::none;  // a unary op applied to the operand first, or none
 };
 using ChainKernel = void (*)(const ChainStep* steps, std::size_t count, const void* const* operands, void* out, std::ptrdiff_t n);
 inline constexpr std::size_t max_chain_steps = 32;

@@ -25,7 +25,8 @@ std::string chain_expression(const Instr& in) {
         const ChainStep step = in.chain_steps[k];
         const std::string name = names[static_cast<int>(step.op)];
         const std::int32_t operand = in.chain_operands[k];
-        const std::string other = name_of(operand);
+        std::string other = name_of(operand);
+        if (step.pre != ChainOp::none) other = std::string(names[static_cast<int>(step.pre)]) + "(" + other + ")";
         std::string next = name;
         next += '(';
         next += operand < 0 ? value : step.swapped ? other + ", " + value : value + ", " + other;

@@ -212,7 +212,7 @@ class Lowering {
         for (auto r : p_.output_registers) count(r);
         auto dtype = [&](std::int32_t r) { return p_.registers[static_cast<std::size_t>(r)].dtype; };
         auto fusible = [&](const Instr& in) {
-            eval::ChainOp op;
+            eval::ChainOp op = eval::ChainOp::none;
             return in.kind == InstrKind::compute && chain_op(in.op, op) && eval::find_chain_kernel(dtype(in.dst)) &&
                    dtype(in.src[0]) == dtype(in.dst);
         };
@@ -233,6 +233,7 @@ class Lowering {
                         Instr chain = std::move(*w);
                         waiting.erase(w);
                         extend_chain(chain, in);
+                        absorb_unary_operand(chain, waiting);
                         in = std::move(chain);
                         break;
                     }
@@ -249,10 +250,29 @@ class Lowering {
         }
     }
 
+    // If the chain's last step reads a value that a unary op held in `waiting` computes (y * y
+    // in x * x + y * y), the step applies that op to the op's operand itself, and the op is dropped.
+    void absorb_unary_operand(Instr& chain, std::vector<Instr>& waiting) {
+        eval::ChainStep& step = chain.chain_steps.back();
+        const std::int32_t operand = chain.chain_operands.back();
+        if (operand < 0) return;
+        for (auto w = waiting.begin(); w != waiting.end(); ++w) {
+            if (w->dst != operand || w->kind != InstrKind::compute) continue;
+            eval::ChainOp op = eval::ChainOp::none;
+            if (w->op == Op::multiply && w->src[0] == w->src[1]) op = eval::ChainOp::square;
+            else if (!chain_op(w->op, op) || w->src[1] >= 0) continue;
+            if (p_.registers[static_cast<std::size_t>(w->src[0])].dtype != p_.registers[static_cast<std::size_t>(w->dst)].dtype) continue;
+            step.pre = op;
+            chain.chain_operands.back() = w->src[0];
+            waiting.erase(w);
+            return;
+        }
+    }
+
     // Appends `next`, which reads chain.dst, as a step of `chain`.
     void extend_chain(Instr& chain, const Instr& next) {
         if (chain.kind == InstrKind::compute) start_chain(chain);
-        eval::ChainOp op;
+        eval::ChainOp op = eval::ChainOp::none;
         chain_op(next.op, op);
         const bool swapped = next.src[1] == chain.dst;
         chain.chain_steps.push_back({op, swapped});
@@ -263,7 +283,7 @@ class Lowering {
 
     // A compute instruction as a chain of one step.
     void start_chain(Instr& in) {
-        eval::ChainOp op;
+        eval::ChainOp op = eval::ChainOp::none;
         chain_op(in.op, op);
         in.kind = InstrKind::chain;
         in.chain = eval::find_chain_kernel(p_.registers[static_cast<std::size_t>(in.dst)].dtype);

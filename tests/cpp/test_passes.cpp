@@ -88,6 +88,22 @@ TEST(Lower, FusesOnlyAdjacentSingleUseFloatOps) {
     EXPECT_EQ(code[1].kind, eval::InstrKind::compute);
 }
 
+TEST(Lower, FusesAUnaryOpIntoTheOperandOfAStep) {
+    // sqrt(x * x + y * y): y * y is applied to y inside the chain's add
+    ir::GraphBuilder b(2);
+    const auto x = b.input(0, DType::float64);
+    const auto y = b.input(1, DType::float64);
+    const auto xx = test::op(b, Op::multiply, DType::float64, x, x);
+    const auto yy = test::op(b, Op::multiply, DType::float64, y, y);
+    b.add_output(test::op(b, Op::sqrt, DType::float64, test::op(b, Op::add, DType::float64, xx, yy)));
+    const eval::Program p = passes::compile(b.finish());
+    const auto& code = p.regions[0].code;
+    ASSERT_EQ(code.size(), 1u);
+    ASSERT_EQ(code[0].chain_steps.size(), 3u);  // multiply x, add square(y), sqrt
+    EXPECT_EQ(code[0].chain_steps[1].pre, eval::ChainOp::square);
+    EXPECT_EQ(code[0].chain_operands[1], p.input_registers[1]);
+}
+
 TEST(Lower, SharedSubexpressionStaysOutsideTheBranch) {
     ir::GraphBuilder b(1);
     const auto x = b.input(0, DType::float64);

@@ -110,6 +110,7 @@ BODIES = [
     "np.where(a > b, np.log1p(np.abs(a)), np.power(np.abs(b), 0.3))",
     "np.hypot(a, b) * np.tanh(b) + (a > 0.5)",
     "np.clip(a * 3.0, -1.0, b).astype(np.float32) * np.float32(2)",
+    "np.sqrt(a * a + b * b) + (-b) * np.abs(a) - np.sqrt(b) / a",  # unary ops fused into operands
 ]
 
 
@@ -146,6 +147,7 @@ def test_chunks_and_chains_change_no_bit(tmp_path, switch):
 def test_explain_shows_fused_chains():
     text = ik.explain(ik.ufunc(lambda x: ((0.5 * x - 1.5) * x + 0.25) * x))
     assert "fused multiply(add(multiply(subtract(multiply(" in text
+    assert "fused sqrt(add(multiply(r0, r0), square(r1)))" in ik.explain(ik.ufunc(lambda x, y: np.sqrt(x * x + y * y)))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
