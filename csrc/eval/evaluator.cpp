@@ -18,7 +18,6 @@ namespace ik::eval {
 namespace {
 
 constexpr std::size_t alignment = 64;
-constexpr int fp_flags = fp::numpy_flags;
 
 std::size_t round_up(std::size_t n) { return (n + alignment - 1) / alignment * alignment; }
 
@@ -83,6 +82,12 @@ class Scratch {
 // loaded later (as libgomp's own thread state uses), and this is one object.
 __attribute__((tls_model("initial-exec"))) thread_local Scratch scratch;
 
+// A compute instruction's operand pointers; returns its destination, set to its own memory.
+char* compute_operands(const Instr& in, Scratch& s, const void* (&src)[3]) {
+    for (int k = 0; k < 3; ++k) src[k] = in.src[k] >= 0 ? s.ptr[static_cast<std::size_t>(in.src[k])] : nullptr;
+    return s.ptr[static_cast<std::size_t>(in.dst)] = s.home[static_cast<std::size_t>(in.dst)];
+}
+
 // Runs a chain instruction over n elements into its destination's own memory.
 void run_chain(const Instr& in, Scratch& s, std::ptrdiff_t n) {
     const void* operands[max_chain_steps + 1];
@@ -102,10 +107,8 @@ class BlockRunner {
             if (in.kind == InstrKind::chain) {
                 run_chain(in, s_, n);
             } else if (in.kind == InstrKind::compute) {
-                const void* src[3] = {s_.ptr[idx(in.src[0])], in.src[1] >= 0 ? s_.ptr[idx(in.src[1])] : nullptr,
-                                      in.src[2] >= 0 ? s_.ptr[idx(in.src[2])] : nullptr};
-                s_.ptr[idx(in.dst)] = s_.home[idx(in.dst)];
-                in.kernel(src, s_.ptr[idx(in.dst)], n);
+                const void* src[3];
+                in.kernel(src, compute_operands(in, s_, src), n);
             } else {
                 run_where(in, n);
             }
@@ -169,10 +172,10 @@ class BlockRunner {
             const std::size_t branch = 2 * static_cast<std::size_t>(w.where_index) + static_cast<std::size_t>(k);
             if (!speculation_raised_[branch] && speculate(w, k, selected, n)) {
                 // Clearing flags is slow (it rewrites the x87 environment): only when some are set.
-                const int before = std::fetestexcept(fp_flags);
+                const int before = std::fetestexcept(fp::numpy_flags);
                 if (before) std::feclearexcept(before);
                 value[k] = branch_on_all_lanes(w, k, n);
-                const int raised = std::fetestexcept(fp_flags);
+                const int raised = std::fetestexcept(fp::numpy_flags);
                 if (raised) std::feclearexcept(raised);
                 if (before) std::feraiseexcept(before);
                 if (!raised) continue;
@@ -224,10 +227,8 @@ class ChunkRunner {
                 run_chain(in, s_, chunk_size);
                 continue;
             }
-            const void* src[3] = {s_.ptr[idx(in.src[0])], in.src[1] >= 0 ? s_.ptr[idx(in.src[1])] : nullptr,
-                                  in.src[2] >= 0 ? s_.ptr[idx(in.src[2])] : nullptr};
-            s_.ptr[idx(in.dst)] = s_.home[idx(in.dst)];
-            in.chunk(src, s_.ptr[idx(in.dst)]);
+            const void* src[3];
+            in.chunk(src, compute_operands(in, s_, src));
         }
         return true;
     }

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <optional>
 
+#include "fp_flags.hpp"
+
 namespace ik::eval {
 
 // Runs body(state, k) for every k in [0, count) on `threads` threads, statically scheduled. Each
@@ -17,7 +19,7 @@ namespace ik::eval {
 // at the loop's barrier.
 template <class MakeState, class Body>
 void parallel_for(int threads, std::ptrdiff_t count, MakeState make_state, Body body) {
-    constexpr int numpy_flags = FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID;
+    using fp::numpy_flags;
     int worker_flags = 0;
 #pragma omp parallel num_threads(threads) reduction(| : worker_flags)
     {
