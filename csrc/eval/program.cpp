@@ -20,8 +20,8 @@ std::string reg(const Program& p, std::int32_t r) {
 // A chain as the nested expression it computes: sqrt(absolute(r4)), add(multiply(r1, r0), r3).
 std::string chain_expression(const Instr& in) {
     static const char* const names[] = {"add", "subtract", "multiply", "divide", "negative", "absolute", "square", "sqrt"};
-    std::string value = name_of(in.src[0]);
-    for (std::size_t k = 0; k < in.chain_steps.size(); ++k) {
+    std::string value = name_of(in.chain_operands[0]);
+    for (std::size_t k = 1; k < in.chain_steps.size(); ++k) {
         const ChainStep step = in.chain_steps[k];
         const std::string name = names[static_cast<int>(step.op)];
         const std::int32_t operand = in.chain_operands[k];

@@ -35,8 +35,8 @@ struct Instr {
     // where: the regions computing each branch lazily (-1: the branch is src[1] / src[2] as is).
     std::int32_t region[2] = {-1, -1};
     std::int32_t where_index = -1;  // where: which index scratch this instruction uses
-    // chain: ops fused in registers (ChainKernel), starting from src[0]; each step's operand
-    // register, or -1 for a unary step.
+    // chain: ops fused in registers (ChainKernel), the first one loading the start value; each
+    // step's operand register, or -1 for a unary step.
     ChainKernel chain = nullptr;
     std::vector<ChainStep> chain_steps;
     std::vector<std::int32_t> chain_operands;

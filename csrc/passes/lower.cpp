@@ -247,6 +247,9 @@ class Lowering {
                 else code.push_back(std::move(in));
             }
             region.code = std::move(code);
+            for (Instr& in : region.code)
+                for (std::size_t k = 0; k < in.chain_steps.size(); ++k)
+                    in.chain_steps[k].code = eval::chain_code(in.chain_steps[k], in.chain_operands[k] >= 0);
         }
     }
 
@@ -263,6 +266,7 @@ class Lowering {
             else if (!chain_op(w->op, op) || w->src[1] >= 0) continue;
             if (p_.registers[static_cast<std::size_t>(w->src[0])].dtype != p_.registers[static_cast<std::size_t>(w->dst)].dtype) continue;
             step.pre = op;
+            step.scalar = is_constant(w->src[0]);
             chain.chain_operands.back() = w->src[0];
             waiting.erase(w);
             return;
@@ -275,21 +279,28 @@ class Lowering {
         eval::ChainOp op = eval::ChainOp::none;
         chain_op(next.op, op);
         const bool swapped = next.src[1] == chain.dst;
-        chain.chain_steps.push_back({op, swapped});
-        chain.chain_operands.push_back(swapped ? next.src[0] : next.src[1]);
+        const std::int32_t operand = swapped ? next.src[0] : next.src[1];
+        chain.chain_steps.push_back({op, swapped, eval::ChainOp::none, is_constant(operand)});
+        chain.chain_operands.push_back(operand);
         chain.dst = next.dst;
         chain.op = next.op;
     }
 
-    // A compute instruction as a chain of one step.
+    // Whether r is a constant register: one value for every lane, which a chain reads once.
+    bool is_constant(std::int32_t r) const {
+        return std::any_of(p_.constants.begin(), p_.constants.end(), [&](const auto& c) { return c.first == r; });
+    }
+
+    // A compute instruction as a chain: a load of its first operand, then its op.
     void start_chain(Instr& in) {
         eval::ChainOp op = eval::ChainOp::none;
         chain_op(in.op, op);
         in.kind = InstrKind::chain;
         in.chain = eval::find_chain_kernel(p_.registers[static_cast<std::size_t>(in.dst)].dtype);
-        in.chain_steps = {{op, false}};
-        in.chain_operands = {in.src[1]};
-        in.src[1] = in.src[2] = -1;
+        in.chain_steps = {{eval::ChainOp::load, false, eval::ChainOp::none, is_constant(in.src[0])},
+                          {op, false, eval::ChainOp::none, is_constant(in.src[1])}};
+        in.chain_operands = {in.src[0], in.src[1]};
+        in.src[0] = in.src[1] = in.src[2] = -1;
         in.kernel = nullptr;
         in.chunk = nullptr;
     }

@@ -66,7 +66,7 @@ TEST(Lower, PutsExclusiveBranchWorkInALazyRegion) {
     ASSERT_EQ(branch.size(), 2u);
     EXPECT_EQ(branch[0].op, Op::sin);
     EXPECT_EQ(branch[1].kind, eval::InstrKind::chain);
-    EXPECT_EQ(branch[1].chain_steps.size(), 3u);
+    EXPECT_EQ(branch[1].chain_steps.size(), 4u);  // load x, absolute, sqrt, add
 }
 
 TEST(Lower, FusesOnlyAdjacentSingleUseFloatOps) {
@@ -81,10 +81,15 @@ TEST(Lower, FusesOnlyAdjacentSingleUseFloatOps) {
     const auto& code = p.regions[0].code;
     ASSERT_EQ(code.size(), 2u);
     ASSERT_EQ(code[0].kind, eval::InstrKind::chain);
-    ASSERT_EQ(code[0].chain_steps.size(), 3u);  // multiply, subtract (swapped), sqrt
-    EXPECT_EQ(code[0].chain_steps[1].op, eval::ChainOp::subtract);
-    EXPECT_TRUE(code[0].chain_steps[1].swapped);
-    EXPECT_EQ(code[0].chain_operands[2], -1);
+    ASSERT_EQ(code[0].chain_steps.size(), 4u);  // load x, multiply, subtract (swapped), sqrt
+    EXPECT_EQ(code[0].chain_steps[0].op, eval::ChainOp::load);
+    EXPECT_EQ(code[0].chain_operands[0], p.input_registers[0]);
+    EXPECT_EQ(code[0].chain_steps[2].op, eval::ChainOp::subtract);
+    EXPECT_TRUE(code[0].chain_steps[2].swapped);
+    EXPECT_EQ(code[0].chain_operands[3], -1);
+    // The constant 1.0 is read as one value; the input y element by element.
+    EXPECT_TRUE(code[0].chain_steps[2].scalar);
+    EXPECT_FALSE(code[0].chain_steps[1].scalar);
     EXPECT_EQ(code[1].kind, eval::InstrKind::compute);
 }
 
@@ -99,9 +104,9 @@ TEST(Lower, FusesAUnaryOpIntoTheOperandOfAStep) {
     const eval::Program p = passes::compile(b.finish());
     const auto& code = p.regions[0].code;
     ASSERT_EQ(code.size(), 1u);
-    ASSERT_EQ(code[0].chain_steps.size(), 3u);  // multiply x, add square(y), sqrt
-    EXPECT_EQ(code[0].chain_steps[1].pre, eval::ChainOp::square);
-    EXPECT_EQ(code[0].chain_operands[1], p.input_registers[1]);
+    ASSERT_EQ(code[0].chain_steps.size(), 4u);  // load x, multiply x, add square(y), sqrt
+    EXPECT_EQ(code[0].chain_steps[2].pre, eval::ChainOp::square);
+    EXPECT_EQ(code[0].chain_operands[2], p.input_registers[1]);
 }
 
 TEST(Lower, SharedSubexpressionStaysOutsideTheBranch) {
