@@ -21,6 +21,7 @@ class Cell:
     runs: int = 0
     matches: bool | None = None  # None: not checked (reference or not run)
     max_rel_err: float | None = None
+    bit_equal: float | None = None  # fraction of elements with NumPy's bits (any NaN equals any NaN)
     error: str = ""  # exception text when the peer failed on this cell
 
 
@@ -104,6 +105,19 @@ def verification_lines(cells: list[Cell], expr: str, dtype: str, peers: list[str
             f" (max relative error {worst:.2g})"
         )
     return lines
+
+
+def bit_equality_table(cells: list[Cell], dtype: str, peers: list[str], exprs: list[str]) -> str:
+    """Per expression and peer: the share of elements bit-identical to NumPy's, the lowest over sizes."""
+    checked = [p for p in peers if any(c.peer == p and c.bit_equal is not None for c in cells)]
+    lines = ["| expression | " + " | ".join(checked) + " |", "|---|" + "---:|" * len(checked)]
+    for expr in exprs:
+        row = []
+        for peer in checked:
+            shares = [c.bit_equal for c in cells if (c.expr, c.dtype, c.peer) == (expr, dtype, peer) and c.bit_equal is not None]
+            row.append("—" if not shares else "100%" if min(shares) == 1.0 else f"{100 * min(shares):.1f}%")
+        lines.append(f"| {expr} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
 
 
 def plot_speedups(cells: list[Cell], dtype: str, peers: list[str], exprs: list[str], path: Path) -> None:

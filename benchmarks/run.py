@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the peer modules sit
 
 from expressions import EXPRESSIONS, Expression
 from peers import load_peers
-from report import Cell, plot_speedups, setup_table, timing_table, verification_lines
+from report import Cell, bit_equality_table, plot_speedups, setup_table, timing_table, verification_lines
 from timing import median_seconds
 
 FULL_SIZES = "1e3,1e5,1e6,1e7"
@@ -101,17 +101,22 @@ def make_inputs(n: int, dtype: str, count: int) -> list[np.ndarray]:
     return [rng.standard_normal(n).astype(dtype) for _ in range(count)]
 
 
-def check(result: object, reference: np.ndarray, expr: Expression, dtype: str) -> tuple[bool, float]:
-    """Does a peer's result match NumPy's, and its worst relative error."""
+def check(result: object, reference: np.ndarray, expr: Expression, dtype: str) -> tuple[bool, float, float]:
+    """Does a peer's result match NumPy's, its worst relative error, and the share of elements
+    with exactly NumPy's bits (a peer that contracts a * b + c into one fused multiply-add, or
+    reorders arithmetic, is fast at the price of those bits)."""
     got = np.asarray(result)
     if got.shape != reference.shape or got.dtype != reference.dtype:
-        return False, float("inf")
+        return False, float("inf"), 0.0
+    got, reference = np.ascontiguousarray(got), np.ascontiguousarray(reference)
+    same_bits = (got.view(np.uint8).reshape(got.size, -1) == reference.view(np.uint8).reshape(got.size, -1)).all(axis=1)
+    bit_equal = float(np.mean(same_bits | (np.isnan(got) & np.isnan(reference)))) if got.size else 1.0
     rtol, atol = (SEED_TOLERANCE if expr.name == "seed" else TOLERANCE)[dtype]
     ok = bool(np.allclose(got, reference, rtol=rtol, atol=atol, equal_nan=True))
     with np.errstate(divide="ignore", invalid="ignore"):
         diff = np.abs(got.astype(np.float64) - reference)
         rel = np.where(diff == 0, 0.0, diff / np.abs(reference))
-    return ok, float(np.nanmax(rel)) if rel.size else 0.0
+    return ok, float(np.nanmax(rel)) if rel.size else 0.0, bit_equal
 
 
 def measure(
@@ -131,7 +136,7 @@ def measure(
         out.fill(np.nan)  # a peer that ignores out= cannot pass on a previous peer's answer
         result = call()  # warm-up: caches, thread pools, JIT for this shape
         if peer.COMPUTES and peer.NAME != "numpy":
-            cell.matches, cell.max_rel_err = check(result, reference, expr, cell.dtype)
+            cell.matches, cell.max_rel_err, cell.bit_equal = check(result, reference, expr, cell.dtype)
         cell.seconds, cell.runs = median_seconds(call, args.target_s, args.min_runs)
     except Exception as exc:  # noqa: BLE001 -- one broken peer must not end the whole run
         cell.error = f"{type(exc).__name__}: {exc}"
@@ -242,6 +247,12 @@ def main(argv: list[str] | None = None) -> int:
             "",
         ]
         lines += verification_lines(cells, "seed", dtype, names)
+        lines += [
+            "",
+            f"Elements bit-identical to NumPy's ({dtype}; the lowest share over the sizes; any NaN equals any NaN):",
+            "",
+            bit_equality_table(cells, dtype, names, expr_names),
+        ]
         try:
             plot_path = out_dir / f"speedup_{dtype}.png"
             plot_speedups(cells, dtype, names, expr_names, plot_path)

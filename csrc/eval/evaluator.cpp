@@ -244,6 +244,11 @@ class ChunkRunner {
 
     bool run_where(const Instr& w) {
         const bool* cond = reinterpret_cast<const bool*>(s_.ptr[idx(w.src[0])]);
+        const std::size_t size = ir::itemsize(p_.registers[idx(w.dst)].dtype);
+        if (w.region[0] < 0 && w.region[1] < 0) {  // both values at hand: nothing to skip
+            select(size, cond, s_.ptr[idx(w.src[1])], s_.ptr[idx(w.src[2])], s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)], chunk_size);
+            return true;
+        }
         const std::ptrdiff_t n_true = count_true(cond, chunk_size);
         if (n_true == chunk_size || n_true == 0) {
             char* value = branch(w, n_true == chunk_size ? 0 : 1);
@@ -257,8 +262,7 @@ class ChunkRunner {
         const char* value[2] = {branch(w, 0), nullptr};
         if (value[0]) value[1] = branch(w, 1);
         if (!value[1]) return false;
-        char* dst = s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)];
-        select(ir::itemsize(p_.registers[idx(w.dst)].dtype), cond, value[0], value[1], dst, chunk_size);
+        select(size, cond, value[0], value[1], s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)], chunk_size);
         return true;
     }
 
