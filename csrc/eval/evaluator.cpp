@@ -90,8 +90,8 @@ char* compute_operands(const Instr& in, Scratch& s, const void* (&src)[3]) {
 
 // Runs a chain instruction over n elements into its destination's own memory.
 void run_chain(const Instr& in, Scratch& s, std::ptrdiff_t n) {
-    const void* operands[max_chain_steps];
-    for (std::size_t k = 0; k < in.chain_steps.size(); ++k)
+    const void* operands[max_chain_operands];
+    for (std::size_t k = 0; k < in.chain_operands.size(); ++k)
         operands[k] = in.chain_operands[k] >= 0 ? s.ptr[static_cast<std::size_t>(in.chain_operands[k])] : nullptr;
     char* dst = s.ptr[static_cast<std::size_t>(in.dst)] = s.home[static_cast<std::size_t>(in.dst)];
     in.chain(in.chain_steps.data(), in.chain_steps.size(), operands, dst, n);

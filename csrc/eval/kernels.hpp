@@ -17,19 +17,26 @@ using ChunkKernel = void (*)(const void* const* in, void* out);
 inline constexpr std::ptrdiff_t chunk_size = 256;
 
 // A chain: float ops of one dtype each consuming the previous one's result, run with the
-// intermediate values in vector registers instead of a pass over memory per op. Step s reads
-// operands[s]: step 0 (load) starts the value as that operand; a later step makes the value
-// op(value, x), or op(x, value) when swapped, or op(value) for unary ops (operand nullptr), where
-// x is the operand or pre(operand) for a step with a unary `pre` (y * y in x * x + y * y). A
-// scalar operand holds one value at every element (a constant's register): a step reads one
-// vector of it, not one per element. IEEE operations each rounded as alone: the same bits and flags as the ops one by one.
-enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, load, none };
+// intermediate values in vector registers instead of a pass over memory per op. Step 0 (load)
+// starts the value as its operand; a later step makes the value op(value, x), or op(x, value)
+// when swapped, or op(value) for unary ops (no operand), where x is the operand or pre(operand)
+// for a step with a unary `pre` (y * y in x * x + y * y). A select step reads three operands
+// a, b, t and makes the value (a compare b) ? t : value, or (a compare b) ? value : t when
+// swapped: a where whose condition is a quiet comparison. A scalar operand holds one value at
+// every element (a constant's register): a step reads one vector of it, not one per element (a
+// scalar select: b and t both).
+// IEEE operations each rounded as alone: the same bits and flags as the ops one by one.
+enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, load, select, none };
+enum class ChainCompare : std::uint8_t { greater, greater_equal, less, less_equal, equal, not_equal };
 struct ChainStep {
     ChainOp op;
     bool swapped = false;
     ChainOp pre = ChainOp::none;  // a unary op applied to the operand first, or none
     bool scalar = false;          // the operand is one value repeated (see above)
-    std::uint8_t code = 0;        // the loop that runs this step: chain_code(), set when the chain is made
+    ChainCompare compare = ChainCompare::greater;  // select: the comparison
+    // Set when the chain is made: the loop that runs this step (chain_code) and the index of its
+    // first operand among the chain's operands (chain_arity entries per step).
+    std::uint8_t code = 0, arg = 0;
 };
 // How a step reads its operand; with the op and side, it picks the step's loop in a chain kernel.
 enum class ChainOperand : std::uint8_t { memory, scalar, with_pre };
@@ -40,16 +47,24 @@ constexpr std::uint8_t chain_unary_code(ChainOp op) {
 constexpr std::uint8_t chain_binary_code(ChainOp op, bool swapped, ChainOperand kind) {
     return static_cast<std::uint8_t>(7 + (static_cast<int>(op) * 2 + swapped) * 3 + static_cast<int>(kind));
 }
-inline constexpr std::size_t chain_codes = chain_binary_code(ChainOp::divide, true, ChainOperand::with_pre) + 1u;
+constexpr std::uint8_t chain_select_code(ChainCompare compare, bool swapped) {
+    return static_cast<std::uint8_t>(31 + static_cast<int>(compare) * 2 + swapped);
+}
+inline constexpr std::size_t chain_codes = chain_select_code(ChainCompare::not_equal, true) + 1u;
 constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
     const ChainOperand kind = step.pre != ChainOp::none ? ChainOperand::with_pre
                               : step.scalar             ? ChainOperand::scalar
                                                         : ChainOperand::memory;
     if (step.op == ChainOp::load) return chain_load_code(kind);
+    if (step.op == ChainOp::select) return chain_select_code(step.compare, step.swapped);
     return has_operand ? chain_binary_code(step.op, step.swapped, kind) : chain_unary_code(step.op);
 }
+// Entries a step has among the chain's operands: three for a select, else one (-1 or nullptr
+// for a unary op).
+constexpr std::size_t chain_arity(const ChainStep& step) { return step.op == ChainOp::select ? 3 : 1; }
 using ChainKernel = void (*)(const ChainStep* steps, std::size_t count, const void* const* operands, void* out, std::ptrdiff_t n);
 inline constexpr std::size_t max_chain_steps = 32;
+inline constexpr std::size_t max_chain_operands = 3 * max_chain_steps;
 
 // The chain kernel for float32 or float64, else nullptr.
 ChainKernel find_chain_kernel(ir::DType t);

@@ -17,20 +17,28 @@ std::string reg(const Program& p, std::int32_t r) {
     return name_of(r) + ":" + std::string(ir::dtype_name(p.registers[static_cast<std::size_t>(r)].dtype));
 }
 
-// A chain as the nested expression it computes: sqrt(absolute(r4)), add(multiply(r1, r0), r3).
+// A chain as the nested expression it computes: sqrt(absolute(r4)), add(multiply(r1, r0), r3),
+// where(greater(r0, r3), r3, r0).
 std::string chain_expression(const Instr& in) {
     static const char* const names[] = {"add", "subtract", "multiply", "divide", "negative", "absolute", "square", "sqrt"};
+    static const char* const compares[] = {"greater", "greater_equal", "less", "less_equal", "equal", "not_equal"};
     std::string value = name_of(in.chain_operands[0]);
     for (std::size_t k = 1; k < in.chain_steps.size(); ++k) {
         const ChainStep step = in.chain_steps[k];
-        const std::string name = names[static_cast<int>(step.op)];
-        const std::int32_t operand = in.chain_operands[k];
-        std::string other = name_of(operand);
-        if (step.pre != ChainOp::none) other = std::string(names[static_cast<int>(step.pre)]) + "(" + other + ")";
-        std::string next = name;
-        next += '(';
-        next += operand < 0 ? value : step.swapped ? other + ", " + value : value + ", " + other;
-        next += ')';
+        auto operand = [&](int j) { return in.chain_operands[step.arg + static_cast<std::size_t>(j)]; };
+        std::string next;
+        if (step.op == ChainOp::select) {
+            const std::string t = name_of(operand(2));
+            next = "where(" + std::string(compares[static_cast<int>(step.compare)]) + "(" + name_of(operand(0)) + ", " +
+                   name_of(operand(1)) + "), " + (step.swapped ? value + ", " + t : t + ", " + value) + ")";
+        } else {
+            std::string other = name_of(operand(0));
+            if (step.pre != ChainOp::none) other = std::string(names[static_cast<int>(step.pre)]) + "(" + other + ")";
+            next = names[static_cast<int>(step.op)];
+            next += '(';
+            next += operand(0) < 0 ? value : step.swapped ? other + ", " + value : value + ", " + other;
+            next += ')';
+        }
         value = std::move(next);
     }
     return value;

@@ -28,6 +28,7 @@ class Lowering {
         p_.graph = g_;
         p_.regions.push_back(Region{});
         p_.chunked = true;  // until an instruction without a chunk kernel is emitted
+        find_flag_free();
         place_nodes();
         p_.input_registers.assign(static_cast<std::size_t>(g_.n_inputs), -1);
         p_.input_dtypes.assign(static_cast<std::size_t>(g_.n_inputs), ir::DType::float64);
@@ -68,6 +69,38 @@ class Lowering {
         r = common_ancestor(r, region);
     }
 
+    // Ops that raise no floating-point flag for any operand (quiet comparisons raise invalid for
+    // a signaling NaN only, as NumPy's own do), on real or bool operands.
+    static bool raises_no_flag(Op op) {
+        switch (op) {
+            case Op::input: case Op::constant: case Op::where:
+            case Op::negative: case Op::positive: case Op::absolute: case Op::copysign:
+            case Op::greater: case Op::greater_equal: case Op::less: case Op::less_equal: case Op::equal: case Op::not_equal:
+            case Op::logical_and: case Op::logical_or: case Op::logical_xor: case Op::logical_not:
+            case Op::isnan: case Op::isinf: case Op::isfinite: case Op::signbit:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    // flag_free_[node]: the node and everything it is computed from raise no flag. A where branch
+    // of such a value is computed on every lane instead of lazily: there is no flag to keep from
+    // unselected lanes, these ops cost less than sorting lanes, and the where can then join a
+    // chain as a select (np.where(x < lo, lo, np.where(x > hi, hi, x)) is one chain).
+    void find_flag_free() {
+        flag_free_.assign(g_.nodes.size(), false);
+        for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
+            const Node& n = g_.nodes[i];
+            bool free = raises_no_flag(n.op) && !ir::is_complex(n.dtype);
+            for (int k = 0; k < n.arity() && free; ++k) {
+                const auto arg = static_cast<std::size_t>(n.args[static_cast<std::size_t>(k)]);
+                free = flag_free_[arg] && !ir::is_complex(g_.nodes[arg].dtype);
+            }
+            flag_free_[i] = free;
+        }
+    }
+
     // Uses are visited before definitions (reverse topological order), so a node's region is
     // final when the node itself is visited.
     void place_nodes() {
@@ -84,8 +117,8 @@ class Lowering {
                 const std::int32_t t = new_region(here), f = new_region(here);
                 branch_regions_[static_cast<std::int32_t>(i)] = {t, f};
                 use(n.args[0], here);
-                use(n.args[1], t);
-                use(n.args[2], f);
+                use(n.args[1], flag_free_[static_cast<std::size_t>(n.args[1])] ? here : t);
+                use(n.args[2], flag_free_[static_cast<std::size_t>(n.args[2])] ? here : f);
                 continue;
             }
             for (int k = 0; k < n.arity(); ++k) use(n.args[static_cast<std::size_t>(k)], here);
@@ -179,6 +212,18 @@ class Lowering {
         return enabled;
     }
 
+    static bool chain_compare(Op op, eval::ChainCompare& out) {
+        switch (op) {
+            case Op::greater: out = eval::ChainCompare::greater; return true;
+            case Op::greater_equal: out = eval::ChainCompare::greater_equal; return true;
+            case Op::less: out = eval::ChainCompare::less; return true;
+            case Op::less_equal: out = eval::ChainCompare::less_equal; return true;
+            case Op::equal: out = eval::ChainCompare::equal; return true;
+            case Op::not_equal: out = eval::ChainCompare::not_equal; return true;
+            default: return false;
+        }
+    }
+
     static bool chain_op(Op op, eval::ChainOp& out) {
         switch (op) {
             case Op::add: out = eval::ChainOp::add; return true;
@@ -211,12 +256,33 @@ class Lowering {
         }
         for (auto r : p_.output_registers) count(r);
         auto dtype = [&](std::int32_t r) { return p_.registers[static_cast<std::size_t>(r)].dtype; };
-        auto fusible = [&](const Instr& in) {
-            eval::ChainOp op = eval::ChainOp::none;
-            return in.kind == InstrKind::compute && chain_op(in.op, op) && eval::find_chain_kernel(dtype(in.dst)) &&
-                   dtype(in.src[0]) == dtype(in.dst);
-        };
         for (Region& region : p_.regions) {
+            // The comparison computing a where's condition, if the where can be a select step:
+            // both values at hand, the condition read by nothing else, operands of the where's dtype.
+            auto condition_of = [&](const Instr& w) -> const Instr* {
+                if (w.kind != InstrKind::where || w.region[0] >= 0 || w.region[1] >= 0 || w.src[1] == w.src[2] ||
+                    uses[static_cast<std::size_t>(w.src[0])] != 1)
+                    return nullptr;
+                for (const Instr& c : region.code) {
+                    eval::ChainCompare compare;
+                    if (c.dst == w.src[0] && c.kind == InstrKind::compute && chain_compare(c.op, compare) &&
+                        dtype(c.src[0]) == dtype(w.dst) && dtype(c.src[1]) == dtype(w.dst) && dtype(w.src[1]) == dtype(w.dst) &&
+                        dtype(w.src[2]) == dtype(w.dst))
+                        return &c;
+                }
+                return nullptr;
+            };
+            auto fusible = [&](const Instr& in) {
+                eval::ChainOp op = eval::ChainOp::none;
+                if (!eval::find_chain_kernel(dtype(in.dst))) return false;
+                if (in.kind == InstrKind::where) return condition_of(in) != nullptr;
+                return in.kind == InstrKind::compute && chain_op(in.op, op) && dtype(in.src[0]) == dtype(in.dst);
+            };
+            // Reads r as a value to compute with (for a where: a branch value, not the condition).
+            auto reads_value = [](const Instr& in, std::int32_t r) {
+                return in.kind == InstrKind::where ? in.src[1] == r || in.src[2] == r : in.src[0] == r || in.src[1] == r;
+            };
+            std::vector<std::int32_t> absorbed;  // conditions now computed inside select steps
             std::map<std::int32_t, std::size_t> reader;  // register -> the first instruction reading it
             for (std::size_t i = region.code.size(); i-- > 0;)
                 for (auto r : region.code[i].src)
@@ -229,10 +295,10 @@ class Lowering {
                 if (auto it = held.find(i); it != held.end()) waiting = std::move(it->second);
                 if (fusible(in)) {
                     for (auto w = waiting.begin(); w != waiting.end(); ++w) {
-                        if ((in.src[0] != w->dst && in.src[1] != w->dst) || w->chain_steps.size() >= eval::max_chain_steps) continue;
+                        if (!reads_value(in, w->dst) || w->chain_steps.size() >= eval::max_chain_steps) continue;
                         Instr chain = std::move(*w);
                         waiting.erase(w);
-                        extend_chain(chain, in);
+                        extend_chain(chain, in, condition_of, absorbed);
                         absorb_unary_operand(chain, waiting);
                         in = std::move(chain);
                         break;
@@ -246,10 +312,19 @@ class Lowering {
                 if (hold) held[r->second].push_back(std::move(in));
                 else code.push_back(std::move(in));
             }
+            std::erase_if(code, [&](const Instr& in) {
+                return std::find(absorbed.begin(), absorbed.end(), in.dst) != absorbed.end();
+            });
             region.code = std::move(code);
-            for (Instr& in : region.code)
-                for (std::size_t k = 0; k < in.chain_steps.size(); ++k)
-                    in.chain_steps[k].code = eval::chain_code(in.chain_steps[k], in.chain_operands[k] >= 0);
+            for (Instr& in : region.code) {
+                std::size_t arg = 0;
+                for (eval::ChainStep& step : in.chain_steps) {
+                    const bool has_operand = in.chain_operands[arg] >= 0;
+                    step.code = eval::chain_code(step, has_operand);
+                    step.arg = static_cast<std::uint8_t>(arg);
+                    arg += eval::chain_arity(step);
+                }
+            }
         }
     }
 
@@ -258,7 +333,7 @@ class Lowering {
     void absorb_unary_operand(Instr& chain, std::vector<Instr>& waiting) {
         eval::ChainStep& step = chain.chain_steps.back();
         const std::int32_t operand = chain.chain_operands.back();
-        if (operand < 0) return;
+        if (operand < 0 || step.op == eval::ChainOp::select) return;
         for (auto w = waiting.begin(); w != waiting.end(); ++w) {
             if (w->dst != operand || w->kind != InstrKind::compute) continue;
             eval::ChainOp op = eval::ChainOp::none;
@@ -274,16 +349,35 @@ class Lowering {
     }
 
     // Appends `next`, which reads chain.dst, as a step of `chain`.
-    void extend_chain(Instr& chain, const Instr& next) {
-        if (chain.kind == InstrKind::compute) start_chain(chain);
-        eval::ChainOp op = eval::ChainOp::none;
-        chain_op(next.op, op);
-        const bool swapped = next.src[1] == chain.dst;
-        const std::int32_t operand = swapped ? next.src[0] : next.src[1];
-        chain.chain_steps.push_back({op, swapped, eval::ChainOp::none, is_constant(operand)});
-        chain.chain_operands.push_back(operand);
+    template <class ConditionOf>
+    void extend_chain(Instr& chain, const Instr& next, const ConditionOf& condition_of, std::vector<std::int32_t>& absorbed) {
+        if (chain.kind != InstrKind::chain) start_chain(chain, condition_of, absorbed);
+        if (next.kind == InstrKind::where) {
+            // where(c, t, value) keeps the value where c is false: value = c ? t : value; where(c,
+            // value, t) the other way round (swapped).
+            const bool swapped = next.src[1] == chain.dst;
+            append_select(chain, *condition_of(next), swapped ? next.src[2] : next.src[1], swapped, absorbed);
+        } else {
+            eval::ChainOp op = eval::ChainOp::none;
+            chain_op(next.op, op);
+            const bool swapped = next.src[1] == chain.dst;
+            const std::int32_t operand = swapped ? next.src[0] : next.src[1];
+            chain.chain_steps.push_back({op, swapped, eval::ChainOp::none, is_constant(operand)});
+            chain.chain_operands.push_back(operand);
+        }
         chain.dst = next.dst;
         chain.op = next.op;
+    }
+
+    // A select step: value = (a compare b) ? t : value (or value : t when swapped), a and b
+    // the operands of the comparison `condition`, which the step computes from now on.
+    void append_select(Instr& chain, const Instr& condition, std::int32_t t, bool swapped, std::vector<std::int32_t>& absorbed) {
+        eval::ChainStep step{eval::ChainOp::select, swapped};
+        step.scalar = is_constant(condition.src[1]) && is_constant(t);
+        chain_compare(condition.op, step.compare);
+        chain.chain_steps.push_back(step);
+        chain.chain_operands.insert(chain.chain_operands.end(), {condition.src[0], condition.src[1], t});
+        absorbed.push_back(condition.dst);
     }
 
     // Whether r is a constant register: one value for every lane, which a chain reads once.
@@ -291,18 +385,28 @@ class Lowering {
         return std::any_of(p_.constants.begin(), p_.constants.end(), [&](const auto& c) { return c.first == r; });
     }
 
-    // A compute instruction as a chain: a load of its first operand, then its op.
-    void start_chain(Instr& in) {
-        eval::ChainOp op = eval::ChainOp::none;
-        chain_op(in.op, op);
+    // A compute instruction as a chain: a load of its first operand, then its op. A where as a
+    // chain: a load of the value it keeps where its condition is false, then a select.
+    template <class ConditionOf>
+    void start_chain(Instr& in, const ConditionOf& condition_of, std::vector<std::int32_t>& absorbed) {
+        const Instr source = in;
         in.kind = InstrKind::chain;
         in.chain = eval::find_chain_kernel(p_.registers[static_cast<std::size_t>(in.dst)].dtype);
-        in.chain_steps = {{eval::ChainOp::load, false, eval::ChainOp::none, is_constant(in.src[0])},
-                          {op, false, eval::ChainOp::none, is_constant(in.src[1])}};
-        in.chain_operands = {in.src[0], in.src[1]};
-        in.src[0] = in.src[1] = in.src[2] = -1;
         in.kernel = nullptr;
         in.chunk = nullptr;
+        in.src[0] = in.src[1] = in.src[2] = -1;
+        in.region[0] = in.region[1] = -1;
+        if (source.kind == InstrKind::where) {
+            in.chain_steps = {{eval::ChainOp::load, false, eval::ChainOp::none, is_constant(source.src[2])}};
+            in.chain_operands = {source.src[2]};
+            append_select(in, *condition_of(source), source.src[1], false, absorbed);
+            return;
+        }
+        eval::ChainOp op = eval::ChainOp::none;
+        chain_op(source.op, op);
+        in.chain_steps = {{eval::ChainOp::load, false, eval::ChainOp::none, is_constant(source.src[0])},
+                          {op, false, eval::ChainOp::none, is_constant(source.src[1])}};
+        in.chain_operands = {source.src[0], source.src[1]};
     }
 
     // Registers of the root region share scratch slots when their lifetimes do not overlap, so a
@@ -432,6 +536,7 @@ class Lowering {
     const Graph& g_;
     Program p_;
     std::vector<std::int32_t> region_of_, home_;
+    std::vector<bool> flag_free_;
     std::map<std::int32_t, std::pair<std::int32_t, std::int32_t>> branch_regions_;
     std::map<std::pair<std::int32_t, std::int32_t>, std::int32_t> imported_;
 };

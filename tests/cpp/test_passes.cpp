@@ -109,6 +109,42 @@ TEST(Lower, FusesAUnaryOpIntoTheOperandOfAStep) {
     EXPECT_EQ(code[0].chain_operands[2], p.input_registers[1]);
 }
 
+TEST(Lower, ComputesAFlagFreeBranchEagerlyAndChainsItsWhereAsASelect) {
+    // np.where(x < -1, -1, np.where(x > 1, 1, x)): comparisons and selects raise no flag, so the
+    // inner where is no lazy branch, and both wheres become select steps of one chain that
+    // computes the comparisons itself.
+    ir::GraphBuilder b(1);
+    const auto x = b.input(0, DType::float64);
+    const auto lo = test::f64(b, -1.0), hi = test::f64(b, 1.0);
+    const auto inner = test::op(b, Op::where, DType::float64, test::op(b, Op::greater, DType::bool_, x, hi), hi, x);
+    b.add_output(test::op(b, Op::where, DType::float64, test::op(b, Op::less, DType::bool_, x, lo), lo, inner));
+    const eval::Program p = passes::compile(b.finish());
+    for (std::size_t r = 1; r < p.regions.size(); ++r) EXPECT_TRUE(p.regions[r].code.empty());  // no lazy branch
+    const auto& code = p.regions[0].code;
+    ASSERT_EQ(code.size(), 1u);
+    ASSERT_EQ(code[0].kind, eval::InstrKind::chain);
+    ASSERT_EQ(code[0].chain_steps.size(), 3u);  // load x, select (x > 1), select (x < -1)
+    EXPECT_EQ(code[0].chain_steps[1].op, eval::ChainOp::select);
+    EXPECT_EQ(code[0].chain_steps[1].compare, eval::ChainCompare::greater);
+    EXPECT_EQ(code[0].chain_steps[2].compare, eval::ChainCompare::less);
+    EXPECT_TRUE(code[0].chain_steps[2].scalar);  // compared with and choosing constants
+    EXPECT_EQ(code[0].chain_steps[2].arg, 4u);   // after load (1 operand) and the first select (3)
+    EXPECT_EQ(code[0].chain_operands.size(), 7u);
+}
+
+TEST(Lower, KeepsABranchThatMayRaiseLazy) {
+    ir::GraphBuilder b(1);
+    const auto x = b.input(0, DType::float64);
+    const auto zero = test::f64(b, 0.0);
+    b.add_output(test::op(b, Op::where, DType::float64, test::op(b, Op::greater, DType::bool_, x, zero),
+                          test::op(b, Op::multiply, DType::float64, x, test::f64(b, 0.5)), zero));
+    const eval::Program p = passes::compile(b.finish());
+    const auto& code = p.regions[0].code;
+    ASSERT_EQ(code.size(), 2u);  // greater, where with x * 0.5 (may underflow) in its lazy region
+    EXPECT_EQ(code[1].kind, eval::InstrKind::where);
+    EXPECT_GE(code[1].region[0], 0);
+}
+
 TEST(Lower, SharedSubexpressionStaysOutsideTheBranch) {
     ir::GraphBuilder b(1);
     const auto x = b.input(0, DType::float64);

@@ -193,6 +193,45 @@ def test_chain_constants_match_numpy_bit_for_bit(dtype, c, n):
     np.testing.assert_array_equal(bits_of(got), bits_of(expected))
 
 
+COMPARISONS = [np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("compare", COMPARISONS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("n", [5, 40, 1000])
+def test_select_steps_match_numpy_bit_for_bit(dtype, compare, n):
+    """A where of a comparison, with its values at hand, is a select step of a chain: constants
+    or arrays, the chain's value on either side, NaN (quiet: no warning), signed zeros, ties."""
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal(n).astype(dtype)
+    y = rng.standard_normal(n).astype(dtype)
+    x[:5] = [np.nan, -0.0, 0.5, np.inf, 1.0]
+    y[:5] = [1.0, 0.0, 0.5, np.nan, -np.inf]
+    lo, hi = dtype(-0.0), dtype(0.5)
+
+    def body(x, y):
+        v = np.where(compare(x, hi), hi, x)  # constants; the value where the condition is false
+        v = np.where(compare(y, x), y, v)  # arrays
+        v = np.where(compare(x, y), v, -y)  # the value where the condition is true
+        return np.where(compare(v, lo), v, lo) * 2.0
+
+    f = ik.ufunc(body)
+    assert "fused where(" in ik.explain(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = f(x, y)
+        expected = body(x, y)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
+
+
+def test_clamp_is_one_chain_of_selects():
+    f = ik.ufunc(lambda x: np.where(x < -1, -1, np.where(x > 1, 1, x)))
+    float64_loop = next(s for s in ik.explain(f).split("loop (") if s.startswith("float64)"))
+    assert "fused where(less(r0, r1), r1, where(greater(r0, r3), r3, r0))" in float64_loop
+    assert "lazy" not in float64_loop
+
+
 def test_chains_warn_as_numpy():
     x = np.linspace(-3, 3, 1001)
     f = ik.ufunc(lambda a: np.sqrt((a * 1e300) * 1e10 - 1.0) / a)
