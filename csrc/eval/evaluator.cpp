@@ -216,14 +216,8 @@ class ChunkRunner {
 
     // False: the chunk is better run by the blocked evaluator (a costly branch selected by few
     // lanes, which it computes on those lanes only).
-    bool run_region(const Region& region) { return run_code(region.code.begin(), region.code.end()); }
-
-   private:
-    static std::size_t idx(std::int32_t r) { return static_cast<std::size_t>(r); }
-
-    bool run_code(std::vector<Instr>::const_iterator first, std::vector<Instr>::const_iterator last) {
-        for (; first != last; ++first) {
-            const Instr& in = *first;
+    bool run_region(const Region& region) {
+        for (const Instr& in : region.code) {
             if (in.kind == InstrKind::where) {
                 if (!run_where(in)) return false;
                 continue;
@@ -237,6 +231,9 @@ class ChunkRunner {
         }
         return true;
     }
+
+   private:
+    static std::size_t idx(std::int32_t r) { return static_cast<std::size_t>(r); }
 
     char* branch(const Instr& w, int k) {
         if (w.region[k] < 0) return s_.ptr[idx(w.src[k + 1])];
@@ -261,14 +258,6 @@ class ChunkRunner {
         for (int k = 0; k < 2; ++k) {
             const std::ptrdiff_t selected = k == 0 ? n_true : chunk_size - n_true;
             if (w.region[k] >= 0 && p_.regions[idx(w.region[k])].cost >= 1.0 && 4 * selected < chunk_size) return false;
-        }
-        if (w.blend_branch >= 0) {
-            // The branch's last chain blends the other branch's value into dst itself.
-            const Region& r = p_.regions[idx(w.region[w.blend_branch])];
-            for (std::size_t i = 0; i < r.imports_inner.size(); ++i) s_.ptr[idx(r.imports_inner[i])] = s_.ptr[idx(r.imports_outer[i])];
-            if (!run_code(r.code.begin(), r.code.end() - 1)) return false;
-            run_chain(w.blend_chain[0], s_, chunk_size);
-            return true;
         }
         const char* value[2] = {branch(w, 0), nullptr};
         if (value[0]) value[1] = branch(w, 1);

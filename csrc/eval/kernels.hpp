@@ -27,8 +27,7 @@ inline constexpr std::ptrdiff_t chunk_size = 256;
 // scalar select: b and t both).
 // IEEE operations each rounded as alone: the same bits and flags as the ops one by one.
 enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, load, select, none };
-// mask: a is a bool array (the condition itself), b is unused.
-enum class ChainCompare : std::uint8_t { greater, greater_equal, less, less_equal, equal, not_equal, mask };
+enum class ChainCompare : std::uint8_t { greater, greater_equal, less, less_equal, equal, not_equal };
 struct ChainStep {
     ChainOp op;
     bool swapped = false;
@@ -51,7 +50,7 @@ constexpr std::uint8_t chain_binary_code(ChainOp op, bool swapped, ChainOperand 
 constexpr std::uint8_t chain_select_code(ChainCompare compare, bool swapped) {
     return static_cast<std::uint8_t>(31 + static_cast<int>(compare) * 2 + swapped);
 }
-inline constexpr std::size_t chain_codes = chain_select_code(ChainCompare::mask, true) + 1u;
+inline constexpr std::size_t chain_codes = chain_select_code(ChainCompare::not_equal, true) + 1u;
 constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
     const ChainOperand kind = step.pre != ChainOp::none ? ChainOperand::with_pre
                               : step.scalar             ? ChainOperand::scalar

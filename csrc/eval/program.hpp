@@ -40,11 +40,6 @@ struct Instr {
     ChainKernel chain = nullptr;
     std::vector<ChainStep> chain_steps;
     std::vector<std::int32_t> chain_operands;
-    // where, for the chunked evaluator: when the branch blend_branch (a region ending in a chain
-    // that computes its result) and the other branch's value are both computed on every lane of
-    // a chunk, that chain with the blend as a last select step, writing dst (empty if none).
-    std::int32_t blend_branch = -1;
-    std::vector<Instr> blend_chain;
 };
 
 // A region is code that runs over a subset of the lanes of its parent region: the lanes where

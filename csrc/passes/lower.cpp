@@ -35,10 +35,7 @@ class Lowering {
         for (std::size_t i = 0; i < g_.nodes.size(); ++i)
             if (region_of_[i] >= 0) emit(static_cast<std::int32_t>(i));
         for (auto o : g_.outputs) p_.output_registers.push_back(home_[static_cast<std::size_t>(o)]);
-        if (chains_enabled()) {
-            form_chains();
-            fuse_blends();
-        }
+        if (chains_enabled()) form_chains();
         assign_slots();
         choose_block_size();
         return std::move(p_);
@@ -326,37 +323,6 @@ class Lowering {
                     step.code = eval::chain_code(step, has_operand);
                     step.arg = static_cast<std::uint8_t>(arg);
                     arg += eval::chain_arity(step);
-                }
-            }
-        }
-    }
-
-    // A where with one lazy branch ending in the chain that computes its result, and the other
-    // branch a value: in a chunk computing both on every lane, that chain blends the result
-    // itself (np.where(x > 0, np.sqrt(np.abs(x)) + np.sin(x), 0) stores once, not twice).
-    void fuse_blends() {
-        for (Region& region : p_.regions) {
-            for (Instr& w : region.code) {
-                if (w.kind != InstrKind::where) continue;
-                for (int k = 0; k < 2; ++k) {
-                    if (w.region[k] < 0 || w.region[1 - k] >= 0) continue;
-                    const Region& branch = p_.regions[static_cast<std::size_t>(w.region[k])];
-                    if (branch.code.empty()) continue;
-                    const Instr& last = branch.code.back();
-                    if (last.kind != InstrKind::chain || last.dst != branch.result || last.chain_steps.size() >= eval::max_chain_steps ||
-                        p_.registers[static_cast<std::size_t>(last.dst)].dtype != p_.registers[static_cast<std::size_t>(w.dst)].dtype)
-                        continue;
-                    Instr blend = last;
-                    // k = 0: the value where the condition is true, so value = c ? value : other.
-                    eval::ChainStep step{eval::ChainOp::select, k == 0};
-                    step.compare = eval::ChainCompare::mask;
-                    step.code = eval::chain_code(step, true);
-                    step.arg = static_cast<std::uint8_t>(blend.chain_operands.size());
-                    blend.chain_steps.push_back(step);
-                    blend.chain_operands.insert(blend.chain_operands.end(), {w.src[0], -1, w.src[2 - k]});
-                    blend.dst = w.dst;
-                    w.blend_branch = k;
-                    w.blend_chain = {std::move(blend)};
                 }
             }
         }

@@ -67,13 +67,6 @@ TEST(Lower, PutsExclusiveBranchWorkInALazyRegion) {
     EXPECT_EQ(branch[0].op, Op::sin);
     EXPECT_EQ(branch[1].kind, eval::InstrKind::chain);
     EXPECT_EQ(branch[1].chain_steps.size(), 4u);  // load x, absolute, sqrt, add
-    // For chunks computing both branches: that chain with the blend as a fifth step, into the where's register.
-    EXPECT_EQ(w.blend_branch, 0);
-    ASSERT_EQ(w.blend_chain.size(), 1u);
-    EXPECT_EQ(w.blend_chain[0].dst, w.dst);
-    ASSERT_EQ(w.blend_chain[0].chain_steps.size(), 5u);
-    EXPECT_EQ(w.blend_chain[0].chain_steps[4].compare, eval::ChainCompare::mask);
-    EXPECT_TRUE(w.blend_chain[0].chain_steps[4].swapped);  // the chain's value where the condition holds
 }
 
 TEST(Lower, FusesOnlyAdjacentSingleUseFloatOps) {

@@ -232,34 +232,6 @@ def test_clamp_is_one_chain_of_selects():
     assert "lazy" not in float64_loop
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("lazy_side", [0, 1])
-@pytest.mark.parametrize("other", ["array", "constant"])
-def test_branch_chain_blends_the_where_itself(dtype, lazy_side, other):
-    """A mixed chunk of where(c, chain, value) blends inside the branch's chain: NumPy's bits,
-    whichever side the chain is on, mixed and uniform chunks, strided output."""
-    rng = np.random.default_rng(lazy_side)
-    x = rng.standard_normal(5000).astype(dtype)
-    y = rng.standard_normal(5000).astype(dtype)
-    x[1000:1600] = np.abs(x[1000:1600])  # chunks that all select x > 0
-    x[2000:2600] = -np.abs(x[2000:2600])  # chunks that select none
-    x[7] = np.nan
-
-    def body(x, y):
-        value = np.sqrt(np.abs(x)) * y + 1.0  # sqrt and * may raise: a lazy branch
-        keep = y if other == "array" else dtype(-2.5)
-        return np.where(x > 0, value, keep) if lazy_side == 0 else np.where(x > 0, keep, value)
-
-    f = ik.ufunc(body)
-    assert "lazy region" in ik.explain(f)
-    expected = body(x, y)
-    np.testing.assert_array_equal(f(x, y).view(np.uint8), expected.view(np.uint8))
-    out = np.full(10000, -1, dtype)
-    f(x, y, out=out[::2])
-    np.testing.assert_array_equal(out[::2], expected)
-    assert np.all(out[1::2] == -1)
-
-
 def test_chains_warn_as_numpy():
     x = np.linspace(-3, 3, 1001)
     f = ik.ufunc(lambda a: np.sqrt((a * 1e300) * 1e10 - 1.0) / a)
