@@ -257,20 +257,26 @@ class Lowering {
         for (auto r : p_.output_registers) count(r);
         auto dtype = [&](std::int32_t r) { return p_.registers[static_cast<std::size_t>(r)].dtype; };
         for (Region& region : p_.regions) {
+            std::map<std::int32_t, std::size_t> reader;      // register -> the first instruction reading it
+            std::map<std::int32_t, std::size_t> definition;  // register -> the instruction writing it
+            for (std::size_t i = region.code.size(); i-- > 0;) {
+                definition[region.code[i].dst] = i;
+                for (auto r : region.code[i].src)
+                    if (r >= 0) reader[r] = i;
+            }
             // The comparison computing a where's condition, if the where can be a select step:
             // both values at hand, the condition read by nothing else, operands of the where's dtype.
             auto condition_of = [&](const Instr& w) -> const Instr* {
                 if (w.kind != InstrKind::where || w.region[0] >= 0 || w.region[1] >= 0 || w.src[1] == w.src[2] ||
-                    uses[static_cast<std::size_t>(w.src[0])] != 1)
+                    uses[static_cast<std::size_t>(w.src[0])] != 1 || dtype(w.src[1]) != dtype(w.dst) || dtype(w.src[2]) != dtype(w.dst))
                     return nullptr;
-                for (const Instr& c : region.code) {
-                    eval::ChainCompare compare;
-                    if (c.dst == w.src[0] && c.kind == InstrKind::compute && chain_compare(c.op, compare) &&
-                        dtype(c.src[0]) == dtype(w.dst) && dtype(c.src[1]) == dtype(w.dst) && dtype(w.src[1]) == dtype(w.dst) &&
-                        dtype(w.src[2]) == dtype(w.dst))
-                        return &c;
-                }
-                return nullptr;
+                const auto d = definition.find(w.src[0]);
+                if (d == definition.end()) return nullptr;  // an import: computed in the parent region
+                const Instr& c = region.code[d->second];
+                eval::ChainCompare compare;
+                const bool comparison = c.kind == InstrKind::compute && chain_compare(c.op, compare) &&
+                                        dtype(c.src[0]) == dtype(w.dst) && dtype(c.src[1]) == dtype(w.dst);
+                return comparison ? &c : nullptr;
             };
             auto fusible = [&](const Instr& in) {
                 eval::ChainOp op = eval::ChainOp::none;
@@ -283,10 +289,6 @@ class Lowering {
                 return in.kind == InstrKind::where ? in.src[1] == r || in.src[2] == r : in.src[0] == r || in.src[1] == r;
             };
             std::vector<std::int32_t> absorbed;  // conditions now computed inside select steps
-            std::map<std::int32_t, std::size_t> reader;  // register -> the first instruction reading it
-            for (std::size_t i = region.code.size(); i-- > 0;)
-                for (auto r : region.code[i].src)
-                    if (r >= 0) reader[r] = i;
             std::map<std::size_t, std::vector<Instr>> held;  // reader index -> values held back for it
             std::vector<Instr> code;
             for (std::size_t i = 0; i < region.code.size(); ++i) {
