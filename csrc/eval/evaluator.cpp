@@ -88,13 +88,23 @@ char* compute_operands(const Instr& in, Scratch& s, const void* (&src)[3]) {
     return s.ptr[static_cast<std::size_t>(in.dst)] = s.home[static_cast<std::size_t>(in.dst)];
 }
 
-// Runs a chain instruction over n elements into its destination's own memory.
-void run_chain(const Instr& in, Scratch& s, std::ptrdiff_t n) {
+// Runs a chain instruction over n elements into its destination's own memory. Exact: with the
+// flags NumPy raises (its math ops as instructions first, see Instr::side_math), else with the
+// math calls inside the chain.
+void run_chain(const Instr& in, Scratch& s, std::ptrdiff_t n, bool exact) {
+    const bool separate = exact && !in.side_math.empty();
+    if (separate) {
+        for (const Instr::SideMath& m : in.side_math) {
+            const void* src[1] = {s.ptr[static_cast<std::size_t>(m.src)]};
+            m.kernel(src, s.ptr[static_cast<std::size_t>(m.dst)] = s.home[static_cast<std::size_t>(m.dst)], n);
+        }
+    }
     const void* operands[max_chain_operands];
     for (std::size_t k = 0; k < in.chain_operands.size(); ++k)
         operands[k] = in.chain_operands[k] >= 0 ? s.ptr[static_cast<std::size_t>(in.chain_operands[k])] : nullptr;
     char* dst = s.ptr[static_cast<std::size_t>(in.dst)] = s.home[static_cast<std::size_t>(in.dst)];
-    in.chain(in.chain_steps.data(), in.chain_steps.size(), operands, dst, n);
+    const std::vector<ChainStep>& steps = separate ? in.exact_steps : in.chain_steps;
+    in.chain(steps.data(), steps.size(), operands, dst, n);
 }
 
 class BlockRunner {
@@ -104,7 +114,7 @@ class BlockRunner {
     void run_region(const Region& region, std::ptrdiff_t n) {
         for (const Instr& in : region.code) {
             if (in.kind == InstrKind::chain) {
-                run_chain(in, s_, n);
+                run_chain(in, s_, n, true);
             } else if (in.kind == InstrKind::compute) {
                 const void* src[3];
                 in.kernel(src, compute_operands(in, s_, src), n);
@@ -223,9 +233,10 @@ class ChunkRunner {
                 continue;
             }
             if (in.kind == InstrKind::chain) {
-                run_chain(in, s_, chunk_size);
+                run_chain(in, s_, chunk_size, false);
                 continue;
             }
+            if (in.chunk_skip) continue;
             const void* src[3];
             in.chunk(src, compute_operands(in, s_, src));
         }
@@ -249,7 +260,7 @@ class ChunkRunner {
             select(size, cond, s_.ptr[idx(w.src[1])], s_.ptr[idx(w.src[2])], s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)], chunk_size);
             return true;
         }
-        const std::ptrdiff_t n_true = count_true(cond, chunk_size);
+        const std::ptrdiff_t n_true = w.chain ? count_by_comparison(w) : count_true(cond, chunk_size);
         if (n_true == chunk_size || n_true == 0) {
             char* value = branch(w, n_true == chunk_size ? 0 : 1);
             s_.ptr[idx(w.dst)] = value;
@@ -259,11 +270,22 @@ class ChunkRunner {
             const std::ptrdiff_t selected = k == 0 ? n_true : chunk_size - n_true;
             if (w.region[k] >= 0 && p_.regions[idx(w.region[k])].cost >= 1.0 && 4 * selected < chunk_size) return false;
         }
+        if (w.chain) {  // the branch and the blend in one pass (Instr::chain_count)
+            run_chain(w, s_, chunk_size, false);
+            return true;
+        }
         const char* value[2] = {branch(w, 0), nullptr};
         if (value[0]) value[1] = branch(w, 1);
         if (!value[1]) return false;
         select(size, cond, value[0], value[1], s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)], chunk_size);
         return true;
+    }
+
+    // The lanes a where with a chunk chain selects, counted from its comparison's operands.
+    std::ptrdiff_t count_by_comparison(const Instr& w) const {
+        const ChainStep& select = w.chain_steps.back();
+        const auto operand = [&](int k) { return s_.ptr[idx(w.chain_operands[select.arg + static_cast<std::size_t>(k)])]; };
+        return w.chain_count(select.compare, operand(0), operand(1), chunk_size);
     }
 
     const Program& p_;

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "simd/math.hpp"
+
 namespace ik::eval {
 
 // The per-ISA definitions (kernels_impl.inc), declared here by namespace.
@@ -14,6 +16,8 @@ namespace ik::eval {
     ChunkKernel find_chunk_kernel(ir::Op, ir::DType);                                                           \
     ChunkKernel find_chunk_cast(ir::DType, ir::DType);                                                          \
     ChainKernel find_chain_kernel(ir::DType);                                                                   \
+    int chain_vector_bytes();                                                                                   \
+    ChainCount find_chain_count(ir::DType);                                                                     \
     Kernel find_ldexp(ir::DType, ir::DType);                                                                    \
     void load_strided(std::size_t, const char*, std::ptrdiff_t, void*, std::ptrdiff_t);                         \
     void store_strided(std::size_t, const void*, char*, std::ptrdiff_t, std::ptrdiff_t);                        \
@@ -41,6 +45,8 @@ struct KernelSet {
     decltype(&isa_baseline::find_chunk_kernel) find_chunk_kernel;
     decltype(&isa_baseline::find_chunk_cast) find_chunk_cast;
     decltype(&isa_baseline::find_chain_kernel) find_chain_kernel;
+    decltype(&isa_baseline::chain_vector_bytes) chain_vector_bytes;
+    decltype(&isa_baseline::find_chain_count) find_chain_count;
     decltype(&isa_baseline::load_strided) load_strided;
     decltype(&isa_baseline::store_strided) store_strided;
     decltype(&isa_baseline::broadcast) broadcast;
@@ -53,7 +59,7 @@ struct KernelSet {
 
 #define IK_KERNEL_SET(isa, label)                                                                                  \
     KernelSet {                                                                                                    \
-        label, &isa::find_kernel, &isa::find_cast, &isa::find_ldexp, &isa::find_chunk_kernel, &isa::find_chunk_cast, &isa::find_chain_kernel, &isa::load_strided, &isa::store_strided, &isa::broadcast,       \
+        label, &isa::find_kernel, &isa::find_cast, &isa::find_ldexp, &isa::find_chunk_kernel, &isa::find_chunk_cast, &isa::find_chain_kernel, &isa::chain_vector_bytes, &isa::find_chain_count, &isa::load_strided, &isa::store_strided, &isa::broadcast,       \
             &isa::gather, &isa::scatter, &isa::select, &isa::count_true, &isa::positions                           \
     }
 
@@ -102,6 +108,20 @@ Kernel kernel_for(ir::Op op, ir::DType result, ir::DType first, ir::DType second
 ChunkKernel find_chunk_kernel(ir::Op op, ir::DType t) { return kernels().find_chunk_kernel(op, t); }
 ChunkKernel find_chunk_cast(ir::DType from, ir::DType to) { return kernels().find_chunk_cast(from, to); }
 ChainKernel find_chain_kernel(ir::DType t) { return kernels().find_chain_kernel(t); }
+ChainCount find_chain_count(ir::DType t) { return kernels().find_chain_count(t); }
+const void* find_chain_math(ir::Op op, ir::DType t) {
+    const simd::MathTable& table = simd::math_table();
+    if (table.vector_bytes == 0 || table.vector_bytes != kernels().chain_vector_bytes()) return nullptr;
+    if (t != ir::DType::float64 && t != ir::DType::float32) return nullptr;
+    switch (op) {
+#define IK_X(name)      \
+    case ir::Op::name: \
+        return (t == ir::DType::float64 ? table.vector_f64 : table.vector_f32)[static_cast<int>(simd::Unary::name)];
+        IK_SIMD_UNARY_FUNCTIONS(IK_X)
+#undef IK_X
+        default: return nullptr;
+    }
+}
 ChunkKernel chunk_kernel_for(ir::Op op, ir::DType result, ir::DType first, ir::DType) {
     if (op == ir::Op::cast) return find_chunk_cast(first, result);
     if (op == ir::Op::ldexp) return nullptr;

@@ -25,6 +25,13 @@ inline constexpr std::ptrdiff_t chunk_size = 256;
 // swapped: a where whose condition is a quiet comparison. A scalar operand holds one value at
 // every element (a constant's register): a step reads one vector of it, not one per element (a
 // scalar select: b and t both).
+// A math call (sin, exp, ...) can join a chain as a pair of steps: a square root step also
+// computes side = f(its extra operand), vector by vector, with the vector routine `side`, and
+// the next step takes side as its x (`from_side`). The call then runs in the multiply-add units
+// while the square root of the same vector is in the divider, as in a hand-written loop; as a
+// pass of its own, the two would take turns. Vector routines may raise flags NumPy would not,
+// so only the chunked evaluator, which checks each chunk's flags and runs it again exactly,
+// uses these steps (see Instr::exact_steps).
 // IEEE operations each rounded as alone: the same bits and flags as the ops one by one.
 enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, load, select, none };
 enum class ChainCompare : std::uint8_t { greater, greater_equal, less, less_equal, equal, not_equal };
@@ -34,9 +41,11 @@ struct ChainStep {
     ChainOp pre = ChainOp::none;  // a unary op applied to the operand first, or none
     bool scalar = false;          // the operand is one value repeated (see above)
     ChainCompare compare = ChainCompare::greater;  // select: the comparison
+    bool from_side = false;       // x is the previous step's side value
     // Set when the chain is made: the loop that runs this step (chain_code) and the index of its
     // first operand among the chain's operands (chain_arity entries per step).
     std::uint8_t code = 0, arg = 0;
+    const void* side = nullptr;  // sqrt: the vector routine computing side from its second operand
 };
 // How a step reads its operand; with the op and side, it picks the step's loop in a chain kernel.
 enum class ChainOperand : std::uint8_t { memory, scalar, with_pre };
@@ -50,24 +59,41 @@ constexpr std::uint8_t chain_binary_code(ChainOp op, bool swapped, ChainOperand 
 constexpr std::uint8_t chain_select_code(ChainCompare compare, bool swapped) {
     return static_cast<std::uint8_t>(31 + static_cast<int>(compare) * 2 + swapped);
 }
-inline constexpr std::size_t chain_codes = chain_select_code(ChainCompare::not_equal, true) + 1u;
+// A square root computing a side value, and binary steps reading it: after the selects.
+inline constexpr std::uint8_t chain_sqrt_with_side_code = 43;
+constexpr std::uint8_t chain_from_side_code(ChainOp op, bool swapped) {
+    return static_cast<std::uint8_t>(44 + static_cast<int>(op) * 2 + swapped);
+}
+inline constexpr std::size_t chain_codes = chain_from_side_code(ChainOp::divide, true) + 1u;
 constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
     const ChainOperand kind = step.pre != ChainOp::none ? ChainOperand::with_pre
                               : step.scalar             ? ChainOperand::scalar
                                                         : ChainOperand::memory;
     if (step.op == ChainOp::load) return chain_load_code(kind);
     if (step.op == ChainOp::select) return chain_select_code(step.compare, step.swapped);
+    if (step.side) return chain_sqrt_with_side_code;
+    if (step.from_side) return chain_from_side_code(step.op, step.swapped);
     return has_operand ? chain_binary_code(step.op, step.swapped, kind) : chain_unary_code(step.op);
 }
 // Entries a step has among the chain's operands: three for a select, else one (-1 or nullptr
-// for a unary op).
-constexpr std::size_t chain_arity(const ChainStep& step) { return step.op == ChainOp::select ? 3 : 1; }
+// for a unary op), and one more for the input of a side value.
+constexpr std::size_t chain_arity(const ChainStep& step) {
+    return (step.op == ChainOp::select ? 3 : 1) + (step.side ? 1 : 0);
+}
 using ChainKernel = void (*)(const ChainStep* steps, std::size_t count, const void* const* operands, void* out, std::ptrdiff_t n);
+// The number of elements k < n with a[k] compare b[k] (quiet: no flag for a quiet NaN).
+using ChainCount = std::ptrdiff_t (*)(ChainCompare compare, const void* a, const void* b, std::ptrdiff_t n);
 inline constexpr std::size_t max_chain_steps = 32;
 inline constexpr std::size_t max_chain_operands = 3 * max_chain_steps;
 
+// The vector routine (simd::MathTable::vector_f64/f32) a chain step may call for a math op on
+// this dtype, or nullptr: none, or the chain kernels' vectors are not the math table's.
+const void* find_chain_math(ir::Op op, ir::DType t);
+
 // The chain kernel for float32 or float64, else nullptr.
 ChainKernel find_chain_kernel(ir::DType t);
+// Counting by a comparison of float32 or float64 operands, else nullptr.
+ChainCount find_chain_count(ir::DType t);
 
 // The kernel of a computing op for its operand dtype, or nullptr if ironkernel has none.
 Kernel find_kernel(ir::Op op, ir::DType operand);

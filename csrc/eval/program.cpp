@@ -34,6 +34,8 @@ std::string chain_expression(const Instr& in) {
         } else {
             std::string other = name_of(operand(0));
             if (step.pre != ChainOp::none) other = std::string(names[static_cast<int>(step.pre)]) + "(" + other + ")";
+            for (const Instr::SideMath& m : in.side_math)  // a math call inside the chain
+                if (step.from_side && m.dst == operand(0)) other = std::string(ir::info(m.op).name) + "(" + name_of(m.src) + ")";
             next = names[static_cast<int>(step.op)];
             next += '(';
             next += operand(0) < 0 ? value : step.swapped ? other + ", " + value : value + ", " + other;
@@ -66,6 +68,7 @@ void list_region(const Program& p, std::int32_t index, int depth, std::string& o
             else out += name_of(in.src[k + 1]);
             out += k == 0 ? " : " : "\n";
         }
+        if (in.chain) out += pad + "  (split chunks: fused " + chain_expression(in) + ")\n";
         for (int k = 0; k < 2; ++k) {
             if (in.region[k] < 0) continue;
             out += pad + "  region " + std::to_string(in.region[k]) + (k == 0 ? " (where true):\n" : " (where false):\n");

@@ -35,11 +35,28 @@ struct Instr {
     // where: the regions computing each branch lazily (-1: the branch is src[1] / src[2] as is).
     std::int32_t region[2] = {-1, -1};
     std::int32_t where_index = -1;  // where: which index scratch this instruction uses
+    // where, in the chunked evaluator: with chain set, a chunk the condition splits runs the
+    // where as that chain (its lazy branch's chain, then a select step that compares in
+    // registers), and chain_count counts the lanes its condition selects, from the comparison's
+    // operands (the select step's first two), instead of the condition's bools.
+    ChainCount chain_count = nullptr;
+    // A comparison whose one reader is such a where: the chunked evaluator skips it.
+    bool chunk_skip = false;
     // chain: ops fused in registers (ChainKernel), the first one loading the start value; each
-    // step's operand register, or -1 for a unary step.
+    // step's operand register, or -1 for a unary step. (Also a where's form for chunks, above.)
     ChainKernel chain = nullptr;
     std::vector<ChainStep> chain_steps;
     std::vector<std::int32_t> chain_operands;
+    // chain: math ops the steps compute as side values (ChainStep::side). Those raise flags
+    // NumPy may not, which only the chunked evaluator sorts out; the blocked evaluator computes
+    // each as an instruction (exact flags) into dst and runs exact_steps, which read dst instead.
+    struct SideMath {
+        ir::Op op;
+        Kernel kernel;
+        std::int32_t src, dst;
+    };
+    std::vector<SideMath> side_math;
+    std::vector<ChainStep> exact_steps;
 };
 
 // A region is code that runs over a subset of the lanes of its parent region: the lanes where

@@ -318,6 +318,7 @@ class Lowering {
                 return std::find(absorbed.begin(), absorbed.end(), in.dst) != absorbed.end();
             });
             region.code = std::move(code);
+            absorb_math(region, uses);
             for (Instr& in : region.code) {
                 std::size_t arg = 0;
                 for (eval::ChainStep& step : in.chain_steps) {
@@ -326,8 +327,104 @@ class Lowering {
                     step.arg = static_cast<std::uint8_t>(arg);
                     arg += eval::chain_arity(step);
                 }
+                if (in.side_math.empty()) continue;
+                // The same steps without the math calls, over the same operands (see Instr::side_math).
+                in.exact_steps = in.chain_steps;
+                for (eval::ChainStep& step : in.exact_steps) {
+                    step.side = nullptr;
+                    step.from_side = false;
+                    step.code = eval::chain_code(step, in.chain_operands[step.arg] >= 0);
+                }
             }
         }
+        for (Region& region : p_.regions)
+            for (Instr& in : region.code) chain_for_chunks(region, in, uses);
+    }
+
+    // A where with one lazy branch computed by a single chain, and a condition that is a float
+    // comparison nothing else reads, gets a form for chunks (Instr::chain_count): that chain
+    // reading the branch's imports from the where's region, then the where as a select step.
+    // A chunk the condition splits then runs one pass instead of four (the comparison into
+    // bools, counting them, the branch, the blend), and the comparison is skipped in chunks.
+    void chain_for_chunks(Region& region, Instr& w, const std::vector<int>& uses) {
+        auto dtype = [&](std::int32_t r) { return p_.registers[static_cast<std::size_t>(r)].dtype; };
+        if (w.kind != InstrKind::where || (w.region[0] >= 0) == (w.region[1] >= 0) || uses[static_cast<std::size_t>(w.src[0])] != 1)
+            return;
+        const int lazy = w.region[0] >= 0 ? 0 : 1;
+        const std::int32_t other = w.src[lazy == 0 ? 2 : 1];
+        const Region& branch = p_.regions[static_cast<std::size_t>(w.region[lazy])];
+        if (branch.code.size() != 1 || branch.code[0].kind != InstrKind::chain || branch.code[0].dst != branch.result ||
+            branch.code[0].chain_steps.size() >= eval::max_chain_steps || dtype(other) != dtype(w.dst))
+            return;
+        const auto condition = std::find_if(region.code.begin(), region.code.end(), [&](const Instr& in) {
+            eval::ChainCompare compare;
+            return in.kind == InstrKind::compute && in.dst == w.src[0] && chain_compare(in.op, compare) &&
+                   dtype(in.src[0]) == dtype(w.dst) && dtype(in.src[1]) == dtype(w.dst);
+        });
+        if (condition == region.code.end()) return;
+        const Instr& chain = branch.code[0];
+        w.chain = chain.chain;
+        w.chain_count = eval::find_chain_count(dtype(w.dst));
+        w.chain_steps = chain.chain_steps;
+        w.chain_operands.clear();
+        auto outside = [&](std::int32_t r) {  // a register of the branch as the where's region has it
+            const auto import = std::find(branch.imports_inner.begin(), branch.imports_inner.end(), r);
+            return import == branch.imports_inner.end() ? r : branch.imports_outer[static_cast<std::size_t>(import - branch.imports_inner.begin())];
+        };
+        for (const std::int32_t r : chain.chain_operands) w.chain_operands.push_back(outside(r));
+        w.side_math = chain.side_math;  // for listings: chunks never run the math separately
+        for (Instr::SideMath& m : w.side_math) m.src = outside(m.src);
+        // where(c, branch, other) keeps the value where c holds (swapped); where(c, other, branch) takes other there.
+        eval::ChainStep select{eval::ChainOp::select, lazy == 0};
+        chain_compare(condition->op, select.compare);
+        select.scalar = is_constant(condition->src[1]) && is_constant(other);
+        select.arg = static_cast<std::uint8_t>(w.chain_operands.size());
+        select.code = eval::chain_code(select, true);
+        w.chain_steps.push_back(select);
+        w.chain_operands.insert(w.chain_operands.end(), {condition->src[0], condition->src[1], other});
+        condition->chunk_skip = true;
+    }
+
+    // A math op (sin, exp, ...) whose one reader is a chain step right after a square root
+    // becomes a side value of that square root (ChainStep::side): the chunked evaluator then
+    // calls it vector by vector inside the chain, overlapped with the square root, instead of in
+    // a pass of its own. After a cheap step there is nothing to overlap, and a call per vector
+    // from the chain costs more than the pass (measured: logistic, exp after a constant load,
+    // 3-7% slower), so math ops stay passes there.
+    void absorb_math(Region& region, const std::vector<int>& uses) {
+        auto dtype = [&](std::int32_t r) { return p_.registers[static_cast<std::size_t>(r)].dtype; };
+        std::vector<std::int32_t> absorbed;
+        for (Instr& chain : region.code) {
+            if (chain.kind != InstrKind::chain) continue;
+            std::size_t arg = eval::chain_arity(chain.chain_steps[0]);
+            for (std::size_t k = 1; k < chain.chain_steps.size(); arg += eval::chain_arity(chain.chain_steps[k]), ++k) {
+                eval::ChainStep& step = chain.chain_steps[k];
+                eval::ChainStep& before = chain.chain_steps[k - 1];
+                const std::int32_t operand = chain.chain_operands[arg];
+                const bool binary = step.op == eval::ChainOp::add || step.op == eval::ChainOp::subtract ||
+                                    step.op == eval::ChainOp::multiply || step.op == eval::ChainOp::divide;
+                if (!binary || before.op != eval::ChainOp::sqrt || before.side || operand < 0 || step.pre != eval::ChainOp::none || step.scalar ||
+                    uses[static_cast<std::size_t>(operand)] != 1)
+                    continue;
+                const auto math = std::find_if(region.code.begin(), region.code.end(), [&](const Instr& in) {
+                    return in.kind == InstrKind::compute && in.dst == operand && in.src[1] < 0 && in.src[0] >= 0 &&
+                           dtype(in.src[0]) == dtype(operand);
+                });
+                if (math == region.code.end()) continue;
+                const void* routine = eval::find_chain_math(math->op, dtype(operand));
+                if (!routine) continue;
+                before.side = routine;
+                step.from_side = true;
+                // The side value's input is the last operand of the step before, just before this step's.
+                chain.chain_operands.insert(chain.chain_operands.begin() + static_cast<std::ptrdiff_t>(arg), math->src[0]);
+                ++arg;
+                chain.side_math.push_back({math->op, math->kernel, math->src[0], math->dst});
+                absorbed.push_back(operand);
+            }
+        }
+        std::erase_if(region.code, [&](const Instr& in) {
+            return in.kind == InstrKind::compute && std::find(absorbed.begin(), absorbed.end(), in.dst) != absorbed.end();
+        });
     }
 
     // If the chain's last step reads a value that a unary op held in `waiting` computes (y * y

@@ -47,6 +47,12 @@ struct MathTable {
     // NumPy would not (from range reduction or the padded tail). For callers that check the
     // flags of a whole computation and redo it with the checked functions if any was raised.
     const MathTable* unchecked_table = nullptr;
+    // The vector routines themselves, one vector_bytes-wide vector in and out (V (*)(V), V a
+    // vector of doubles or floats), for code that computes in vector registers (chain kernels).
+    // Unchecked as above, and nullptr in tables without vector routines (vector_bytes 0).
+    int vector_bytes = 0;
+    const void* vector_f64[static_cast<int>(Unary::count)] = {};
+    const void* vector_f32[static_cast<int>(Unary::count)] = {};
 
     const MathTable& unchecked() const { return unchecked_table ? *unchecked_table : *this; }
 };

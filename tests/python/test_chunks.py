@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import ironkernel as ik
+from numpy_reference import MATH_ULP, call_recording, ulp_distance
 
 N = 5000  # 19 whole chunks and a tail
 
@@ -111,6 +112,10 @@ BODIES = [
     "np.hypot(a, b) * np.tanh(b) + (a > 0.5)",
     "np.clip(a * 3.0, -1.0, b).astype(np.float32) * np.float32(2)",
     "np.sqrt(a * a + b * b) + (-b) * np.abs(a) - np.sqrt(b) / a",  # unary ops fused into operands
+    # math calls inside chains, next to a square root; wheres whose split chunks run as one chain
+    "np.cos(b) - np.sqrt(np.abs(a)) + np.sqrt(b * b + 1.0) * np.exp(a)",
+    "np.where(a <= 1.5, -2.0, np.sqrt(np.abs(b)) / np.log(a))",
+    "np.where(b != a, np.sqrt(a) * np.tanh(b), b)",
 ]
 
 
@@ -243,3 +248,87 @@ def test_chains_warn_as_numpy():
         expected = np.sqrt((x * 1e300) * 1e10 - 1.0) / x
     assert {str(w.message).split(" in ")[0] for w in caught} == {str(w.message).split(" in ")[0] for w in expected_caught}
     np.testing.assert_array_equal(got, expected)
+
+
+# Wheres whose split chunks run as one chain: (condition, true value, false value), the lazy
+# branch on either side, every comparison, a math call next to a square root or none.
+SPLIT_WHERES = {
+    "true branch": (lambda x, y: x > 0, lambda x, y: np.sqrt(np.abs(x)) + np.sin(x), lambda x, y: 0.0),
+    "false branch": (lambda x, y: x <= 0.25, lambda x, y: y, lambda x, y: np.exp(x) * np.sqrt(x)),
+    "no math": (lambda x, y: x < y, lambda x, y: 2.0, lambda x, y: np.sqrt(y - x) * 3.0),
+    "equal": (lambda x, y: x == 0.5, lambda x, y: np.sqrt(x * y), lambda x, y: -1.0),
+    "not equal": (lambda x, y: x != 0.5, lambda x, y: 1.0 / np.sqrt(np.abs(x)), lambda x, y: y),
+    "greater equal": (lambda x, y: y >= x, lambda x, y: np.exp(y) - np.sqrt(np.abs(x) * 1e-6), lambda x, y: x),
+}
+
+
+# Math functions are called inside chains where the vector routines' vectors are the chain
+# kernels' (libmvec: AVX2 and AVX-512); elsewhere (IK_SIMD=sse2) they stay instructions, and a
+# branch with one is then no single chain.
+VECTOR_MATH_IN_CHAINS = ik._core.simd_isa() in ("avx2", "avx512") and ik._core.simd_isa() == ik._core.kernel_isa()
+WITHOUT_MATH = {"no math", "equal", "not equal"}
+
+
+def lazy_numpy_where(condition, true_value, false_value, x, y):
+    """NumPy with where's lazy semantics: each value computed on the lanes that select it only,
+    so only those lanes can warn."""
+    c = condition(x, y)
+    out = np.empty(x.shape, np.result_type(x, y))
+    out[c] = true_value(x[c], y[c])
+    out[~c] = false_value(x[~c], y[~c])
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("data", ["mixed", "positive", "negative", "sorted", "sparse"])
+@pytest.mark.parametrize("name", list(SPLIT_WHERES))
+def test_wheres_of_split_chunks_match_numpy(name, data, dtype):
+    condition, true_value, false_value = SPLIT_WHERES[name]
+    rng = np.random.default_rng(3)
+    x = {
+        "mixed": rng.standard_normal(N),
+        "positive": rng.uniform(0.5, 4.0, N),
+        "negative": -rng.uniform(0.5, 4.0, N),
+        "sorted": np.sort(rng.standard_normal(N)),  # uniform chunks, one split chunk
+        "sparse": np.where(rng.uniform(size=N) < 0.05, 2.0, -2.0),  # few lanes take the branch
+    }[data].astype(dtype)
+    x[:6] = [np.nan, -0.0, 0.0, 0.5, np.inf, -np.inf]
+    y = rng.uniform(0.5, 2.0, N).astype(dtype)
+    f = ik.ufunc(lambda x, y: np.where(condition(x, y), true_value(x, y), false_value(x, y)))
+    assert ("(split chunks: fused where(" in ik.explain(f)) == (VECTOR_MATH_IN_CHAINS or name in WITHOUT_MATH)
+    got, kinds = call_recording(f, x, y)
+    expected, expected_kinds = call_recording(lazy_numpy_where, condition, true_value, false_value, x, y)
+    assert got.dtype == expected.dtype
+    assert kinds == expected_kinds
+    assert ulp_distance(got, expected).max() <= MATH_ULP
+
+
+def test_a_where_of_split_chunks_warns_for_selected_lanes_only():
+    x = np.linspace(-3.0, 3.0, N)
+    x[1000] = np.inf  # selected: sin(inf) is invalid
+    x[2000] = -np.inf  # not selected
+    f = ik.ufunc(lambda a: np.where(a > 0, np.sqrt(np.abs(a)) + np.sin(a), 0))
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        got = f(x)
+    assert np.isnan(got[1000]) and got[2000] == 0
+    x[1000] = 1.0
+    got = no_warnings(f, x)
+    with np.errstate(all="ignore"):
+        assert ulp_distance(got, np.where(x > 0, np.sqrt(np.abs(x)) + np.sin(x), 0)).max() <= MATH_ULP
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_math_calls_next_to_a_square_root_warn_as_numpy(dtype):
+    """The call runs inside the chain, where it may raise spurious flags; a chunk that raised any
+    runs again with NumPy's exact flags."""
+    x = np.linspace(-2, 700, N).astype(dtype)  # sqrt of negatives: invalid; float32 exp overflows
+
+    def body(a):
+        return np.sqrt(a) * np.exp(a)
+
+    f = ik.ufunc(body)
+    assert ("fused multiply(sqrt(r0), exp(r0))" in ik.explain(f)) == VECTOR_MATH_IN_CHAINS
+    got, kinds = call_recording(f, x)
+    expected, expected_kinds = call_recording(body, x)
+    assert kinds == expected_kinds
+    assert ulp_distance(got, expected).max() <= MATH_ULP
