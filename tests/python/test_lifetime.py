@@ -19,10 +19,11 @@ def make(i):
 
 
 def test_creating_and_dropping_10000_ufuncs_does_not_grow_memory():
-    """Bound: RSS grows by less than 8 MiB while 10,000 kernels are made, called and dropped
-    (after 500 warm-up kernels), i.e. under 840 bytes per kernel. What stays is the bounded cache
-    of kernels by payload (at most 256 kernels); a kept kernel (ufunc, loops, programs) costs
-    about 30 KiB, so leaking them would grow RSS by about 300 MiB."""
+    """Bound: RSS grows by less than 16 MiB while 10,000 kernels are made, called and dropped
+    (after 500 warm-up kernels), i.e. under 1.7 KiB per kernel. What stays is the bounded cache
+    of kernels by payload (at most 256 kernels) and the allocator's fragmentation: about 2 MiB
+    when this test runs alone, 8 MiB after the rest of the suite. A kept kernel (ufunc, loops,
+    programs) costs about 30 KiB, so leaking them would grow RSS by about 300 MiB."""
     x = np.linspace(-1, 1, 100)
     for i in range(500):  # warm up allocators and caches
         make(i)(x)
@@ -32,7 +33,7 @@ def test_creating_and_dropping_10000_ufuncs_does_not_grow_memory():
         make(i % 300 + 0.5)(x)
     gc.collect()
     grown = rss_bytes() - before
-    assert grown < 8 * 2**20, f"RSS grew by {grown / 2**20:.1f} MiB"
+    assert grown < 16 * 2**20, f"RSS grew by {grown / 2**20:.1f} MiB"
 
 
 def test_a_million_calls_do_not_grow_memory():
