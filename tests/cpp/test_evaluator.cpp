@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "eval/evaluator.hpp"
+#include "eval/kernels.hpp"
 #include "graph_helpers.hpp"
 #include "passes/passes.hpp"
 
@@ -68,6 +69,64 @@ TEST(Evaluator, ChainsRoundEveryStepAsAlone) {
             e = e + 0.25;
             e = e / in[i];
             ASSERT_EQ(out[i], e) << n << " " << i;
+        }
+    }
+}
+
+TEST(Chain, CallsAMathFunctionNextToASquareRootWithTheBitsOfItsOwnPass) {
+    // load x, sqrt (and sin y as the side value), add the side value: against the same steps
+    // with sin(y) computed first by the math kernel, at lengths around the tile and the vector.
+    const void* sin_routine = eval::find_chain_math(Op::sin, DType::float64);
+    if (!sin_routine) GTEST_SKIP() << "no vector math routines for this CPU's chain kernels";
+    const eval::ChainKernel chain = eval::find_chain_kernel(DType::float64);
+    eval::ChainStep load{eval::ChainOp::load}, root{eval::ChainOp::sqrt}, add{eval::ChainOp::add};
+    root.side = sin_routine;
+    add.from_side = true;
+    std::vector<eval::ChainStep> steps = {load, root, add};
+    std::vector<eval::ChainStep> exact = {load, eval::ChainStep{eval::ChainOp::sqrt}, eval::ChainStep{eval::ChainOp::add}};
+    for (auto* list : {&steps, &exact}) {
+        const std::size_t arity[] = {1, 2, 1};  // sqrt: a placeholder and the side value's input
+        std::uint8_t arg = 0;
+        for (std::size_t k = 0; k < 3; ++k) {
+            (*list)[k].code = eval::chain_code((*list)[k], k != 1);
+            (*list)[k].arg = arg;
+            arg = static_cast<std::uint8_t>(arg + arity[k]);
+        }
+    }
+    const eval::Kernel sin_kernel = eval::find_kernel(Op::sin, DType::float64);
+    for (std::size_t n : {1u, 3u, 4u, 31u, 32u, 33u, 37u, 256u}) {
+        auto x = normal(n, 5), y = normal(n, 6);
+        for (auto& v : x) v = std::fabs(v);
+        std::vector<double> sin_y(n), fused(n, -1.0), separate(n, -2.0);
+        const void* in[1] = {y.data()};
+        sin_kernel(in, sin_y.data(), static_cast<std::ptrdiff_t>(n));
+        const void* fused_operands[] = {x.data(), nullptr, y.data(), sin_y.data()};
+        chain(steps.data(), steps.size(), fused_operands, fused.data(), static_cast<std::ptrdiff_t>(n));
+        chain(exact.data(), exact.size(), fused_operands, separate.data(), static_cast<std::ptrdiff_t>(n));
+        for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(fused[i], separate[i]) << n << " " << i;
+    }
+}
+
+TEST(Chain, CountsWhatAComparisonSelectsQuietly) {
+    const eval::ChainCount count = eval::find_chain_count(DType::float64);
+    ASSERT_NE(count, nullptr);
+    const double nan = std::nan("");
+    std::vector<double> a = normal(37, 8), b = normal(37, 9);
+    a[0] = nan, b[1] = nan, a[2] = -0.0, b[2] = 0.0, a[3] = b[3] = 1.5, a[36] = nan;
+    const eval::ChainCompare compares[] = {eval::ChainCompare::greater, eval::ChainCompare::greater_equal,
+                                           eval::ChainCompare::less, eval::ChainCompare::less_equal,
+                                           eval::ChainCompare::equal, eval::ChainCompare::not_equal};
+    for (const auto compare : compares) {
+        for (std::ptrdiff_t n : {0, 1, 3, 4, 5, 36, 37}) {
+            std::ptrdiff_t expected = 0;
+            for (std::ptrdiff_t i = 0; i < n; ++i) {
+                const double x = a[static_cast<std::size_t>(i)], y = b[static_cast<std::size_t>(i)];
+                const bool table[] = {x > y, x >= y, x < y, x <= y, x == y, x != y};
+                expected += table[static_cast<int>(compare)];
+            }
+            std::feclearexcept(FE_ALL_EXCEPT);
+            EXPECT_EQ(count(compare, a.data(), b.data(), n), expected) << static_cast<int>(compare) << " " << n;
+            EXPECT_FALSE(std::fetestexcept(FE_INVALID)) << "a quiet NaN raised invalid";
         }
     }
 }
