@@ -45,7 +45,11 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
   rm -rf build/fuzz
   CXX=clang++-14 meson setup build/fuzz -Dfuzz=true -Dpython=false -Db_sanitize=address,undefined -Db_lundef=false \
     -Dbuildtype=debugoptimized >/dev/null
-  ninja -C build/fuzz tests/fuzz/fuzz_deserialize >/dev/null
+  if ! ninja -C build/fuzz tests/fuzz/fuzz_deserialize >build/fuzz/build.log 2>&1; then
+    tail -n 40 build/fuzz/build.log
+    echo "the clang build of the fuzz target failed" >&2
+    exit 1
+  fi
   mkdir -p build/fuzz/work
   if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       build/fuzz/tests/fuzz/fuzz_deserialize -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \

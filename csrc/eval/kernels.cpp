@@ -109,7 +109,7 @@ ChunkKernel find_chunk_kernel(ir::Op op, ir::DType t) { return kernels().find_ch
 ChunkKernel find_chunk_cast(ir::DType from, ir::DType to) { return kernels().find_chunk_cast(from, to); }
 ChainKernel find_chain_kernel(ir::DType t) { return kernels().find_chain_kernel(t); }
 ChainCount find_chain_count(ir::DType t) { return kernels().find_chain_count(t); }
-const void* find_chain_math(ir::Op op, ir::DType t) {
+ChainRoutine find_chain_math(ir::Op op, ir::DType t) {
     const simd::MathTable& table = simd::math_table();
     if (table.vector_bytes == 0 || table.vector_bytes != kernels().chain_vector_bytes()) return nullptr;
     if (t != ir::DType::float64 && t != ir::DType::float32) return nullptr;

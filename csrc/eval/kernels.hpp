@@ -33,6 +33,8 @@ inline constexpr std::ptrdiff_t chunk_size = 256;
 // so only the chunked evaluator, which checks each chunk's flags and runs it again exactly,
 // uses these steps (see Instr::exact_steps).
 // IEEE operations each rounded as alone: the same bits and flags as the ops one by one.
+// A vector routine V (*)(V) of the chain kernels' vectors (simd::MathTable::VectorRoutine).
+using ChainRoutine = void (*)();
 enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, load, select, none };
 enum class ChainCompare : std::uint8_t { greater, greater_equal, less, less_equal, equal, not_equal };
 struct ChainStep {
@@ -45,7 +47,7 @@ struct ChainStep {
     // Set when the chain is made: the loop that runs this step (chain_code) and the index of its
     // first operand among the chain's operands (chain_arity entries per step).
     std::uint8_t code = 0, arg = 0;
-    const void* side = nullptr;  // sqrt: the vector routine computing side from its second operand
+    ChainRoutine side = nullptr;  // sqrt: the vector routine computing side from its second operand
 };
 // How a step reads its operand; with the op and side, it picks the step's loop in a chain kernel.
 enum class ChainOperand : std::uint8_t { memory, scalar, with_pre };
@@ -88,7 +90,7 @@ inline constexpr std::size_t max_chain_operands = 3 * max_chain_steps;
 
 // The vector routine (simd::MathTable::vector_f64/f32) a chain step may call for a math op on
 // this dtype, or nullptr: none, or the chain kernels' vectors are not the math table's.
-const void* find_chain_math(ir::Op op, ir::DType t);
+ChainRoutine find_chain_math(ir::Op op, ir::DType t);
 
 // The chain kernel for float32 or float64, else nullptr.
 ChainKernel find_chain_kernel(ir::DType t);

@@ -411,7 +411,7 @@ class Lowering {
                            dtype(in.src[0]) == dtype(operand);
                 });
                 if (math == region.code.end()) continue;
-                const void* routine = eval::find_chain_math(math->op, dtype(operand));
+                const eval::ChainRoutine routine = eval::find_chain_math(math->op, dtype(operand));
                 if (!routine) continue;
                 before.side = routine;
                 step.from_side = true;

@@ -16,6 +16,7 @@ using UnaryF64 = void (*)(const double* in, double* out, std::ptrdiff_t n);
 using UnaryF32 = void (*)(const float* in, float* out, std::ptrdiff_t n);
 using BinaryF64 = void (*)(const double* a, const double* b, double* out, std::ptrdiff_t n);
 using BinaryF32 = void (*)(const float* a, const float* b, float* out, std::ptrdiff_t n);
+using VectorRoutine = void (*)();  // a function of one vector, whose type its user knows (MathTable)
 
 // NumPy ufunc names. The order is the index into the tables below.
 #define IK_SIMD_UNARY_FUNCTIONS(X) \
@@ -47,12 +48,13 @@ struct MathTable {
     // NumPy would not (from range reduction or the padded tail). For callers that check the
     // flags of a whole computation and redo it with the checked functions if any was raised.
     const MathTable* unchecked_table = nullptr;
-    // The vector routines themselves, one vector_bytes-wide vector in and out (V (*)(V), V a
-    // vector of doubles or floats), for code that computes in vector registers (chain kernels).
-    // Unchecked as above, and nullptr in tables without vector routines (vector_bytes 0).
+    // The vector routines themselves, one vector_bytes-wide vector in and out, for code that
+    // computes in vector registers (chain kernels): V (*)(V) with V a vector of doubles or
+    // floats, stored as VectorRoutine (cast back before calling). Unchecked as above, and
+    // nullptr in tables without vector routines (vector_bytes 0).
     int vector_bytes = 0;
-    const void* vector_f64[static_cast<int>(Unary::count)] = {};
-    const void* vector_f32[static_cast<int>(Unary::count)] = {};
+    VectorRoutine vector_f64[static_cast<int>(Unary::count)] = {};
+    VectorRoutine vector_f32[static_cast<int>(Unary::count)] = {};
 
     const MathTable& unchecked() const { return unchecked_table ? *unchecked_table : *this; }
 };

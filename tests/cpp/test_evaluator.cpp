@@ -76,7 +76,7 @@ TEST(Evaluator, ChainsRoundEveryStepAsAlone) {
 TEST(Chain, CallsAMathFunctionNextToASquareRootWithTheBitsOfItsOwnPass) {
     // load x, sqrt (and sin y as the side value), add the side value: against the same steps
     // with sin(y) computed first by the math kernel, at lengths around the tile and the vector.
-    const void* sin_routine = eval::find_chain_math(Op::sin, DType::float64);
+    const eval::ChainRoutine sin_routine = eval::find_chain_math(Op::sin, DType::float64);
     if (!sin_routine) GTEST_SKIP() << "no vector math routines for this CPU's chain kernels";
     const eval::ChainKernel chain = eval::find_chain_kernel(DType::float64);
     eval::ChainStep load{eval::ChainOp::load}, root{eval::ChainOp::sqrt}, add{eval::ChainOp::add};
