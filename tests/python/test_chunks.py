@@ -332,3 +332,21 @@ def test_math_calls_next_to_a_square_root_warn_as_numpy(dtype):
     expected, expected_kinds = call_recording(body, x)
     assert kinds == expected_kinds
     assert ulp_distance(got, expected).max() <= MATH_ULP
+
+
+def test_wheres_of_split_chunks_in_place_strided_and_broadcast():
+    """The chunk chain writes the output directly and reads the comparison's operands wherever
+    they are: the input itself (out=x), every other element, a scalar broadcast to every element."""
+    x = np.random.default_rng(9).standard_normal(2 * N) * 3
+    x[:4] = [np.nan, -0.0, np.inf, 0.0]
+    f = ik.ufunc(lambda a, b: np.where(a > b, np.sqrt(np.abs(a) * 2.0 + 1.0) * 0.5, b))
+    assert "(split chunks: fused where(" in ik.explain(f)
+
+    def expected(a, b):
+        return np.where(a > b, np.sqrt(np.abs(a) * 2.0 + 1.0) * 0.5, b)
+
+    y = x[:N].copy()
+    assert no_warnings(f, y, 0.25, out=y) is y
+    np.testing.assert_array_equal(y, expected(x[:N], 0.25))
+    for a, b in [(x[::2], x[1::2]), (x[:N], np.float64(-0.5)), (x[::2], np.full(N, 0.1)[::-1])]:
+        np.testing.assert_array_equal(no_warnings(f, a, b), expected(a, b))
