@@ -16,6 +16,9 @@ using Kernel = void (*)(const void* const* in, void* out, std::ptrdiff_t n);
 using ChunkKernel = void (*)(const void* const* in, void* out);
 inline constexpr std::ptrdiff_t chunk_size = 256;
 
+// A vector routine V (*)(V) of the chain kernels' vectors (simd::MathTable::VectorRoutine).
+using ChainRoutine = void (*)();
+
 // A chain: float ops of one dtype each consuming the previous one's result, run with the
 // intermediate values in vector registers instead of a pass over memory per op. Step 0 (load)
 // starts the value as its operand; a later step makes the value op(value, x), or op(x, value)
@@ -33,8 +36,6 @@ inline constexpr std::ptrdiff_t chunk_size = 256;
 // so only the chunked evaluator, which checks each chunk's flags and runs it again exactly,
 // uses these steps (see Instr::exact_steps).
 // IEEE operations each rounded as alone: the same bits and flags as the ops one by one.
-// A vector routine V (*)(V) of the chain kernels' vectors (simd::MathTable::VectorRoutine).
-using ChainRoutine = void (*)();
 enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, load, select, none };
 enum class ChainCompare : std::uint8_t { greater, greater_equal, less, less_equal, equal, not_equal };
 struct ChainStep {
