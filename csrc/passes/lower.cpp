@@ -224,6 +224,14 @@ class Lowering {
         }
     }
 
+    ir::DType dtype(std::int32_t r) const { return p_.registers[static_cast<std::size_t>(r)].dtype; }
+
+    // A comparison a select step can compute in registers: quiet, of two operands of dtype t.
+    bool is_chain_comparison(const Instr& c, ir::DType t) const {
+        eval::ChainCompare compare;
+        return c.kind == InstrKind::compute && chain_compare(c.op, compare) && dtype(c.src[0]) == t && dtype(c.src[1]) == t;
+    }
+
     static bool chain_op(Op op, eval::ChainOp& out) {
         switch (op) {
             case Op::add: out = eval::ChainOp::add; return true;
@@ -255,7 +263,6 @@ class Lowering {
             count(region.result);
         }
         for (auto r : p_.output_registers) count(r);
-        auto dtype = [&](std::int32_t r) { return p_.registers[static_cast<std::size_t>(r)].dtype; };
         for (Region& region : p_.regions) {
             std::map<std::int32_t, std::size_t> reader;      // register -> the first instruction reading it
             std::map<std::int32_t, std::size_t> definition;  // register -> the instruction writing it
@@ -273,10 +280,7 @@ class Lowering {
                 const auto d = definition.find(w.src[0]);
                 if (d == definition.end()) return nullptr;  // an import: computed in the parent region
                 const Instr& c = region.code[d->second];
-                eval::ChainCompare compare;
-                const bool comparison = c.kind == InstrKind::compute && chain_compare(c.op, compare) &&
-                                        dtype(c.src[0]) == dtype(w.dst) && dtype(c.src[1]) == dtype(w.dst);
-                return comparison ? &c : nullptr;
+                return is_chain_comparison(c, dtype(w.dst)) ? &c : nullptr;
             };
             auto fusible = [&](const Instr& in) {
                 eval::ChainOp op = eval::ChainOp::none;
@@ -347,7 +351,6 @@ class Lowering {
     // A chunk the condition splits then runs one pass instead of four (the comparison into
     // bools, counting them, the branch, the blend), and the comparison is skipped in chunks.
     void chain_for_chunks(Region& region, Instr& w, const std::vector<int>& uses) {
-        auto dtype = [&](std::int32_t r) { return p_.registers[static_cast<std::size_t>(r)].dtype; };
         if (w.kind != InstrKind::where || (w.region[0] >= 0) == (w.region[1] >= 0) || uses[static_cast<std::size_t>(w.src[0])] != 1)
             return;
         const int lazy = w.region[0] >= 0 ? 0 : 1;
@@ -357,9 +360,7 @@ class Lowering {
             branch.code[0].chain_steps.size() >= eval::max_chain_steps || dtype(other) != dtype(w.dst))
             return;
         const auto condition = std::find_if(region.code.begin(), region.code.end(), [&](const Instr& in) {
-            eval::ChainCompare compare;
-            return in.kind == InstrKind::compute && in.dst == w.src[0] && chain_compare(in.op, compare) &&
-                   dtype(in.src[0]) == dtype(w.dst) && dtype(in.src[1]) == dtype(w.dst);
+            return in.dst == w.src[0] && is_chain_comparison(in, dtype(w.dst));
         });
         if (condition == region.code.end()) return;
         const Instr& chain = branch.code[0];
@@ -392,7 +393,6 @@ class Lowering {
     // from the chain costs more than the pass (measured: logistic, exp after a constant load,
     // 3-7% slower), so math ops stay passes there.
     void absorb_math(Region& region, const std::vector<int>& uses) {
-        auto dtype = [&](std::int32_t r) { return p_.registers[static_cast<std::size_t>(r)].dtype; };
         std::vector<std::int32_t> absorbed;
         for (Instr& chain : region.code) {
             if (chain.kind != InstrKind::chain) continue;
@@ -438,7 +438,7 @@ class Lowering {
             eval::ChainOp op = eval::ChainOp::none;
             if (w->op == Op::multiply && w->src[0] == w->src[1]) op = eval::ChainOp::square;
             else if (!chain_op(w->op, op) || w->src[1] >= 0) continue;
-            if (p_.registers[static_cast<std::size_t>(w->src[0])].dtype != p_.registers[static_cast<std::size_t>(w->dst)].dtype) continue;
+            if (dtype(w->src[0]) != dtype(w->dst)) continue;
             step.pre = op;
             step.scalar = is_constant(w->src[0]);
             chain.chain_operands.back() = w->src[0];
@@ -490,7 +490,7 @@ class Lowering {
     void start_chain(Instr& in, const ConditionOf& condition_of, std::vector<std::int32_t>& absorbed) {
         const Instr source = in;
         in.kind = InstrKind::chain;
-        in.chain = eval::find_chain_kernel(p_.registers[static_cast<std::size_t>(in.dst)].dtype);
+        in.chain = eval::find_chain_kernel(dtype(in.dst));
         in.kernel = nullptr;
         in.chunk = nullptr;
         in.src[0] = in.src[1] = in.src[2] = -1;
