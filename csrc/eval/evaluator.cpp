@@ -91,7 +91,9 @@ char* compute_operands(const Instr& in, Scratch& s, const void* (&src)[3]) {
 // Runs a chain instruction over n elements into its destination's own memory. Exact: with the
 // flags NumPy raises (its math ops as instructions first, see Instr::side_math), else with the
 // math calls inside the chain.
-void run_chain(const Instr& in, Scratch& s, std::ptrdiff_t n, bool exact) {
+// Runs a chain instruction over n elements; with count_selected (a where's chunk form), returns
+// the number of elements its condition selected.
+std::ptrdiff_t run_chain(const Instr& in, Scratch& s, std::ptrdiff_t n, bool exact, bool count_selected = false) {
     const bool separate = exact && !in.side_math.empty();
     if (separate) {
         for (const Instr::SideMath& m : in.side_math) {
@@ -104,7 +106,7 @@ void run_chain(const Instr& in, Scratch& s, std::ptrdiff_t n, bool exact) {
         operands[k] = in.chain_operands[k] >= 0 ? s.ptr[static_cast<std::size_t>(in.chain_operands[k])] : nullptr;
     char* dst = s.ptr[static_cast<std::size_t>(in.dst)] = s.home[static_cast<std::size_t>(in.dst)];
     const std::vector<ChainStep>& steps = separate ? in.exact_steps : in.chain_steps;
-    in.chain(steps.data(), steps.size(), operands, dst, n);
+    return in.chain(steps.data(), steps.size(), operands, dst, n, count_selected);
 }
 
 class BlockRunner {
@@ -222,7 +224,7 @@ class BlockRunner {
 // chunk's flags and, if any was raised, runs it again exactly.
 class ChunkRunner {
    public:
-    ChunkRunner(const Program& p, Scratch& s) : p_(p), s_(s) {}
+    ChunkRunner(const Program& p, Scratch& s) : p_(p), s_(s), split_before_(static_cast<std::size_t>(p.n_where)) {}
 
     // False: the chunk is better run by the blocked evaluator (a costly branch selected by few
     // lanes, which it computes on those lanes only).
@@ -260,24 +262,46 @@ class ChunkRunner {
             select(size, cond, s_.ptr[idx(w.src[1])], s_.ptr[idx(w.src[2])], s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)], chunk_size);
             return true;
         }
+        const std::size_t where = idx(w.where_index);
+        if (w.chain && split_before_[where]) {
+            // The condition split the previous chunk, so most likely this one too (signs mixed at
+            // random): the chain runs at once and counts the lanes as it blends, which costs less
+            // than counting them first (a pass over the inputs, 10-15% of the seed expression).
+            // Had the chunk been uniform or sparse, the result is still right, since the chain
+            // computes the branch on every lane: that costs only the work counting first would
+            // have skipped, and the next chunk counts first again.
+            split_before_[where] = split(w, run_chain(w, s_, chunk_size, false, true));
+            return true;
+        }
         const std::ptrdiff_t n_true = w.chain ? count_by_comparison(w) : count_true(cond, chunk_size);
         if (n_true == chunk_size || n_true == 0) {
             char* value = branch(w, n_true == chunk_size ? 0 : 1);
             s_.ptr[idx(w.dst)] = value;
             return value != nullptr;
         }
-        for (int k = 0; k < 2; ++k) {
-            const std::ptrdiff_t selected = k == 0 ? n_true : chunk_size - n_true;
-            if (w.region[k] >= 0 && p_.regions[idx(w.region[k])].cost >= 1.0 && 4 * selected < chunk_size) return false;
-        }
+        if (!split(w, n_true)) return false;  // a costly branch few lanes select: blocks do it better
         if (w.chain) {  // the branch and the blend in one pass (Instr::chain_count)
             run_chain(w, s_, chunk_size, false);
+            split_before_[where] = true;
             return true;
         }
         const char* value[2] = {branch(w, 0), nullptr};
         if (value[0]) value[1] = branch(w, 1);
         if (!value[1]) return false;
         select(size, cond, value[0], value[1], s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)], chunk_size);
+        return true;
+    }
+
+    // Whether a where whose condition selects n_true lanes of a chunk runs both branches on the
+    // chunk and blends: not when the condition is uniform (one branch runs), nor when a costly
+    // branch is selected by fewer than a quarter of the lanes (the blocked evaluator then
+    // computes it on those lanes only).
+    bool split(const Instr& w, std::ptrdiff_t n_true) const {
+        if (n_true == chunk_size || n_true == 0) return false;
+        for (int k = 0; k < 2; ++k) {
+            const std::ptrdiff_t selected = k == 0 ? n_true : chunk_size - n_true;
+            if (w.region[k] >= 0 && p_.regions[idx(w.region[k])].cost >= 1.0 && 4 * selected < chunk_size) return false;
+        }
         return true;
     }
 
@@ -290,6 +314,7 @@ class ChunkRunner {
 
     const Program& p_;
     Scratch& s_;
+    std::vector<bool> split_before_;  // per where: its condition split the previous chunk
 };
 
 // Asks the memory system for the next block of every contiguous input while this block computes:

@@ -83,7 +83,10 @@ constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
 constexpr std::size_t chain_arity(const ChainStep& step) {
     return (step.op == ChainOp::select ? 3 : 1) + (step.side ? 1 : 0);
 }
-using ChainKernel = void (*)(const ChainStep* steps, std::size_t count, const void* const* operands, void* out, std::ptrdiff_t n);
+// With count_selected, the last step is a select, and the kernel returns the number of elements
+// whose comparison held (as ChainCount would; it costs the chain little, a pass of its own more).
+using ChainKernel = std::ptrdiff_t (*)(const ChainStep* steps, std::size_t count, const void* const* operands, void* out,
+                                       std::ptrdiff_t n, bool count_selected);
 // The number of elements k < n with a[k] compare b[k] (quiet: no flag for a quiet NaN).
 using ChainCount = std::ptrdiff_t (*)(ChainCompare compare, const void* a, const void* b, std::ptrdiff_t n);
 inline constexpr std::size_t max_chain_steps = 32;

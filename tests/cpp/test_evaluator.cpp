@@ -3,6 +3,7 @@
 
 #include <cfenv>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -101,9 +102,57 @@ TEST(Chain, CallsAMathFunctionNextToASquareRootWithTheBitsOfItsOwnPass) {
         const void* in[1] = {y.data()};
         sin_kernel(in, sin_y.data(), static_cast<std::ptrdiff_t>(n));
         const void* fused_operands[] = {x.data(), nullptr, y.data(), sin_y.data()};
-        chain(steps.data(), steps.size(), fused_operands, fused.data(), static_cast<std::ptrdiff_t>(n));
-        chain(exact.data(), exact.size(), fused_operands, separate.data(), static_cast<std::ptrdiff_t>(n));
+        chain(steps.data(), steps.size(), fused_operands, fused.data(), static_cast<std::ptrdiff_t>(n), false);
+        chain(exact.data(), exact.size(), fused_operands, separate.data(), static_cast<std::ptrdiff_t>(n), false);
         for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(fused[i], separate[i]) << n << " " << i;
+    }
+}
+
+TEST(Chain, ItsLastSelectStepCountsTheLanesItsComparisonHolds) {
+    // value = x + 0.5, then (x > 3) ? 3 : value (a select that is not last: not counted), then
+    // the counted select (x compare b) ? t : value, or the other way round when swapped. The
+    // count is ChainCount's and the values are the scalar reference's (and the uncounted
+    // chain's), for every comparison, both sides, constant or array b and t, with NaN and signed
+    // zeros, at lengths around the vector, the tile and the chunk.
+    const eval::ChainKernel chain = eval::find_chain_kernel(DType::float64);
+    const eval::ChainCount count = eval::find_chain_count(DType::float64);
+    ASSERT_NE(chain, nullptr);
+    const double nan = std::nan("");
+    std::vector<double> x = normal(300, 10), b = normal(300, 11), t = normal(300, 12);
+    x[0] = nan, b[1] = nan, x[2] = -0.0, b[2] = 0.0, x[3] = b[3] = 1.5, x[4] = 7.0, x[33] = nan, x[255] = nan;
+    // A constant's register holds the constant at every element, as the evaluator broadcasts it.
+    const std::vector<double> half(300, 0.5), three(300, 3.0), b_constant(300, 0.25), t_constant(300, -2.0);
+    for (int compare = 0; compare < 6; ++compare) {
+        for (const bool swapped : {false, true}) {
+            for (const bool scalar : {false, true}) {
+                eval::ChainStep load{eval::ChainOp::load}, add{eval::ChainOp::add}, clamp{eval::ChainOp::select}, last{eval::ChainOp::select};
+                add.scalar = clamp.scalar = true;
+                last.compare = static_cast<eval::ChainCompare>(compare), last.swapped = swapped, last.scalar = scalar;
+                std::vector<eval::ChainStep> steps = {load, add, clamp, last};
+                const std::uint8_t args[] = {0, 1, 2, 5};
+                for (std::size_t k = 0; k < steps.size(); ++k) steps[k].code = eval::chain_code(steps[k], true), steps[k].arg = args[k];
+                const std::vector<double>& b_of = scalar ? b_constant : b;
+                const std::vector<double>& t_of = scalar ? t_constant : t;
+                const void* operands[] = {x.data(), half.data(), x.data(), three.data(), three.data(), x.data(), b_of.data(), t_of.data()};
+                for (std::ptrdiff_t n : {0, 1, 3, 4, 5, 31, 32, 33, 37, 256, 300}) {
+                    std::vector<double> counted(static_cast<std::size_t>(n), -1.0), plain(static_cast<std::size_t>(n), -2.0);
+                    std::feclearexcept(FE_ALL_EXCEPT);
+                    const std::ptrdiff_t hits = chain(steps.data(), steps.size(), operands, counted.data(), n, true);
+                    EXPECT_FALSE(std::fetestexcept(FE_INVALID)) << "a quiet NaN raised invalid";
+                    EXPECT_EQ(chain(steps.data(), steps.size(), operands, plain.data(), n, false), 0);
+                    EXPECT_EQ(hits, count(last.compare, x.data(), b_of.data(), n)) << compare << " " << swapped << " " << scalar << " " << n;
+                    for (std::size_t i = 0; i < counted.size(); ++i) {
+                        volatile double value = x[i] + 0.5;
+                        if (x[i] > 3.0) value = 3.0;
+                        const double a = x[i], c = b_of[i];
+                        const bool holds[] = {a > c, a >= c, a < c, a <= c, a == c, a != c};
+                        const double expected = holds[compare] != swapped ? t_of[i] : value;
+                        ASSERT_EQ(std::memcmp(&counted[i], &expected, sizeof(double)), 0) << compare << " " << n << " " << i;
+                        ASSERT_EQ(std::memcmp(&plain[i], &expected, sizeof(double)), 0) << compare << " " << n << " " << i;
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -279,19 +279,36 @@ def lazy_numpy_where(condition, true_value, false_value, x, y):
     return out
 
 
+def runs_of_chunk_kinds(rng):
+    """Stretches of a chunk's length that are mixed, all on one side, or sparse, in turn: after a
+    split chunk the evaluator runs the next one without counting its lanes first, so every kind
+    of chunk must also come right after a split one."""
+    kinds = [
+        lambda: rng.standard_normal(256),
+        lambda: rng.standard_normal(256),
+        lambda: -rng.uniform(0.5, 4.0, 256),
+        lambda: rng.standard_normal(256),
+        lambda: np.where(rng.uniform(size=256) < 0.05, 2.0, -2.0),
+        lambda: rng.standard_normal(256),
+        lambda: rng.uniform(0.5, 4.0, 256),
+    ]
+    return np.concatenate([kinds[k % len(kinds)]() for k in range(N // 256 + 1)])[:N]
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("data", ["mixed", "positive", "negative", "sorted", "sparse"])
+@pytest.mark.parametrize("data", ["mixed", "positive", "negative", "sorted", "sparse", "runs"])
 @pytest.mark.parametrize("name", list(SPLIT_WHERES))
 def test_wheres_of_split_chunks_match_numpy(name, data, dtype):
     condition, true_value, false_value = SPLIT_WHERES[name]
     rng = np.random.default_rng(3)
     x = {
-        "mixed": rng.standard_normal(N),
-        "positive": rng.uniform(0.5, 4.0, N),
-        "negative": -rng.uniform(0.5, 4.0, N),
-        "sorted": np.sort(rng.standard_normal(N)),  # uniform chunks, one split chunk
-        "sparse": np.where(rng.uniform(size=N) < 0.05, 2.0, -2.0),  # few lanes take the branch
-    }[data].astype(dtype)
+        "mixed": lambda: rng.standard_normal(N),
+        "positive": lambda: rng.uniform(0.5, 4.0, N),
+        "negative": lambda: -rng.uniform(0.5, 4.0, N),
+        "sorted": lambda: np.sort(rng.standard_normal(N)),  # uniform chunks, one split chunk
+        "sparse": lambda: np.where(rng.uniform(size=N) < 0.05, 2.0, -2.0),  # few lanes take the branch
+        "runs": lambda: runs_of_chunk_kinds(rng),
+    }[data]().astype(dtype)
     x[:6] = [np.nan, -0.0, 0.0, 0.5, np.inf, -np.inf]
     y = rng.uniform(0.5, 2.0, N).astype(dtype)
     f = ik.ufunc(lambda x, y: np.where(condition(x, y), true_value(x, y), false_value(x, y)))
