@@ -1,4 +1,4 @@
-// The evaluators: chunked (a chunk of chunk_size elements at a time, one instruction at a time
+// The evaluators: chunked (a chunk of Program::chunk elements at a time, one instruction at a time
 // over the chunk, every value of a chunk in the first-level cache) where it can, and blocked (a
 // block of elements at a time, with lazily evaluated where branches and exact flags) for the rest.
 #include "evaluator.hpp"
@@ -235,7 +235,7 @@ class ChunkRunner {
                 continue;
             }
             if (in.kind == InstrKind::chain) {
-                run_chain(in, s_, chunk_size, false);
+                run_chain(in, s_, p_.chunk, false);
                 continue;
             }
             if (in.chunk_skip) continue;
@@ -259,7 +259,7 @@ class ChunkRunner {
         const bool* cond = reinterpret_cast<const bool*>(s_.ptr[idx(w.src[0])]);
         const std::size_t size = ir::itemsize(p_.registers[idx(w.dst)].dtype);
         if (w.region[0] < 0 && w.region[1] < 0) {  // both values at hand: nothing to skip
-            select(size, cond, s_.ptr[idx(w.src[1])], s_.ptr[idx(w.src[2])], s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)], chunk_size);
+            select(size, cond, s_.ptr[idx(w.src[1])], s_.ptr[idx(w.src[2])], s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)], p_.chunk);
             return true;
         }
         const std::size_t where = idx(w.where_index);
@@ -270,25 +270,25 @@ class ChunkRunner {
             // Had the chunk been uniform or sparse, the result is still right, since the chain
             // computes the branch on every lane: that costs only the work counting first would
             // have skipped, and the next chunk counts first again.
-            split_before_[where] = split(w, run_chain(w, s_, chunk_size, false, true));
+            split_before_[where] = split(w, run_chain(w, s_, p_.chunk, false, true));
             return true;
         }
-        const std::ptrdiff_t n_true = w.chain ? count_by_comparison(w) : count_true(cond, chunk_size);
-        if (n_true == chunk_size || n_true == 0) {
-            char* value = branch(w, n_true == chunk_size ? 0 : 1);
+        const std::ptrdiff_t n_true = w.chain ? count_by_comparison(w) : count_true(cond, p_.chunk);
+        if (n_true == p_.chunk || n_true == 0) {
+            char* value = branch(w, n_true == p_.chunk ? 0 : 1);
             s_.ptr[idx(w.dst)] = value;
             return value != nullptr;
         }
         if (!split(w, n_true)) return false;  // a costly branch few lanes select: blocks do it better
         if (w.chain) {  // the branch and the blend in one pass (Instr::chain_count)
-            run_chain(w, s_, chunk_size, false);
+            run_chain(w, s_, p_.chunk, false);
             split_before_[where] = true;
             return true;
         }
         const char* value[2] = {branch(w, 0), nullptr};
         if (value[0]) value[1] = branch(w, 1);
         if (!value[1]) return false;
-        select(size, cond, value[0], value[1], s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)], chunk_size);
+        select(size, cond, value[0], value[1], s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)], p_.chunk);
         return true;
     }
 
@@ -297,10 +297,10 @@ class ChunkRunner {
     // branch is selected by fewer than a quarter of the lanes (the blocked evaluator then
     // computes it on those lanes only).
     bool split(const Instr& w, std::ptrdiff_t n_true) const {
-        if (n_true == chunk_size || n_true == 0) return false;
+        if (n_true == p_.chunk || n_true == 0) return false;
         for (int k = 0; k < 2; ++k) {
-            const std::ptrdiff_t selected = k == 0 ? n_true : chunk_size - n_true;
-            if (w.region[k] >= 0 && p_.regions[idx(w.region[k])].cost >= 1.0 && 4 * selected < chunk_size) return false;
+            const std::ptrdiff_t selected = k == 0 ? n_true : p_.chunk - n_true;
+            if (w.region[k] >= 0 && p_.regions[idx(w.region[k])].cost >= 1.0 && 4 * selected < p_.chunk) return false;
         }
         return true;
     }
@@ -309,7 +309,7 @@ class ChunkRunner {
     std::ptrdiff_t count_by_comparison(const Instr& w) const {
         const ChainStep& select = w.chain_steps.back();
         const auto operand = [&](int k) { return s_.ptr[idx(w.chain_operands[select.arg + static_cast<std::size_t>(k)])]; };
-        return w.chain_count(select.compare, operand(0), operand(1), chunk_size);
+        return w.chain_count(select.compare, operand(0), operand(1), p_.chunk);
     }
 
     const Program& p_;
@@ -444,14 +444,14 @@ std::ptrdiff_t run_chunks(const Program& p, Scratch& s, char* const* args, const
     if (before) fp::clear(before);
     ChunkRunner runner(p, s);
     std::ptrdiff_t start = begin;
-    for (; start + chunk_size <= end; start += chunk_size) {
+    for (; start + p.chunk <= end; start += p.chunk) {
         point_direct_outputs(p, s, args, steps, direct, start);
-        point_inputs(p, s, args, steps, start, chunk_size);
+        point_inputs(p, s, args, steps, start, p.chunk);
         if (!runner.run_region(p.regions[0]) || fp::raised()) {
             fp::clear(fp::numpy_flags);
             break;
         }
-        store_outputs(p, s, args, steps, start, chunk_size, stream);
+        store_outputs(p, s, args, steps, start, p.chunk, stream);
     }
     if (before) fp::raise(before);
     return start;
@@ -473,7 +473,7 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
         if (reg >= 0 && steps[i] == 0)
             broadcast(ir::itemsize(p.input_dtypes[i]), args[i], s.home[static_cast<std::size_t>(reg)], first_block);
     }
-    const bool chunks = p.chunked && end - begin >= chunk_size && chunks_enabled();
+    const bool chunks = p.chunked && p.block >= p.chunk && end - begin >= p.chunk && chunks_enabled();  // IK_BLOCK may be smaller
     const std::vector<std::size_t> direct = direct_outputs(p, args, steps, begin, end, stream_outputs, !chunks);
     BlockRunner runner(p, s);
     // Chunks where they can; where a chunk hands over, blocks for a while, then chunks again.
@@ -481,12 +481,12 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
     // lanes in every chunk), so such calls waste few chunk attempts.
     std::ptrdiff_t start = begin, blocked = p.block;
     while (start < end) {
-        if (chunks && end - start >= chunk_size) {
+        if (chunks && end - start >= p.chunk) {
             const std::ptrdiff_t stop = run_chunks(p, s, args, steps, start, end, stream_outputs, direct);
             blocked = stop > start ? p.block : 2 * blocked;
             start = stop;
         }
-        const std::ptrdiff_t until = chunks && end - start >= chunk_size ? std::min(end, start + blocked) : end;
+        const std::ptrdiff_t until = chunks && end - start >= p.chunk ? std::min(end, start + blocked) : end;
         for (; start < until; start += p.block) {
             point_direct_outputs(p, s, args, steps, direct, start);
             prefetch_next_block(p, args, steps, start + p.block, until);

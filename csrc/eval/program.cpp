@@ -88,7 +88,7 @@ std::string to_string(const Program& p) {
     list_region(p, 0, 0, out);
     out += "outputs:";
     for (auto r : p.output_registers) out += " r" + std::to_string(r);
-    out += "\nblock " + std::to_string(p.block) + " elements" + (p.chunked ? " (chunks of " + std::to_string(chunk_size) + ")" : "") + ", " + std::to_string(p.registers.size()) + " registers, ~" +
+    out += "\nblock " + std::to_string(p.block) + " elements" + (p.chunked ? " (chunks of " + std::to_string(p.chunk) + ")" : "") + ", " + std::to_string(p.registers.size()) + " registers, ~" +
            std::to_string(p.cost_per_element).substr(0, 4) + " ns/element\n";
     return out;
 }

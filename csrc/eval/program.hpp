@@ -83,6 +83,7 @@ struct Program {
     double cost_per_element = 0;                   // estimated ns per element, for threading
     std::ptrdiff_t block = 1024;                   // elements per block
     bool chunked = false;                          // every compute instruction has a chunk kernel
+    std::ptrdiff_t chunk = chunk_size;             // elements per chunk: chain_chunk_size if chunks run chains only
     ir::Graph graph;                               // the optimised graph it came from (for explain)
     // Distinct for every program made (copies share it, and their layout): lets a thread's
     // scratch memory know it is already laid out for this program.

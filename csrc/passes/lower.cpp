@@ -36,6 +36,7 @@ class Lowering {
             if (region_of_[i] >= 0) emit(static_cast<std::int32_t>(i));
         for (auto o : g_.outputs) p_.output_registers.push_back(home_[static_cast<std::size_t>(o)]);
         if (chains_enabled()) form_chains();
+        if (p_.chunked && runs_chains_only(p_.regions[0])) p_.chunk = eval::chain_chunk_size;
         assign_slots();
         choose_block_size();
         return std::move(p_);
@@ -620,6 +621,19 @@ class Lowering {
             if (!referenced[r]) p_.registers[r].slot = 0;  // never touched; any valid memory
     }
 
+    // Whether a chunk of this region runs chains only (see eval::chain_chunk_size): chain
+    // instructions, comparisons skipped in chunks, and wheres with a form for chunks whose
+    // branches (run alone on uniform chunks) do the same.
+    bool runs_chains_only(const Region& region) const {
+        for (const Instr& in : region.code) {
+            if (in.kind == InstrKind::chain || in.chunk_skip) continue;
+            if (in.kind != InstrKind::where || !in.chain) return false;
+            for (const std::int32_t r : in.region)
+                if (r >= 0 && !runs_chains_only(p_.regions[static_cast<std::size_t>(r)])) return false;
+        }
+        return true;
+    }
+
     // Blocks as large as possible while all slots of one block fit in about half of L2... of
     // L1-sized working sets: measured best around 32 KiB of live data on this class of CPU.
     void choose_block_size() {
@@ -627,7 +641,9 @@ class Lowering {
         for (auto size : p_.slot_itemsize) bytes_per_element += size;
         constexpr std::size_t budget = 48 * 1024;
         std::ptrdiff_t block = static_cast<std::ptrdiff_t>(budget / std::max<std::size_t>(bytes_per_element, 1));
-        block = std::clamp<std::ptrdiff_t>(block, 256, 4096) / 64 * 64;
+        // A chunk runs in a block's scratch memory: a program that runs in chunks has blocks of
+        // at least one chunk.
+        block = std::clamp<std::ptrdiff_t>(block, p_.chunked ? p_.chunk : 256, 4096) / 64 * 64;
         if (const char* env = std::getenv("IK_BLOCK")) block = std::max(16L, std::atol(env));
         p_.block = block;
     }

@@ -59,7 +59,7 @@ TEST(Evaluator, ChainsRoundEveryStepAsAlone) {
     const eval::Program p = passes::compile(b.finish());
     ASSERT_EQ(p.regions[0].code.size(), 1u);
     ASSERT_EQ(p.regions[0].code[0].kind, eval::InstrKind::chain);
-    for (std::size_t n : {1u, 31u, 32u, 33u, 255u, 256u, 257u, 5000u}) {
+    for (std::size_t n : {1u, 31u, 32u, 33u, 255u, 256u, 257u, 1023u, 1024u, 1025u, 5000u}) {
         const auto in = normal(n, 3);
         std::vector<double> out(n);
         run1(p, in.data(), 8, out.data(), 8, static_cast<std::ptrdiff_t>(n));
@@ -75,36 +75,43 @@ TEST(Evaluator, ChainsRoundEveryStepAsAlone) {
 }
 
 TEST(Chain, CallsAMathFunctionNextToASquareRootWithTheBitsOfItsOwnPass) {
-    // load x, sqrt (and sin y as the side value), add the side value: against the same steps
-    // with sin(y) computed first by the math kernel, at lengths around the tile and the vector.
+    // load x, sqrt (and sin y as the side value), op the side value (either order): against the
+    // same steps with sin(y) computed first by the math kernel, at lengths around the tile and the
+    // vector.
     const eval::ChainRoutine sin_routine = eval::find_chain_math(Op::sin, DType::float64);
     if (!sin_routine) GTEST_SKIP() << "no vector math routines for this CPU's chain kernels";
     const eval::ChainKernel chain = eval::find_chain_kernel(DType::float64);
-    eval::ChainStep load{eval::ChainOp::load}, root{eval::ChainOp::sqrt}, add{eval::ChainOp::add};
-    root.side = sin_routine;
-    add.from_side = true;
-    std::vector<eval::ChainStep> steps = {load, root, add};
-    std::vector<eval::ChainStep> exact = {load, eval::ChainStep{eval::ChainOp::sqrt}, eval::ChainStep{eval::ChainOp::add}};
-    for (auto* list : {&steps, &exact}) {
-        const std::size_t arity[] = {1, 2, 1};  // sqrt: a placeholder and the side value's input
-        std::uint8_t arg = 0;
-        for (std::size_t k = 0; k < 3; ++k) {
-            (*list)[k].code = eval::chain_code((*list)[k], k != 1);
-            (*list)[k].arg = arg;
-            arg = static_cast<std::uint8_t>(arg + arity[k]);
-        }
-    }
     const eval::Kernel sin_kernel = eval::find_kernel(Op::sin, DType::float64);
-    for (std::size_t n : {1u, 3u, 4u, 31u, 32u, 33u, 37u, 256u}) {
-        auto x = normal(n, 5), y = normal(n, 6);
-        for (auto& v : x) v = std::fabs(v);
-        std::vector<double> sin_y(n), fused(n, -1.0), separate(n, -2.0);
-        const void* in[1] = {y.data()};
-        sin_kernel(in, sin_y.data(), static_cast<std::ptrdiff_t>(n));
-        const void* fused_operands[] = {x.data(), nullptr, y.data(), sin_y.data()};
-        chain(steps.data(), steps.size(), fused_operands, fused.data(), static_cast<std::ptrdiff_t>(n), false);
-        chain(exact.data(), exact.size(), fused_operands, separate.data(), static_cast<std::ptrdiff_t>(n), false);
-        for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(fused[i], separate[i]) << n << " " << i;
+    for (const eval::ChainOp op : {eval::ChainOp::add, eval::ChainOp::subtract, eval::ChainOp::multiply, eval::ChainOp::divide}) {
+        for (const bool swapped : {false, true}) {
+            eval::ChainStep load{eval::ChainOp::load}, root{eval::ChainOp::sqrt}, combine{op, swapped};
+            std::vector<eval::ChainStep> exact = {load, root, combine};
+            root.side = sin_routine;
+            combine.from_side = true;
+            std::vector<eval::ChainStep> steps = {load, root, combine};
+            for (auto* list : {&steps, &exact}) {
+                const std::size_t arity[] = {1, 2, 1};  // sqrt: a placeholder and the side value's input
+                std::uint8_t arg = 0;
+                for (std::size_t k = 0; k < 3; ++k) {
+                    (*list)[k].code = eval::chain_code((*list)[k], k != 1);
+                    (*list)[k].arg = arg;
+                    arg = static_cast<std::uint8_t>(arg + arity[k]);
+                }
+            }
+            for (std::size_t n : {1u, 3u, 4u, 31u, 32u, 33u, 37u, 256u}) {
+                auto x = normal(n, 5), y = normal(n, 6);
+                for (auto& v : x) v = std::fabs(v);
+                std::vector<double> sin_y(n), fused(n, -1.0), separate(n, -2.0);
+                const void* in[1] = {y.data()};
+                sin_kernel(in, sin_y.data(), static_cast<std::ptrdiff_t>(n));
+                const void* fused_operands[] = {x.data(), nullptr, y.data(), sin_y.data()};
+                chain(steps.data(), steps.size(), fused_operands, fused.data(), static_cast<std::ptrdiff_t>(n), false);
+                chain(exact.data(), exact.size(), fused_operands, separate.data(), static_cast<std::ptrdiff_t>(n), false);
+                for (std::size_t i = 0; i < n; ++i)
+                    ASSERT_EQ(std::memcmp(&fused[i], &separate[i], sizeof(double)), 0)
+                        << static_cast<int>(op) << " " << swapped << " " << n << " " << i;
+            }
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-"""The chunked evaluator (chunks of 256 elements) and fused chains, against NumPy and against the
-blocked evaluator without chains.
+"""The chunked evaluator (chunks of 256 elements, of 1024 for programs whose chunks run chains only)
+and fused chains, against NumPy and against the blocked evaluator without chains.
 
 A call runs chunk by chunk until a chunk raises a floating-point flag or asks for exact lazy
 evaluation; the blocked evaluator then redoes that chunk and runs the rest. These tests put the
@@ -18,7 +18,14 @@ import pytest
 import ironkernel as ik
 from numpy_reference import MATH_ULP, call_recording, ulp_distance
 
-N = 5000  # 19 whole chunks and a tail
+N = 5000  # 19 whole chunks of 256 and a tail
+
+
+def chunk_of(kernel):
+    """The chunk length of a kernel's float64 loop, as ik.explain shows it."""
+    text = ik.explain(kernel)
+    loop = text[text.index("loop (float64") :]
+    return int(loop[loop.index("(chunks of ") + len("(chunks of ") :].split(")")[0])
 
 
 def no_warnings(fn, *args, **kwargs):
@@ -28,7 +35,12 @@ def no_warnings(fn, *args, **kwargs):
 
 
 def test_explain_shows_the_chunk_size_of_chunked_programs():
-    assert "(chunks of 256)" in ik.explain(ik.ufunc(lambda a: np.sin(a) * 2.0))
+    assert chunk_of(ik.ufunc(lambda a: np.sin(a) * 2.0)) == 256  # a pass of sin, then a chain
+    # chunks that run chains only are longer: no values between passes to keep in the L1 cache
+    assert chunk_of(ik.ufunc(lambda a, b: 2.5 * a + b)) == 1024
+    assert chunk_of(ik.ufunc(lambda a: np.where(a < -1, -1, np.where(a > 1, 1, a)))) == 1024
+    if VECTOR_MATH_IN_CHAINS:
+        assert chunk_of(ik.ufunc(lambda a: np.where(a > 0, np.sqrt(np.abs(a)) + np.sin(a), 0))) == 1024
     # complex arithmetic has block kernels only
     assert "chunks of" not in ik.explain(ik.ufunc(lambda a: a * 1j))
 
@@ -279,20 +291,20 @@ def lazy_numpy_where(condition, true_value, false_value, x, y):
     return out
 
 
-def runs_of_chunk_kinds(rng):
+def runs_of_chunk_kinds(rng, chunk, n):
     """Stretches of a chunk's length that are mixed, all on one side, or sparse, in turn: after a
     split chunk the evaluator runs the next one without counting its lanes first, so every kind
     of chunk must also come right after a split one."""
     kinds = [
-        lambda: rng.standard_normal(256),
-        lambda: rng.standard_normal(256),
-        lambda: -rng.uniform(0.5, 4.0, 256),
-        lambda: rng.standard_normal(256),
-        lambda: np.where(rng.uniform(size=256) < 0.05, 2.0, -2.0),
-        lambda: rng.standard_normal(256),
-        lambda: rng.uniform(0.5, 4.0, 256),
+        lambda: rng.standard_normal(chunk),
+        lambda: rng.standard_normal(chunk),
+        lambda: -rng.uniform(0.5, 4.0, chunk),
+        lambda: rng.standard_normal(chunk),
+        lambda: np.where(rng.uniform(size=chunk) < 0.05, 2.0, -2.0),
+        lambda: rng.standard_normal(chunk),
+        lambda: rng.uniform(0.5, 4.0, chunk),
     ]
-    return np.concatenate([kinds[k % len(kinds)]() for k in range(N // 256 + 1)])[:N]
+    return np.concatenate([kinds[k % len(kinds)]() for k in range(n // chunk + 1)])[:n]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -300,19 +312,21 @@ def runs_of_chunk_kinds(rng):
 @pytest.mark.parametrize("name", list(SPLIT_WHERES))
 def test_wheres_of_split_chunks_match_numpy(name, data, dtype):
     condition, true_value, false_value = SPLIT_WHERES[name]
-    rng = np.random.default_rng(3)
-    x = {
-        "mixed": lambda: rng.standard_normal(N),
-        "positive": lambda: rng.uniform(0.5, 4.0, N),
-        "negative": lambda: -rng.uniform(0.5, 4.0, N),
-        "sorted": lambda: np.sort(rng.standard_normal(N)),  # uniform chunks, one split chunk
-        "sparse": lambda: np.where(rng.uniform(size=N) < 0.05, 2.0, -2.0),  # few lanes take the branch
-        "runs": lambda: runs_of_chunk_kinds(rng),
-    }[data]().astype(dtype)
-    x[:6] = [np.nan, -0.0, 0.0, 0.5, np.inf, -np.inf]
-    y = rng.uniform(0.5, 2.0, N).astype(dtype)
     f = ik.ufunc(lambda x, y: np.where(condition(x, y), true_value(x, y), false_value(x, y)))
     assert ("(split chunks: fused where(" in ik.explain(f)) == (VECTOR_MATH_IN_CHAINS or name in WITHOUT_MATH)
+    chunk = chunk_of(f)
+    n = 16 * chunk + 37  # every kind of run twice, and a tail
+    rng = np.random.default_rng(3)
+    x = {
+        "mixed": lambda: rng.standard_normal(n),
+        "positive": lambda: rng.uniform(0.5, 4.0, n),
+        "negative": lambda: -rng.uniform(0.5, 4.0, n),
+        "sorted": lambda: np.sort(rng.standard_normal(n)),  # uniform chunks, one split chunk
+        "sparse": lambda: np.where(rng.uniform(size=n) < 0.05, 2.0, -2.0),  # few lanes take the branch
+        "runs": lambda: runs_of_chunk_kinds(rng, chunk, n),
+    }[data]().astype(dtype)
+    x[:6] = [np.nan, -0.0, 0.0, 0.5, np.inf, -np.inf]
+    y = rng.uniform(0.5, 2.0, n).astype(dtype)
     got, kinds = call_recording(f, x, y)
     expected, expected_kinds = call_recording(lazy_numpy_where, condition, true_value, false_value, x, y)
     assert got.dtype == expected.dtype

@@ -47,8 +47,9 @@ def expressions(depth: int) -> st.SearchStrategy[str]:
 DTYPES = [np.float64, np.float32, np.int64, np.int32]
 
 
-# Long enough for the chunked evaluator (chunks of 256 elements, then blocks for the tail).
-SIZE = 700
+# Long enough for the chunked evaluator (chunks of 256 elements, or 1024 for programs of chains
+# only, then blocks for the tail).
+SIZE = 2600
 
 
 def arrays(dtype, size, seed):
