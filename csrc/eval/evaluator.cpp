@@ -90,9 +90,8 @@ char* compute_operands(const Instr& in, Scratch& s, const void* (&src)[3]) {
 
 // Runs a chain instruction over n elements into its destination's own memory. Exact: with the
 // flags NumPy raises (its math ops as instructions first, see Instr::side_math), else with the
-// math calls inside the chain.
-// Runs a chain instruction over n elements; with count_selected (a where's chunk form), returns
-// the number of elements its condition selected.
+// math calls inside the chain. With count_selected (a where's chunk form), returns the number of
+// elements its condition selected.
 std::ptrdiff_t run_chain(const Instr& in, Scratch& s, std::ptrdiff_t n, bool exact, bool count_selected = false) {
     const bool separate = exact && !in.side_math.empty();
     if (separate) {
@@ -473,7 +472,8 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
         if (reg >= 0 && steps[i] == 0)
             broadcast(ir::itemsize(p.input_dtypes[i]), args[i], s.home[static_cast<std::size_t>(reg)], first_block);
     }
-    const bool chunks = p.chunked && p.block >= p.chunk && end - begin >= p.chunk && chunks_enabled();  // IK_BLOCK may be smaller
+    // (IK_BLOCK may make blocks, and so the scratch memory, smaller than a chunk.)
+    const bool chunks = p.chunked && p.block >= p.chunk && end - begin >= p.chunk && chunks_enabled();
     const std::vector<std::size_t> direct = direct_outputs(p, args, steps, begin, end, stream_outputs, !chunks);
     BlockRunner runner(p, s);
     // Chunks where they can; where a chunk hands over, blocks for a while, then chunks again.
