@@ -51,33 +51,37 @@ struct ChainStep {
     bool scalar = false;          // the operand is one value repeated (see above)
     ChainCompare compare = ChainCompare::greater;  // select: the comparison
     bool from_side = false;       // x is the previous step's side value
+    // x is (operand pair second operand), a binary op of two registers (c * d in a * b + c * d),
+    // or none. Each op is rounded alone, as everywhere in a chain.
+    ChainOp pair = ChainOp::none;
     // Set when the chain is made: the loop that runs this step (chain_code) and the index of its
     // first operand among the chain's operands (chain_arity entries per step).
     std::uint8_t code = 0, arg = 0;
     ChainRoutine side = nullptr;  // sqrt: the vector routine computing side from its second operand
 };
 // How a step reads its operand; with the op and side, it picks the step's loop in a chain kernel.
-enum class ChainOperand : std::uint8_t { memory, scalar, with_pre };
+enum class ChainOperand : std::uint8_t { memory, scalar, with_pre, with_pair };
 constexpr std::uint8_t chain_load_code(ChainOperand kind) { return static_cast<std::uint8_t>(kind); }
 constexpr std::uint8_t chain_unary_code(ChainOp op) {
     return static_cast<std::uint8_t>(3 + static_cast<int>(op) - static_cast<int>(ChainOp::negative));
 }
 constexpr std::uint8_t chain_binary_code(ChainOp op, bool swapped, ChainOperand kind) {
-    return static_cast<std::uint8_t>(7 + (static_cast<int>(op) * 2 + swapped) * 3 + static_cast<int>(kind));
+    return static_cast<std::uint8_t>(7 + (static_cast<int>(op) * 2 + swapped) * 4 + static_cast<int>(kind));
 }
 constexpr std::uint8_t chain_select_code(ChainCompare compare, bool swapped) {
-    return static_cast<std::uint8_t>(31 + static_cast<int>(compare) * 2 + swapped);
+    return static_cast<std::uint8_t>(39 + static_cast<int>(compare) * 2 + swapped);
 }
 // A square root computing a side value, and binary steps reading it: after the selects.
-inline constexpr std::uint8_t chain_sqrt_with_side_code = 43;
+inline constexpr std::uint8_t chain_sqrt_with_side_code = 51;
 constexpr std::uint8_t chain_from_side_code(ChainOp op, bool swapped) {
-    return static_cast<std::uint8_t>(44 + static_cast<int>(op) * 2 + swapped);
+    return static_cast<std::uint8_t>(52 + static_cast<int>(op) * 2 + swapped);
 }
 inline constexpr std::size_t chain_codes = chain_from_side_code(ChainOp::divide, true) + 1u;
 constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
-    const ChainOperand kind = step.pre != ChainOp::none ? ChainOperand::with_pre
-                              : step.scalar             ? ChainOperand::scalar
-                                                        : ChainOperand::memory;
+    const ChainOperand kind = step.pair != ChainOp::none ? ChainOperand::with_pair
+                              : step.pre != ChainOp::none ? ChainOperand::with_pre
+                              : step.scalar               ? ChainOperand::scalar
+                                                          : ChainOperand::memory;
     if (step.op == ChainOp::load) return chain_load_code(kind);
     if (step.op == ChainOp::select) return chain_select_code(step.compare, step.swapped);
     if (step.side) return chain_sqrt_with_side_code;
@@ -85,9 +89,10 @@ constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
     return has_operand ? chain_binary_code(step.op, step.swapped, kind) : chain_unary_code(step.op);
 }
 // Entries a step has among the chain's operands: three for a select, else one (-1 or nullptr
-// for a unary op), and one more for the input of a side value.
+// for a unary op), one more for the second operand of a pair, and one more for the input of a
+// side value.
 constexpr std::size_t chain_arity(const ChainStep& step) {
-    return (step.op == ChainOp::select ? 3 : 1) + (step.side ? 1 : 0);
+    return (step.op == ChainOp::select ? 3 : 1) + (step.pair != ChainOp::none ? 1 : 0) + (step.side ? 1 : 0);
 }
 // With count_selected, the last step is a select, and the kernel returns the number of elements
 // whose comparison held (as ChainCount would; it costs the chain little, a pass of its own more).

@@ -34,6 +34,8 @@ std::string chain_expression(const Instr& in) {
         } else {
             std::string other = name_of(operand(0));
             if (step.pre != ChainOp::none) other = std::string(names[static_cast<int>(step.pre)]) + "(" + other + ")";
+            if (step.pair != ChainOp::none)
+                other = std::string(names[static_cast<int>(step.pair)]) + "(" + other + ", " + name_of(operand(1)) + ")";
             for (const Instr::SideMath& m : in.side_math)  // a math call inside the chain
                 if (step.from_side && m.dst == operand(0)) other = std::string(ir::info(m.op).name) + "(" + name_of(m.src) + ")";
             next = names[static_cast<int>(step.op)];

@@ -404,7 +404,7 @@ class Lowering {
                 const std::int32_t operand = chain.chain_operands[arg];
                 const bool binary = step.op == eval::ChainOp::add || step.op == eval::ChainOp::subtract ||
                                     step.op == eval::ChainOp::multiply || step.op == eval::ChainOp::divide;
-                if (!binary || before.op != eval::ChainOp::sqrt || before.side || operand < 0 || step.pre != eval::ChainOp::none || step.scalar ||
+                if (!binary || before.op != eval::ChainOp::sqrt || before.side || operand < 0 || step.pre != eval::ChainOp::none || step.pair != eval::ChainOp::none || step.scalar ||
                     uses[static_cast<std::size_t>(operand)] != 1)
                     continue;
                 const auto math = std::find_if(region.code.begin(), region.code.end(), [&](const Instr& in) {
@@ -438,11 +438,18 @@ class Lowering {
             if (w->dst != operand || w->kind != InstrKind::compute) continue;
             eval::ChainOp op = eval::ChainOp::none;
             if (w->op == Op::multiply && w->src[0] == w->src[1]) op = eval::ChainOp::square;
-            else if (!chain_op(w->op, op) || w->src[1] >= 0) continue;
+            else if (!chain_op(w->op, op)) continue;
             if (dtype(w->src[0]) != dtype(w->dst)) continue;
-            step.pre = op;
-            step.scalar = is_constant(w->src[0]);
-            chain.chain_operands.back() = w->src[0];
+            if (w->src[1] >= 0 && op != eval::ChainOp::square) {  // a binary op: the step's pair
+                if (dtype(w->src[1]) != dtype(w->dst)) continue;
+                step.pair = op;
+                chain.chain_operands.back() = w->src[0];
+                chain.chain_operands.push_back(w->src[1]);
+            } else {
+                step.pre = op;
+                step.scalar = is_constant(w->src[0]);
+                chain.chain_operands.back() = w->src[0];
+            }
             waiting.erase(w);
             return;
         }

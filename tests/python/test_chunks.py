@@ -7,6 +7,7 @@ hand-over in the middle of a call, where earlier chunks have been written alread
 """
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -128,6 +129,8 @@ BODIES = [
     "np.cos(b) - np.sqrt(np.abs(a)) + np.sqrt(b * b + 1.0) * np.exp(a)",
     "np.where(a <= 1.5, -2.0, np.sqrt(np.abs(b)) / np.log(a))",
     "np.where(b != a, np.sqrt(a) * np.tanh(b), b)",
+    # binary ops of two registers as a step's operand (pairs)
+    "a * b + (a - 1.5) * (b + 2.0) - np.sqrt(np.abs(a - b)) / (b * a)",
 ]
 
 
@@ -247,6 +250,39 @@ def test_clamp_is_one_chain_of_selects():
     float64_loop = next(s for s in ik.explain(f).split("loop (") if s.startswith("float64)"))
     assert "fused where(less(r0, r1), r1, where(greater(r0, r3), r3, r0))" in float64_loop
     assert "lazy" not in float64_loop
+
+
+PAIRS = {
+    "4 arrays": lambda a, b, c, d: a * b + c * d - np.sqrt(np.abs(a - d)),
+    "every op": lambda a, b, c, d: (((a + b) * (c - d)) - (c / d)) / (a + c) + (b - d) * (a * 2.0),
+    "pair first": lambda a, b, c, d: (c * d) - (a * b) + (a / 3.0) * (b - 1.0),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_binary_operands_join_their_chain_bit_for_bit(name, dtype):
+    """A binary op of two values read by one chain step (c * d in a * b + c * d) is computed inside
+    the step, rounded alone: NumPy's bits and warnings, with NaN, infinities, signed zeros, zero
+    divisors and overflow."""
+    body = PAIRS[name]
+    f = ik.ufunc(body)
+    text = ik.explain(f)
+    loop = text[text.index(f"loop ({np.dtype(dtype).name}") :].split("\nloop ")[0]
+    assert not re.search(r"= (add|subtract|multiply|divide) r", loop), loop  # every one fused into a chain
+    assert chunk_of(f) == 1024
+    rng = np.random.default_rng(11)
+    n = 3 * chunk_of(f) + 77
+    a, b, c, d = (rng.standard_normal(n).astype(dtype) * 3 for _ in range(4))
+    a[:8] = [np.nan, -0.0, 0.0, np.inf, -np.inf, 1.0, 3e38, -2.0]
+    d[:8] = [1.0, 0.0, -0.0, np.inf, 2.0, np.nan, 3e38, 0.0]
+    got, kinds = call_recording(f, a, b, c, d)
+    expected, expected_kinds = call_recording(body, a, b, c, d)
+    assert kinds == expected_kinds
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    same = ~np.isnan(expected)
+    np.testing.assert_array_equal(got[same].view(np.uint8), expected[same].view(np.uint8))
 
 
 def test_chains_warn_as_numpy():
