@@ -306,7 +306,7 @@ class Lowering {
                         Instr chain = std::move(*w);
                         waiting.erase(w);
                         extend_chain(chain, in, condition_of, absorbed);
-                        absorb_unary_operand(chain, waiting);
+                        absorb_operand(chain, waiting);
                         in = std::move(chain);
                         break;
                     }
@@ -428,9 +428,10 @@ class Lowering {
         });
     }
 
-    // If the chain's last step reads a value that a unary op held in `waiting` computes (y * y
-    // in x * x + y * y), the step applies that op to the op's operand itself, and the op is dropped.
-    void absorb_unary_operand(Instr& chain, std::vector<Instr>& waiting) {
+    // If the chain's last step reads a value that an op held in `waiting` computes, the step
+    // computes that op itself and the op is dropped: a unary op (or y * y) as the step's pre
+    // (x * x + y * y), a binary op as its pair (c * d in a * b + c * d).
+    void absorb_operand(Instr& chain, std::vector<Instr>& waiting) {
         eval::ChainStep& step = chain.chain_steps.back();
         const std::int32_t operand = chain.chain_operands.back();
         if (operand < 0 || step.op == eval::ChainOp::select) return;
@@ -439,16 +440,15 @@ class Lowering {
             eval::ChainOp op = eval::ChainOp::none;
             if (w->op == Op::multiply && w->src[0] == w->src[1]) op = eval::ChainOp::square;
             else if (!chain_op(w->op, op)) continue;
-            if (dtype(w->src[0]) != dtype(w->dst)) continue;
-            if (w->src[1] >= 0 && op != eval::ChainOp::square) {  // a binary op: the step's pair
-                if (dtype(w->src[1]) != dtype(w->dst)) continue;
+            const bool pair = w->src[1] >= 0 && op != eval::ChainOp::square;
+            if (dtype(w->src[0]) != dtype(w->dst) || (pair && dtype(w->src[1]) != dtype(w->dst))) continue;
+            chain.chain_operands.back() = w->src[0];
+            if (pair) {
                 step.pair = op;
-                chain.chain_operands.back() = w->src[0];
                 chain.chain_operands.push_back(w->src[1]);
             } else {
                 step.pre = op;
                 step.scalar = is_constant(w->src[0]);
-                chain.chain_operands.back() = w->src[0];
             }
             waiting.erase(w);
             return;
