@@ -139,14 +139,14 @@ class _Partition:
         return seen
 
     def plan(self) -> Any:
-        needed = self.needed()
+        needed = sorted(self.needed())
         top = max((self.level[i] for i in needed), default=0)
         for i in needed:  # row values that exist before any stage
             if self.nodes[i].op == "input" and not self.vector[i] or self.nodes[i].op == "length":
                 self.slot_of(i)
         for level in range(top + 1):
             # Scalars computable at this level (from row values of this level or earlier).
-            scalars = [i for i in sorted(needed) if not self.vector[i] and self.level[i] == level
+            scalars = [i for i in needed if not self.vector[i] and self.level[i] == level
                        and self.nodes[i].op not in ("input", "length", "constant") and self.nodes[i].op not in _REDUCE_KINDS]
             scalars += [o for o in self.outputs if o in needed and self.nodes[o].op == "constant" and level == 0
                         and o not in scalars]
@@ -154,7 +154,7 @@ class _Partition:
                 program, inputs = self.program(scalars, set(scalars))
                 self.stages.append((False, program, inputs, [(_TABLE_OUTPUT, self.slot_of(i), 0) for i in scalars]))
             # The pass at this level: arguments of the reductions giving level + 1, and vector outputs.
-            reductions = [i for i in sorted(needed) if self.nodes[i].op in _REDUCE_KINDS and self.level[i] == level + 1]
+            reductions = [i for i in needed if self.nodes[i].op in _REDUCE_KINDS and self.level[i] == level + 1]
             vector_outputs = [(k, o) for k, o in enumerate(self.outputs)
                               if self.vector[o] and self.level[o] == level]
             if reductions or vector_outputs:

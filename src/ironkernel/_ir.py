@@ -8,6 +8,7 @@ versioned bytes that pickling stores; ``typed_bytes`` gives the format the C++ c
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
 from dataclasses import dataclass, field
@@ -270,11 +271,22 @@ class TypedNode:
 def typed_bytes(n_inputs: int, nodes: list[TypedNode], outputs: list[int]) -> bytes:
     out = [IR_MAGIC, struct.pack("<HHHI", IR_VERSION, n_inputs, len(outputs), len(nodes))]
     for n in nodes:
-        out.append(struct.pack("<BB", OPS[n.op].code, DTYPE_CODES[n.dtype]))
-        out.append(struct.pack(f"<{len(n.args)}i", *n.args))
+        out.append(_node_head(n.op, n.dtype))
+        out.append(_int32s(len(n.args)).pack(*n.args))
         if n.op == "constant":
             out.append(np.asarray(n.value, dtype=n.dtype.newbyteorder("<")).tobytes())
         elif n.op == "input":
             out.append(struct.pack("<H", n.value))
     out.append(struct.pack(f"<{len(outputs)}I", *outputs))
     return b"".join(out)
+
+
+# Every loop of every kernel packs the same few heads and operand counts (part of decoration time).
+@functools.lru_cache(maxsize=1024)
+def _node_head(op: str, dtype: np.dtype) -> bytes:
+    return struct.pack("<BB", OPS[op].code, DTYPE_CODES[dtype])
+
+
+@functools.lru_cache(maxsize=8)
+def _int32s(count: int) -> struct.Struct:
+    return struct.Struct(f"<{count}i")

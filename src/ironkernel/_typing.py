@@ -8,6 +8,9 @@ result is a typed node list for the C++ core, or a ``LoopRejected`` saying why N
 
 from __future__ import annotations
 
+import functools
+import struct
+
 import numpy as np
 
 from ._ir import DTYPE_CODES, Graph, TypedNode
@@ -17,9 +20,53 @@ _WEAK = (int, float, complex)
 _NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"  # Python scalars: NEP 50 "weak" (bool is not weak)
 
 
+def _exact_key(value: int | float | complex) -> object:
+    """A Python scalar as a cache key that tells -0.0 from 0.0 (which compare and hash equal)."""
+    if isinstance(value, float):
+        return struct.pack("<d", value)
+    if isinstance(value, complex):
+        return struct.pack("<dd", value.real, value.imag)
+    return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _weak_constant(kind: type, key: object, dtype: np.dtype, wrap: bool) -> np.generic | str:
+    """A weak Python scalar (kind, _exact_key) as a NumPy scalar of dtype, or why it cannot be;
+    wrap: an out-of-range integer wraps, as a C cast does."""
+    if kind is float:
+        value = struct.unpack("<d", key)[0]
+    elif kind is complex:
+        value = complex(*struct.unpack("<dd", key))
+    else:
+        value = key
+    try:
+        with np.errstate(all="ignore"):
+            return (np.asarray(value).astype(dtype) if wrap else np.asarray(value, dtype=dtype))[()]
+    except (OverflowError, ValueError, TypeError) as exc:
+        return str(exc)
+
+
+# NumPy's answers are cached: every loop of every kernel asks the same few questions, and
+# asking NumPy was most of a gufunc's decoration time (14 loops, each typed from scratch).
+@functools.lru_cache(maxsize=1024)
 def _real_dtype(dtype: np.dtype) -> np.dtype:
     """float64 for complex128, float32 for complex64, the dtype itself otherwise."""
     return np.empty(0, dtype).real.dtype
+
+
+@functools.lru_cache(maxsize=1024)
+def _reduction_dtype(kind: str, dtype: np.dtype) -> np.dtype:
+    """The dtype of np.<kind> (sum, prod, mean) over values of dtype: e.g. int8 sums in int64."""
+    return getattr(np, kind)(np.zeros(1, dtype)).dtype
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolve_dtypes(ufunc_name: str, specs: tuple) -> tuple[np.dtype, ...] | str:
+    """NumPy's loop dtypes for a ufunc's operand specs (see _Typer.operand_spec), or its refusal."""
+    try:
+        return getattr(np, ufunc_name).resolve_dtypes(specs)
+    except Exception as exc:  # NumPy's own refusal: UFuncTypeError, TypeError, ...
+        return f"np.{ufunc_name}: {exc}"
 
 
 class LoopRejected(Exception):
@@ -67,11 +114,9 @@ class _Typer:
                     if ufunc_operand:  # NumPy 2 refuses it; 1.26 would wrap it
                         raise LoopRejected(f"Python integer {value[1]} out of bounds for {dtype}", where)
                     wrap = True  # np.where casts it as C does
-            try:
-                with np.errstate(all="ignore"):
-                    scalar = (np.asarray(value[1]).astype(dtype) if wrap else np.asarray(value[1], dtype=dtype))[()]
-            except (OverflowError, ValueError, TypeError) as exc:
-                raise LoopRejected(str(exc), where) from None
+            scalar = _weak_constant(type(value[1]), _exact_key(value[1]), dtype, wrap)
+            if isinstance(scalar, str):
+                raise LoopRejected(scalar, where)
             return self.add(TypedNode("constant", dtype, value=scalar))
         _, index, current = value
         if current == dtype:
@@ -90,10 +135,9 @@ class _Typer:
     def call(self, ufunc_name: str, operands: list[tuple], where: str, output: int | None = None) -> tuple:
         ufunc = getattr(np, ufunc_name)
         specs = tuple(self.operand_spec(v) for v in operands) + (None,) * ufunc.nout
-        try:
-            resolved = ufunc.resolve_dtypes(specs)
-        except Exception as exc:  # NumPy's own refusal: UFuncTypeError, TypeError, ...
-            raise LoopRejected(f"np.{ufunc_name}: {exc}", where) from None
+        resolved = _resolve_dtypes(ufunc_name, specs)
+        if isinstance(resolved, str):
+            raise LoopRejected(resolved, where)
         loop_in, loop_out = resolved[: ufunc.nin], resolved[ufunc.nin :]
         args = tuple(self.as_dtype(v, d, where, ufunc_operand=True) for v, d in zip(operands, loop_in))
         fast = self.scalar_power(ufunc_name, operands, loop_in[0])
@@ -137,7 +181,7 @@ class _Typer:
         value = self.materialize(value, where)
         dtype = value[2]
         if kind in ("sum", "prod"):
-            result = getattr(np, kind)(np.zeros(1, dtype)).dtype  # e.g. int8 sums in int64
+            result = _reduction_dtype(kind, dtype)
         elif kind in ("any", "all"):
             result = np.dtype(bool)
         elif kind in ("argmax", "argmin"):
@@ -163,7 +207,8 @@ class _Typer:
         accumulate = np.dtype(np.float64) if dtype.kind in "biu" else (np.dtype(np.float32) if dtype == np.float16 else dtype)
         total = self.typed("reduce_sum", accumulate, (self.as_dtype(value, accumulate, where),), where)
         result = self.call("divide", [total, self.length(0, where)], where)
-        return ("typed", self.as_dtype(result, np.mean(np.zeros(1, dtype)).dtype, where), np.mean(np.zeros(1, dtype)).dtype)
+        mean_dtype = _reduction_dtype("mean", dtype)
+        return ("typed", self.as_dtype(result, mean_dtype, where), mean_dtype)
 
     def sinc(self, value: tuple, where: str) -> tuple:
         """np.sinc as the running NumPy computes it: y = pi*x, replaced by the dtype's eps where it

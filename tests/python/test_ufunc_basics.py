@@ -102,6 +102,28 @@ def test_weak_python_scalars_keep_float32():
     assert ik.ufunc(g)(np.ones(3, np.float32)).dtype == np.float32
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int16, np.uint8])
+def test_constants_equal_as_numbers_stay_apart(dtype):
+    # Typing caches NumPy's conversions of Python constants: -0.0 and 0.0 (equal, same hash), 1
+    # and 1.0 and True must each keep their own bits and dtype rules, in one kernel and across
+    # kernels decorated one after the other.
+    def signs(x):
+        return np.where(x > 1, -0.0, 0.0) + np.where(x > 2, 0.0, -0.0)
+
+    def by_int(x):
+        return x * 1
+
+    def by_float(x):
+        return x * 1.0
+
+    def by_bool(x):
+        return x + True
+
+    x = np.arange(5).astype(dtype)
+    for fn in (signs, by_int, by_float, by_bool, signs):
+        check_kernel(fn, x)  # bits (the sign of zero too) and dtype as NumPy's
+    assert np.signbit(ik.ufunc(signs)(np.arange(5.0))).tolist() == [False, False, True, False, False]
+
 def test_multi_output_tuple():
     def sincos(x):
         return np.sin(x), np.cos(x)
