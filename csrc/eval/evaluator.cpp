@@ -89,11 +89,11 @@ char* compute_operands(const Instr& in, Scratch& s, const void* (&src)[3]) {
 }
 
 // Runs a chain instruction over n elements into its destination's own memory. Exact: with the
-// flags NumPy raises (its math ops as instructions first, see Instr::side_math), else with the
-// math calls inside the chain. With count_selected (a where's chunk form), returns the number of
+// flags NumPy raises (its math ops as instructions first, see Instr::side_math, and selects for
+// MIN/MAX), else with the math calls and MIN/MAX inside the chain. With count_selected (a where's chunk form), returns the number of
 // elements its condition selected.
 std::ptrdiff_t run_chain(const Instr& in, Scratch& s, std::ptrdiff_t n, bool exact, bool count_selected = false) {
-    const bool separate = exact && !in.side_math.empty();
+    const bool separate = exact && !in.exact_steps.empty();
     if (separate) {
         for (const Instr::SideMath& m : in.side_math) {
             const void* src[1] = {s.ptr[static_cast<std::size_t>(m.src)]};

@@ -41,6 +41,10 @@ using ChainRoutine = void (*)();
 // pass of its own, the two would take turns. Vector routines may raise flags NumPy would not,
 // so only the chunked evaluator, which checks each chunk's flags and runs it again exactly,
 // uses these steps (see Instr::exact_steps).
+// A select that keeps the smaller or larger of its b and the value (min_max) runs as the x86
+// MIN/MAX instruction: where(x > b, b, x) is MIN(b, x) bit for bit (for NaN and equal values
+// both give x), one instruction for a compare and a blend. MIN/MAX raise invalid for a quiet NaN, which NumPy's where does not, so these steps
+// too are for the chunked evaluator only (Instr::exact_steps has the select).
 // IEEE operations each rounded as alone: the same bits and flags as the ops one by one.
 enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, load, select, none };
 enum class ChainCompare : std::uint8_t { greater, greater_equal, less, less_equal, equal, not_equal };
@@ -58,6 +62,9 @@ struct ChainStep {
     // first operand among the chain's operands (chain_arity entries per step).
     std::uint8_t code = 0, arg = 0;
     ChainRoutine side = nullptr;  // sqrt: the vector routine computing side from its second operand
+    // select (greater or less, not swapped, t the same register as b): computed as MIN(b, value)
+    // or MAX(b, value) (see above). Set by lowering, which checks it is exact.
+    bool min_max = false;
 };
 // How a step reads its operand; with the op and side, it picks the step's loop in a chain kernel.
 enum class ChainOperand : std::uint8_t { memory, scalar, with_pre, with_pair };
@@ -76,14 +83,19 @@ inline constexpr std::uint8_t chain_sqrt_with_side_code = 51;
 constexpr std::uint8_t chain_from_side_code(ChainOp op, bool swapped) {
     return static_cast<std::uint8_t>(52 + static_cast<int>(op) * 2 + swapped);
 }
-inline constexpr std::size_t chain_codes = chain_from_side_code(ChainOp::divide, true) + 1u;
+// A select as MIN (greater) or MAX (less), see min_max: after the from-side steps.
+constexpr std::uint8_t chain_min_max_code(ChainCompare compare) {
+    return static_cast<std::uint8_t>(60 + (compare == ChainCompare::less));
+}
+inline constexpr std::size_t chain_codes = chain_min_max_code(ChainCompare::less) + 1u;
 constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
     const ChainOperand kind = step.pair != ChainOp::none ? ChainOperand::with_pair
                               : step.pre != ChainOp::none ? ChainOperand::with_pre
                               : step.scalar               ? ChainOperand::scalar
                                                           : ChainOperand::memory;
     if (step.op == ChainOp::load) return chain_load_code(kind);
-    if (step.op == ChainOp::select) return chain_select_code(step.compare, step.swapped);
+    if (step.op == ChainOp::select)
+        return step.min_max ? chain_min_max_code(step.compare) : chain_select_code(step.compare, step.swapped);
     if (step.side) return chain_sqrt_with_side_code;
     if (step.from_side) return chain_from_side_code(step.op, step.swapped);
     return has_operand ? chain_binary_code(step.op, step.swapped, kind) : chain_unary_code(step.op);

@@ -27,7 +27,9 @@ std::string chain_expression(const Instr& in) {
         const ChainStep step = in.chain_steps[k];
         auto operand = [&](int j) { return in.chain_operands[step.arg + static_cast<std::size_t>(j)]; };
         std::string next;
-        if (step.op == ChainOp::select) {
+        if (step.min_max) {  // where(a > b, b, a) as MIN(b, a): see ChainStep::min_max
+            next = std::string(step.compare == ChainCompare::less ? "max(" : "min(") + name_of(operand(1)) + ", " + value + ")";
+        } else if (step.op == ChainOp::select) {
             const std::string t = name_of(operand(2));
             next = "where(" + std::string(compares[static_cast<int>(step.compare)]) + "(" + name_of(operand(0)) + ", " +
                    name_of(operand(1)) + "), " + (step.swapped ? value + ", " + t : t + ", " + value) + ")";

@@ -56,6 +56,8 @@ struct Instr {
         std::int32_t src, dst;
     };
     std::vector<SideMath> side_math;
+    // The steps the blocked evaluator runs when they differ from chain_steps: without side
+    // values, and with MIN/MAX steps as the selects they are (ChainStep::min_max); else empty.
     std::vector<ChainStep> exact_steps;
 };
 

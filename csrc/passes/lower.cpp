@@ -325,6 +325,7 @@ class Lowering {
             region.code = std::move(code);
             absorb_math(region, uses);
             for (Instr& in : region.code) {
+                if (in.kind == InstrKind::chain) use_min_max(in);
                 std::size_t arg = 0;
                 for (eval::ChainStep& step : in.chain_steps) {
                     const bool has_operand = in.chain_operands[arg] >= 0;
@@ -332,12 +333,15 @@ class Lowering {
                     step.arg = static_cast<std::uint8_t>(arg);
                     arg += eval::chain_arity(step);
                 }
-                if (in.side_math.empty()) continue;
-                // The same steps without the math calls, over the same operands (see Instr::side_math).
+                const bool min_max = std::any_of(in.chain_steps.begin(), in.chain_steps.end(), [](const auto& s) { return s.min_max; });
+                if (in.side_math.empty() && !min_max) continue;
+                // The same steps without math calls and MIN/MAX, over the same operands, for the
+                // blocked evaluator's exact flags (see Instr::side_math, ChainStep::min_max).
                 in.exact_steps = in.chain_steps;
                 for (eval::ChainStep& step : in.exact_steps) {
                     step.side = nullptr;
                     step.from_side = false;
+                    step.min_max = false;
                     step.code = eval::chain_code(step, in.chain_operands[step.arg] >= 0);
                 }
             }
@@ -485,6 +489,43 @@ class Lowering {
         chain.chain_steps.push_back(step);
         chain.chain_operands.insert(chain.chain_operands.end(), {condition.src[0], condition.src[1], t});
         absorbed.push_back(condition.dst);
+    }
+
+    // Selects that keep the smaller or the larger of the chain's value and their b run as
+    // MIN/MAX in chunks (ChainStep::min_max) where that gives the select's bits: a strict
+    // comparison of the value itself with b, t being b, the value kept where it fails. The value is a itself right after the
+    // chain's load of a: where(x > b, b, x) is MIN(b, x). A second select on a clamps the other
+    // side: where(x < lo, lo, MIN(hi, x)) is MAX(lo, MIN(hi, x)) for constants lo <= hi, since
+    // MIN(hi, x) is below lo exactly where x is (and NaN where x is); the same mirrored.
+    void use_min_max(Instr& chain) const {
+        std::vector<eval::ChainStep>& steps = chain.chain_steps;
+        const std::int32_t a = chain.chain_operands[0];
+        if (steps.size() < 2 || steps[0].op != eval::ChainOp::load || steps[0].pre != eval::ChainOp::none || steps[0].scalar)
+            return;
+        std::size_t arg = eval::chain_arity(steps[0]);
+        for (std::size_t k = 1; k < 3 && k < steps.size(); arg += eval::chain_arity(steps[k]), ++k) {
+            eval::ChainStep& step = steps[k];
+            const std::int32_t* operands = &chain.chain_operands[arg];  // a, b, t
+            if (step.op != eval::ChainOp::select || step.swapped || operands[0] != a || operands[1] != operands[2] ||
+                (step.compare != eval::ChainCompare::greater && step.compare != eval::ChainCompare::less))
+                return;
+            if (k == 2) {
+                const eval::ChainStep& first = steps[1];
+                const std::int32_t bound = chain.chain_operands[arg - eval::chain_arity(first) + 1];
+                const bool upper_first = first.compare == eval::ChainCompare::greater;  // MIN(hi, x), then lo
+                if (!first.min_max || first.compare == step.compare || !first.scalar || !step.scalar ||
+                    !(upper_first ? constant_value(operands[1]) <= constant_value(bound)
+                                  : constant_value(bound) <= constant_value(operands[1])))
+                    return;
+            }
+            step.min_max = true;
+        }
+    }
+
+    // A constant register's value (chains are of float32 or float64).
+    double constant_value(std::int32_t r) const {
+        const auto c = std::find_if(p_.constants.begin(), p_.constants.end(), [&](const auto& c) { return c.first == r; });
+        return dtype(r) == ir::DType::float32 ? c->second.as<float>() : c->second.as<double>();
     }
 
     // Whether r is a constant register: one value for every lane, which a chain reads once.

@@ -163,6 +163,40 @@ TEST(Chain, ItsLastSelectStepCountsTheLanesItsComparisonHolds) {
     }
 }
 
+TEST(Chain, SelectsAsMinMaxGiveTheSelectsBits) {
+    // load x, then (x > b) ? b : value and (x < b) ? b : value as MIN/MAX steps (ChainStep::
+    // min_max), against the same steps as selects: bit for bit, with NaN, signed zeros and
+    // infinities in x and in b, constant or array b, at lengths around the vector and the tile.
+    const eval::ChainKernel chain = eval::find_chain_kernel(DType::float64);
+    ASSERT_NE(chain, nullptr);
+    const double nan = std::nan(""), inf = INFINITY;
+    std::vector<double> x = normal(300, 13), b = normal(300, 14);
+    const double special[] = {nan, -nan, 0.0, -0.0, inf, -inf, 1.0, -1.0};
+    for (std::size_t i = 0; i < 64; ++i) x[i] = special[i % 8], b[i] = special[(i / 8) % 8];
+    for (const double constant : {0.0, -0.0, 1.0, nan}) {
+        const std::vector<double> b_constant(300, constant);
+        for (const auto compare : {eval::ChainCompare::greater, eval::ChainCompare::less}) {
+            for (const bool scalar : {false, true}) {
+                eval::ChainStep load{eval::ChainOp::load}, select{eval::ChainOp::select};
+                select.compare = compare, select.scalar = scalar;
+                std::vector<eval::ChainStep> selects = {load, select}, min_max = selects;
+                min_max[1].min_max = true;
+                for (auto* steps : {&selects, &min_max})
+                    for (std::size_t k = 0; k < 2; ++k) (*steps)[k].code = eval::chain_code((*steps)[k], true), (*steps)[k].arg = k ? 1 : 0;
+                const std::vector<double>& b_of = scalar ? b_constant : b;
+                const void* operands[] = {x.data(), x.data(), b_of.data(), b_of.data()};
+                for (std::ptrdiff_t n : {1, 3, 4, 5, 31, 32, 33, 64, 300}) {
+                    std::vector<double> want(static_cast<std::size_t>(n)), got(static_cast<std::size_t>(n));
+                    chain(selects.data(), 2, operands, want.data(), n, false);
+                    chain(min_max.data(), 2, operands, got.data(), n, false);
+                    ASSERT_EQ(std::memcmp(want.data(), got.data(), want.size() * sizeof(double)), 0)
+                        << static_cast<int>(compare) << " " << scalar << " " << constant << " " << n;
+                }
+            }
+        }
+    }
+}
+
 TEST(Chain, CountsWhatAComparisonSelectsQuietly) {
     const eval::ChainCount count = eval::find_chain_count(DType::float64);
     ASSERT_NE(count, nullptr);

@@ -245,11 +245,70 @@ def test_select_steps_match_numpy_bit_for_bit(dtype, compare, n):
     np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
 
 
-def test_clamp_is_one_chain_of_selects():
+def float64_program(kernel):
+    """ik.explain's section of the kernel's loop with float64 inputs."""
+    sections = ik.explain(kernel).split("loop (")
+    return next(s for s in sections if set(s.split(")")[0].split(", ")) == {"float64"})
+
+
+def test_clamp_is_one_chain_of_min_max():
     f = ik.ufunc(lambda x: np.where(x < -1, -1, np.where(x > 1, 1, x)))
-    float64_loop = next(s for s in ik.explain(f).split("loop (") if s.startswith("float64)"))
-    assert "fused where(less(r0, r1), r1, where(greater(r0, r3), r3, r0))" in float64_loop
-    assert "lazy" not in float64_loop
+    assert "fused max(r1, min(r3, r0))" in float64_program(f)
+    assert "lazy" not in float64_program(f)
+
+
+# Selects that keep the smaller or larger of a value and a bound run as x86 MIN/MAX in chunks
+# (bit for bit the where's values; MIN/MAX raise invalid for NaN, so such chunks are redone
+# exactly). Each body: the min/max steps ik.explain must show in its chain (None: selects must
+# stay), and the function; a lone where is no chain, hence the * 2.0. Bounds include -0.0/0.0 (MIN/MAX and where differ unless the operands are in the
+# right order), NaN and a bound array.
+MIN_MAX = {
+    "upper": ("min(r1, r0)", lambda x, y: np.where(x > 0.5, 0.5, x) * 2.0),
+    "lower": ("max(r1, r0)", lambda x, y: np.where(x < -0.0, -0.0, x) * 2.0),
+    "array bound": ("min(r1, r0)", lambda x, y: np.where(x > y, y, x) * 2.0),
+    "clamp": ("max(r1, min(r3, r0))", lambda x, y: np.where(x < -1, -1, np.where(x > 1, 1, x))),
+    "clamp mirrored": ("min(r1, max(r3, r0))", lambda x, y: np.where(x > 1, 1, np.where(x < -1, -1, x))),
+    "clamp at zero": ("max(r1, min(r3, r0))", lambda x, y: np.where(x < 0.0, 0.0, np.where(x > -0.0, -0.0, x))),
+    "clamp in one point": ("max(r1, min(r1, r0))", lambda x, y: np.where(x < 0.5, 0.5, np.where(x > 0.5, 0.5, x))),
+    # bounds the wrong way round: the second select is not a MAX of the first's result
+    "crossed bounds": ("min(r3, r0)", lambda x, y: np.where(x < 1, 1, np.where(x > -1, -1, x))),
+    "nan bound": ("where(less(r0, r1), r1, min(r3, r0))", lambda x, y: np.where(x < 0.0, 0.0, np.where(x > np.nan, np.nan, x))),
+    # not MIN/MAX: a non-strict comparison (>= keeps b for x == b: -0.0 vs 0.0), t not b, the
+    # value not a, the bound compared on the other side, or the value kept where it holds
+    "greater_equal": (None, lambda x, y: np.where(x >= 0.0, 0.0, x) * 2.0),
+    "other t": (None, lambda x, y: np.where(x > 0.5, 0.25, x) * 2.0),
+    "value not a": (None, lambda x, y: np.where(y > 0.5, 0.5, x) * 2.0),
+    "bound first": (None, lambda x, y: np.where(np.less(0.5, x), 0.5, x) * 2.0),
+    "value kept": (None, lambda x, y: np.where(x > 0.0, x, 0.0) * 2.0),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(MIN_MAX))
+def test_selects_as_min_max_give_numpy_bits_and_no_warnings(name, dtype):
+    shown, body = MIN_MAX[name]
+    f = ik.ufunc(body)
+    program = float64_program(f)
+    if shown is None:
+        assert "min(" not in program and "max(" not in program
+    else:
+        assert "fused " in program and shown in program, program
+    n = 16 * 1024 + 37
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal(n) * 2).astype(dtype)
+    y = (rng.standard_normal(n) * 2).astype(dtype)
+    special = np.array([np.nan, -np.nan, 0.0, -0.0, np.inf, -np.inf, 0.5, -0.5, 1.0, -1.0], dtype)
+    x[:10], y[10:20] = special, special
+    x[3 * 1024 + 5 :: 5 * 1024] = np.nan  # NaN in a few chunks only: those are redone exactly
+    x[1024 + 17 :: 1024 * 3] = -0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = f(x, y)
+        expected = body(x, y)
+        with np.errstate(invalid="raise"):
+            f(x, y)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
 
 
 PAIRS = {
