@@ -100,11 +100,16 @@ std::ptrdiff_t run_chain(const Instr& in, Scratch& s, std::ptrdiff_t n, bool exa
             m.kernel(src, s.ptr[static_cast<std::size_t>(m.dst)] = s.home[static_cast<std::size_t>(m.dst)], n);
         }
     }
+    const std::vector<ChainStep>& steps = separate ? in.exact_steps : in.chain_steps;
+    for (const ChainStep& step : steps) {  // registers the chain stores into, in their own memory
+        if (step.op != ChainOp::store) continue;
+        const auto r = static_cast<std::size_t>(in.chain_operands[step.arg]);
+        s.ptr[r] = s.home[r];
+    }
     const void* operands[max_chain_operands];
     for (std::size_t k = 0; k < in.chain_operands.size(); ++k)
         operands[k] = in.chain_operands[k] >= 0 ? s.ptr[static_cast<std::size_t>(in.chain_operands[k])] : nullptr;
     char* dst = s.ptr[static_cast<std::size_t>(in.dst)] = s.home[static_cast<std::size_t>(in.dst)];
-    const std::vector<ChainStep>& steps = separate ? in.exact_steps : in.chain_steps;
     return in.chain(steps.data(), steps.size(), operands, dst, n, count_selected);
 }
 

@@ -45,8 +45,12 @@ using ChainRoutine = void (*)();
 // MIN/MAX instruction: where(x > b, b, x) is MIN(b, x) bit for bit (for NaN and equal values
 // both give x), one instruction for a compare and a blend. MIN/MAX raise invalid for a quiet NaN, which NumPy's where does not, so these steps
 // too are for the chunked evaluator only (Instr::exact_steps has the select).
+// A store step writes the value to its operand, a register that later steps may read, and the
+// next step loads a new value: one chain computes several values, a tile of each in turn, so
+// the work of one overlaps another's in the CPU (a square root in the divider while products
+// of the next value run in the multiply units), which one chain after the other cannot.
 // IEEE operations each rounded as alone: the same bits and flags as the ops one by one.
-enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, load, select, none };
+enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, load, select, store, none };
 enum class ChainCompare : std::uint8_t { greater, greater_equal, less, less_equal, equal, not_equal };
 struct ChainStep {
     ChainOp op;
@@ -87,13 +91,15 @@ constexpr std::uint8_t chain_from_side_code(ChainOp op, bool swapped) {
 constexpr std::uint8_t chain_min_max_code(ChainCompare compare) {
     return static_cast<std::uint8_t>(60 + (compare == ChainCompare::less));
 }
-inline constexpr std::size_t chain_codes = chain_min_max_code(ChainCompare::less) + 1u;
+inline constexpr std::uint8_t chain_store_code = 62;
+inline constexpr std::size_t chain_codes = chain_store_code + 1u;
 constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
     const ChainOperand kind = step.pair != ChainOp::none ? ChainOperand::with_pair
                               : step.pre != ChainOp::none ? ChainOperand::with_pre
                               : step.scalar               ? ChainOperand::scalar
                                                           : ChainOperand::memory;
     if (step.op == ChainOp::load) return chain_load_code(kind);
+    if (step.op == ChainOp::store) return chain_store_code;
     if (step.op == ChainOp::select)
         return step.min_max ? chain_min_max_code(step.compare) : chain_select_code(step.compare, step.swapped);
     if (step.side) return chain_sqrt_with_side_code;

@@ -18,16 +18,22 @@ std::string reg(const Program& p, std::int32_t r) {
 }
 
 // A chain as the nested expression it computes: sqrt(absolute(r4)), add(multiply(r1, r0), r3),
-// where(greater(r0, r3), r3, r0).
+// where(greater(r0, r3), r3, r0); values it stores first as "r9 = ...; ".
 std::string chain_expression(const Instr& in) {
     static const char* const names[] = {"add", "subtract", "multiply", "divide", "negative", "absolute", "square", "sqrt"};
     static const char* const compares[] = {"greater", "greater_equal", "less", "less_equal", "equal", "not_equal"};
-    std::string value = name_of(in.chain_operands[0]);
+    std::string stored, value = name_of(in.chain_operands[0]);  // stored: "r9 = ...; " per store step
     for (std::size_t k = 1; k < in.chain_steps.size(); ++k) {
         const ChainStep step = in.chain_steps[k];
         auto operand = [&](int j) { return in.chain_operands[step.arg + static_cast<std::size_t>(j)]; };
         std::string next;
-        if (step.min_max) {  // where(a > b, b, a) as MIN(b, a): see ChainStep::min_max
+        if (step.op == ChainOp::store) {
+            stored += name_of(operand(0)) + " = " + value + "; ";
+            next = "";
+        } else if (step.op == ChainOp::load) {  // the next value, after a store
+            next = name_of(operand(0));
+            if (step.pre != ChainOp::none) next = std::string(names[static_cast<int>(step.pre)]) + "(" + next + ")";
+        } else if (step.min_max) {  // where(a > b, b, a) as MIN(b, a): see ChainStep::min_max
             next = std::string(step.compare == ChainCompare::less ? "max(" : "min(") + name_of(operand(1)) + ", " + value + ")";
         } else if (step.op == ChainOp::select) {
             const std::string t = name_of(operand(2));
@@ -47,7 +53,7 @@ std::string chain_expression(const Instr& in) {
         }
         value = std::move(next);
     }
-    return value;
+    return stored + value;
 }
 
 void list_region(const Program& p, std::int32_t index, int depth, std::string& out) {

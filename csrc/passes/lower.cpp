@@ -324,8 +324,10 @@ class Lowering {
             });
             region.code = std::move(code);
             absorb_math(region, uses);
-            for (Instr& in : region.code) {
+            for (Instr& in : region.code)
                 if (in.kind == InstrKind::chain) use_min_max(in);
+            merge_chains(region);
+            for (Instr& in : region.code) {
                 std::size_t arg = 0;
                 for (eval::ChainStep& step : in.chain_steps) {
                     const bool has_operand = in.chain_operands[arg] >= 0;
@@ -389,6 +391,31 @@ class Lowering {
         w.chain_steps.push_back(select);
         w.chain_operands.insert(w.chain_operands.end(), {condition->src[0], condition->src[1], other});
         condition->chunk_skip = true;
+    }
+
+    // Consecutive chains of one dtype become one, with a store step between them (ChainOp::
+    // store): the chunked evaluator then runs a tile of each in turn, and their work overlaps
+    // (the square root of sqrt(abs(a - d)) in the divider while a * b + c * d runs in the
+    // multiply and add units). Chains with math calls stay apart: their exact form runs the
+    // calls as instructions before the chain (Instr::side_math).
+    void merge_chains(Region& region) const {
+        std::vector<Instr> code;
+        for (Instr& in : region.code) {
+            Instr* before = code.empty() ? nullptr : &code.back();
+            if (before && in.kind == InstrKind::chain && before->kind == InstrKind::chain && before->chain == in.chain &&
+                in.side_math.empty() && before->side_math.empty() &&
+                before->chain_steps.size() + 1 + in.chain_steps.size() <= eval::max_chain_steps) {
+                before->chain_steps.push_back({eval::ChainOp::store});
+                before->chain_operands.push_back(before->dst);
+                before->chain_steps.insert(before->chain_steps.end(), in.chain_steps.begin(), in.chain_steps.end());
+                before->chain_operands.insert(before->chain_operands.end(), in.chain_operands.begin(), in.chain_operands.end());
+                before->dst = in.dst;
+                before->op = in.op;
+                continue;
+            }
+            code.push_back(std::move(in));
+        }
+        region.code = std::move(code);
     }
 
     // A math op (sin, exp, ...) whose one reader is a chain step right after a square root
