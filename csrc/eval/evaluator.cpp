@@ -88,10 +88,11 @@ char* compute_operands(const Instr& in, Scratch& s, const void* (&src)[3]) {
     return s.ptr[static_cast<std::size_t>(in.dst)] = s.home[static_cast<std::size_t>(in.dst)];
 }
 
-// Runs a chain instruction over n elements into its destination's own memory. Exact: with the
-// flags NumPy raises (its math ops as instructions first, see Instr::side_math, and selects for
-// MIN/MAX), else with the math calls and MIN/MAX inside the chain. With count_selected (a where's chunk form), returns the number of
-// elements its condition selected.
+// Runs a chain instruction over n elements into its destination's own memory (and the
+// registers it stores into, into theirs). Exact: with the flags NumPy raises (its math ops as
+// instructions first, see Instr::side_math, and selects for MIN/MAX), else with the math calls
+// and MIN/MAX inside the chain. With count_selected (a where's chunk form), returns the number
+// of elements its condition selected.
 std::ptrdiff_t run_chain(const Instr& in, Scratch& s, std::ptrdiff_t n, bool exact, bool count_selected = false) {
     const bool separate = exact && !in.exact_steps.empty();
     if (separate) {

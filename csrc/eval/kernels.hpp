@@ -43,8 +43,9 @@ using ChainRoutine = void (*)();
 // uses these steps (see Instr::exact_steps).
 // A select that keeps the smaller or larger of its b and the value (min_max) runs as the x86
 // MIN/MAX instruction: where(x > b, b, x) is MIN(b, x) bit for bit (for NaN and equal values
-// both give x), one instruction for a compare and a blend. MIN/MAX raise invalid for a quiet NaN, which NumPy's where does not, so these steps
-// too are for the chunked evaluator only (Instr::exact_steps has the select).
+// both give x), one instruction for a compare and a blend. MIN/MAX raise invalid for a quiet
+// NaN, which NumPy's where does not, so these steps too are for the chunked evaluator only
+// (Instr::exact_steps has the select).
 // A store step writes the value to its operand, a register that later steps may read, and the
 // next step loads a new value: one chain computes several values, a tile of each in turn, so
 // the work of one overlaps another's in the CPU (a square root in the divider while products

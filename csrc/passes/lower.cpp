@@ -520,10 +520,11 @@ class Lowering {
 
     // Selects that keep the smaller or the larger of the chain's value and their b run as
     // MIN/MAX in chunks (ChainStep::min_max) where that gives the select's bits: a strict
-    // comparison of the value itself with b, t being b, the value kept where it fails. The value is a itself right after the
-    // chain's load of a: where(x > b, b, x) is MIN(b, x). A second select on a clamps the other
-    // side: where(x < lo, lo, MIN(hi, x)) is MAX(lo, MIN(hi, x)) for constants lo <= hi, since
-    // MIN(hi, x) is below lo exactly where x is (and NaN where x is); the same mirrored.
+    // comparison of the value itself with b, t being b, the value kept where it fails. The
+    // value is a itself right after the chain's load of a: where(x > b, b, x) is MIN(b, x). A
+    // second select on a clamps the other side: where(x < lo, lo, MIN(hi, x)) is
+    // MAX(lo, MIN(hi, x)) for constants lo <= hi, since MIN(hi, x) is below lo exactly where x
+    // is (and NaN where x is); the same mirrored.
     void use_min_max(Instr& chain) const {
         std::vector<eval::ChainStep>& steps = chain.chain_steps;
         const std::int32_t a = chain.chain_operands[0];
@@ -540,7 +541,7 @@ class Lowering {
                 const eval::ChainStep& first = steps[1];
                 const std::int32_t bound = chain.chain_operands[arg - eval::chain_arity(first) + 1];
                 const bool upper_first = first.compare == eval::ChainCompare::greater;  // MIN(hi, x), then lo
-                if (!first.min_max || first.compare == step.compare || !first.scalar || !step.scalar ||
+                if (first.compare == step.compare || !first.scalar || !step.scalar ||
                     !(upper_first ? constant_value(operands[1]) <= constant_value(bound)
                                   : constant_value(bound) <= constant_value(operands[1])))
                     return;
