@@ -1,5 +1,7 @@
 """Every supported operation against NumPy, over dtypes, with special values."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy_reference import MATH_ULP, check_kernel
@@ -139,6 +141,25 @@ def test_comparisons_chain_and_logic():
         return np.where((a > -1) & (a < 1) | (a == 2), a, -a)
 
     check_kernel(body, x)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["maximum", "minimum", "fmax", "fmin"])
+def test_extrema_of_every_pair_of_special_values(name, dtype):
+    # Every pair of NaNs (two payloads, both signs), signed zeros, infinities and equal values, in
+    # every lane position of the vector loops: NumPy's bits (which NaN wins, which zero) and no
+    # warning.
+    nan2 = np.frombuffer(np.array([0x7FF8000000000123 if dtype == np.float64 else 0x7FC00123],
+                                  np.uint64 if dtype == np.float64 else np.uint32).tobytes(), dtype)[0]
+    special = np.array([np.nan, -np.nan, nan2, 0.0, -0.0, np.inf, -np.inf, 1.0, -1.0, 2.0], dtype)
+    x, y = (a.ravel() for a in np.meshgrid(special, special))
+    x, y = np.concatenate([x, y[:37]]), np.concatenate([y, x[:37]])  # and a tail past whole vectors
+    f = ik.ufunc(binary_kernel(name))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = f(x, y)
+    expected = getattr(np, name)(x, y)
+    np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
 
 
 def test_clip_and_fix():
