@@ -162,6 +162,17 @@ def test_extrema_of_every_pair_of_special_values(name, dtype):
     np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sign_of_special_values(dtype):
+    # The vector loop and its scalar tail: NaNs keep their payload and sign, zeros become +0.0.
+    info = np.finfo(dtype)
+    special = np.array([np.nan, -np.nan, 0.0, -0.0, np.inf, -np.inf, info.smallest_subnormal,
+                        -info.smallest_subnormal, info.max, -info.min, 1.0, -2.0, 0.5], dtype)
+    x = np.concatenate([np.tile(special, 6), special[:5]])  # 83: a tail of 3 lanes
+    got = ik.ufunc(lambda a: np.sign(a))(x)
+    np.testing.assert_array_equal(got.view(np.uint8), np.sign(x).view(np.uint8))
+
+
 def test_clip_and_fix():
     x = np.concatenate([np.linspace(-3, 3, 61), [np.nan, np.inf, -np.inf, -0.0]])
     check_kernel(lambda a: np.clip(a, -1, 1.5), x)
