@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import statistics
-import time
-import types
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from expressions import Expression
 from peers import setup_key
+from timing import median_decoration_seconds
 
 NAME = "ironkernel"
 WRITES_OUT = True
@@ -37,20 +35,9 @@ def available() -> tuple[bool, str]:
     return True, f"ironkernel {version}, {threads} threads"
 
 
-def _fresh(fn: types.FunctionType) -> types.FunctionType:
-    # A new function object with the same code, so no per-object cache can answer.
-    return types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
-
-
 def _decorate(expr: Expression) -> np.ufunc:
-    times = []
-    kernel = None
-    for _ in range(DECORATIONS):
-        fn = _fresh(expr.numpy)
-        t0 = time.perf_counter()
-        kernel = _ik.ufunc(fn)
-        times.append(time.perf_counter() - t0)
-    setup_seconds[setup_key(expr.name, "all")] = statistics.median(times)
+    kernel, seconds = median_decoration_seconds(_ik.ufunc, expr.numpy, DECORATIONS)
+    setup_seconds[setup_key(expr.name, "all")] = seconds
     return kernel
 
 

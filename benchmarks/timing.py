@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import statistics
 import time
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -33,3 +34,16 @@ def median_seconds(
         if gc_was_enabled:
             gc.enable()
     return statistics.median(times) / 1e9, len(times)
+
+
+def median_decoration_seconds(decorate: Callable[[types.FunctionType], Any], fn: types.FunctionType,
+                              times: int = 7) -> tuple[Any, float]:
+    """Decorate fresh copies of fn (same code, new function object, so no per-object cache can
+    answer) ``times`` times; returns the last result and the median time."""
+    seconds, result = [], None
+    for _ in range(times):
+        fresh = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+        t0 = time.perf_counter()
+        result = decorate(fresh)
+        seconds.append(time.perf_counter() - t0)
+    return result, statistics.median(seconds)
