@@ -22,15 +22,15 @@ std::string reg(const Program& p, std::int32_t r) {
 std::string chain_expression(const Instr& in) {
     static const char* const names[] = {"add", "subtract", "multiply", "divide", "negative", "absolute", "square", "sqrt"};
     static const char* const compares[] = {"greater", "greater_equal", "less", "less_equal", "equal", "not_equal"};
-    std::string stored, value = name_of(in.chain_operands[0]);  // stored: "r9 = ...; " per store step
-    for (std::size_t k = 1; k < in.chain_steps.size(); ++k) {
+    std::string stored, value;  // stored: "r9 = ...; " per store step
+    for (std::size_t k = 0; k < in.chain_steps.size(); ++k) {
         const ChainStep step = in.chain_steps[k];
         auto operand = [&](int j) { return in.chain_operands[step.arg + static_cast<std::size_t>(j)]; };
         std::string next;
         if (step.op == ChainOp::store) {
             stored += name_of(operand(0)) + " = " + value + "; ";
             next = "";
-        } else if (step.op == ChainOp::load) {  // the next value, after a store
+        } else if (step.op == ChainOp::load) {  // the first value, or the next one after a store
             next = name_of(operand(0));
             if (step.pre != ChainOp::none) next = std::string(names[static_cast<int>(step.pre)]) + "(" + next + ")";
         } else if (step.min_max) {  // where(a > b, b, a) as MIN(b, a): see ChainStep::min_max

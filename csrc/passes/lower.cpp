@@ -531,6 +531,7 @@ class Lowering {
         if (steps.size() < 2 || steps[0].op != eval::ChainOp::load || steps[0].pre != eval::ChainOp::none || steps[0].scalar)
             return;
         std::size_t arg = eval::chain_arity(steps[0]);
+        std::int32_t first_bound = -1;  // the b of the first MIN/MAX step
         for (std::size_t k = 1; k < 3 && k < steps.size(); arg += eval::chain_arity(steps[k]), ++k) {
             eval::ChainStep& step = steps[k];
             const std::int32_t* operands = &chain.chain_operands[arg];  // a, b, t
@@ -539,27 +540,30 @@ class Lowering {
                 return;
             if (k == 2) {
                 const eval::ChainStep& first = steps[1];
-                const std::int32_t bound = chain.chain_operands[arg - eval::chain_arity(first) + 1];
                 const bool upper_first = first.compare == eval::ChainCompare::greater;  // MIN(hi, x), then lo
                 if (first.compare == step.compare || !first.scalar || !step.scalar ||
-                    !(upper_first ? constant_value(operands[1]) <= constant_value(bound)
-                                  : constant_value(bound) <= constant_value(operands[1])))
+                    !(upper_first ? constant_value(operands[1]) <= constant_value(first_bound)
+                                  : constant_value(first_bound) <= constant_value(operands[1])))
                     return;
             }
             step.min_max = true;
+            first_bound = operands[1];
         }
+    }
+
+    // r's entry among the program's constants, or their end.
+    auto find_constant(std::int32_t r) const {
+        return std::find_if(p_.constants.begin(), p_.constants.end(), [&](const auto& c) { return c.first == r; });
     }
 
     // A constant register's value (chains are of float32 or float64).
     double constant_value(std::int32_t r) const {
-        const auto c = std::find_if(p_.constants.begin(), p_.constants.end(), [&](const auto& c) { return c.first == r; });
+        const auto c = find_constant(r);
         return dtype(r) == ir::DType::float32 ? c->second.as<float>() : c->second.as<double>();
     }
 
     // Whether r is a constant register: one value for every lane, which a chain reads once.
-    bool is_constant(std::int32_t r) const {
-        return std::any_of(p_.constants.begin(), p_.constants.end(), [&](const auto& c) { return c.first == r; });
-    }
+    bool is_constant(std::int32_t r) const { return find_constant(r) != p_.constants.end(); }
 
     // A compute instruction as a chain: a load of its first operand, then its op. A where as a
     // chain: a load of the value it keeps where its condition is false, then a select.
