@@ -50,6 +50,10 @@ using ChainRoutine = void (*)();
 // next step loads a new value: one chain computes several values, a tile of each in turn, so
 // the work of one overlaps another's in the CPU (a square root in the divider while products
 // of the next value run in the multiply units), which one chain after the other cannot.
+// A multiply step may go on to add or subtract a constant (then): value * x + c, c + value * x,
+// value * x - c or c - value * x. The Horner step of a polynomial, ((a * x + b) * x + c) * x ...,
+// is then one step instead of two: half the dispatches, and a tile's multiplies and adds
+// interleave in the multiply and add units instead of taking turns.
 // IEEE operations each rounded as alone: the same bits and flags as the ops one by one.
 enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, load, select, store, none };
 enum class ChainCompare : std::uint8_t { greater, greater_equal, less, less_equal, equal, not_equal };
@@ -70,6 +74,10 @@ struct ChainStep {
     // select (greater or less, not swapped, t the same register as b): computed as MIN(b, value)
     // or MAX(b, value) (see above). Set by lowering, which checks it is exact.
     bool min_max = false;
+    // multiply (not with pre, pair or side): then value = value then c, or c then value when
+    // then_swapped, for add or subtract and c the step's second operand, a constant (see above).
+    ChainOp then = ChainOp::none;
+    bool then_swapped = false;
 };
 // How a step reads its operand; with the op and side, it picks the step's loop in a chain kernel.
 enum class ChainOperand : std::uint8_t { memory, scalar, with_pre, with_pair };
@@ -93,7 +101,12 @@ constexpr std::uint8_t chain_min_max_code(ChainCompare compare) {
     return static_cast<std::uint8_t>(60 + (compare == ChainCompare::less));
 }
 inline constexpr std::uint8_t chain_store_code = 62;
-inline constexpr std::size_t chain_codes = chain_store_code + 1u;
+// A multiply that goes on to add or subtract a constant (ChainStep::then), x from memory or a
+// constant: after the store.
+constexpr std::uint8_t chain_multiply_then_code(const ChainStep& step) {
+    return static_cast<std::uint8_t>(63 + step.scalar * 8 + step.swapped * 4 + (step.then == ChainOp::subtract) * 2 + step.then_swapped);
+}
+inline constexpr std::size_t chain_codes = 63 + 16;
 constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
     const ChainOperand kind = step.pair != ChainOp::none ? ChainOperand::with_pair
                               : step.pre != ChainOp::none ? ChainOperand::with_pre
@@ -105,13 +118,15 @@ constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
         return step.min_max ? chain_min_max_code(step.compare) : chain_select_code(step.compare, step.swapped);
     if (step.side) return chain_sqrt_with_side_code;
     if (step.from_side) return chain_from_side_code(step.op, step.swapped);
+    if (step.then != ChainOp::none) return chain_multiply_then_code(step);
     return has_operand ? chain_binary_code(step.op, step.swapped, kind) : chain_unary_code(step.op);
 }
 // Entries a step has among the chain's operands: three for a select, else one (-1 or nullptr
-// for a unary op), one more for the second operand of a pair, and one more for the input of a
-// side value.
+// for a unary op), one more for the second operand of a pair, one more for the input of a side
+// value, and one more for the constant of a then.
 constexpr std::size_t chain_arity(const ChainStep& step) {
-    return (step.op == ChainOp::select ? 3 : 1) + (step.pair != ChainOp::none ? 1 : 0) + (step.side ? 1 : 0);
+    return (step.op == ChainOp::select ? 3 : 1) + (step.pair != ChainOp::none ? 1 : 0) + (step.side ? 1 : 0) +
+           (step.then != ChainOp::none ? 1 : 0);
 }
 // With count_selected, the last step is a select, and the kernel returns the number of elements
 // whose comparison held (as ChainCount would; it costs the chain little, a pass of its own more).

@@ -50,6 +50,10 @@ std::string chain_expression(const Instr& in) {
             next += '(';
             next += operand(0) < 0 ? value : step.swapped ? other + ", " + value : value + ", " + other;
             next += ')';
+            if (step.then != ChainOp::none) {  // the constant added or subtracted next
+                const std::string c = name_of(operand(1));
+                next = std::string(names[static_cast<int>(step.then)]) + "(" + (step.then_swapped ? c + ", " + next : next + ", " + c) + ")";
+            }
         }
         value = std::move(next);
     }

@@ -325,7 +325,10 @@ class Lowering {
             region.code = std::move(code);
             absorb_math(region, uses);
             for (Instr& in : region.code)
-                if (in.kind == InstrKind::chain) use_min_max(in);
+                if (in.kind == InstrKind::chain) {
+                    use_min_max(in);
+                    use_multiply_then(in);
+                }
             merge_chains(region);
             for (Instr& in : region.code) {
                 std::size_t arg = 0;
@@ -548,6 +551,27 @@ class Lowering {
             }
             step.min_max = true;
             first_bound = operands[1];
+        }
+    }
+
+    // A multiply step followed by an add or subtract of a constant becomes one step that does
+    // both (ChainStep::then): the two steps' operands, x and the constant, are already in the
+    // order the joined step reads them.
+    void use_multiply_then(Instr& chain) const {
+        std::vector<eval::ChainStep>& steps = chain.chain_steps;
+        std::size_t arg = eval::chain_arity(steps[0]);
+        for (std::size_t k = 1; k + 1 < steps.size(); arg += eval::chain_arity(steps[k]), ++k) {
+            eval::ChainStep& step = steps[k];
+            const eval::ChainStep& next = steps[k + 1];
+            auto plain = [](const eval::ChainStep& s) {
+                return s.pre == eval::ChainOp::none && s.pair == eval::ChainOp::none && !s.side && !s.from_side;
+            };
+            if (step.op != eval::ChainOp::multiply || !plain(step) || chain.chain_operands[arg] < 0 ||
+                (next.op != eval::ChainOp::add && next.op != eval::ChainOp::subtract) || !plain(next) || !next.scalar)
+                continue;
+            step.then = next.op;
+            step.then_swapped = next.swapped;
+            steps.erase(steps.begin() + static_cast<std::ptrdiff_t>(k) + 1);
         }
     }
 

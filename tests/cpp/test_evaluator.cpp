@@ -197,6 +197,44 @@ TEST(Chain, SelectsAsMinMaxGiveTheSelectsBits) {
     }
 }
 
+TEST(Chain, MultiplyThenStepsGiveTheTwoStepsBitsAndFlags) {
+    // load x, then x * b (b * x when swapped) followed by + c, c +, - c or c - as one step
+    // (ChainStep::then), against the same as two steps: bit for bit and flag for flag, with NaN,
+    // signed zeros, infinities and overflow in x, in b and in c, b an array or a constant, at
+    // lengths around the vector and the tile.
+    const eval::ChainKernel chain = eval::find_chain_kernel(DType::float64);
+    ASSERT_NE(chain, nullptr);
+    const double nan = std::nan(""), inf = INFINITY;
+    std::vector<double> x = normal(300, 15), b = normal(300, 16);
+    const double special[] = {nan, -nan, 0.0, -0.0, inf, -inf, 1.0, 1e300};
+    for (std::size_t i = 0; i < 64; ++i) x[i] = special[i % 8], b[i] = special[(i / 8) % 8];
+    for (const double constant : {0.0, -0.0, 1.5, nan, -inf}) {
+        const std::vector<double> c(300, constant), b_constant(300, 2.5);
+        for (int form = 0; form < 16; ++form) {
+            const bool scalar = form & 8, swapped = form & 4, subtract = form & 2, then_swapped = form & 1;
+            const eval::ChainOp then = subtract ? eval::ChainOp::subtract : eval::ChainOp::add;
+            eval::ChainStep load{eval::ChainOp::load}, multiply{eval::ChainOp::multiply, swapped}, step{then, then_swapped};
+            multiply.scalar = scalar, step.scalar = true;
+            std::vector<eval::ChainStep> two = {load, multiply, step}, one = {load, multiply};
+            one[1].then = then, one[1].then_swapped = then_swapped;
+            for (auto* steps : {&two, &one})
+                for (std::size_t k = 0; k < steps->size(); ++k) (*steps)[k].code = eval::chain_code((*steps)[k], true), (*steps)[k].arg = static_cast<std::uint8_t>(k);
+            EXPECT_EQ(one[1].code, eval::chain_multiply_then_code(one[1]));
+            const void* operands[] = {x.data(), scalar ? b_constant.data() : b.data(), c.data()};
+            for (std::ptrdiff_t n : {1, 3, 4, 5, 31, 32, 33, 64, 300}) {
+                std::vector<double> want(static_cast<std::size_t>(n)), got(static_cast<std::size_t>(n));
+                std::feclearexcept(FE_ALL_EXCEPT);
+                chain(two.data(), 3, operands, want.data(), n, false);
+                const int want_flags = std::fetestexcept(FE_ALL_EXCEPT);
+                std::feclearexcept(FE_ALL_EXCEPT);
+                chain(one.data(), 2, operands, got.data(), n, false);
+                EXPECT_EQ(std::fetestexcept(FE_ALL_EXCEPT), want_flags) << form << " " << constant << " " << n;
+                ASSERT_EQ(std::memcmp(want.data(), got.data(), want.size() * sizeof(double)), 0) << form << " " << constant << " " << n;
+            }
+        }
+    }
+}
+
 TEST(Chain, CountsWhatAComparisonSelectsQuietly) {
     const eval::ChainCount count = eval::find_chain_count(DType::float64);
     ASSERT_NE(count, nullptr);

@@ -137,7 +137,7 @@ TEST(Lower, FusesOnlyAdjacentSingleUseFloatOps) {
     ir::GraphBuilder b(2);
     const auto x = b.input(0, DType::float64);
     const auto y = b.input(1, DType::float64);
-    const auto t = test::op(b, Op::multiply, DType::float64, x, y);
+    const auto t = test::op(b, Op::add, DType::float64, x, y);
     const auto u = test::op(b, Op::subtract, DType::float64, test::f64(b, 1.0), t);  // t on the right
     const auto v = test::op(b, Op::sqrt, DType::float64, u);
     b.add_output(test::op(b, Op::add, DType::float64, v, v));  // v used twice: the chain ends at v
@@ -145,7 +145,7 @@ TEST(Lower, FusesOnlyAdjacentSingleUseFloatOps) {
     const auto& code = p.regions[0].code;
     ASSERT_EQ(code.size(), 2u);
     ASSERT_EQ(code[0].kind, eval::InstrKind::chain);
-    ASSERT_EQ(code[0].chain_steps.size(), 4u);  // load x, multiply, subtract (swapped), sqrt
+    ASSERT_EQ(code[0].chain_steps.size(), 4u);  // load x, add, subtract (swapped), sqrt
     EXPECT_EQ(code[0].chain_steps[0].op, eval::ChainOp::load);
     EXPECT_EQ(code[0].chain_operands[0], p.input_registers[0]);
     EXPECT_EQ(code[0].chain_steps[2].op, eval::ChainOp::subtract);
@@ -171,6 +171,38 @@ TEST(Lower, FusesAUnaryOpIntoTheOperandOfAStep) {
     ASSERT_EQ(code[0].chain_steps.size(), 4u);  // load x, multiply x, add square(y), sqrt
     EXPECT_EQ(code[0].chain_steps[2].pre, eval::ChainOp::square);
     EXPECT_EQ(code[0].chain_operands[2], p.input_registers[1]);
+}
+
+TEST(Lower, JoinsAMultiplyAndTheConstantAddedToItsResult) {
+    // x * (0.25 + x * (0.5 * x - 1.5)) * y - x: a multiply whose result gets a constant added or
+    // subtracted next is one step (ChainStep::then); a multiply followed by anything else is not.
+    ir::GraphBuilder b(2);
+    const auto x = b.input(0, DType::float64);
+    const auto y = b.input(1, DType::float64);
+    auto v = test::op(b, Op::multiply, DType::float64, test::f64(b, 0.5), x);
+    v = test::op(b, Op::subtract, DType::float64, v, test::f64(b, 1.5));
+    v = test::op(b, Op::multiply, DType::float64, x, v);
+    v = test::op(b, Op::add, DType::float64, test::f64(b, 0.25), v);
+    v = test::op(b, Op::multiply, DType::float64, x, v);
+    v = test::op(b, Op::multiply, DType::float64, v, y);
+    b.add_output(test::op(b, Op::subtract, DType::float64, v, x));
+    const eval::Program p = passes::compile(b.finish());
+    const auto& code = p.regions[0].code;
+    ASSERT_EQ(code.size(), 1u);
+    const auto& steps = code[0].chain_steps;
+    ASSERT_EQ(steps.size(), 6u);  // load 0.5, multiply then subtract, multiply then add, multiply x, multiply y, subtract x
+    EXPECT_EQ(steps[1].op, eval::ChainOp::multiply);
+    EXPECT_EQ(steps[1].then, eval::ChainOp::subtract);
+    EXPECT_FALSE(steps[1].swapped || steps[1].then_swapped);
+    EXPECT_EQ(steps[2].then, eval::ChainOp::add);
+    EXPECT_TRUE(steps[2].swapped && steps[2].then_swapped);
+    for (std::size_t k : {3u, 4u, 5u}) EXPECT_EQ(steps[k].then, eval::ChainOp::none) << k;
+    const std::int32_t x_reg = p.input_registers[0];
+    const std::vector<std::int32_t> operands(code[0].chain_operands.begin(), code[0].chain_operands.end());
+    ASSERT_EQ(operands.size(), 8u);  // 0.5, x, 1.5, x, 0.25, x, y, x
+    EXPECT_EQ(operands[1], x_reg);
+    EXPECT_EQ(operands[3], x_reg);
+    EXPECT_EQ(operands[6], p.input_registers[1]);
 }
 
 TEST(Lower, ComputesAFlagFreeBranchEagerlyAndChainsItsWhereAsASelect) {
