@@ -93,6 +93,22 @@ print(os.WEXITSTATUS(status))
     assert out.stdout.strip() == "0", out.stderr
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("n", [30_001, 100_003, 1_000_001])
+def test_a_threaded_call_computes_every_element_exactly_once(n, threads):
+    """A threaded call is cut into pieces the threads take in turn: in place (out= the input),
+    an element computed twice would be computed from its own result, and one skipped would keep
+    the input's value."""
+    f = ik.ufunc(lambda a: np.sqrt(np.abs(a)) * 2.0 + 1.0)
+    x = np.random.default_rng(n).standard_normal(n)
+    expected = np.sqrt(np.abs(x)) * 2.0 + 1.0
+    with ik.threads(threads):
+        for _ in range(3):
+            y = x.copy()
+            f(y, out=y)
+            np.testing.assert_array_equal(y, expected)
+
+
 def test_threads_context_manager_restores_the_setting():
     ik.set_num_threads(0)
     default = ik.get_num_threads()
