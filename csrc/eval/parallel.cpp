@@ -93,9 +93,10 @@ int threads_for(const Program& p, std::ptrdiff_t n) {
 // The pieces a threaded call is cut into: up to 8 per thread, each of at least
 // min_piece_ns of estimated work (a piece costs a run_serial's setup, about a microsecond).
 // Measured at 1M elements float64 with another process busy on one of the two cores: with one
-// half per thread, a call waited for the other process's time slice (seed 6.0-6.3 ms, logistic
-// 5.6-6.7 ms); in pieces the free core does most of the work (seed 1.6-2.2 ms, logistic 4.4-4.7;
-// without the busy process, in the same slow spell of the machine, 2.0-2.3 and 2.1-2.7 ms).
+// half per thread, a call waited for the other process's time slice (seed 6.1 ms, logistic
+// 6.9-7.1 ms); in pieces the free core does more of the work (seed 4.4-4.5 ms, logistic
+// 4.9-5.6; without the busy process, in the same slow spell of the machine, 2.0-2.5 and
+// 2.0-3.2 ms). A thread that loses its core in the middle of a piece still holds up the call.
 std::ptrdiff_t pieces_for(const Program& p, std::ptrdiff_t n, int threads, std::ptrdiff_t blocks) {
     constexpr double min_piece_ns = 50000.0;
     const auto by_work = static_cast<std::ptrdiff_t>(static_cast<double>(n) * p.cost_per_element / min_piece_ns);
@@ -141,17 +142,12 @@ void run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::
             run_serial(p, args, steps, 0, n, stream);
             return;
         }
-        // The blocks are cut into pieces, which the threads take in turn until none is left: a
-        // thread whose core is busy with another process does fewer, instead of the call waiting
-        // for its half (see pieces_for).
+        // The blocks are cut into pieces, which the threads take in turn (parallel_for).
         const std::ptrdiff_t blocks = (n + p.block - 1) / p.block;
         const std::ptrdiff_t pieces = pieces_for(p, n, threads, blocks);
-        std::atomic<std::ptrdiff_t> next{0};
-        parallel_for(threads, threads, [] { return 0; }, [&](int, std::ptrdiff_t) {
-            for (std::ptrdiff_t k = next++; k < pieces; k = next++) {
-                const std::ptrdiff_t b0 = blocks * k / pieces, b1 = blocks * (k + 1) / pieces;
-                run_serial(p, args, steps, b0 * p.block, std::min(n, b1 * p.block), stream);
-            }
+        parallel_for(threads, pieces, [] { return 0; }, [&](int, std::ptrdiff_t k) {
+            const std::ptrdiff_t b0 = blocks * k / pieces, b1 = blocks * (k + 1) / pieces;
+            run_serial(p, args, steps, b0 * p.block, std::min(n, b1 * p.block), stream);
         });
         // An output with stride 0 (a broadcast view as out=) received every element from every
         // thread in any order; NumPy leaves the last element's value there.

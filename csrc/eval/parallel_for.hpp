@@ -4,41 +4,59 @@
 
 #include <omp.h>
 
+#include <atomic>
 #include <cfenv>
 #include <cstddef>
 #include <optional>
+#include <vector>
 
 #include "fp_flags.hpp"
 
 namespace ik::eval {
 
-// Runs body(state, k) for every k in [0, count) on `threads` threads, statically scheduled. Each
-// thread first makes its own state with make_state() (scratch memory, accumulators, ...).
-// Exceptions (allocation failure) cannot leave an OpenMP region: an iteration that throws, or
-// every iteration of a thread without state, is skipped, and every thread still meets the others
-// at the loop's barrier.
+// Runs body(state, k) for every k in [0, count) on `threads` threads. Thread t owns the indices
+// [count * t / threads, count * (t + 1) / threads) and takes them in order; a thread done with
+// its own then takes what is left of the others', from the front. Owning a fixed share keeps each
+// thread on the same memory call after call (measured at 1M elements, axpy: with every index
+// taken in turn by whichever thread came first, twice the time, the data no longer in the cache
+// of the core that last touched it); helping out means a thread whose core is busy with another
+// process does less, instead of the call waiting for that process's time slice. Each thread
+// first makes its own state with make_state() (scratch memory, accumulators, ...).
+// Exceptions (allocation failure) cannot leave an OpenMP region: an iteration that throws is
+// skipped; a thread without state takes no index, and the others take its share.
 template <class MakeState, class Body>
 void parallel_for(int threads, std::ptrdiff_t count, MakeState make_state, Body body) {
     using fp::numpy_flags;
+    struct alignas(64) Share {  // a cache line each: owners do not slow each other down
+        std::atomic<std::ptrdiff_t> next;
+        std::ptrdiff_t end;
+    };
+    std::vector<Share> shares(static_cast<std::size_t>(threads));
+    for (int t = 0; t < threads; ++t) {
+        shares[static_cast<std::size_t>(t)].next = count * t / threads;
+        shares[static_cast<std::size_t>(t)].end = count * (t + 1) / threads;
+    }
     int worker_flags = 0;
 #pragma omp parallel num_threads(threads) reduction(| : worker_flags)
     {
-        const bool worker = omp_get_thread_num() != 0;
-        if (worker) std::feclearexcept(numpy_flags);
+        const int me = omp_get_thread_num();
+        if (me != 0) std::feclearexcept(numpy_flags);
         std::optional<decltype(make_state())> state;
         try {
             state.emplace(make_state());
         } catch (...) {
         }
-#pragma omp for schedule(static)
-        for (std::ptrdiff_t k = 0; k < count; ++k) {
-            if (!state) continue;
-            try {
-                body(*state, k);
-            } catch (...) {
+        // Every share, the thread's own first (OpenMP may start fewer threads than asked).
+        for (int j = 0; state && j < threads; ++j) {
+            Share& share = shares[static_cast<std::size_t>((me + j) % threads)];
+            for (std::ptrdiff_t k = share.next++; k < share.end; k = share.next++) {
+                try {
+                    body(*state, k);
+                } catch (...) {
+                }
             }
         }
-        if (worker) worker_flags |= std::fetestexcept(numpy_flags);
+        if (me != 0) worker_flags |= std::fetestexcept(numpy_flags);
     }
     if (worker_flags) std::feraiseexcept(worker_flags);
 }
