@@ -15,6 +15,7 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -25,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the peer modules sit
 from expressions import EXPRESSIONS, Expression
 from peers import load_peers
 from report import Cell, bit_equality_table, plot_speedups, setup_table, timing_table, verification_lines
-from timing import median_seconds
+from timing import interleaved_median_seconds
 
 FULL_SIZES = "1e3,1e5,1e6,1e7"
 QUICK_SIZES = "1e3,1e6"
@@ -119,16 +120,16 @@ def check(result: object, reference: np.ndarray, expr: Expression, dtype: str) -
     return ok, float(np.nanmax(rel)) if rel.size else 0.0, bit_equal
 
 
-def measure(
+def prepare(
     peer: ModuleType,
     expr: Expression,
     inputs: list[np.ndarray],
     out: np.ndarray,
     reference: np.ndarray,
     cell: Cell,
-    args: argparse.Namespace,
-) -> Cell | None:
-    """Prepare, warm up, verify and time one cell; a peer's exception becomes the cell's error."""
+) -> Callable[[], object] | None:
+    """Prepare, warm up and verify one cell; returns the call to time, or None (not covered,
+    or failed: a peer's exception becomes the cell's error)."""
     try:
         call = peer.prepare(expr, inputs, out)
         if call is None:
@@ -137,10 +138,24 @@ def measure(
         result = call()  # warm-up: caches, thread pools, JIT for this shape
         if peer.COMPUTES and peer.NAME != "numpy":
             cell.matches, cell.max_rel_err, cell.bit_equal = check(result, reference, expr, cell.dtype)
-        cell.seconds, cell.runs = median_seconds(call, args.target_s, args.min_runs)
     except Exception as exc:  # noqa: BLE001 -- one broken peer must not end the whole run
         cell.error = f"{type(exc).__name__}: {exc}"
-    return cell
+        return None
+    return call
+
+
+def guarded(call: Callable[[], object], cell: Cell) -> Callable[[], None]:
+    """call, with an exception recorded as the cell's error (and the call not repeated)."""
+
+    def run() -> None:
+        if cell.error:
+            return
+        try:
+            call()
+        except Exception as exc:  # noqa: BLE001
+            cell.error = f"{type(exc).__name__}: {exc}"
+
+    return run
 
 
 def run(args: argparse.Namespace, peers: list[ModuleType]) -> list[Cell]:
@@ -155,12 +170,20 @@ def run(args: argparse.Namespace, peers: list[ModuleType]) -> list[Cell]:
                 started = time.perf_counter()
                 mine = inputs[: expr.nin]
                 reference = expr.numpy(*mine)
+                mine_cells, calls = [], {}
                 for peer in peers:
-                    cell = measure(
-                        peer, expr, mine, out, reference, Cell(dtype, n, expr.name, peer.NAME), args
-                    )
-                    if cell is not None:
-                        cells.append(cell)
+                    cell = Cell(dtype, n, expr.name, peer.NAME)
+                    call = prepare(peer, expr, mine, out, reference, cell)
+                    if call is not None:
+                        calls[peer.NAME] = guarded(call, cell)
+                    if call is not None or cell.error:
+                        mine_cells.append(cell)
+                # Every peer in turns, so that all of them see the same spells of the machine.
+                medians = interleaved_median_seconds(calls, args.target_s, args.min_runs)
+                for cell in mine_cells:
+                    if cell.peer in medians and not cell.error:
+                        cell.seconds, cell.runs = medians[cell.peer]
+                cells += mine_cells
                 print(
                     f"  {dtype} n={n:.0e} {expr.name}: {time.perf_counter() - started:.1f} s",
                     file=sys.stderr,

@@ -1,4 +1,4 @@
-"""Median wall-clock time of a zero-argument call, repeated for a time budget."""
+"""Median wall-clock times of zero-argument calls, repeated for a time budget."""
 
 from __future__ import annotations
 
@@ -10,16 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 
-def median_seconds(
-    call: Callable[[], Any], target_s: float, min_runs: int, max_runs: int = 200_000
-) -> tuple[float, int]:
-    """Run ``call`` until ``target_s`` has passed and at least ``min_runs`` ran.
-
-    Each call is timed on its own and the median is returned, so a stray slow
-    run (page faults, another thread waking) does not move the result. The
-    garbage collector is off while timing, as in ``timeit``, so a collection
-    triggered by one peer's allocations is not billed to another.
-    """
+def timed_runs(call: Callable[[], Any], target_s: float, min_runs: int, max_runs: int = 200_000) -> list[int]:
+    """Nanoseconds of each run of ``call``, run until ``target_s`` has passed and at least
+    ``min_runs`` ran. The garbage collector is off while timing, as in ``timeit``, so a
+    collection triggered by one peer's allocations is not billed to another."""
     times: list[int] = []
     gc_was_enabled = gc.isenabled()
     gc.disable()
@@ -33,7 +27,30 @@ def median_seconds(
     finally:
         if gc_was_enabled:
             gc.enable()
+    return times
+
+
+def median_seconds(
+    call: Callable[[], Any], target_s: float, min_runs: int, max_runs: int = 200_000
+) -> tuple[float, int]:
+    """The median time of ``call`` over its timed_runs, and their number. Each call is timed on
+    its own, so a stray slow run (page faults, another thread waking) does not move the result."""
+    times = timed_runs(call, target_s, min_runs, max_runs)
     return statistics.median(times) / 1e9, len(times)
+
+
+def interleaved_median_seconds(
+    calls: dict[str, Callable[[], Any]], target_s: float, min_runs: int, rounds: int = 4
+) -> dict[str, tuple[float, int]]:
+    """median_seconds of several calls, timed in turns: ``rounds`` rounds in which each call runs
+    for target_s / rounds. On a shared machine, whose speed drifts over seconds (another
+    process's memory traffic, a neighbour on the same physical core), every call then sees the
+    same mix of fast and slow spells, and their ratios hold even when the times move."""
+    times: dict[str, list[int]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            times[name] += timed_runs(call, target_s / rounds, -(-min_runs // rounds))
+    return {name: (statistics.median(t) / 1e9, len(t)) for name, t in times.items()}
 
 
 def median_decoration_seconds(decorate: Callable[[types.FunctionType], Any], fn: types.FunctionType,
