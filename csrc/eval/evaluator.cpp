@@ -335,23 +335,6 @@ void prefetch_next_block(const Program& p, char* const* args, const std::ptrdiff
     }
 }
 
-// Asks for the cache lines of every contiguous output's next chunk, to be written, while this
-// chunk computes. The pass that writes an output comes last in a chunk, after the costly ones:
-// its stores missing the cache would wait there, with nothing left to overlap them. Measured at
-// 1M float64 elements in alternation, while the machine's memory was slow (a copy took 3-6x its
-// usual time): logistic 2.76-2.79 against 2.88-3.51 ms, 4 arrays 2.3-3.0 against 2.7-3.2 ms,
-// seed 2.0-2.3 against 2.1-2.5 ms; at 100K and 10M elements no clear difference.
-void prefetch_next_chunk_outputs(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t next,
-                                 std::ptrdiff_t end) {
-    if (next + p.chunk > end) return;
-    for (std::size_t k = 0; k < p.output_registers.size(); ++k) {
-        const std::size_t a = static_cast<std::size_t>(p.n_inputs) + k;
-        if (steps[a] <= 0 || steps[a] > 16) continue;
-        char* first = args[a] + next * steps[a];
-        for (std::ptrdiff_t b = 0; b < p.chunk * steps[a]; b += 64) __builtin_prefetch(first + b, 1, 3);
-    }
-}
-
 // The outputs (indices) whose root instruction writes straight into the output array instead of a
 // register to be copied: contiguous outputs of a register computed in the root region and
 // returned once. With last_in_place, that is allowed for the output of the root's last
@@ -467,7 +450,6 @@ std::ptrdiff_t run_chunks(const Program& p, Scratch& s, char* const* args, const
     ChunkRunner runner(p, s);
     std::ptrdiff_t start = begin;
     for (; start + p.chunk <= end; start += p.chunk) {
-        if (!stream) prefetch_next_chunk_outputs(p, args, steps, start + p.chunk, end);
         point_direct_outputs(p, s, args, steps, direct, start);
         point_inputs(p, s, args, steps, start, p.chunk);
         if (!runner.run_region(p.regions[0]) || fp::raised()) {
