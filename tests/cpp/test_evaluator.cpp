@@ -1,14 +1,17 @@
 // The blocked evaluator on raw buffers: values, strides, lazy where, flags, recurrences, threads.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cfenv>
 #include <cmath>
 #include <cstring>
+#include <new>
 #include <random>
 #include <vector>
 
 #include "eval/evaluator.hpp"
 #include "eval/kernels.hpp"
+#include "eval/parallel_for.hpp"
 #include "graph_helpers.hpp"
 #include "passes/passes.hpp"
 
@@ -371,4 +374,25 @@ TEST(ThreadGrant, OneCallAtATimeGetsThreads) {
     }
     const eval::ThreadGrant again(2);  // released with its holder
     EXPECT_EQ(again.threads(), 2);
+}
+
+TEST(ParallelFor, EveryIndexRunsOnceAlsoWhenAThreadHasNoState) {
+    // Each thread owns a share of the indices and then takes what is left of the others'; a
+    // thread whose state cannot be made (allocation failure) takes none, and the others run its
+    // share. Counted per index, for thread counts that do not divide the count.
+    for (const int threads : {2, 3, 4}) {
+        for (const std::ptrdiff_t count : {1, 2, 7, 64, 1001}) {
+            for (const bool one_fails : {false, true}) {
+                std::vector<std::atomic<int>> runs(static_cast<std::size_t>(count));
+                eval::parallel_for(threads, count,
+                                   [&] {
+                                       if (one_fails && omp_get_thread_num() == 1) throw std::bad_alloc();
+                                       return 0;
+                                   },
+                                   [&](int, std::ptrdiff_t k) { ++runs[static_cast<std::size_t>(k)]; });
+                for (std::ptrdiff_t k = 0; k < count; ++k)
+                    ASSERT_EQ(runs[static_cast<std::size_t>(k)].load(), 1) << threads << " " << count << " " << one_fails << " " << k;
+            }
+        }
+    }
 }
