@@ -142,7 +142,8 @@ void run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::
             run_serial(p, args, steps, 0, n, stream);
             return;
         }
-        // The blocks are cut into pieces, which the threads take in turn (parallel_for).
+        // The blocks are cut into pieces; each thread runs its share of them, then helps with the
+        // others' (parallel_for).
         const std::ptrdiff_t blocks = (n + p.block - 1) / p.block;
         const std::ptrdiff_t pieces = pieces_for(p, n, threads, blocks);
         parallel_for(threads, pieces, [] { return 0; }, [&](int, std::ptrdiff_t k) {
