@@ -102,11 +102,12 @@ constexpr std::uint8_t chain_min_max_code(ChainCompare compare) {
 }
 inline constexpr std::uint8_t chain_store_code = 62;
 // A multiply that goes on to add or subtract a constant (ChainStep::then), x from memory or a
-// constant: after the store.
+// constant: 16 codes after the store.
 constexpr std::uint8_t chain_multiply_then_code(const ChainStep& step) {
-    return static_cast<std::uint8_t>(63 + step.scalar * 8 + step.swapped * 4 + (step.then == ChainOp::subtract) * 2 + step.then_swapped);
+    return static_cast<std::uint8_t>(chain_store_code + 1 + step.scalar * 8 + step.swapped * 4 +
+                                     (step.then == ChainOp::subtract) * 2 + step.then_swapped);
 }
-inline constexpr std::size_t chain_codes = 63 + 16;
+inline constexpr std::size_t chain_codes = chain_store_code + 1u + 16u;
 constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
     const ChainOperand kind = step.pair != ChainOp::none ? ChainOperand::with_pair
                               : step.pre != ChainOp::none ? ChainOperand::with_pre

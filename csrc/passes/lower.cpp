@@ -558,14 +558,14 @@ class Lowering {
     // both (ChainStep::then): the two steps' operands, x and the constant, are already in the
     // order the joined step reads them.
     void use_multiply_then(Instr& chain) const {
+        auto plain = [](const eval::ChainStep& s) {  // reads its operand as it is
+            return s.pre == eval::ChainOp::none && s.pair == eval::ChainOp::none && !s.side && !s.from_side;
+        };
         std::vector<eval::ChainStep>& steps = chain.chain_steps;
         std::size_t arg = eval::chain_arity(steps[0]);
         for (std::size_t k = 1; k + 1 < steps.size(); arg += eval::chain_arity(steps[k]), ++k) {
             eval::ChainStep& step = steps[k];
             const eval::ChainStep& next = steps[k + 1];
-            auto plain = [](const eval::ChainStep& s) {
-                return s.pre == eval::ChainOp::none && s.pair == eval::ChainOp::none && !s.side && !s.from_side;
-            };
             if (step.op != eval::ChainOp::multiply || !plain(step) || chain.chain_operands[arg] < 0 ||
                 (next.op != eval::ChainOp::add && next.op != eval::ChainOp::subtract) || !plain(next) || !next.scalar)
                 continue;
