@@ -12,6 +12,7 @@ import functools
 import json
 import struct
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -260,8 +261,7 @@ DTYPE_CODES = {
 }
 
 
-@dataclass(frozen=True)
-class TypedNode:
+class TypedNode(NamedTuple):  # a tuple: made many times per decoration, and cheaply
     op: str
     dtype: np.dtype
     args: tuple[int, ...] = ()

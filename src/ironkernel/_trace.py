@@ -8,6 +8,7 @@ nodes; anything that would need a concrete value (``if``, ``and``, ``len``, ``.d
 
 from __future__ import annotations
 
+import functools
 import inspect
 import linecache
 import numbers
@@ -48,12 +49,18 @@ class TracingError(TypeError):
     """
 
 
+@functools.lru_cache(maxsize=256)
+def _is_user_file(filename: str) -> bool:
+    """Whether code from this file is the user's: not ironkernel's, NumPy's or frozen."""
+    path = os.path.abspath(filename)
+    return not path.startswith((_PACKAGE_DIR, _NUMPY_DIR)) and not path.startswith("<frozen")
+
+
 def _user_location() -> str:
     """'file:line: source' of the innermost frame outside ironkernel and NumPy."""
     frame = sys._getframe(1)
     while frame is not None:
-        path = os.path.abspath(frame.f_code.co_filename)
-        if not path.startswith((_PACKAGE_DIR, _NUMPY_DIR)) and not path.startswith("<frozen"):
+        if _is_user_file(frame.f_code.co_filename):
             line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
             where = f"{frame.f_code.co_filename}:{frame.f_lineno}, in {frame.f_code.co_name}"
             return f"{where}: {line}" if line else where

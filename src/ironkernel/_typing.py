@@ -61,12 +61,42 @@ def _reduction_dtype(kind: str, dtype: np.dtype) -> np.dtype:
 
 
 @functools.lru_cache(maxsize=4096)
-def _resolve_dtypes(ufunc_name: str, specs: tuple) -> tuple[np.dtype, ...] | str:
-    """NumPy's loop dtypes for a ufunc's operand specs (see _Typer.operand_spec), or its refusal."""
+def _loop_plan(ufunc_name: str, specs: tuple, output: int | None) -> tuple | str:
+    """How np.<ufunc_name> computes operands of these specs (see _Typer.operand_spec): (loop input
+    dtypes, loop output dtypes, ironkernel op, its result dtype, why ironkernel cannot compute it
+    or None), or NumPy's refusal."""
+    ufunc = getattr(np, ufunc_name)
     try:
-        return getattr(np, ufunc_name).resolve_dtypes(specs)
+        resolved = ufunc.resolve_dtypes(specs + (None,) * ufunc.nout)
     except Exception as exc:  # NumPy's own refusal: UFuncTypeError, TypeError, ...
         return f"np.{ufunc_name}: {exc}"
+    loop_in, loop_out = resolved[: ufunc.nin], resolved[ufunc.nin :]
+    op = MULTI_OUTPUT[ufunc_name][output] if output is not None else ALIASES.get(ufunc_name, ufunc_name)
+    out_dtype = loop_out[output or 0]
+    problem = None
+    if op is None:  # np.modf, typed from exact ops (_Typer.modf)
+        pass
+    elif len(set(loop_in)) != 1 and op != "ldexp":
+        problem = f"np.{ufunc_name} has no loop with equal input dtypes here ({loop_in})"
+    elif out_dtype != {"bool": np.dtype(bool), "real": _real_dtype(loop_in[0]),
+                       "int32": np.dtype(np.int32)}.get(OPS[op].result, loop_in[0]):
+        problem = f"np.{ufunc_name} on {loop_in[0]} gives {out_dtype}, which ironkernel does not support yet"
+    return loop_in, loop_out, op, out_dtype, problem
+
+
+@functools.lru_cache(maxsize=4096)
+def _weak_operand(kind: type, key: object, dtype: np.dtype, ufunc_operand: bool) -> np.generic | str:
+    """A weak Python scalar (kind, _exact_key) as an operand of dtype, or why it cannot be: an int
+    out of an integer dtype's range wraps as a C cast does (np.where), or, for a ufunc operand,
+    is refused as NumPy 2 refuses it (1.26 would wrap it)."""
+    wrap = False
+    if issubclass(kind, int) and kind is not bool and dtype.kind in "iu":
+        bounds = np.iinfo(dtype)
+        if not bounds.min <= key <= bounds.max:
+            if ufunc_operand:
+                return f"Python integer {key} out of bounds for {dtype}"
+            wrap = True
+    return _weak_constant(kind, key, dtype, wrap)
 
 
 class LoopRejected(Exception):
@@ -87,11 +117,17 @@ class _Typer:
         self.values: list[tuple] = []
 
     def add(self, node: TypedNode) -> int:
-        key = node if node.op != "constant" else (node.op, node.dtype, np.asarray(node.value, node.dtype).tobytes())
-        if key not in self.index:
-            self.index[key] = len(self.nodes)
+        key = node
+        if node.op == "constant":  # by bits: -0.0 and 0.0 are different constants
+            value = node.value
+            bits = value.tobytes() if isinstance(value, np.generic) and value.dtype == node.dtype else \
+                np.asarray(value, node.dtype).tobytes()
+            key = ("constant", node.dtype, bits)
+        index = self.index.get(key)
+        if index is None:
+            index = self.index[key] = len(self.nodes)
             self.nodes.append(node)
-        return self.index[key]
+        return index
 
     def check_dtype(self, dtype: np.dtype, where: str) -> np.dtype:
         if dtype not in DTYPE_CODES:
@@ -102,26 +138,18 @@ class _Typer:
         """The node index of an operand converted to dtype (a cast, or a constant of that dtype).
         ufunc_operand: a Python int that does not fit an integer dtype rejects the loop, as NumPy 2
         refuses it for ufuncs (np.where, a function, wraps it)."""
+        if value[0] == "typed" and value[2] == dtype:  # checked when it was typed
+            return value[1]
         self.check_dtype(dtype, where)
         if value[0] == "weakint":
             index = value[1]
             return index if dtype == np.dtype(np.int64) else self.add(TypedNode("cast", dtype, (index,)))
         if value[0] == "weak":
-            wrap = False
-            if isinstance(value[1], int) and not isinstance(value[1], bool) and dtype.kind in "iu":
-                bounds = np.iinfo(dtype)
-                if not bounds.min <= value[1] <= bounds.max:
-                    if ufunc_operand:  # NumPy 2 refuses it; 1.26 would wrap it
-                        raise LoopRejected(f"Python integer {value[1]} out of bounds for {dtype}", where)
-                    wrap = True  # np.where casts it as C does
-            scalar = _weak_constant(type(value[1]), _exact_key(value[1]), dtype, wrap)
+            scalar = _weak_operand(type(value[1]), _exact_key(value[1]), dtype, ufunc_operand)
             if isinstance(scalar, str):
                 raise LoopRejected(scalar, where)
             return self.add(TypedNode("constant", dtype, value=scalar))
-        _, index, current = value
-        if current == dtype:
-            return index
-        return self.add(TypedNode("cast", dtype, (index,)))
+        return self.add(TypedNode("cast", dtype, (value[1],)))
 
     def operand_spec(self, value: tuple) -> object:
         if value[0] == "weakint":  # the core length: a run-time value that promotes like a Python int
@@ -133,27 +161,18 @@ class _Typer:
         return ("typed", self.add(TypedNode(op, dtype, args)), dtype)
 
     def call(self, ufunc_name: str, operands: list[tuple], where: str, output: int | None = None) -> tuple:
-        ufunc = getattr(np, ufunc_name)
-        specs = tuple(self.operand_spec(v) for v in operands) + (None,) * ufunc.nout
-        resolved = _resolve_dtypes(ufunc_name, specs)
-        if isinstance(resolved, str):
-            raise LoopRejected(resolved, where)
-        loop_in, loop_out = resolved[: ufunc.nin], resolved[ufunc.nin :]
+        plan = _loop_plan(ufunc_name, tuple(self.operand_spec(v) for v in operands), output)
+        if isinstance(plan, str):
+            raise LoopRejected(plan, where)
+        loop_in, loop_out, op, out_dtype, problem = plan
         args = tuple(self.as_dtype(v, d, where, ufunc_operand=True) for v, d in zip(operands, loop_in))
         fast = self.scalar_power(ufunc_name, operands, loop_in[0])
         if fast:
             return self.typed(fast, loop_out[0], args[:1], where)
         if ufunc_name == "modf":
             return self.modf(args[0], loop_in[0], output, where)
-        op = MULTI_OUTPUT[ufunc_name][output] if output is not None else ALIASES.get(ufunc_name, ufunc_name)
-        out_dtype = loop_out[output or 0]
-        if len(set(loop_in)) != 1 and op != "ldexp":
-            raise LoopRejected(f"np.{ufunc_name} has no loop with equal input dtypes here ({loop_in})", where)
-        expected = {"bool": np.dtype(bool), "real": _real_dtype(loop_in[0]), "int32": np.dtype(np.int32)}.get(
-            OPS[op].result, loop_in[0])
-        if out_dtype != expected:
-            raise LoopRejected(f"np.{ufunc_name} on {loop_in[0]} gives {out_dtype}, which ironkernel does not "
-                               "support yet", where)
+        if problem:
+            raise LoopRejected(problem, where)
         return self.typed(op, out_dtype, args, where)
 
     def where_(self, cond: tuple, a: tuple, b: tuple, where: str) -> tuple:
