@@ -89,6 +89,7 @@ class Lowering {
     // of such a value is computed on every lane instead of lazily: there is no flag to keep from
     // unselected lanes, these ops cost less than sorting lanes, and the where can then join a
     // chain as a select (np.where(x < lo, lo, np.where(x > hi, hi, x)) is one chain).
+    // Also from_constants_[node], for place_nodes.
     void find_flag_free() {
         flag_free_.assign(g_.nodes.size(), false);
         for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
@@ -99,6 +100,16 @@ class Lowering {
                 free = flag_free_[arg] && !ir::is_complex(g_.nodes[arg].dtype);
             }
             flag_free_[i] = free;
+        }
+        from_constants_.assign(g_.nodes.size(), false);
+        for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
+            const Node& n = g_.nodes[i];
+            bool constant = n.op != Op::input && n.op != Op::where && n.arity() > 0;
+            for (int k = 0; k < n.arity() && constant; ++k) {
+                const auto arg = static_cast<std::size_t>(n.args[static_cast<std::size_t>(k)]);
+                constant = g_.nodes[arg].op == Op::constant || from_constants_[arg];
+            }
+            from_constants_[i] = constant;
         }
     }
 
@@ -112,6 +123,14 @@ class Lowering {
             if (here < 0) continue;
             if (n.op == Op::input || n.op == Op::constant) {
                 region_of_[i] = 0;  // loaded or filled for the whole block
+                continue;
+            }
+            if (from_constants_[i]) {
+                // Folding left an op of constants only because it raises a flag: the cast of a
+                // Python number that overflows the loop's dtype. NumPy converts that number
+                // before its loop, on every call, whatever lanes a where selects; so here too.
+                region_of_[i] = 0;
+                for (int k = 0; k < n.arity(); ++k) use(n.args[static_cast<std::size_t>(k)], 0);
                 continue;
             }
             if (n.op == Op::where) {
@@ -756,6 +775,7 @@ class Lowering {
     Program p_;
     std::vector<std::int32_t> region_of_, home_;
     std::vector<bool> flag_free_;
+    std::vector<bool> from_constants_;  // an op (not a where) computed from constants only
     std::map<std::int32_t, std::pair<std::int32_t, std::int32_t>> branch_regions_;
     std::map<std::pair<std::int32_t, std::int32_t>, std::int32_t> imported_;
 };

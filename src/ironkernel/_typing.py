@@ -99,6 +99,15 @@ def _weak_operand(kind: type, key: object, dtype: np.dtype, ufunc_operand: bool)
     return _weak_constant(kind, key, dtype, wrap)
 
 
+def _overflows(value: int | float | complex, scalar: np.generic) -> bool:
+    """Whether a finite Python number became infinite as a NumPy scalar (a float dtype's range
+    exceeded), which NumPy reports as an overflow."""
+    parts = (value.real, value.imag) if isinstance(value, complex) else (value,)
+    if scalar.dtype.kind not in "fc" or not all(np.isfinite(float(p)) for p in parts if not isinstance(p, int)):
+        return False
+    return not np.isfinite(scalar)
+
+
 class LoopRejected(Exception):
     """NumPy (or ironkernel) has no loop for this body at these input dtypes."""
 
@@ -148,6 +157,12 @@ class _Typer:
             scalar = _weak_operand(type(value[1]), _exact_key(value[1]), dtype, ufunc_operand)
             if isinstance(scalar, str):
                 raise LoopRejected(scalar, where)
+            if _overflows(value[1], scalar):
+                # NumPy casts the Python number into dtype on every call and warns of the
+                # overflow each time: the cast of a wide constant does the same here (constant
+                # folding keeps a node whose evaluation raises a flag).
+                wide = np.asarray(value[1], np.complex128 if isinstance(value[1], complex) else np.float64)[()]
+                return self.add(TypedNode("cast", dtype, (self.add(TypedNode("constant", wide.dtype, value=wide)),)))
             return self.add(TypedNode("constant", dtype, value=scalar))
         return self.add(TypedNode("cast", dtype, (value[1],)))
 

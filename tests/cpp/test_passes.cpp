@@ -1,6 +1,7 @@
 // Constant folding, simplification, dead-code removal and lowering.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cfenv>
 #include <cmath>
 
@@ -239,6 +240,22 @@ TEST(Lower, KeepsABranchThatMayRaiseLazy) {
     ASSERT_EQ(code.size(), 2u);  // greater, where with x * 0.5 (may underflow) in its lazy region
     EXPECT_EQ(code[1].kind, eval::InstrKind::where);
     EXPECT_GE(code[1].region[0], 0);
+}
+
+TEST(Lower, ComputesAnOverflowingConstantCastForEveryBlockNotLazily) {
+    // where(x > 0, x, float32(1e300)): NumPy casts the number on every call, so the cast (kept
+    // by folding, as it overflows) runs in the root region, not in the where's lazy branch.
+    ir::GraphBuilder b(1);
+    const auto x = b.input(0, DType::float32);
+    const auto zero = b.constant(DType::float32, ir::Scalar::of(0.0f));
+    const auto huge = test::op(b, Op::cast, DType::float32, test::f64(b, 1e300));
+    b.add_output(test::op(b, Op::where, DType::float32, test::op(b, Op::greater, DType::bool_, x, zero), x, huge));
+    const eval::Program p = passes::compile(b.finish());
+    const auto& code = p.regions[0].code;
+    const auto cast = std::find_if(code.begin(), code.end(), [](const eval::Instr& in) { return in.op == Op::cast; });
+    ASSERT_NE(cast, code.end()) << "the cast must run in the root region";
+    for (std::size_t r = 1; r < p.regions.size(); ++r)
+        for (const eval::Instr& in : p.regions[r].code) EXPECT_NE(in.op, Op::cast) << "in region " << r;
 }
 
 TEST(Lower, SharedSubexpressionStaysOutsideTheBranch) {

@@ -210,6 +210,30 @@ def test_float16_arithmetic_overflow_warns_like_numpy():
     check_kernel(lambda a: a * np.float16(1e-3), h)
 
 
+@pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.0.0",
+                    reason="NumPy 1.x computes in the constant's float64 instead of casting it")
+def test_python_numbers_overflowing_the_loop_dtype_warn_on_every_call_like_numpy():
+    # NumPy casts the Python number into the array's dtype on every call and warns of the
+    # overflow each time, also when np.where selects no lane of it.
+    x32 = np.array([1.0, -2.0, 0.0, 3.5], np.float32)
+    h = x32.astype(np.float16)
+    c = (x32 + 1j).astype(np.complex64)
+    for body, x in [(lambda a: a * 1e300, x32), (lambda a: a - (-1e300), x32), (lambda a: a * 100000, h),
+                    (lambda a: a + 70000.0, h), (lambda a: np.where(a > -5, a, 1e300), x32),
+                    (lambda a: np.where(a > -5, np.where(a < 5, a, -1e40), a), x32),
+                    (lambda a: a * complex(1e300, 1.0), c)]:
+        kernel = ik.ufunc(body)
+        for _ in range(2):
+            check_kernel(body, x, kernel=kernel)
+    # The same numbers in range, and underflow to zero, which NumPy does not report.
+    for body, x in [(lambda a: a * 1e30, x32), (lambda a: a * 65504.0, h), (lambda a: a * 1e-300, x32)]:
+        check_kernel(body, x)
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        ik.ufunc(lambda a: a * 1e300)(x32)
+    with np.errstate(all="raise"):
+        ik.ufunc(lambda a: a * 1e-300)(x32)
+
+
 def test_degrees_radians_aliases():
     x = np.linspace(-400, 400, 81)
     check_kernel(lambda a: np.radians(np.degrees(a)), x)
