@@ -27,7 +27,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cores import core_speeds, describe  # noqa: E402
 from report import format_seconds  # noqa: E402
 from timing import median_decoration_seconds, median_seconds  # noqa: E402
 
@@ -222,7 +221,6 @@ def main(argv: list[str] | None = None) -> int:
         f"NumPy {np.__version__}; numba: {numba_version()}",
         "- NumPy: the body over the last axis (allocates); ironkernel and numba: gufuncs writing into out=",
         "- cell = median time (numpy_time / peer_time; > 1 is faster than NumPy)",
-        f"- before the run, {describe(core_speeds())}",
     ]
     setup: dict[tuple[str, str], dict[str, float]] = {}
     for dtype in args.dtypes:
@@ -260,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         cells = [f"{costs[p] * 1e3:.1f} ms" if p in costs else "—" for p in ("ironkernel", "numba")]
         lines.append(f"| {kernel_name} | {dtype} | " + " | ".join(cells) + " |")
     lines += ["", "- ironkernel: ik.gufunc decoration, median of 7, fresh function object each time; "
-              "numba: guvectorize compile of one signature", "", f"After the run, {describe(core_speeds())}"]
+              "numba: guvectorize compile of one signature"]
     text = "\n".join(lines) + "\n"
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the peer modules sit next to this file
 
-from cores import core_speeds, describe
 from expressions import EXPRESSIONS, Expression
 from peers import load_peers
 from report import Cell, bit_equality_table, plot_speedups, setup_table, timing_table, verification_lines
@@ -199,7 +198,6 @@ def header(
     skipped: list[tuple[ModuleType, str]],
     args: argparse.Namespace,
     busy: float,
-    cores: str,
 ) -> list[str]:
     writes = [p.NAME for p, _ in available if p.WRITES_OUT]
     allocates = [p.NAME for p, _ in available if not p.WRITES_OUT]
@@ -220,7 +218,6 @@ def header(
             if busy > BUSY_CORES
             else ""
         ),
-        f"- before the run, {cores}",
         (
             f"- output preallocated and passed as out=: {', '.join(writes)}; "
             f"allocates a new result each call: {', '.join(allocates)}"
@@ -244,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     for peer in load_peers():
         ok, info = peer.available()
         (available if ok else skipped).append((peer, info))
-    lines = header(available, skipped, args, other_cpu_use(), describe(core_speeds()))
+    lines = header(available, skipped, args, other_cpu_use())
     print("\n".join(lines), "\n", file=sys.stderr, flush=True)
 
     started, counters = time.perf_counter(), cpu_counters()
@@ -298,8 +295,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{during:.2f} cores on average during it"
             + (" -- WARNING: busy machine, threaded peers' times are suspect" if during > BUSY_CORES else "")
         ),
-        "",
-        f"After the run, {describe(core_speeds())}",
         "",
     ]
 

@@ -13,7 +13,6 @@ import argparse
 import os
 
 import numpy as np
-from cores import core_speeds, describe
 from expressions import EXPRESSIONS
 from run import make_inputs
 from timing import median_seconds
@@ -29,8 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     most = os.cpu_count() or 1
-    print(f"ironkernel {ik.__version__}, {args.dtype}, 1 thread vs {most} threads, best median of {args.rounds} rounds")
-    print(f"before the run, {describe(core_speeds())}\n")
+    print(f"ironkernel {ik.__version__}, {args.dtype}, 1 thread vs {most} threads, best median of {args.rounds} rounds\n")
     print(f"| expression | n | 1 thread | {most} threads | speedup |")
     print("|---|---:|---:|---:|---:|")
     for expr in EXPRESSIONS:
@@ -47,7 +45,6 @@ def main() -> None:
                     best[threads] = min(best[threads], seconds)
             one, all_ = best[1], best[most]
             print(f"| {expr.name} | {n:.0e} | {one * 1e3:.3g} ms | {all_ * 1e3:.3g} ms | {one / all_:.2f}x |")
-    print(f"\nafter the run, {describe(core_speeds())}")
 
 
 if __name__ == "__main__":
