@@ -7,8 +7,8 @@ time. A contiguous array (or one NumPy can walk as one line, such as a transpose
 output in the same order) is one call over every element; a strided 1-D view is one call with a
 stride; a view NumPy cannot flatten (a block of columns of a wider array) goes through NumPy's
 buffers, which copy it in and out around the loop in pieces of np.getbufsize() elements (8192),
-each too small for ironkernel to split among threads. A larger buffer (np.setbufsize) gives it
-larger pieces. Prints a markdown table of median times for the seed expression and
+and ironkernel runs a piece of less than about 20 µs of work on one thread. A larger buffer
+(np.setbufsize) gives it larger pieces. Prints a markdown table of median times for the seed expression and
 `2.5 * x + y` (each input its own array of that layout), ironkernel's time relative to its
 contiguous case, and its speedup over the plain NumPy body on the same inputs (which allocates
 its result, as NumPy code does; ironkernel writes into out= of the inputs' shape and order).
