@@ -29,23 +29,6 @@ def _exact_key(value: int | float | complex) -> object:
     return value
 
 
-@functools.lru_cache(maxsize=4096)
-def _weak_constant(kind: type, key: object, dtype: np.dtype, wrap: bool) -> np.generic | str:
-    """A weak Python scalar (kind, _exact_key) as a NumPy scalar of dtype, or why it cannot be;
-    wrap: an out-of-range integer wraps, as a C cast does."""
-    if kind is float:
-        value = struct.unpack("<d", key)[0]
-    elif kind is complex:
-        value = complex(*struct.unpack("<dd", key))
-    else:
-        value = key
-    try:
-        with np.errstate(all="ignore"):
-            return (np.asarray(value).astype(dtype) if wrap else np.asarray(value, dtype=dtype))[()]
-    except (OverflowError, ValueError, TypeError) as exc:
-        return str(exc)
-
-
 # NumPy's answers are cached: every loop of every kernel asks the same few questions, and
 # asking NumPy was most of a gufunc's decoration time (14 loops, each typed from scratch).
 @functools.lru_cache(maxsize=1024)
@@ -85,27 +68,35 @@ def _loop_plan(ufunc_name: str, specs: tuple, output: int | None) -> tuple | str
 
 
 @functools.lru_cache(maxsize=4096)
-def _weak_operand(kind: type, key: object, dtype: np.dtype, ufunc_operand: bool) -> np.generic | str:
-    """A weak Python scalar (kind, _exact_key) as an operand of dtype, or why it cannot be: an int
-    out of an integer dtype's range wraps as a C cast does (np.where), or, for a ufunc operand,
-    is refused as NumPy 2 refuses it (1.26 would wrap it)."""
+def _weak_operand(kind: type, key: object, dtype: np.dtype, ufunc_operand: bool) -> tuple | str:
+    """A weak Python scalar (kind, _exact_key) as an operand of dtype, or why it cannot be.
+    An int out of an integer dtype's range wraps as a C cast does (np.where), or, for a ufunc
+    operand, is refused as NumPy 2 refuses it (1.26 would wrap it). Returns (the NumPy scalar,
+    None), or (inf, the number as float64 or complex128) for a finite number that overflows a
+    float dtype, which NumPy reports on every call."""
+    if kind is float:
+        value = struct.unpack("<d", key)[0]
+    elif kind is complex:
+        value = complex(*struct.unpack("<dd", key))
+    else:
+        value = key
     wrap = False
     if issubclass(kind, int) and kind is not bool and dtype.kind in "iu":
         bounds = np.iinfo(dtype)
-        if not bounds.min <= key <= bounds.max:
+        if not bounds.min <= value <= bounds.max:
             if ufunc_operand:
-                return f"Python integer {key} out of bounds for {dtype}"
+                return f"Python integer {value} out of bounds for {dtype}"
             wrap = True
-    return _weak_constant(kind, key, dtype, wrap)
-
-
-def _overflows(value: int | float | complex, scalar: np.generic) -> bool:
-    """Whether a finite Python number became infinite as a NumPy scalar (a float dtype's range
-    exceeded), which NumPy reports as an overflow."""
-    parts = (value.real, value.imag) if isinstance(value, complex) else (value,)
-    if scalar.dtype.kind not in "fc" or not all(np.isfinite(float(p)) for p in parts if not isinstance(p, int)):
-        return False
-    return not np.isfinite(scalar)
+    try:
+        with np.errstate(all="ignore"):
+            scalar = (np.asarray(value).astype(dtype) if wrap else np.asarray(value, dtype=dtype))[()]
+    except (OverflowError, ValueError, TypeError) as exc:
+        return str(exc)
+    if dtype.kind in "fc" and not np.isfinite(scalar):
+        wide = np.asarray(value, np.complex128 if kind is complex else np.float64)[()]
+        if np.isfinite(wide):
+            return scalar, wide
+    return scalar, None
 
 
 class LoopRejected(Exception):
@@ -154,14 +145,14 @@ class _Typer:
             index = value[1]
             return index if dtype == np.dtype(np.int64) else self.add(TypedNode("cast", dtype, (index,)))
         if value[0] == "weak":
-            scalar = _weak_operand(type(value[1]), _exact_key(value[1]), dtype, ufunc_operand)
-            if isinstance(scalar, str):
-                raise LoopRejected(scalar, where)
-            if _overflows(value[1], scalar):
+            operand = _weak_operand(type(value[1]), _exact_key(value[1]), dtype, ufunc_operand)
+            if isinstance(operand, str):
+                raise LoopRejected(operand, where)
+            scalar, wide = operand
+            if wide is not None:
                 # NumPy casts the Python number into dtype on every call and warns of the
                 # overflow each time: the cast of a wide constant does the same here (constant
                 # folding keeps a node whose evaluation raises a flag).
-                wide = np.asarray(value[1], np.complex128 if isinstance(value[1], complex) else np.float64)[()]
                 return self.add(TypedNode("cast", dtype, (self.add(TypedNode("constant", wide.dtype, value=wide)),)))
             return self.add(TypedNode("constant", dtype, value=scalar))
         return self.add(TypedNode("cast", dtype, (value[1],)))
