@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import struct
+import sys
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -271,12 +272,17 @@ class TypedNode(NamedTuple):  # a tuple: made many times per decoration, and che
 def typed_bytes(n_inputs: int, nodes: list[TypedNode], outputs: list[int]) -> bytes:
     out = [IR_MAGIC, struct.pack("<HHHI", IR_VERSION, n_inputs, len(outputs), len(nodes))]
     for n in nodes:
-        out.append(_node_head(n.op, n.dtype))
-        out.append(_int32s(len(n.args)).pack(*n.args))
         if n.op == "constant":
-            out.append(np.asarray(n.value, dtype=n.dtype.newbyteorder("<")).tobytes())
+            out.append(_node_head(n.op, n.dtype))
+            value = n.value
+            little = isinstance(value, np.generic) and value.dtype == n.dtype and n.dtype.byteorder in "=<|"
+            out.append(value.tobytes() if little and _LITTLE_ENDIAN else
+                       np.asarray(value, dtype=n.dtype.newbyteorder("<")).tobytes())
         elif n.op == "input":
+            out.append(_node_head(n.op, n.dtype))
             out.append(struct.pack("<H", n.value))
+        else:
+            out.append(_computed_node_bytes(n.op, n.dtype, n.args))
     out.append(struct.pack(f"<{len(outputs)}I", *outputs))
     return b"".join(out)
 
@@ -285,6 +291,14 @@ def typed_bytes(n_inputs: int, nodes: list[TypedNode], outputs: list[int]) -> by
 @functools.lru_cache(maxsize=1024)
 def _node_head(op: str, dtype: np.dtype) -> bytes:
     return struct.pack("<BB", OPS[op].code, DTYPE_CODES[dtype])
+
+
+@functools.lru_cache(maxsize=4096)
+def _computed_node_bytes(op: str, dtype: np.dtype, args: tuple[int, ...]) -> bytes:
+    return _node_head(op, dtype) + _int32s(len(args)).pack(*args)
+
+
+_LITTLE_ENDIAN = sys.byteorder == "little"
 
 
 @functools.lru_cache(maxsize=8)
