@@ -5,4 +5,8 @@
 #define IK_VEC_F __m256
 #define IK_MVEC_PREFIX_D _ZGVdN4
 #define IK_MVEC_PREFIX_F _ZGVdN8
+// exp is ironkernel's own (exp_avx2.hpp), faster than libmvec's on this instruction set.
+#include "exp_avx2.hpp"
+#define IK_OWN_EXP_D exp_f64
+#define IK_OWN_EXP_F exp_f32
 #include "math_vector.inc"
