@@ -63,6 +63,21 @@ def test_math_unary_float(name, dtype):
     check_kernel(unary_kernel(name), values(dtype), ulp=MATH_ULP)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exp_over_its_whole_range(dtype):
+    # exp's own vector routine (AVX2) computes vectors whose arguments are all within +-708
+    # (float32: +-87) and hands any other vector to libmvec: arguments on both sides of those
+    # bounds, with subnormal, zero and infinite results, share vectors here, in several orders.
+    edge, top, bottom = (87.0, 89.0, -104.0) if dtype == np.float32 else (708.0, 710.0, -746.0)
+    rng = np.random.default_rng(11)
+    near = [edge, -edge, np.nextafter(edge, np.inf), -np.nextafter(edge, np.inf), 0.0, -0.0, 1e-30, -1e-30]
+    x = np.concatenate([rng.uniform(bottom, top, 3000), rng.uniform(-edge, edge, 3000), near,
+                        [np.inf, -np.inf, np.nan]]).astype(dtype)
+    for order in (x, x[::-1].copy(), rng.permutation(x)):
+        check_kernel(lambda a: np.exp(a), order, ulp=MATH_ULP)
+        check_kernel(lambda a: 1.0 / (1.0 + np.exp(-a)), order, ulp=MATH_ULP)
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("name", EXACT_BINARY)
 def test_exact_binary_float(name, dtype):
