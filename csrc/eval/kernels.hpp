@@ -54,8 +54,12 @@ using ChainRoutine = void (*)();
 // value * x - c or c - value * x. The Horner step of a polynomial, ((a * x + b) * x + c) * x ...,
 // is then one step instead of two: half the dispatches, and a tile's multiplies and adds
 // interleave in the multiply and add units instead of taking turns.
+// An exp step (where the chain kernels have exp inline, chain_has_exp) computes exp(value) in
+// registers: the call of the math table's own AVX2 exp, without the call. Its arguments beyond
+// the inline routine's range raise a flag, so the chunk runs again exactly, where the step
+// applies the math instruction's kernel (`math`) to the tile: NumPy's flags, the same bits.
 // IEEE operations each rounded as alone: the same bits and flags as the ops one by one.
-enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, load, select, store, none };
+enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, exp, load, select, store, none };
 enum class ChainCompare : std::uint8_t { greater, greater_equal, less, less_equal, equal, not_equal };
 struct ChainStep {
     ChainOp op;
@@ -78,6 +82,9 @@ struct ChainStep {
     // then_swapped, for add or subtract and c the step's second operand, a constant (see above).
     ChainOp then = ChainOp::none;
     bool then_swapped = false;
+    // exp in the exact form (Instr::exact_steps): the math instruction's Kernel, applied to the
+    // tile in memory. nullptr: exp inline.
+    ChainRoutine math = nullptr;
 };
 // How a step reads its operand; with the op and side, it picks the step's loop in a chain kernel.
 enum class ChainOperand : std::uint8_t { memory, scalar, with_pre, with_pair };
@@ -107,7 +114,10 @@ constexpr std::uint8_t chain_multiply_then_code(const ChainStep& step) {
     return static_cast<std::uint8_t>(chain_store_code + 1 + step.scalar * 8 + step.swapped * 4 +
                                      (step.then == ChainOp::subtract) * 2 + step.then_swapped);
 }
-inline constexpr std::size_t chain_codes = chain_store_code + 1u + 16u;
+// exp inline, and exp by its kernel (ChainStep::math): after the multiply-then codes.
+inline constexpr std::uint8_t chain_exp_code = chain_store_code + 1 + 16;
+inline constexpr std::uint8_t chain_exp_by_kernel_code = chain_exp_code + 1;
+inline constexpr std::size_t chain_codes = chain_exp_by_kernel_code + 1u;
 constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
     const ChainOperand kind = step.pair != ChainOp::none ? ChainOperand::with_pair
                               : step.pre != ChainOp::none ? ChainOperand::with_pre
@@ -117,6 +127,7 @@ constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
     if (step.op == ChainOp::store) return chain_store_code;
     if (step.op == ChainOp::select)
         return step.min_max ? chain_min_max_code(step.compare) : chain_select_code(step.compare, step.swapped);
+    if (step.op == ChainOp::exp) return step.math ? chain_exp_by_kernel_code : chain_exp_code;
     if (step.side) return chain_sqrt_with_side_code;
     if (step.from_side) return chain_from_side_code(step.op, step.swapped);
     if (step.then != ChainOp::none) return chain_multiply_then_code(step);
@@ -144,6 +155,8 @@ ChainRoutine find_chain_math(ir::Op op, ir::DType t);
 
 // The chain kernel for float32 or float64, else nullptr.
 ChainKernel find_chain_kernel(ir::DType t);
+// Whether chain kernels compute exp steps inline, with the math table's own exp (AVX2).
+bool chain_has_exp();
 // Counting by a comparison of float32 or float64 operands, else nullptr.
 ChainCount find_chain_count(ir::DType t);
 

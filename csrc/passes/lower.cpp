@@ -262,6 +262,7 @@ class Lowering {
             case Op::absolute: out = eval::ChainOp::absolute; return true;
             case Op::square: out = eval::ChainOp::square; return true;
             case Op::sqrt: out = eval::ChainOp::sqrt; return true;
+            case Op::exp: out = eval::ChainOp::exp; return eval::chain_has_exp();
             default: return false;
         }
     }
@@ -358,14 +359,18 @@ class Lowering {
                     arg += eval::chain_arity(step);
                 }
                 const bool min_max = std::any_of(in.chain_steps.begin(), in.chain_steps.end(), [](const auto& s) { return s.min_max; });
-                if (in.side_math.empty() && !min_max) continue;
-                // The same steps without math calls and MIN/MAX, over the same operands, for the
-                // blocked evaluator's exact flags (see Instr::side_math, ChainStep::min_max).
+                const bool exp = std::any_of(in.chain_steps.begin(), in.chain_steps.end(), [](const auto& s) { return s.op == eval::ChainOp::exp; });
+                if (in.side_math.empty() && !min_max && !exp) continue;
+                // The same steps without math calls and MIN/MAX, and with exp by its kernel,
+                // over the same operands, for the blocked evaluator's exact flags (see
+                // Instr::side_math, ChainStep::min_max, ChainOp::exp).
                 in.exact_steps = in.chain_steps;
                 for (eval::ChainStep& step : in.exact_steps) {
                     step.side = nullptr;
                     step.from_side = false;
                     step.min_max = false;
+                    if (step.op == eval::ChainOp::exp)
+                        step.math = reinterpret_cast<eval::ChainRoutine>(eval::find_kernel(Op::exp, dtype(in.dst)));
                     step.code = eval::chain_code(step, in.chain_operands[step.arg] >= 0);
                 }
             }
@@ -492,7 +497,7 @@ class Lowering {
             if (w->dst != operand || w->kind != InstrKind::compute) continue;
             eval::ChainOp op = eval::ChainOp::none;
             if (w->op == Op::multiply && w->src[0] == w->src[1]) op = eval::ChainOp::square;
-            else if (!chain_op(w->op, op)) continue;
+            else if (!chain_op(w->op, op) || op == eval::ChainOp::exp) continue;  // exp is a step, not a pre
             const bool pair = w->src[1] >= 0 && op != eval::ChainOp::square;
             if (dtype(w->src[0]) != dtype(w->dst) || (pair && dtype(w->src[1]) != dtype(w->dst))) continue;
             chain.chain_operands.back() = w->src[0];

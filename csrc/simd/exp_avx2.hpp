@@ -6,9 +6,9 @@
 // exp(x) = 2^k * exp(r), k = round(x / ln 2), r = x - k ln 2 (ln 2 in two parts, so r is exact
 // to the last bits), |r| <= ln(2) / 2; exp(r) = 1 + (r + r^2 q(r)) with q the Taylor series
 // from 1/2! on (to 13! for float64, 7! for float32: the remainder is below a tenth of an ULP),
-// evaluated by Estrin's scheme; 2^k is added to the exponent bits. Only vectors whose every lane
-// has |x| <= 708 (float32: 87) take this path, where every result is a normal number; any other
-// vector (overflow, underflow to subnormals or zero, NaN, infinities) is libmvec's.
+// evaluated by Estrin's scheme; 2^k is added to the exponent bits. Lanes with |x| <= 708
+// (float32: 87) take this path, where every result is a normal number; the others (overflow,
+// underflow to subnormals or zero, NaN, infinities) are libmvec's.
 #pragma once
 
 #include <immintrin.h>
@@ -18,9 +18,18 @@ extern "C" __m256 _ZGVdN8v_expf(__m256);
 
 namespace ik::simd::avx2 {
 
-inline __m256d exp_f64(__m256d x) {
-    const __m256d magnitude = _mm256_andnot_pd(_mm256_set1_pd(-0.0), x);
-    if (_mm256_movemask_pd(_mm256_cmp_pd(magnitude, _mm256_set1_pd(708.0), _CMP_LE_OQ)) != 0xf) return _ZGVdN4v_exp(x);
+// The lanes of x within the bounds of exp_in_range (all bits set; clear for NaN).
+inline __m256d exp_lanes_in_range(__m256d x) {
+    return _mm256_cmp_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), x), _mm256_set1_pd(708.0), _CMP_LE_OQ);
+}
+inline __m256 exp_lanes_in_range(__m256 x) {
+    return _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), x), _mm256_set1_ps(87.0f), _CMP_LE_OQ);
+}
+inline bool exp_fits(__m256d x) { return _mm256_movemask_pd(exp_lanes_in_range(x)) == 0xf; }
+inline bool exp_fits(__m256 x) { return _mm256_movemask_ps(exp_lanes_in_range(x)) == 0xff; }
+
+// exp of lanes all within |x| <= 708 (garbage beyond).
+inline __m256d exp_in_range(__m256d x) {
     // t = x / ln 2 + 1.5 * 2^52 rounds x / ln 2 to the integer k held in t's low bits.
     const __m256d shifter = _mm256_set1_pd(0x1.8p52);
     const __m256d t = _mm256_fmadd_pd(x, _mm256_set1_pd(0x1.71547652b82fep0), shifter);
@@ -45,9 +54,8 @@ inline __m256d exp_f64(__m256d x) {
     return _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(p), scale));
 }
 
-inline __m256 exp_f32(__m256 x) {
-    const __m256 magnitude = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
-    if (_mm256_movemask_ps(_mm256_cmp_ps(magnitude, _mm256_set1_ps(87.0f), _CMP_LE_OQ)) != 0xff) return _ZGVdN8v_expf(x);
+// exp of lanes all within |x| <= 87 (garbage beyond).
+inline __m256 exp_in_range(__m256 x) {
     const __m256 shifter = _mm256_set1_ps(0x1.8p23f);
     const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p0f), shifter);
     const __m256 k = _mm256_sub_ps(t, shifter);
@@ -63,6 +71,19 @@ inline __m256 exp_f32(__m256 x) {
     const __m256 p = _mm256_add_ps(c(1.0f), _mm256_fmadd_ps(r2, q, r));
     const __m256i scale = _mm256_slli_epi32(_mm256_castps_si256(t), 23);
     return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), scale));
+}
+
+// Lane by lane, so that a result never depends on its neighbours: the lanes out of range take
+// libmvec's result (the others are computed from 0 there, raising nothing).
+inline __m256d exp_f64(__m256d x) {
+    const __m256d in_range = exp_lanes_in_range(x);
+    if (_mm256_movemask_pd(in_range) == 0xf) return exp_in_range(x);
+    return _mm256_blendv_pd(_ZGVdN4v_exp(x), exp_in_range(_mm256_and_pd(x, in_range)), in_range);
+}
+inline __m256 exp_f32(__m256 x) {
+    const __m256 in_range = exp_lanes_in_range(x);
+    if (_mm256_movemask_ps(in_range) == 0xff) return exp_in_range(x);
+    return _mm256_blendv_ps(_ZGVdN8v_expf(x), exp_in_range(_mm256_and_ps(x, in_range)), in_range);
 }
 
 }  // namespace ik::simd::avx2

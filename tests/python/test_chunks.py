@@ -131,6 +131,9 @@ BODIES = [
     "np.where(b != a, np.sqrt(a) * np.tanh(b), b)",
     # binary ops of two registers as a step's operand (pairs)
     "a * b + (a - 1.5) * (b + 2.0) - np.sqrt(np.abs(a - b)) / (b * a)",
+    # exp as a step of a chain (AVX2), with arguments beyond its inline range in some chunks
+    "1.0 / (1.0 + np.exp(-a))",
+    "np.exp(-0.5 * a * a) * b + np.exp(b * 150.0)",
 ]
 
 
@@ -413,6 +416,43 @@ def test_multiply_then_constant_steps_give_numpy_bits_and_warnings(name, dtype):
         assert_bits(got, expected)
 
 
+EXP_STEPS = {
+    "logistic": lambda x, y: 1.0 / (1.0 + np.exp(-x)),
+    "gaussian": lambda x, y: np.exp(-0.5 * x * x) * y,
+    "exp first": lambda x, y: np.exp(x) * 2.0 + np.abs(y),
+    "two exps": lambda x, y: np.exp(x - y) + np.exp(y * 0.5),
+    "in a where": lambda x, y: np.where(x > 0.5, np.exp(x * 3.0) - 1.0, y),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(EXP_STEPS))
+def test_exp_steps_give_numpy_values_and_warnings(name, dtype):
+    """exp runs inside chains on AVX2 (ChainOp::exp); arguments beyond its inline range (overflow,
+    underflow to zero and subnormals, NaN, infinities), and tiny ones, send their chunk to the
+    blocked evaluator, whose exp is the math table's: NumPy's warnings, and the same bits as
+    each element computed alone (which the blocked evaluator runs)."""
+    body = EXP_STEPS[name]
+    f = ik.ufunc(body)
+    if ik._core.kernel_isa() == "avx2" and ik._core.simd_isa() == "avx2":
+        assert re.search(r"= fused .*exp\(", float64_program(f)), float64_program(f)
+        assert not re.search(r"= exp r", float64_program(f)), float64_program(f)
+    rng = np.random.default_rng(5)
+    n = 4 * 1024 + 77
+    x, y = rng.standard_normal(n).astype(dtype) * 3, rng.standard_normal(n).astype(dtype)
+    special = np.array([np.nan, 0.0, -0.0, np.inf, -np.inf, 1e-30, -1e-30, 800.0, -800.0, 88.5, -104.0], dtype)
+    x[1100 : 1100 + special.size] = special  # in the second chunk of 1024; the others stay in range
+    for args in ((x, y), (x[1000:], y[:-1000])):
+        got, kinds = call_recording(f, *args)
+        expected, expected_kinds = call_recording(body, *args)
+        assert kinds == expected_kinds
+        assert got.dtype == expected.dtype
+        assert ulp_distance(got, expected).max() <= MATH_ULP
+        with np.errstate(all="ignore"):
+            alone = np.concatenate([f(*(a[i : i + 1] for a in args)) for i in range(0, args[0].size, 97)])
+            np.testing.assert_array_equal(bits_of(got[::97]), bits_of(alone))
+
+
 def assert_bits(got, expected):
     """Equal dtypes and bits (NaNs equal at the same places, whatever their payload)."""
     for g, e in zip(*(v if isinstance(v, tuple) else (v,) for v in (got, expected))):
@@ -447,8 +487,8 @@ SPLIT_WHERES = {
 
 
 # Math functions are called inside chains where the vector routines' vectors are the chain
-# kernels' (libmvec: AVX2 and AVX-512); elsewhere (IK_SIMD=sse2) they stay instructions, and a
-# branch with one is then no single chain.
+# kernels' (libmvec: AVX2 and AVX-512), and exp is a step of its own on AVX2; elsewhere
+# (IK_SIMD=sse2) they stay instructions, and a branch with one is then no single chain.
 VECTOR_MATH_IN_CHAINS = ik._core.simd_isa() in ("avx2", "avx512") and ik._core.simd_isa() == ik._core.kernel_isa()
 WITHOUT_MATH = {"no math", "equal", "not equal"}
 
@@ -485,7 +525,7 @@ def runs_of_chunk_kinds(rng, chunk, n):
 def test_wheres_of_split_chunks_match_numpy(name, data, dtype):
     condition, true_value, false_value = SPLIT_WHERES[name]
     f = ik.ufunc(lambda x, y: np.where(condition(x, y), true_value(x, y), false_value(x, y)))
-    assert ("(split chunks: fused where(" in ik.explain(f)) == (VECTOR_MATH_IN_CHAINS or name in WITHOUT_MATH)
+    assert ("(split chunks: fused " in ik.explain(f)) == (VECTOR_MATH_IN_CHAINS or name in WITHOUT_MATH)
     chunk = chunk_of(f)
     n = 16 * chunk + 37  # every kind of run twice, and a tail
     rng = np.random.default_rng(3)
