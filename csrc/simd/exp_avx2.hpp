@@ -18,18 +18,21 @@ extern "C" __m256 _ZGVdN8v_expf(__m256);
 
 namespace ik::simd::avx2 {
 
+// Always inlined: the chain kernels compute exp inside their step loop, where a call would make
+// GCC keep the tile in memory (eval/chain_impl.inc).
+
 // The lanes of x within the bounds of exp_in_range (all bits set; clear for NaN).
-inline __m256d exp_lanes_in_range(__m256d x) {
+[[gnu::always_inline]] inline __m256d exp_lanes_in_range(__m256d x) {
     return _mm256_cmp_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), x), _mm256_set1_pd(708.0), _CMP_LE_OQ);
 }
-inline __m256 exp_lanes_in_range(__m256 x) {
+[[gnu::always_inline]] inline __m256 exp_lanes_in_range(__m256 x) {
     return _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), x), _mm256_set1_ps(87.0f), _CMP_LE_OQ);
 }
-inline bool exp_fits(__m256d x) { return _mm256_movemask_pd(exp_lanes_in_range(x)) == 0xf; }
-inline bool exp_fits(__m256 x) { return _mm256_movemask_ps(exp_lanes_in_range(x)) == 0xff; }
+[[gnu::always_inline]] inline bool exp_fits(__m256d x) { return _mm256_movemask_pd(exp_lanes_in_range(x)) == 0xf; }
+[[gnu::always_inline]] inline bool exp_fits(__m256 x) { return _mm256_movemask_ps(exp_lanes_in_range(x)) == 0xff; }
 
 // exp of lanes all within |x| <= 708 (garbage beyond).
-inline __m256d exp_in_range(__m256d x) {
+[[gnu::always_inline]] inline __m256d exp_in_range(__m256d x) {
     // t = x / ln 2 + 1.5 * 2^52 rounds x / ln 2 to the integer k held in t's low bits.
     const __m256d shifter = _mm256_set1_pd(0x1.8p52);
     const __m256d t = _mm256_fmadd_pd(x, _mm256_set1_pd(0x1.71547652b82fep0), shifter);
@@ -55,7 +58,7 @@ inline __m256d exp_in_range(__m256d x) {
 }
 
 // exp of lanes all within |x| <= 87 (garbage beyond).
-inline __m256 exp_in_range(__m256 x) {
+[[gnu::always_inline]] inline __m256 exp_in_range(__m256 x) {
     const __m256 shifter = _mm256_set1_ps(0x1.8p23f);
     const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p0f), shifter);
     const __m256 k = _mm256_sub_ps(t, shifter);
