@@ -55,9 +55,9 @@ using ChainRoutine = void (*)();
 // is then one step instead of two: half the dispatches, and a tile's multiplies and adds
 // interleave in the multiply and add units instead of taking turns.
 // An exp step (where the chain kernels have exp inline, chain_has_exp) computes exp(value) in
-// registers: the call of the math table's own AVX2 exp, without the call. Its arguments beyond
-// the inline routine's range raise a flag, so the chunk runs again exactly, where the step
-// applies the math instruction's kernel (`math`) to the tile: NumPy's flags, the same bits.
+// registers with the math table's own AVX2 routine, inlined. Arguments beyond the inline
+// routine's range raise a flag, so the chunk runs again exactly, where the step applies the
+// math instruction's kernel (`math`) to the tile: NumPy's flags, the same bits.
 // IEEE operations each rounded as alone: the same bits and flags as the ops one by one.
 enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, exp, load, select, store, none };
 enum class ChainCompare : std::uint8_t { greater, greater_equal, less, less_equal, equal, not_equal };
