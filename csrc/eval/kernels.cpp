@@ -32,6 +32,8 @@ namespace ik::eval {
 IK_DECLARE_ISA(isa_baseline)
 #if IK_HAVE_X86_ISAS
 IK_DECLARE_ISA(isa_avx2)
+#endif
+#if IK_HAVE_AVX512_KERNELS  // -Davx512=false leaves them out (sanitizer builds)
 IK_DECLARE_ISA(isa_avx512)
 #endif
 #undef IK_DECLARE_ISA
@@ -81,9 +83,11 @@ bool allowed(const char* isa) {
 KernelSet choose() {
 #if IK_HAVE_X86_ISAS
     __builtin_cpu_init();
+#if IK_HAVE_AVX512_KERNELS
     if (allowed("avx512") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
         return IK_KERNEL_SET(isa_avx512, "avx512");
+#endif
     if (allowed("avx2") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
         __builtin_cpu_supports("bmi2"))
         return IK_KERNEL_SET(isa_avx2, "avx2");
