@@ -274,10 +274,7 @@ def typed_bytes(n_inputs: int, nodes: list[TypedNode], outputs: list[int]) -> by
     for n in nodes:
         if n.op == "constant":
             out.append(_node_head(n.op, n.dtype))
-            value = n.value
-            little = isinstance(value, np.generic) and value.dtype == n.dtype and n.dtype.byteorder in "=<|"
-            out.append(value.tobytes() if little and _LITTLE_ENDIAN else
-                       np.asarray(value, dtype=n.dtype.newbyteorder("<")).tobytes())
+            out.append(constant_bytes(n.value, n.dtype))
         elif n.op == "input":
             out.append(_node_head(n.op, n.dtype))
             out.append(struct.pack("<H", n.value))
@@ -299,6 +296,13 @@ def _computed_node_bytes(op: str, dtype: np.dtype, args: tuple[int, ...]) -> byt
 
 
 _LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+def constant_bytes(value: object, dtype: np.dtype) -> bytes:
+    """A constant as dtype's little-endian bytes (a native NumPy scalar of dtype as it is)."""
+    if _LITTLE_ENDIAN and isinstance(value, np.generic) and value.dtype == dtype and dtype.byteorder in "=<|":
+        return value.tobytes()
+    return np.asarray(value, dtype=dtype.newbyteorder("<")).tobytes()
 
 
 @functools.lru_cache(maxsize=8)

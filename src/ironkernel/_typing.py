@@ -13,7 +13,7 @@ import struct
 
 import numpy as np
 
-from ._ir import DTYPE_CODES, Graph, TypedNode
+from ._ir import DTYPE_CODES, Graph, TypedNode, constant_bytes
 from ._ops import ALIASES, MULTI_OUTPUT, OPS
 
 _WEAK = (int, float, complex)
@@ -119,10 +119,7 @@ class _Typer:
     def add(self, node: TypedNode) -> int:
         key = node
         if node.op == "constant":  # by bits: -0.0 and 0.0 are different constants
-            value = node.value
-            bits = value.tobytes() if isinstance(value, np.generic) and value.dtype == node.dtype else \
-                np.asarray(value, node.dtype).tobytes()
-            key = ("constant", node.dtype, bits)
+            key = ("constant", node.dtype, constant_bytes(node.value, node.dtype))
         index = self.index.get(key)
         if index is None:
             index = self.index[key] = len(self.nodes)
