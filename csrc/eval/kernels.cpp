@@ -17,7 +17,7 @@ namespace ik::eval {
     ChunkKernel find_chunk_cast(ir::DType, ir::DType);                                                          \
     ChainKernel find_chain_kernel(ir::DType);                                                                   \
     int chain_vector_bytes();                                                                                   \
-    bool chain_has_exp();                                                                                       \
+    bool chain_has_inline_math();                                                                               \
     ChainCount find_chain_count(ir::DType);                                                                     \
     Kernel find_ldexp(ir::DType, ir::DType);                                                                    \
     void load_strided(std::size_t, const char*, std::ptrdiff_t, void*, std::ptrdiff_t);                         \
@@ -49,7 +49,7 @@ struct KernelSet {
     decltype(&isa_baseline::find_chunk_cast) find_chunk_cast;
     decltype(&isa_baseline::find_chain_kernel) find_chain_kernel;
     decltype(&isa_baseline::chain_vector_bytes) chain_vector_bytes;
-    decltype(&isa_baseline::chain_has_exp) chain_has_exp;
+    decltype(&isa_baseline::chain_has_inline_math) chain_has_inline_math;
     decltype(&isa_baseline::find_chain_count) find_chain_count;
     decltype(&isa_baseline::load_strided) load_strided;
     decltype(&isa_baseline::store_strided) store_strided;
@@ -63,7 +63,7 @@ struct KernelSet {
 
 #define IK_KERNEL_SET(isa, label)                                                                                  \
     KernelSet {                                                                                                    \
-        label, &isa::find_kernel, &isa::find_cast, &isa::find_ldexp, &isa::find_chunk_kernel, &isa::find_chunk_cast, &isa::find_chain_kernel, &isa::chain_vector_bytes, &isa::chain_has_exp, &isa::find_chain_count, &isa::load_strided, &isa::store_strided, &isa::broadcast,       \
+        label, &isa::find_kernel, &isa::find_cast, &isa::find_ldexp, &isa::find_chunk_kernel, &isa::find_chunk_cast, &isa::find_chain_kernel, &isa::chain_vector_bytes, &isa::chain_has_inline_math, &isa::find_chain_count, &isa::load_strided, &isa::store_strided, &isa::broadcast,       \
             &isa::gather, &isa::scatter, &isa::select, &isa::count_true, &isa::positions                           \
     }
 
@@ -115,10 +115,11 @@ ChunkKernel find_chunk_kernel(ir::Op op, ir::DType t) { return kernels().find_ch
 ChunkKernel find_chunk_cast(ir::DType from, ir::DType to) { return kernels().find_chunk_cast(from, to); }
 ChainKernel find_chain_kernel(ir::DType t) { return kernels().find_chain_kernel(t); }
 ChainCount find_chain_count(ir::DType t) { return kernels().find_chain_count(t); }
-bool chain_has_exp() {
-    // Inline exp must be the math table's own, so that a chunk and its exact rerun agree.
-    static const bool has = kernels().chain_has_exp() && std::strcmp(simd::math_table().isa, "avx2") == 0;
-    return has;
+bool chain_inlines(ir::Op op, ir::DType t) {
+    // Inline exp and sin must be the math table's own, so that a chunk and its exact rerun agree.
+    static const bool has = kernels().chain_has_inline_math() && std::strcmp(simd::math_table().isa, "avx2") == 0;
+    if (!has || (t != ir::DType::float64 && t != ir::DType::float32)) return false;
+    return op == ir::Op::exp || (op == ir::Op::sin && t == ir::DType::float64);
 }
 ChainRoutine find_chain_math(ir::Op op, ir::DType t) {
     const simd::MathTable& table = simd::math_table();

@@ -54,12 +54,14 @@ using ChainRoutine = void (*)();
 // value * x - c or c - value * x. The Horner step of a polynomial, ((a * x + b) * x + c) * x ...,
 // is then one step instead of two: half the dispatches, and a tile's multiplies and adds
 // interleave in the multiply and add units instead of taking turns.
-// An exp step (where the chain kernels have exp inline, chain_has_exp) computes exp(value) in
-// registers with the math table's own AVX2 routine, inlined. Arguments beyond the inline
-// routine's range raise a flag, so the chunk runs again exactly, where the step applies the
-// math instruction's kernel (`math`) to the tile: NumPy's flags, the same bits.
+// An exp or sin step (where the chain kernels have them inline, chain_inlines) computes
+// exp(value) or sin(value) in registers with the math table's own AVX2 routine, inlined.
+// Arguments beyond the inline routine's range raise a flag, so the chunk runs again exactly,
+// where the step applies the math instruction's kernel (`math`) to the tile: NumPy's flags, the
+// same bits.
 // IEEE operations each rounded as alone: the same bits and flags as the ops one by one.
-enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, exp, load, select, store, none };
+enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, exp, sin, load, select, store, none };
+constexpr bool is_inline_math(ChainOp op) { return op == ChainOp::exp || op == ChainOp::sin; }
 enum class ChainCompare : std::uint8_t { greater, greater_equal, less, less_equal, equal, not_equal };
 struct ChainStep {
     ChainOp op;
@@ -75,6 +77,10 @@ struct ChainStep {
     // first operand among the chain's operands (chain_arity entries per step).
     std::uint8_t code = 0, arg = 0;
     ChainRoutine side = nullptr;  // sqrt: the vector routine computing side from its second operand
+    // sqrt with side: exp or sin when the chain kernels compute the side inline (chain_inlines),
+    // as an exp or sin step does, instead of calling `side` (which the scalar tail still calls:
+    // the same bits); none otherwise.
+    ChainOp side_inline = ChainOp::none;
     // select (greater or less, not swapped, t the same register as b): computed as MIN(b, value)
     // or MAX(b, value) (see above). Set by lowering, which checks it is exact.
     bool min_max = false;
@@ -82,8 +88,8 @@ struct ChainStep {
     // then_swapped, for add or subtract and c the step's second operand, a constant (see above).
     ChainOp then = ChainOp::none;
     bool then_swapped = false;
-    // exp in the exact form (Instr::exact_steps): the math instruction's Kernel, applied to the
-    // tile in memory. nullptr: exp inline.
+    // exp or sin in the exact form (Instr::exact_steps): the math instruction's Kernel, applied
+    // to the tile in memory. nullptr: inline.
     ChainRoutine math = nullptr;
 };
 // How a step reads its operand; with the op and side, it picks the step's loop in a chain kernel.
@@ -114,10 +120,15 @@ constexpr std::uint8_t chain_multiply_then_code(const ChainStep& step) {
     return static_cast<std::uint8_t>(chain_store_code + 1 + step.scalar * 8 + step.swapped * 4 +
                                      (step.then == ChainOp::subtract) * 2 + step.then_swapped);
 }
-// exp inline, and exp by its kernel (ChainStep::math): after the multiply-then codes.
+// exp and sin inline, and either by its kernel (ChainStep::math): after the multiply-then codes.
 inline constexpr std::uint8_t chain_exp_code = chain_store_code + 1 + 16;
-inline constexpr std::uint8_t chain_exp_by_kernel_code = chain_exp_code + 1;
-inline constexpr std::size_t chain_codes = chain_exp_by_kernel_code + 1u;
+inline constexpr std::uint8_t chain_sin_code = chain_exp_code + 1;
+inline constexpr std::uint8_t chain_math_by_kernel_code = chain_sin_code + 1;
+// A square root with an exp or sin side computed inline (ChainStep::side_inline).
+constexpr std::uint8_t chain_sqrt_with_inline_side_code(ChainOp op) {
+    return static_cast<std::uint8_t>(chain_math_by_kernel_code + 1 + (op == ChainOp::sin));
+}
+inline constexpr std::size_t chain_codes = chain_math_by_kernel_code + 3u;
 constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
     const ChainOperand kind = step.pair != ChainOp::none ? ChainOperand::with_pair
                               : step.pre != ChainOp::none ? ChainOperand::with_pre
@@ -127,8 +138,10 @@ constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
     if (step.op == ChainOp::store) return chain_store_code;
     if (step.op == ChainOp::select)
         return step.min_max ? chain_min_max_code(step.compare) : chain_select_code(step.compare, step.swapped);
-    if (step.op == ChainOp::exp) return step.math ? chain_exp_by_kernel_code : chain_exp_code;
-    if (step.side) return chain_sqrt_with_side_code;
+    if (is_inline_math(step.op))
+        return step.math ? chain_math_by_kernel_code : step.op == ChainOp::exp ? chain_exp_code : chain_sin_code;
+    if (step.side)
+        return step.side_inline != ChainOp::none ? chain_sqrt_with_inline_side_code(step.side_inline) : chain_sqrt_with_side_code;
     if (step.from_side) return chain_from_side_code(step.op, step.swapped);
     if (step.then != ChainOp::none) return chain_multiply_then_code(step);
     return has_operand ? chain_binary_code(step.op, step.swapped, kind) : chain_unary_code(step.op);
@@ -155,8 +168,9 @@ ChainRoutine find_chain_math(ir::Op op, ir::DType t);
 
 // The chain kernel for float32 or float64, else nullptr.
 ChainKernel find_chain_kernel(ir::DType t);
-// Whether chain kernels compute exp steps inline, with the math table's own exp (AVX2).
-bool chain_has_exp();
+// Whether chain kernels compute op (exp, sin) on dtype t as a step inline, with the math table's
+// own routine (AVX2; sin for float64 only).
+bool chain_inlines(ir::Op op, ir::DType t);
 // Counting by a comparison of float32 or float64 operands, else nullptr.
 ChainCount find_chain_count(ir::DType t);
 

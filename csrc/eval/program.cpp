@@ -20,7 +20,7 @@ std::string reg(const Program& p, std::int32_t r) {
 // A chain as the nested expression it computes: sqrt(absolute(r4)), add(multiply(r1, r0), r3),
 // where(greater(r0, r3), r3, r0); values it stores first as "r9 = ...; ".
 std::string chain_expression(const Instr& in) {
-    static const char* const names[] = {"add", "subtract", "multiply", "divide", "negative", "absolute", "square", "sqrt", "exp"};
+    static const char* const names[] = {"add", "subtract", "multiply", "divide", "negative", "absolute", "square", "sqrt", "exp", "sin"};
     static const char* const compares[] = {"greater", "greater_equal", "less", "less_equal", "equal", "not_equal"};
     std::string stored, value;  // stored: "r9 = ...; " per store step
     for (std::size_t k = 0; k < in.chain_steps.size(); ++k) {

@@ -262,7 +262,8 @@ class Lowering {
             case Op::absolute: out = eval::ChainOp::absolute; return true;
             case Op::square: out = eval::ChainOp::square; return true;
             case Op::sqrt: out = eval::ChainOp::sqrt; return true;
-            case Op::exp: out = eval::ChainOp::exp; return eval::chain_has_exp();
+            case Op::exp: out = eval::ChainOp::exp; return true;  // where chain_inlines: see fusible
+            case Op::sin: out = eval::ChainOp::sin; return true;
             default: return false;
         }
     }
@@ -307,7 +308,8 @@ class Lowering {
                 eval::ChainOp op = eval::ChainOp::none;
                 if (!eval::find_chain_kernel(dtype(in.dst))) return false;
                 if (in.kind == InstrKind::where) return condition_of(in) != nullptr;
-                return in.kind == InstrKind::compute && chain_op(in.op, op) && dtype(in.src[0]) == dtype(in.dst);
+                return in.kind == InstrKind::compute && chain_op(in.op, op) && dtype(in.src[0]) == dtype(in.dst) &&
+                       (!eval::is_inline_math(op) || eval::chain_inlines(in.op, dtype(in.dst)));
             };
             // Reads r as a value to compute with (for a where: a branch value, not the condition).
             auto reads_value = [](const Instr& in, std::int32_t r) {
@@ -321,6 +323,12 @@ class Lowering {
                 std::vector<Instr> waiting;
                 if (auto it = held.find(i); it != held.end()) waiting = std::move(it->second);
                 if (fusible(in)) {
+                    // A square root's chain goes on before the other values `in` reads: a bare
+                    // math op among them (sin(x) in sqrt(a) + sin(x)) then becomes the root's
+                    // side (absorb_math), computed while the root is in the divider.
+                    std::stable_partition(waiting.begin(), waiting.end(), [](const Instr& w) {
+                        return w.kind == InstrKind::chain && w.chain_steps.back().op == eval::ChainOp::sqrt;
+                    });
                     for (auto w = waiting.begin(); w != waiting.end(); ++w) {
                         if (!reads_value(in, w->dst) || w->chain_steps.size() >= eval::max_chain_steps) continue;
                         Instr chain = std::move(*w);
@@ -359,18 +367,20 @@ class Lowering {
                     arg += eval::chain_arity(step);
                 }
                 const bool min_max = std::any_of(in.chain_steps.begin(), in.chain_steps.end(), [](const auto& s) { return s.min_max; });
-                const bool exp = std::any_of(in.chain_steps.begin(), in.chain_steps.end(), [](const auto& s) { return s.op == eval::ChainOp::exp; });
-                if (in.side_math.empty() && !min_max && !exp) continue;
-                // The same steps without math calls and MIN/MAX, and with exp by its kernel,
-                // over the same operands, for the blocked evaluator's exact flags (see
+                const bool math = std::any_of(in.chain_steps.begin(), in.chain_steps.end(), [](const auto& s) { return eval::is_inline_math(s.op); });
+                if (in.side_math.empty() && !min_max && !math) continue;
+                // The same steps without math calls and MIN/MAX, and with exp and sin by their
+                // kernels, over the same operands, for the blocked evaluator's exact flags (see
                 // Instr::side_math, ChainStep::min_max, ChainOp::exp).
                 in.exact_steps = in.chain_steps;
                 for (eval::ChainStep& step : in.exact_steps) {
                     step.side = nullptr;
+                    step.side_inline = eval::ChainOp::none;
                     step.from_side = false;
                     step.min_max = false;
-                    if (step.op == eval::ChainOp::exp)
-                        step.math = reinterpret_cast<eval::ChainRoutine>(eval::find_kernel(Op::exp, dtype(in.dst)));
+                    if (eval::is_inline_math(step.op))
+                        step.math = reinterpret_cast<eval::ChainRoutine>(
+                            eval::find_kernel(step.op == eval::ChainOp::exp ? Op::exp : Op::sin, dtype(in.dst)));
                     step.code = eval::chain_code(step, in.chain_operands[step.arg] >= 0);
                 }
             }
@@ -473,6 +483,8 @@ class Lowering {
                 const eval::ChainRoutine routine = eval::find_chain_math(math->op, dtype(operand));
                 if (!routine) continue;
                 before.side = routine;
+                if (eval::chain_inlines(math->op, dtype(operand)))
+                    before.side_inline = math->op == Op::exp ? eval::ChainOp::exp : eval::ChainOp::sin;
                 step.from_side = true;
                 // The side value's input is the last operand of the step before, just before this step's.
                 chain.chain_operands.insert(chain.chain_operands.begin() + static_cast<std::ptrdiff_t>(arg), math->src[0]);
@@ -497,7 +509,7 @@ class Lowering {
             if (w->dst != operand || w->kind != InstrKind::compute) continue;
             eval::ChainOp op = eval::ChainOp::none;
             if (w->op == Op::multiply && w->src[0] == w->src[1]) op = eval::ChainOp::square;
-            else if (!chain_op(w->op, op) || op == eval::ChainOp::exp) continue;  // exp is a step, not a pre
+            else if (!chain_op(w->op, op) || eval::is_inline_math(op)) continue;  // a step, not a pre
             const bool pair = w->src[1] >= 0 && op != eval::ChainOp::square;
             if (dtype(w->src[0]) != dtype(w->dst) || (pair && dtype(w->src[1]) != dtype(w->dst))) continue;
             chain.chain_operands.back() = w->src[0];

@@ -63,7 +63,26 @@ constexpr Infinity infinity_rule(Unary f) {
     }
 }
 
-constexpr bool signals_underflow(Unary f) { return f == Unary::exp || f == Unary::exp2; }
+// exp of large negative arguments, and the functions with f(x) ~ x near 0 for subnormal x (as
+// the C library's, which NumPy's loops call).
+constexpr bool signals_underflow(Unary f) {
+    switch (f) {
+        case Unary::exp:
+        case Unary::exp2:
+        case Unary::sin:
+        case Unary::tan:
+        case Unary::arcsin:
+        case Unary::arctan:
+        case Unary::sinh:
+        case Unary::arcsinh:
+        case Unary::arctanh:
+        case Unary::expm1:
+        case Unary::log1p:
+            return true;
+        default:
+            return false;
+    }
+}
 
 // Classification on the bits (integer operations only, so the scan vectorises and raises no flag).
 template <class T> using Bits = std::conditional_t<sizeof(T) == 8, std::uint64_t, std::uint32_t>;

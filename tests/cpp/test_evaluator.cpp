@@ -242,43 +242,56 @@ TEST(Chain, MultiplyThenStepsGiveTheTwoStepsBitsAndFlags) {
     }
 }
 
-TEST(Chain, ExpStepsGiveTheExpKernelsBitsAndSignalArgumentsBeyondTheirRange) {
-    // load x, exp (ChainOp::exp): inline where the kernels have it, the same bits as the exp
-    // kernel on arguments within its range and a flag for any other, so that the chunk runs
-    // again; by the kernel (ChainStep::math), its bits and NumPy's flags everywhere.
-    if (!eval::chain_has_exp()) GTEST_SKIP() << "chain kernels without inline exp on this CPU";
-    const eval::ChainKernel chain = eval::find_chain_kernel(DType::float64);
-    const eval::Kernel kernel = eval::find_kernel(ir::Op::exp, DType::float64);
-    std::vector<double> x = normal(300, 21);
-    for (double& v : x) v *= 100;
-    for (const bool by_kernel : {false, true}) {
-        eval::ChainStep load{eval::ChainOp::load}, exp{eval::ChainOp::exp};
-        if (by_kernel) exp.math = reinterpret_cast<eval::ChainRoutine>(kernel);
-        std::vector<eval::ChainStep> steps = {load, exp};
-        steps[0].code = eval::chain_code(steps[0], true), steps[1].code = eval::chain_code(steps[1], false);
-        steps[1].arg = 1;
-        EXPECT_EQ(steps[1].code, by_kernel ? eval::chain_exp_by_kernel_code : eval::chain_exp_code);
-        const void* operands[] = {x.data(), nullptr};
-        for (const double beyond : {0.0, 1000.0, -1000.0, std::nan(""), 710.0}) {
-            std::vector<double> y = x;
-            if (beyond != 0.0 || std::isnan(beyond)) y[100] = beyond;
-            operands[0] = y.data();
-            for (std::ptrdiff_t n : {1, 5, 33, 300}) {
-                std::vector<double> want(static_cast<std::size_t>(n)), got(static_cast<std::size_t>(n));
-                const void* in[] = {y.data()};
-                std::feclearexcept(FE_ALL_EXCEPT);
-                kernel(in, want.data(), n);
-                const int want_flags = std::fetestexcept(FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW);
-                std::feclearexcept(FE_ALL_EXCEPT);
-                chain(steps.data(), 2, operands, got.data(), n, false);
-                const int flags = std::fetestexcept(FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW);
-                const bool in_range = n <= 100 || beyond == 0.0;
-                if (by_kernel) EXPECT_EQ(flags, want_flags) << beyond << " " << n;
-                else EXPECT_EQ(flags != 0, !in_range) << beyond << " " << n;
-                if (!by_kernel && !in_range) continue;  // the chunk runs again: its values do not matter
-                for (std::size_t i = 0; i < want.size(); ++i)
-                    ASSERT_TRUE(std::memcmp(&want[i], &got[i], sizeof(double)) == 0 || (std::isnan(want[i]) && std::isnan(got[i])))
-                        << by_kernel << " " << beyond << " " << n << " " << i << ": " << want[i] << " " << got[i];
+TEST(Chain, ExpAndSinStepsGiveTheirKernelsBitsAndSignalArgumentsBeyondTheirRange) {
+    // load x, exp or sin (ChainOp::exp, ChainOp::sin): inline where the kernels have them, the
+    // same bits as the math kernel on arguments within the inline range and a flag for any
+    // other, so that the chunk runs again; by the kernel (ChainStep::math), its bits and NumPy's
+    // flags everywhere.
+    struct Case {
+        ir::Op op;
+        eval::ChainOp step;
+        std::uint8_t code;
+        double scale;
+        std::vector<double> beyond;  // 0: none
+    };
+    const double nan = std::nan(""), inf = HUGE_VAL;
+    const Case cases[] = {{ir::Op::exp, eval::ChainOp::exp, eval::chain_exp_code, 100, {0.0, 1000.0, -1000.0, nan, 710.0}},
+                          {ir::Op::sin, eval::ChainOp::sin, eval::chain_sin_code, 1e5, {0.0, 0x1.000001p20, -3e7, nan, inf, 1e300}}};
+    for (const Case& c : cases) {
+        if (!eval::chain_inlines(c.op, DType::float64)) GTEST_SKIP() << "chain kernels without inline math on this CPU";
+        const eval::ChainKernel chain = eval::find_chain_kernel(DType::float64);
+        const eval::Kernel kernel = eval::find_kernel(c.op, DType::float64);
+        std::vector<double> x = normal(300, 21);
+        for (double& v : x) v *= c.scale;
+        for (const bool by_kernel : {false, true}) {
+            eval::ChainStep load{eval::ChainOp::load}, math{c.step};
+            if (by_kernel) math.math = reinterpret_cast<eval::ChainRoutine>(kernel);
+            std::vector<eval::ChainStep> steps = {load, math};
+            steps[0].code = eval::chain_code(steps[0], true), steps[1].code = eval::chain_code(steps[1], false);
+            steps[1].arg = 1;
+            EXPECT_EQ(steps[1].code, by_kernel ? eval::chain_math_by_kernel_code : c.code);
+            const void* operands[] = {x.data(), nullptr};
+            for (const double beyond : c.beyond) {
+                std::vector<double> y = x;
+                if (beyond != 0.0 || std::isnan(beyond)) y[100] = beyond;
+                operands[0] = y.data();
+                for (std::ptrdiff_t n : {1, 5, 33, 300}) {
+                    std::vector<double> want(static_cast<std::size_t>(n)), got(static_cast<std::size_t>(n));
+                    const void* in[] = {y.data()};
+                    std::feclearexcept(FE_ALL_EXCEPT);
+                    kernel(in, want.data(), n);
+                    const int want_flags = std::fetestexcept(FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW);
+                    std::feclearexcept(FE_ALL_EXCEPT);
+                    chain(steps.data(), 2, operands, got.data(), n, false);
+                    const int flags = std::fetestexcept(FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW);
+                    const bool in_range = n <= 100 || beyond == 0.0;
+                    if (by_kernel) EXPECT_EQ(flags, want_flags) << beyond << " " << n;
+                    else EXPECT_EQ(flags != 0, !in_range) << beyond << " " << n;
+                    if (!by_kernel && !in_range) continue;  // the chunk runs again: its values do not matter
+                    for (std::size_t i = 0; i < want.size(); ++i)
+                        ASSERT_TRUE(std::memcmp(&want[i], &got[i], sizeof(double)) == 0 || (std::isnan(want[i]) && std::isnan(got[i])))
+                            << ir::info(c.op).name << " " << by_kernel << " " << beyond << " " << n << " " << i << ": " << want[i] << " " << got[i];
+                }
             }
         }
     }

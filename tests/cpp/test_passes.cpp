@@ -77,6 +77,9 @@ TEST(Lower, PutsExclusiveBranchWorkInALazyRegion) {
     ASSERT_EQ(chain.kind, eval::InstrKind::chain);
     ASSERT_EQ(chain.chain_steps.size(), 4u);  // load x, absolute, sqrt (and sin x), add
     EXPECT_NE(chain.chain_steps[2].side, nullptr);
+    // computed inline where the chain kernels have sin (the scalar tail still calls `side`)
+    EXPECT_EQ(chain.chain_steps[2].side_inline,
+              eval::chain_inlines(Op::sin, DType::float64) ? eval::ChainOp::sin : eval::ChainOp::none);
     EXPECT_TRUE(chain.chain_steps[3].from_side);
     ASSERT_EQ(chain.side_math.size(), 1u);
     EXPECT_EQ(chain.side_math[0].op, Op::sin);
@@ -84,9 +87,29 @@ TEST(Lower, PutsExclusiveBranchWorkInALazyRegion) {
     // For the blocked evaluator: the same steps without the call, the add reading sin's register.
     ASSERT_EQ(chain.exact_steps.size(), 4u);
     EXPECT_EQ(chain.exact_steps[2].side, nullptr);
+    EXPECT_EQ(chain.exact_steps[2].side_inline, eval::ChainOp::none);
     EXPECT_FALSE(chain.exact_steps[3].from_side);
     EXPECT_EQ(chain.exact_steps[3].arg, chain.chain_steps[3].arg);
     EXPECT_EQ(chain.chain_operands[chain.exact_steps[3].arg], chain.side_math[0].dst);
+}
+
+TEST(Lower, MakesSinASideOfTheSquareRootWhicheverOperandComesFirst) {
+    // sin(x) + sqrt(abs(x)): sin, an inline step where the kernels have it, could start a chain
+    // of its own; the square root's chain goes on instead and computes sin as its side.
+    if (!eval::find_chain_math(Op::sin, DType::float64)) GTEST_SKIP() << "no vector sin on this CPU";
+    ir::GraphBuilder b(1);
+    const auto x = b.input(0, DType::float64);
+    const auto sine = test::op(b, Op::sin, DType::float64, x);
+    const auto root = test::op(b, Op::sqrt, DType::float64, test::op(b, Op::absolute, DType::float64, x));
+    b.add_output(test::op(b, Op::add, DType::float64, sine, root));
+    const eval::Program p = passes::compile(b.finish());
+    ASSERT_EQ(p.regions[0].code.size(), 1u);
+    const eval::Instr& chain = p.regions[0].code[0];
+    ASSERT_EQ(chain.kind, eval::InstrKind::chain);
+    ASSERT_EQ(chain.chain_steps.size(), 4u);  // load x, absolute, sqrt (and sin x), add (swapped)
+    EXPECT_NE(chain.chain_steps[2].side, nullptr);
+    EXPECT_TRUE(chain.chain_steps[3].from_side);
+    EXPECT_TRUE(chain.chain_steps[3].swapped);
 }
 
 TEST(Lower, GivesAWhereWithOneChainBranchAChainForChunks) {

@@ -128,6 +128,27 @@ TEST(MathTables, BinaryWithinStatedUlpBound) {
         }
 }
 
+// f over x in one call, checked (NumPy's flags) and unchecked: within f's ULP bound of long
+// double libm (sin: zero keeps its sign), the same bits both ways.
+template <class T> void check_on(const MathTable& t, Unary f, const std::vector<T>& x) {
+    const bool f32 = std::is_same_v<T, float>;
+    std::vector<T> checked(x.size()), unchecked(x.size());
+    const int k = static_cast<int>(f);
+    std::feclearexcept(FE_ALL_EXCEPT);
+    if constexpr (f32) t.unary_f32[k](x.data(), checked.data(), static_cast<std::ptrdiff_t>(x.size()));
+    else t.unary_f64[k](x.data(), checked.data(), static_cast<std::ptrdiff_t>(x.size()));
+    if constexpr (f32) t.unchecked().unary_f32[k](x.data(), unchecked.data(), static_cast<std::ptrdiff_t>(x.size()));
+    else t.unchecked().unary_f64[k](x.data(), unchecked.data(), static_cast<std::ptrdiff_t>(x.size()));
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const char* name = unary_names[k];
+        EXPECT_LE(ulps(checked[i], reference(f, static_cast<long double>(x[i]))), ulp_bound(f, f32))
+            << t.isa << (f32 ? " float32 " : " float64 ") << name << "(" << x[i] << ") = " << checked[i];
+        if (f == Unary::sin && x[i] == 0) EXPECT_EQ(std::signbit(checked[i]), std::signbit(x[i])) << t.isa << " " << name << "(" << x[i] << ")";
+        EXPECT_TRUE(checked[i] == unchecked[i] || (std::isnan(checked[i]) && std::isnan(unchecked[i])))
+            << t.isa << " checked and unchecked " << name << "(" << x[i] << ") differ";
+    }
+}
+
 // exp over its whole range, in every entry of every table: the AVX2 table computes vectors whose
 // lanes are all within |x| <= 708 (float32: 87) itself and hands any other vector to libmvec, so
 // the inputs cross both bounds, with normal, subnormal, zero and infinite results, NaN, -0.0 and
@@ -147,19 +168,32 @@ template <class T> void check_exp_whole_range(const MathTable& t) {
     x.push_back(inf);
     x.push_back(-inf);
     x.push_back(std::numeric_limits<T>::quiet_NaN());
-    std::vector<T> checked(x.size()), unchecked(x.size());
-    const int k = static_cast<int>(Unary::exp);
-    std::feclearexcept(FE_ALL_EXCEPT);
-    if constexpr (f32) t.unary_f32[k](x.data(), checked.data(), static_cast<std::ptrdiff_t>(x.size()));
-    else t.unary_f64[k](x.data(), checked.data(), static_cast<std::ptrdiff_t>(x.size()));
-    if constexpr (f32) t.unchecked().unary_f32[k](x.data(), unchecked.data(), static_cast<std::ptrdiff_t>(x.size()));
-    else t.unchecked().unary_f64[k](x.data(), unchecked.data(), static_cast<std::ptrdiff_t>(x.size()));
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        EXPECT_LE(ulps(checked[i], std::exp(static_cast<long double>(x[i]))), ulp_bound(Unary::exp, f32))
-            << t.isa << (f32 ? " float32" : " float64") << " exp(" << x[i] << ") = " << checked[i];
-        EXPECT_TRUE(checked[i] == unchecked[i] || (std::isnan(checked[i]) && std::isnan(unchecked[i])))
-            << t.isa << " checked and unchecked exp(" << x[i] << ") differ";
+    check_on(t, Unary::exp, x);
+}
+
+// sin (float64) likewise: the AVX2 table computes lanes within |x| <= 2^20 itself, so the inputs
+// cross that bound, come close to multiples of pi (where the reduced argument is small) and of
+// pi/2 (where the polynomial nearly cancels the argument: the largest errors), with -0.0, tiny,
+// subnormal, huge, infinite and NaN arguments in the same vectors.
+void check_sin_whole_range(const MathTable& t) {
+    std::vector<double> x;
+    std::mt19937_64 rng(5);
+    std::uniform_real_distribution<double> wide(-3e6, 3e6), near(-0x1p20, 0x1p20), unit(0.0, 1.0);
+    const long double pi = 3.141592653589793238462643383279502884L;
+    for (int i = 0; i < 20000; ++i) {
+        const long double k = std::floor(static_cast<long double>(unit(rng)) * 333000);
+        switch (i % 4) {
+            case 0: x.push_back(wide(rng)); break;
+            case 1: x.push_back(near(rng)); break;
+            case 2: x.push_back(static_cast<double>(k * pi)); break;
+            default: x.push_back(static_cast<double>((k + 0.5L) * pi) * (1 + 1e-12 * (unit(rng) - 0.5))); break;
+        }
     }
+    for (const double v : {0x1p20, -0x1p20, std::nextafter(0x1p20, 1e9), 0.0, -0.0, 1e-30, -1e-30, 1e-200, -5e-324, 1.0,
+                           1e300, -1e22, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                           std::numeric_limits<double>::quiet_NaN()})
+        x.push_back(v);
+    check_on(t, Unary::sin, x);
 }
 
 TEST(MathTables, ExpOverItsWholeRangeWithinTheBound) {
@@ -169,29 +203,40 @@ TEST(MathTables, ExpOverItsWholeRangeWithinTheBound) {
     }
 }
 
-TEST(MathTables, ExpOfAValueDoesNotDependOnItsNeighbours) {
-    // The AVX2 exp hands lanes beyond its range to libmvec: the others in the same vector must
-    // keep the bits they have alone (else a result would depend on alignment and neighbours).
-    for (const MathTable* t : tables()) {
-        std::vector<double> x(64), alone(64), mixed(64);
-        for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.37 * static_cast<double>(i) - 11.0;
-        for (std::size_t i = 0; i < x.size(); ++i) t->unary_f64[static_cast<int>(Unary::exp)](&x[i], &alone[i], 1);
-        std::vector<double> y = x;
-        for (std::size_t i = 0; i < y.size(); i += 3) y[i] = i % 2 ? 1000.0 : std::numeric_limits<double>::quiet_NaN();
-        t->unary_f64[static_cast<int>(Unary::exp)](y.data(), mixed.data(), static_cast<std::ptrdiff_t>(y.size()));
-        for (std::size_t i = 0; i < y.size(); ++i)
-            if (i % 3) EXPECT_EQ(mixed[i], alone[i]) << t->isa << " exp(" << x[i] << ") next to out-of-range lanes";
-    }
+TEST(MathTables, SinOverItsWholeRangeWithinTheBound) {
+    for (const MathTable* t : tables()) check_sin_whole_range(*t);
 }
 
-TEST(MathTables, ExpOfInRangeValuesRaisesNoFlag) {
+TEST(MathTables, ExpAndSinOfAValueDoNotDependOnTheirNeighbours) {
+    // The AVX2 exp and sin hand lanes beyond their range to libmvec: the others in the same
+    // vector must keep the bits they have alone (else a result would depend on alignment and
+    // neighbours).
+    for (const MathTable* t : tables())
+        for (const Unary f : {Unary::exp, Unary::sin}) {
+            std::vector<double> x(64), alone(64), mixed(64);
+            for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.37 * static_cast<double>(i) - 11.0;
+            for (std::size_t i = 0; i < x.size(); ++i) t->unary_f64[static_cast<int>(f)](&x[i], &alone[i], 1);
+            std::vector<double> y = x;
+            for (std::size_t i = 0; i < y.size(); i += 3) y[i] = i % 2 ? 1e7 : std::numeric_limits<double>::quiet_NaN();
+            t->unary_f64[static_cast<int>(f)](y.data(), mixed.data(), static_cast<std::ptrdiff_t>(y.size()));
+            for (std::size_t i = 0; i < y.size(); ++i)
+                if (i % 3)
+                    EXPECT_EQ(mixed[i], alone[i]) << t->isa << " " << unary_names[static_cast<int>(f)] << "(" << x[i]
+                                                  << ") next to out-of-range lanes";
+        }
+}
+
+TEST(MathTables, ExpAndSinOfInRangeValuesRaiseNoFlag) {
     // 1e-200 squared underflows inside a polynomial routine: the checked entry must not show it.
+    // (sin of a subnormal does underflow, as in the C library: SpecialValuesAndFlags.)
     for (const MathTable* t : tables()) {
         double x[8] = {1e-200, -1e-200, 0.0, 1.0, -700.0, 700.0, 5e-324, 2.0}, y[8];
         float xf[8] = {1e-30f, -1e-30f, 0.0f, 1.0f, -80.0f, 80.0f, 1e-45f, 2.0f}, yf[8];
         std::feclearexcept(FE_ALL_EXCEPT);
         t->unary_f64[static_cast<int>(Unary::exp)](x, y, 8);
         t->unary_f32[static_cast<int>(Unary::exp)](xf, yf, 8);
+        x[6] = 3e5;
+        t->unary_f64[static_cast<int>(Unary::sin)](x, y, 8);
         EXPECT_EQ(std::fetestexcept(FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW), 0) << t->isa;
     }
 }
@@ -208,9 +253,10 @@ TEST(MathTables, SpecialValuesAndFlags) {
         {Unary::log, 0.0, FE_DIVBYZERO},   {Unary::log, -1.0, FE_INVALID},  {Unary::log, nan, 0},
         {Unary::exp, 1000.0, FE_OVERFLOW}, {Unary::exp, -inf, 0},           {Unary::arcsin, 2.0, FE_INVALID},
         {Unary::arctanh, 1.0, FE_DIVBYZERO}, {Unary::log1p, -1.0, FE_DIVBYZERO}, {Unary::sinh, 1000.0, FE_OVERFLOW},
-        {Unary::arccosh, 0.5, FE_INVALID},
+        {Unary::arccosh, 0.5, FE_INVALID},   {Unary::sin, 5e-324, FE_UNDERFLOW}, {Unary::arctan, -1e-310, FE_UNDERFLOW},
+        {Unary::expm1, 1e-310, FE_UNDERFLOW}, {Unary::exp, -1000.0, FE_UNDERFLOW}, {Unary::cos, 5e-324, 0},
     };
-    const int watched = FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW;
+    const int watched = FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW;
     for (const MathTable* t : tables())
         for (const Case& c : cases) {
             double x[3] = {c.x, c.x, c.x}, y[3];
@@ -232,6 +278,25 @@ TEST(MathTables, CallerFlagsAreKept) {
         EXPECT_NE(std::fetestexcept(FE_DIVBYZERO), 0) << t->isa;
         EXPECT_EQ(std::fetestexcept(FE_INVALID), 0) << t->isa;
     }
+}
+
+TEST(MathTables, InPlaceCallsKeepTheFlagsOfEveryPart) {
+    // In place, a call works through parts of 512 elements: an invalid argument in the first part
+    // must still be signalled after the others (whose settling once cleared it).
+    const double inf = std::numeric_limits<double>::infinity();
+    for (const MathTable* t : tables())
+        for (const std::size_t at : {3u, 700u}) {
+            std::vector<double> x(1000, 1.0), y(1000, 2.0);
+            x[at] = inf;
+            std::feclearexcept(FE_ALL_EXCEPT);
+            t->unary_f64[static_cast<int>(Unary::cos)](x.data(), x.data(), 1000);
+            EXPECT_NE(std::fetestexcept(FE_INVALID), 0) << t->isa << " cos, inf at " << at;
+            x.assign(1000, 1.0);
+            x[at] = -1.0, y[at] = 0.5;  // (-1) ** 0.5: invalid
+            std::feclearexcept(FE_ALL_EXCEPT);
+            t->binary_f64[static_cast<int>(Binary::power)](x.data(), y.data(), x.data(), 1000);
+            EXPECT_NE(std::fetestexcept(FE_INVALID), 0) << t->isa << " power, invalid at " << at;
+        }
 }
 
 TEST(MathTables, TailsAndInPlace) {

@@ -36,7 +36,7 @@ def no_warnings(fn, *args, **kwargs):
 
 
 def test_explain_shows_the_chunk_size_of_chunked_programs():
-    assert chunk_of(ik.ufunc(lambda a: np.sin(a) * 2.0)) == 256  # a pass of sin, then a chain
+    assert chunk_of(ik.ufunc(lambda a: np.cos(a) * 2.0)) == 256  # a pass of cos, then a chain
     # chunks that run chains only are longer: no values between passes to keep in the L1 cache
     assert chunk_of(ik.ufunc(lambda a, b: 2.5 * a + b)) == 1024
     assert chunk_of(ik.ufunc(lambda a: np.where(a < -1, -1, np.where(a > 1, 1, a)))) == 1024
@@ -416,31 +416,40 @@ def test_multiply_then_constant_steps_give_numpy_bits_and_warnings(name, dtype):
         assert_bits(got, expected)
 
 
-EXP_STEPS = {
-    "logistic": lambda x, y: 1.0 / (1.0 + np.exp(-x)),
-    "gaussian": lambda x, y: np.exp(-0.5 * x * x) * y,
-    "exp first": lambda x, y: np.exp(x) * 2.0 + np.abs(y),
-    "two exps": lambda x, y: np.exp(x - y) + np.exp(y * 0.5),
-    "in a where": lambda x, y: np.where(x > 0.5, np.exp(x * 3.0) - 1.0, y),
+MATH_STEPS = {  # name: (body, the function computed inside the chain on AVX2)
+    "logistic": (lambda x, y: 1.0 / (1.0 + np.exp(-x)), "exp"),
+    "gaussian": (lambda x, y: np.exp(-0.5 * x * x) * y, "exp"),
+    "exp first": (lambda x, y: np.exp(x) * 2.0 + np.abs(y), "exp"),
+    "two exps": (lambda x, y: np.exp(x - y) + np.exp(y * 0.5), "exp"),
+    "exp in a where": (lambda x, y: np.where(x > 0.5, np.exp(x * 3.0) - 1.0, y), "exp"),
+    "exp beside a root": (lambda x, y: np.sqrt(np.abs(y)) * np.exp(x), "exp"),
+    "sin of a line": (lambda x, y: np.sin(x * 3.0 + 1.0) * y, "sin"),
+    "seed": (lambda x, y: np.where(x > 0, np.sqrt(np.abs(x)) + np.sin(x), 0), "sin"),
+    "sin beside a root": (lambda x, y: np.sin(x) * np.sqrt(np.abs(y)), "sin"),
+    "sin and exp": (lambda x, y: np.sin(x) * np.exp(y * 0.1), "sin"),
 }
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("name", list(EXP_STEPS))
-def test_exp_steps_give_numpy_values_and_warnings(name, dtype):
-    """exp runs inside chains on AVX2 (ChainOp::exp); arguments beyond its inline range (overflow,
-    underflow to zero and subnormals, NaN, infinities), and tiny ones, send their chunk to the
-    blocked evaluator, whose exp is the math table's: NumPy's warnings, and the same bits as
-    each element computed alone (which the blocked evaluator runs)."""
-    body = EXP_STEPS[name]
+@pytest.mark.parametrize("name", list(MATH_STEPS))
+def test_math_steps_give_numpy_values_and_warnings(name, dtype):
+    """exp (float32 and float64) and sin (float64) run inside chains on AVX2 (ChainOp::exp,
+    ChainOp::sin, or as a square root's side computed inline); arguments beyond their inline
+    range (exp: overflow, underflow to zero and subnormals; sin: beyond 2^20; NaN, infinities)
+    and tiny ones send their chunk to the blocked evaluator, whose functions are the math
+    table's: NumPy's warnings, and the same bits as each element computed alone (which the
+    blocked evaluator runs)."""
+    body, function = MATH_STEPS[name]
     f = ik.ufunc(body)
     if ik._core.kernel_isa() == "avx2" and ik._core.simd_isa() == "avx2":
-        assert re.search(r"= fused .*exp\(", float64_program(f)), float64_program(f)
-        assert not re.search(r"= exp r", float64_program(f)), float64_program(f)
+        program = float64_program(f)
+        assert re.search(rf"= fused .*{function}\(", program), program
+        assert not re.search(rf"= {function} r", program), program
     rng = np.random.default_rng(5)
     n = 4 * 1024 + 77
     x, y = rng.standard_normal(n).astype(dtype) * 3, rng.standard_normal(n).astype(dtype)
-    special = np.array([np.nan, 0.0, -0.0, np.inf, -np.inf, 1e-30, -1e-30, 800.0, -800.0, 88.5, -104.0], dtype)
+    special = np.array([np.nan, 0.0, -0.0, np.inf, -np.inf, 1e-30, -1e-30, 800.0, -800.0, 88.5, -104.0, 3e6, -1e7,
+                        1e-310, 1048576.0], dtype)
     x[1100 : 1100 + special.size] = special  # in the second chunk of 1024; the others stay in range
     for args in ((x, y), (x[1000:], y[:-1000])):
         got, kinds = call_recording(f, *args)

@@ -78,6 +78,55 @@ def test_exp_over_its_whole_range(dtype):
         check_kernel(lambda a: 1.0 / (1.0 + np.exp(-a)), order, ulp=MATH_ULP)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sin_over_its_whole_range(dtype):
+    # float64 sin's own vector routine (AVX2) computes lanes within +-2^20 and hands the others to
+    # libmvec: both sides of the bound share vectors here, with arguments next to multiples of
+    # pi and pi/2, -0.0 (whose sign sin keeps), subnormals (NumPy warns of underflow when asked
+    # to), huge values, infinities (invalid) and NaN, in several orders; also inside chains.
+    rng = np.random.default_rng(12)
+    k = rng.integers(0, 300000, 2000)
+    special = [2.0**20, -(2.0**20), np.nextafter(2.0**20, np.inf), 0.0, -0.0, 1e-30, -1e-30, 5e-324, -1e-310, 1e300,
+               np.inf, -np.inf, np.nan]
+    x = np.concatenate([rng.uniform(-3e6, 3e6, 2000), rng.uniform(-2.0**20, 2.0**20, 2000), k * np.pi,
+                        (k + 0.5) * np.pi, special])
+    with np.errstate(over="ignore"):
+        x = x.astype(dtype)
+    # (NumPy's own float32 sin signals underflow for tiny normal arguments too: not compared.)
+    under = "warn" if dtype == np.float64 else "ignore"
+    for order in (x, x[::-1].copy(), rng.permutation(x)):
+        with np.errstate(under=under):
+            check_kernel(lambda a: np.sin(a), order, ulp=MATH_ULP)
+        check_kernel(lambda a: np.sin(a * 1.0) + 0.0, order, ulp=MATH_ULP)
+    got = ik.ufunc(lambda a: np.sin(a))(np.array([-0.0, 0.0], dtype))
+    assert np.signbit(got).tolist() == [True, False]
+
+
+@pytest.mark.parametrize("at", [3, 700])
+@pytest.mark.parametrize("body", [lambda a: np.cos(a * 2.0) + 1.0, lambda a: np.power(a * 1.0, 0.5) + 1.0])
+def test_a_math_pass_in_place_warns_for_every_part_of_a_block(body, at):
+    # The math pass runs in place over more than 512 elements, in parts: an invalid value in one
+    # part warned only if no later part followed it.
+    x = np.full(1000, 2.0)
+    x[at] = np.inf if "cos" in body.__code__.co_names else -1.0
+    check_kernel(body, x, ulp=MATH_ULP)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["sin", "tan", "arcsin", "arctan", "sinh", "arcsinh", "arctanh", "expm1", "log1p",
+                                  "cbrt"])
+def test_subnormal_arguments_underflow_as_numpy(name, dtype):
+    # f(x) ~ x near 0: NumPy (the C library) signals underflow for a subnormal result, which
+    # np.errstate(under=...) shows; cbrt's result is normal. (NumPy's own tanh does not signal
+    # it, the C library's, which ironkernel's scalar table calls, does: not compared.)
+    fn = getattr(np, name)
+    tiny = np.finfo(dtype).smallest_subnormal
+    x = np.array([0.5, tiny * 3, -tiny * 5, 1e-3, 0.25, 0.0, -0.0, 0.125] * 3, dtype)
+    with np.errstate(under="warn"):
+        check_kernel(lambda a: fn(a), x, ulp=MATH_ULP)
+        check_kernel(lambda a: fn(a), x[2:3], ulp=MATH_ULP)
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("name", EXACT_BINARY)
 def test_exact_binary_float(name, dtype):
