@@ -114,6 +114,38 @@ std::ptrdiff_t run_chain(const Instr& in, Scratch& s, std::ptrdiff_t n, bool exa
     return in.chain(steps.data(), steps.size(), operands, dst, n, count_selected);
 }
 
+// Whether a chain writes memory it also reads (its destination or a register it stores into
+// sharing a slot with an operand): then it cannot run twice over the same block.
+bool writes_what_it_reads(const Instr& in, const Scratch& s) {
+    const char* written[max_chain_steps + 1] = {s.home[static_cast<std::size_t>(in.dst)]};
+    std::size_t count = 1;
+    for (const ChainStep& step : in.chain_steps)
+        if (step.op == ChainOp::store) written[count++] = s.home[static_cast<std::size_t>(in.chain_operands[step.arg])];
+    for (const std::int32_t r : in.chain_operands)
+        if (r >= 0 && std::find(written, written + count, s.ptr[static_cast<std::size_t>(r)]) != written + count) return true;
+    return false;
+}
+
+// A chain with an exact form (inline exp or sin, math calls, MIN/MAX) runs its fast form
+// first, as in chunks: if that raised no flag, its values are the exact form's (the same
+// routines, the same IEEE ops) and so are its flags (none); else it runs again exactly. Measured
+// for logistic on 1000 float64 elements (below a chunk: the blocked evaluator's), one thread:
+// 2.5-3.6 µs instead of 6.1-10.0 (the exact form calls exp's kernel once per tile of 32).
+void run_chain_exactly(const Instr& in, Scratch& s, std::ptrdiff_t n) {
+    if (in.exact_steps.empty() || writes_what_it_reads(in, s)) {
+        run_chain(in, s, n, true);
+        return;
+    }
+    const int before = fp::raised();
+    if (before) fp::clear(before);
+    run_chain(in, s, n, false);
+    if (const int raised = fp::raised()) {
+        fp::clear(raised);
+        run_chain(in, s, n, true);
+    }
+    if (before) fp::raise(before);
+}
+
 class BlockRunner {
    public:
     BlockRunner(const Program& p, Scratch& s) : p_(p), s_(s), speculation_raised_(2 * static_cast<std::size_t>(p.n_where)) {}
@@ -121,7 +153,7 @@ class BlockRunner {
     void run_region(const Region& region, std::ptrdiff_t n) {
         for (const Instr& in : region.code) {
             if (in.kind == InstrKind::chain) {
-                run_chain(in, s_, n, true);
+                run_chain_exactly(in, s_, n);
             } else if (in.kind == InstrKind::compute) {
                 const void* src[3];
                 in.kernel(src, compute_operands(in, s_, src), n);

@@ -602,3 +602,24 @@ def test_wheres_of_split_chunks_in_place_strided_and_broadcast():
     np.testing.assert_array_equal(y, expected(x[:N], 0.25))
     for a, b in [(x[::2], x[1::2]), (x[:N], np.float64(-0.5)), (x[::2], np.full(N, 0.1)[::-1])]:
         np.testing.assert_array_equal(no_warnings(f, a, b), expected(a, b))
+
+
+@pytest.mark.parametrize("n", [5, 300, 1000, 1023])
+@pytest.mark.parametrize("body", [
+    lambda a: np.exp(a * 300.0) * 0.5,
+    lambda a: 1.0 / (1.0 + np.exp(-a)),
+    lambda a: np.where(a > 0, np.sqrt(np.abs(a)) + np.sin(a), 0),
+])
+def test_chains_below_a_chunk_run_fast_then_exactly_on_flags(body, n):
+    """Below a chunk the blocked evaluator runs a chain's fast form (inline exp and sin, math
+    calls) and, if it raised a flag, its exact form: NumPy's values and warnings either way,
+    also when the chain writes the memory it reads."""
+    x = np.linspace(-3, 3, n)
+    x[n // 2] = np.inf
+    x[n // 3] = 1e-310
+    x[-1] = 3e6
+    expected, expected_kinds = call_recording(body, x)
+    for out in (None, x):  # in place, the chain's output is its input: then only the exact form runs
+        got, kinds = call_recording(ik.ufunc(body), x.copy() if out is None else x, out=out)
+        assert kinds == expected_kinds
+        assert ulp_distance(got, expected).max() <= MATH_ULP
