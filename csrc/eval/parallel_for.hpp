@@ -3,6 +3,9 @@
 #pragma once
 
 #include <omp.h>
+#include <pthread.h>
+
+#include <csignal>
 
 #include <atomic>
 #include <cfenv>
@@ -13,6 +16,22 @@
 #include "fp_flags.hpp"
 
 namespace ik::eval {
+
+// Called by each worker thread (not the calling one): blocks the asynchronous signals there, once
+// per thread, so that the kernel delivers them to a Python thread. CPython handles a signal that
+// lands on a thread of its own only: on another thread the handler records it but does not wake
+// the interpreter (on Linux, eval_breaker is computed for the receiving thread), so a Ctrl-C that
+// hit an OpenMP worker during a call could go unnoticed long after the call returned.
+inline void leave_signals_to_python_threads() {
+    thread_local const bool blocked = [] {
+        sigset_t set;
+        sigemptyset(&set);
+        for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD, SIGWINCH})
+            sigaddset(&set, sig);
+        return pthread_sigmask(SIG_BLOCK, &set, nullptr) == 0;
+    }();
+    (void)blocked;
+}
 
 // Runs body(state, k) for every k in [0, count) on `threads` threads. Thread t owns the indices
 // [count * t / threads, count * (t + 1) / threads) and takes them in order; a thread done with
@@ -40,7 +59,10 @@ void parallel_for(int threads, std::ptrdiff_t count, MakeState make_state, Body 
 #pragma omp parallel num_threads(threads) reduction(| : worker_flags)
     {
         const int me = omp_get_thread_num();
-        if (me != 0) std::feclearexcept(numpy_flags);
+        if (me != 0) {
+            leave_signals_to_python_threads();
+            std::feclearexcept(numpy_flags);
+        }
         std::optional<decltype(make_state())> state;
         try {
             state.emplace(make_state());

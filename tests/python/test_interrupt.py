@@ -6,6 +6,7 @@ SIGINT in the middle of each, and must then raise KeyboardInterrupt, compute cor
 (threads included) and exit normally, within a timeout.
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -70,3 +71,34 @@ def test_sigint_during_long_calls_raises_keyboard_interrupt_and_leaves_the_proce
     # The interrupt came after the call had run (it is not cut short): seconds, not 0.3 s.
     durations = [float(line.split()[2]) for line in lines if line.startswith("interrupted")]
     assert all(d > 0.3 for d in durations), lines
+
+
+WORKERS = r"""
+import os, threading
+import numpy as np
+import ironkernel as ik
+
+f = ik.ufunc(lambda a: np.sin(a) * 2.0 + np.sqrt(np.abs(a)))
+g = ik.gufunc("(n)->()")(lambda a: np.sum(a * a))
+with ik.threads(2):
+    f(np.linspace(-3, 3, 4_000_000))
+    g(np.ones((4, 1_000_000)))
+main = threading.get_native_id()
+for task in os.listdir("/proc/self/task"):
+    with open(f"/proc/self/task/{task}/status") as status:
+        blocked = int(next(line for line in status if line.startswith("SigBlk")).split()[1], 16)
+    print(int(task) == main, bool(blocked & (1 << (2 - 1))))  # SIGINT is signal 2
+"""
+
+
+def test_worker_threads_leave_sigint_to_the_python_thread():
+    # CPython acts on a signal only on its own threads: one that lands on an OpenMP worker is
+    # recorded but wakes nothing, and KeyboardInterrupt may never come. ironkernel's workers
+    # block SIGINT (and the other asynchronous signals); the calling thread does not.
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")  # NumPy's BLAS threads would be listed too
+    out = subprocess.run([sys.executable, "-c", WORKERS], capture_output=True, text=True, timeout=120, cwd="/", env=env)
+    assert out.returncode == 0, out.stderr
+    threads = [line.split() for line in out.stdout.splitlines()]
+    assert ["True", "False"] in threads  # the main thread takes SIGINT
+    workers = [blocked for is_main, blocked in threads if is_main == "False"]
+    assert workers and all(b == "True" for b in workers), threads
