@@ -13,7 +13,10 @@ import sys
 import time
 
 CHILD = r"""
-import sys, time
+import signal, sys, time
+# Python's own handler, also when the test runs in a background job (which ignores SIGINT, and
+# children inherit that).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 import ironkernel as ik
