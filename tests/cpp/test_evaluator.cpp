@@ -78,18 +78,21 @@ TEST(Evaluator, ChainsRoundEveryStepAsAlone) {
 }
 
 TEST(Chain, CallsAMathFunctionNextToASquareRootWithTheBitsOfItsOwnPass) {
-    // load x, sqrt (and sin y as the side value), op the side value (either order): against the
-    // same steps with sin(y) computed first by the math kernel, at lengths around the tile and the
-    // vector.
+    // load x, sqrt (and sin y as the side value, by a call or inline), op the side value (either
+    // order): against the same steps with sin(y) computed first by the math kernel, at lengths
+    // around the tile and the vector.
     const eval::ChainRoutine sin_routine = eval::find_chain_math(Op::sin, DType::float64);
     if (!sin_routine) GTEST_SKIP() << "no vector math routines for this CPU's chain kernels";
     const eval::ChainKernel chain = eval::find_chain_kernel(DType::float64);
     const eval::Kernel sin_kernel = eval::find_kernel(Op::sin, DType::float64);
     for (const eval::ChainOp op : {eval::ChainOp::add, eval::ChainOp::subtract, eval::ChainOp::multiply, eval::ChainOp::divide}) {
-        for (const bool swapped : {false, true}) {
+        for (const bool swapped : {false, true})
+        for (const bool inline_side : {false, true}) {
+            if (inline_side && !eval::chain_inlines(Op::sin, DType::float64)) continue;
             eval::ChainStep load{eval::ChainOp::load}, root{eval::ChainOp::sqrt}, combine{op, swapped};
             std::vector<eval::ChainStep> exact = {load, root, combine};
             root.side = sin_routine;
+            if (inline_side) root.side_inline = eval::ChainOp::sin;
             combine.from_side = true;
             std::vector<eval::ChainStep> steps = {load, root, combine};
             for (auto* list : {&steps, &exact}) {
@@ -101,6 +104,8 @@ TEST(Chain, CallsAMathFunctionNextToASquareRootWithTheBitsOfItsOwnPass) {
                     arg = static_cast<std::uint8_t>(arg + arity[k]);
                 }
             }
+            EXPECT_EQ(steps[1].code, inline_side ? eval::chain_sqrt_with_inline_side_code(eval::ChainOp::sin)
+                                                 : eval::chain_sqrt_with_side_code);
             for (std::size_t n : {1u, 3u, 4u, 31u, 32u, 33u, 37u, 256u}) {
                 auto x = normal(n, 5), y = normal(n, 6);
                 for (auto& v : x) v = std::fabs(v);
@@ -112,7 +117,7 @@ TEST(Chain, CallsAMathFunctionNextToASquareRootWithTheBitsOfItsOwnPass) {
                 chain(exact.data(), exact.size(), fused_operands, separate.data(), static_cast<std::ptrdiff_t>(n), false);
                 for (std::size_t i = 0; i < n; ++i)
                     ASSERT_EQ(std::memcmp(&fused[i], &separate[i], sizeof(double)), 0)
-                        << static_cast<int>(op) << " " << swapped << " " << n << " " << i;
+                        << static_cast<int>(op) << " " << swapped << " " << inline_side << " " << n << " " << i;
             }
         }
     }
