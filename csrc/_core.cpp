@@ -192,4 +192,18 @@ PYBIND11_MODULE(_core, m) {
     m.def("get_parallel_threshold_ns", &ik::eval::get_parallel_threshold_ns);
     m.def("simd_isa", [] { return std::string(ik::simd::math_table().isa); });
     m.def("kernel_isa", [] { return std::string(ik::eval::kernel_isa()); });
+    m.def("set_signals_underflow", [](const std::string& name, bool is_f32, bool signals) {
+#define IK_X(f) if (name == #f) return ik::simd::set_signals_underflow(ik::simd::Unary::f, is_f32, signals);
+        IK_SIMD_UNARY_FUNCTIONS(IK_X)
+#undef IK_X
+        throw py::value_error("no vector math function named " + name);
+    }, py::arg("name"), py::arg("is_f32"), py::arg("signals"),
+          "Whether NumPy's loop of this function and dtype signals underflow for a vanishing result.");
+    m.def("unary_math_functions", [] {
+        return std::vector<std::string>{
+#define IK_X(f) #f,
+            IK_SIMD_UNARY_FUNCTIONS(IK_X)
+#undef IK_X
+        };
+    });
 }

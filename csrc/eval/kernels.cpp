@@ -116,8 +116,10 @@ ChunkKernel find_chunk_cast(ir::DType from, ir::DType to) { return kernels().fin
 ChainKernel find_chain_kernel(ir::DType t) { return kernels().find_chain_kernel(t); }
 ChainCount find_chain_count(ir::DType t) { return kernels().find_chain_count(t); }
 bool chain_inlines(ir::Op op, ir::DType t) {
-    // Inline exp and sin must be the math table's own, so that a chunk and its exact rerun agree.
-    static const bool has = kernels().chain_has_inline_math() && std::strcmp(simd::math_table().isa, "avx2") == 0;
+    // Inline exp and sin must be the math table's own (the AVX2 and AVX-512 tables have them),
+    // so that a chunk and its exact rerun agree.
+    static const bool has = kernels().chain_has_inline_math() &&
+                            (std::strcmp(simd::math_table().isa, "avx2") == 0 || std::strcmp(simd::math_table().isa, "avx512") == 0);
     if (!has || (t != ir::DType::float64 && t != ir::DType::float32)) return false;
     return op == ir::Op::exp || (op == ir::Op::sin && t == ir::DType::float64);
 }

@@ -1,5 +1,5 @@
 // The kernels compiled for avx2 (-march=x86-64-v3).
 #define IK_ISA isa_avx2
-#define IK_CHAIN_INLINE_MATH  // chains compute exp and sin inline with the AVX2 math table's own (simd/*_avx2.hpp)
+#define IK_CHAIN_INLINE_MATH  // chains compute exp and sin inline with the math tables' own (simd/own_*.hpp)
 #include "kernels_impl.inc"
 #include "chain_impl.inc"

@@ -19,8 +19,8 @@ constexpr int numpy_flags = FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFL
 
 // Sets the caller's flags aside for a vector call, and afterwards keeps the call's flags only if
 // it raised any: then they are replaced by those NumPy's semantics give (see `settle`). A call
-// that raised nothing needs nothing (vector routines raise at least the flags C's functions do),
-// which keeps the common case to two flag reads.
+// that raised nothing needs nothing (vector routines raise at least the flags C's functions do,
+// but for underflow: may_vanish_silently), which keeps the common case to two flag reads.
 class FlagGuard {
    public:
     FlagGuard() : before_(std::fetestexcept(numpy_flags)) {
@@ -41,7 +41,7 @@ class FlagGuard {
 };
 
 // What an infinite result from finite inputs means for each function: a pole (divide by zero) or
-// overflow; and whether results that vanish from non-zero inputs signal underflow.
+// overflow. (Whether results that vanish from non-zero inputs signal underflow: signals_underflow.)
 enum class Infinity { none, divide, overflow };
 
 constexpr Infinity infinity_rule(Unary f) {
@@ -60,27 +60,6 @@ constexpr Infinity infinity_rule(Unary f) {
             return Infinity::overflow;
         default:
             return Infinity::none;
-    }
-}
-
-// exp of large negative arguments, and the functions with f(x) ~ x near 0 for subnormal x (as
-// the C library's, which NumPy's loops call).
-constexpr bool signals_underflow(Unary f) {
-    switch (f) {
-        case Unary::exp:
-        case Unary::exp2:
-        case Unary::sin:
-        case Unary::tan:
-        case Unary::arcsin:
-        case Unary::arctan:
-        case Unary::sinh:
-        case Unary::arcsinh:
-        case Unary::arctanh:
-        case Unary::expm1:
-        case Unary::log1p:
-            return true;
-        default:
-            return false;
     }
 }
 
@@ -112,7 +91,7 @@ template <class T> int unary_flags(Unary f, const T* in, const T* out, std::ptrd
         if (infinity_rule(f) == Infinity::divide) flags |= FE_DIVBYZERO;
         if (infinity_rule(f) == Infinity::overflow) flags |= FE_OVERFLOW;
     }
-    if (vanished && signals_underflow(f)) flags |= FE_UNDERFLOW;
+    if (vanished && signals_underflow(f, sizeof(T) == 4)) flags |= FE_UNDERFLOW;
     return flags;
 }
 

@@ -1,4 +1,6 @@
 // The math tables: the portable scalar one (libm per element) and the choice among all of them.
+#include <atomic>
+#include <cfenv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -8,6 +10,51 @@
 #include "math.hpp"
 
 namespace ik::simd {
+namespace {
+
+// The C library's answer (glibc): exp and exp2 of large negative arguments, and the functions with
+// f(x) ~ x near 0 for subnormal x.
+constexpr bool c_library_signals_underflow(Unary f) {
+    switch (f) {
+        case Unary::exp:
+        case Unary::exp2:
+        case Unary::sin:
+        case Unary::tan:
+        case Unary::arcsin:
+        case Unary::arctan:
+        case Unary::sinh:
+        case Unary::arcsinh:
+        case Unary::arctanh:
+        case Unary::expm1:
+        case Unary::log1p:
+            return true;
+        default:
+            return false;
+    }
+}
+
+struct UnderflowTable {
+    UnderflowTable() {
+        for (int f = 0; f < static_cast<int>(Unary::count); ++f)
+            for (auto& row : signals) row[f] = c_library_signals_underflow(static_cast<Unary>(f));
+    }
+    std::atomic<bool> signals[2][static_cast<int>(Unary::count)];  // [is_f32][f]
+};
+
+UnderflowTable& underflow_table() {
+    static UnderflowTable table;
+    return table;
+}
+
+}  // namespace
+
+bool signals_underflow(Unary f, bool is_f32) {
+    return underflow_table().signals[is_f32][static_cast<int>(f)].load(std::memory_order_relaxed);
+}
+void set_signals_underflow(Unary f, bool is_f32, bool signals) {
+    underflow_table().signals[is_f32][static_cast<int>(f)].store(signals, std::memory_order_relaxed);
+}
+
 namespace {
 
 template <class T> T np_sin(T x) { return std::sin(x); }
@@ -34,9 +81,13 @@ template <class T> T np_arctan2(T a, T b) { return std::atan2(a, b); }
 template <class T> T np_hypot(T a, T b) { return std::hypot(a, b); }
 template <class T> T np_power(T a, T b) { return std::pow(a, b); }
 
-#define IK_X(name)                                                            \
-    template <class T> void unary_##name(const T* in, T* out, std::ptrdiff_t n) { \
-        for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = np_##name(in[i]);     \
+// libm raises its own flags, NumPy's; but where NumPy's loop for f does not signal underflow
+// (signals_underflow), an underflow libm raised in the loop is cleared.
+#define IK_X(name)                                                                                   \
+    template <class T> void unary_##name(const T* in, T* out, std::ptrdiff_t n) {                    \
+        const bool clear_underflow = !signals_underflow(Unary::name, sizeof(T) == 4) && !std::fetestexcept(FE_UNDERFLOW); \
+        for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = np_##name(in[i]);                            \
+        if (clear_underflow) std::feclearexcept(FE_UNDERFLOW);                                        \
     }
 IK_SIMD_UNARY_FUNCTIONS(IK_X)
 #undef IK_X

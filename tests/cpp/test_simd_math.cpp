@@ -4,6 +4,7 @@
 
 #include <cfenv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -226,6 +227,33 @@ TEST(MathTables, ExpAndSinOfAValueDoNotDependOnTheirNeighbours) {
         }
 }
 
+TEST(MathTables, OwnExpAndSinGiveTheSameBitsOnEveryVectorWidth) {
+    // ironkernel's exp and sin (simd/own_*.hpp) do the same operations on AVX2 and AVX-512
+    // vectors: a result must not depend on the CPU it was computed on.
+    const MathTable* avx2 = math_table_for("avx2");
+    const MathTable* avx512 = math_table_for("avx512");
+    if (!avx2 || !avx512) GTEST_SKIP() << "needs a CPU with AVX2 and AVX-512";
+    std::mt19937_64 rng(7);
+    std::vector<double> x(4099);
+    std::vector<float> xf(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        x[i] = std::uniform_real_distribution<double>(-800.0, 800.0)(rng) * (i % 3 == 0 ? 1e-3 : 1.0);
+        xf[i] = static_cast<float>(x[i] / 8);
+    }
+    x[5] = 3e5, x[6] = 2e6, x[7] = -0.0;  // beyond the inline bound of sin; -0
+    for (const Unary f : {Unary::exp, Unary::sin}) {
+        std::vector<double> a(x.size()), b(x.size());
+        avx2->unary_f64[static_cast<int>(f)](x.data(), a.data(), static_cast<std::ptrdiff_t>(x.size()));
+        avx512->unary_f64[static_cast<int>(f)](x.data(), b.data(), static_cast<std::ptrdiff_t>(x.size()));
+        for (std::size_t i = 0; i < x.size(); ++i)
+            ASSERT_EQ(std::memcmp(&a[i], &b[i], sizeof a[i]), 0) << unary_names[static_cast<int>(f)] << "(" << x[i] << "): " << a[i] << " vs " << b[i];
+    }
+    std::vector<float> a(xf.size()), b(xf.size());
+    avx2->unary_f32[static_cast<int>(Unary::exp)](xf.data(), a.data(), static_cast<std::ptrdiff_t>(xf.size()));
+    avx512->unary_f32[static_cast<int>(Unary::exp)](xf.data(), b.data(), static_cast<std::ptrdiff_t>(xf.size()));
+    for (std::size_t i = 0; i < xf.size(); ++i) ASSERT_EQ(std::memcmp(&a[i], &b[i], sizeof a[i]), 0) << "exp(" << xf[i] << "f)";
+}
+
 TEST(MathTables, ExpAndSinOfInRangeValuesRaiseNoFlag) {
     // 1e-200 squared underflows inside a polynomial routine: the checked entry must not show it.
     // (sin of a subnormal does underflow, as in the C library: SpecialValuesAndFlags.)
@@ -267,6 +295,30 @@ TEST(MathTables, SpecialValuesAndFlags) {
             EXPECT_TRUE((std::isnan(want) && std::isnan(y[0])) || (want == y[0] && std::signbit(want) == std::signbit(y[0])))
                 << t->isa << " " << unary_names[static_cast<int>(c.f)] << "(" << c.x << ") = " << y[0];
         }
+}
+
+TEST(MathTables, UnderflowIsSignalledWhereNumPySignalsIt) {
+    // NumPy's loops differ per machine in whether a vanishing result signals underflow; the
+    // package sets what NumPy does (set_signals_underflow) and every table follows it, also
+    // where libm (the scalar table) or libmvec (AVX-512 arctan and expm1) would say otherwise.
+    for (const Unary f : {Unary::sin, Unary::tan, Unary::arctan, Unary::arctanh, Unary::expm1, Unary::exp}) {
+        const bool c_library = signals_underflow(f, false);
+        const double x = f == Unary::exp ? -1000.0 : 1e-310;
+        for (const bool signals : {false, true}) {
+            set_signals_underflow(f, false, signals);
+            for (const MathTable* t : tables())
+                for (const std::ptrdiff_t n : {1, 3, 17}) {
+                    std::vector<double> in(static_cast<std::size_t>(n), x), out(in.size());
+                    std::feclearexcept(FE_ALL_EXCEPT);
+                    t->unary_f64[static_cast<int>(f)](in.data(), out.data(), n);
+                    EXPECT_EQ(std::fetestexcept(FE_UNDERFLOW) != 0, signals) << t->isa << " " << unary_names[static_cast<int>(f)] << " n=" << n;
+                    std::feclearexcept(FE_ALL_EXCEPT);
+                    t->unary_f64[static_cast<int>(f)](in.data(), in.data(), n);  // in place
+                    EXPECT_EQ(std::fetestexcept(FE_UNDERFLOW) != 0, signals) << t->isa << " " << unary_names[static_cast<int>(f)] << " in place";
+                }
+        }
+        set_signals_underflow(f, false, c_library);
+    }
 }
 
 TEST(MathTables, CallerFlagsAreKept) {

@@ -1,0 +1,79 @@
+// exp of AVX2 and AVX-512 vectors, inlined into the math tables' loops (math_avx2.cpp,
+// math_avx512.cpp) and into chains (ChainOp::exp): libmvec's exp is a call per vector with a
+// stack frame and a table gather; this is a dozen fused multiply-adds. Measured over 1024 float64
+// in the first-level cache, one core, AVX2: 0.95 against 1.2-1.5 ns/element (float32: 0.31
+// against 0.50).
+//
+// exp(x) = 2^k * exp(r), k = round(x / ln 2), r = x - k ln 2 (ln 2 in two parts, so r is exact
+// to the last bits), |r| <= ln(2) / 2; exp(r) = 1 + (r + r^2 q(r)) with q the Taylor series
+// from 1/2! on (to 13! for float64, 7! for float32: the remainder is below a tenth of an ULP),
+// evaluated by Estrin's scheme; 2^k is added to the exponent bits. Lanes with |x| <= 708
+// (float32: 87) take this path, where every result is a normal number; the others (overflow,
+// underflow to subnormals or zero, NaN, infinities) are libmvec's.
+#pragma once
+
+#include "own_vectors.hpp"
+
+namespace ik::simd::own {
+namespace {
+
+// Always inlined: the chain kernels compute exp inside their step loop, where a call would make
+// GCC keep the tile in memory (eval/chain_impl.inc).
+
+// The lanes of x within the bounds of exp_in_range.
+template <class V> [[gnu::always_inline]] inline Mask<V> exp_lanes_in_range(V x) {
+    return magnitude_at_most(x, Elem<V>(is_f64<V> ? 708 : 87));
+}
+template <class V> [[gnu::always_inline]] inline bool exp_fits(V x) { return every_lane(exp_lanes_in_range(x)); }
+
+// exp of lanes all within the bound (garbage beyond).
+template <class V> [[gnu::always_inline]] inline V exp_in_range(V x) {
+    auto c = [](Elem<V> v) { return splat<V>(v); };
+    if constexpr (is_f64<V>) {
+        // t = x / ln 2 + 1.5 * 2^52 rounds x / ln 2 to the integer k held in t's low bits.
+        const V shifter = c(0x1.8p52);
+        const V t = fmadd(x, c(0x1.71547652b82fep0), shifter);
+        const V k = t - shifter;
+        V r = fnmadd(k, c(0x1.62e42fefa39efp-1), x);
+        r = fnmadd(k, c(0x1.abc9e3b39803fp-56), r);
+        const V r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+        // q(r) = 1/2! + r/3! + ... + r^11/13!
+        const V a0 = fmadd(r, c(1.0 / 6), c(1.0 / 2));
+        const V a1 = fmadd(r, c(1.0 / 120), c(1.0 / 24));
+        const V a2 = fmadd(r, c(1.0 / 5040), c(1.0 / 720));
+        const V a3 = fmadd(r, c(1.0 / 362880), c(1.0 / 40320));
+        const V a4 = fmadd(r, c(1.0 / 39916800), c(1.0 / 3628800));
+        const V b0 = fmadd(r2, a1, a0);
+        const V b1 = fmadd(r2, a3, a2);
+        const V a5 = fmadd(r, c(1.0 / 6227020800), c(1.0 / 479001600));
+        const V b2 = fmadd(r2, a5, a4);
+        const V q = fmadd(r8, b2, fmadd(r4, b1, b0));
+        const V p = c(1.0) + fmadd(r2, q, r);
+        return from_bits<V>(bits(p) + (bits(t) << 52));
+    } else {
+        const V shifter = c(0x1.8p23f);
+        const V t = fmadd(x, c(0x1.715476p0f), shifter);
+        const V k = t - shifter;
+        V r = fnmadd(k, c(0x1.62e43p-1f), x);
+        r = fnmadd(k, c(-0x1.05c61p-29f), r);
+        const V r2 = r * r, r4 = r2 * r2;
+        // q(r) = 1/2! + r/3! + ... + r^5/7!
+        const V a0 = fmadd(r, c(1.0f / 6), c(1.0f / 2));
+        const V a1 = fmadd(r, c(1.0f / 120), c(1.0f / 24));
+        const V a2 = fmadd(r, c(1.0f / 5040), c(1.0f / 720));
+        const V q = fmadd(r4, a2, fmadd(r2, a1, a0));
+        const V p = c(1.0f) + fmadd(r2, q, r);
+        return from_bits<V>(bits(p) + (bits(t) << 23));
+    }
+}
+
+// Lane by lane, so that a result never depends on its neighbours: the lanes out of range take
+// libmvec's result (the others are computed from 0 there, raising nothing).
+template <class V> inline V exp(V x) {
+    const Mask<V> in_range = exp_lanes_in_range(x);
+    if (every_lane(in_range)) return exp_in_range(x);
+    return choose(in_range, exp_in_range(zero_outside(x, in_range)), libmvec_exp(x));
+}
+
+}  // namespace
+}  // namespace ik::simd::own

@@ -1,0 +1,131 @@
+// The operations ironkernel's own vector math (own_exp.hpp, own_sin.hpp) is written in, for
+// AVX2 vectors (__m256d, __m256) and, where the file is compiled for it, AVX-512 vectors
+// (__m512d, __m512). Arithmetic uses GCC's vector operators (exact IEEE operations: the build
+// never contracts them), fused multiply-adds are explicit, and only lane masks and libmvec's
+// names differ per width. Each routine so does the same operations in the same order on every
+// width: AVX2 and AVX-512 give the same bits.
+//
+// Everything here is in an unnamed namespace: each instruction set's files are compiled with
+// their own -march, and an AVX-512 copy of an inline function must never be the one the linker
+// keeps for the AVX2 code.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+extern "C" {
+__m256d _ZGVdN4v_exp(__m256d);
+__m256 _ZGVdN8v_expf(__m256);
+__m256d _ZGVdN4v_sin(__m256d);
+#if defined(__AVX512F__)
+__m512d _ZGVeN8v_exp(__m512d);
+__m512 _ZGVeN16v_expf(__m512);
+__m512d _ZGVeN8v_sin(__m512d);
+#endif
+}
+
+namespace ik::simd::own {
+namespace {
+
+// Element type, same-size integer lanes (for bit operations) and lane mask of a vector type.
+template <class V> struct Lanes;
+template <> struct Lanes<__m256d> {
+    using T = double;
+    typedef std::int64_t Bits __attribute__((vector_size(32)));
+    using Mask = __m256d;  // all bits set in a selected lane
+};
+template <> struct Lanes<__m256> {
+    using T = float;
+    typedef std::int32_t Bits __attribute__((vector_size(32)));
+    using Mask = __m256;
+};
+#if defined(__AVX512F__)
+template <> struct Lanes<__m512d> {
+    using T = double;
+    typedef std::int64_t Bits __attribute__((vector_size(64)));
+    using Mask = __mmask8;  // a bit per lane
+};
+template <> struct Lanes<__m512> {
+    using T = float;
+    typedef std::int32_t Bits __attribute__((vector_size(64)));
+    using Mask = __mmask16;
+};
+#endif
+
+template <class V> using Elem = typename Lanes<V>::T;
+template <class V> using Bits = typename Lanes<V>::Bits;
+template <class V> using Mask = typename Lanes<V>::Mask;
+template <class V> constexpr bool is_f64 = sizeof(Elem<V>) == 8;
+template <class V> using Int = std::conditional_t<is_f64<V>, std::int64_t, std::int32_t>;  // one lane's bits
+
+template <class V> [[gnu::always_inline]] inline Bits<V> bits(V x) { return (Bits<V>)x; }
+template <class V> [[gnu::always_inline]] inline V from_bits(Bits<V> b) { return (V)b; }
+template <class V> [[gnu::always_inline]] inline V splat(Elem<V> v) {
+    V r;
+    for (std::size_t k = 0; k < sizeof(V) / sizeof(v); ++k) r[k] = v;
+    return r;
+}
+// The sign bit of each lane, alone.
+template <class V> [[gnu::always_inline]] inline Bits<V> sign_bits(V x) {
+    return bits(x) & std::numeric_limits<Int<V>>::min();
+}
+template <class V> [[gnu::always_inline]] inline V magnitude(V x) {
+    return from_bits<V>(bits(x) & std::numeric_limits<Int<V>>::max());
+}
+
+// a * b + c, rounded once.
+[[gnu::always_inline]] inline __m256d fmadd(__m256d a, __m256d b, __m256d c) { return _mm256_fmadd_pd(a, b, c); }
+[[gnu::always_inline]] inline __m256 fmadd(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
+// c - a * b, rounded once.
+[[gnu::always_inline]] inline __m256d fnmadd(__m256d a, __m256d b, __m256d c) { return _mm256_fnmadd_pd(a, b, c); }
+[[gnu::always_inline]] inline __m256 fnmadd(__m256 a, __m256 b, __m256 c) { return _mm256_fnmadd_ps(a, b, c); }
+
+// The lanes with |x| <= bound (not NaN).
+[[gnu::always_inline]] inline __m256d magnitude_at_most(__m256d x, double bound) {
+    return _mm256_cmp_pd(magnitude(x), splat<__m256d>(bound), _CMP_LE_OQ);
+}
+[[gnu::always_inline]] inline __m256 magnitude_at_most(__m256 x, float bound) {
+    return _mm256_cmp_ps(magnitude(x), splat<__m256>(bound), _CMP_LE_OQ);
+}
+[[gnu::always_inline]] inline bool every_lane(__m256d m) { return _mm256_movemask_pd(m) == 0xf; }
+[[gnu::always_inline]] inline bool every_lane(__m256 m) { return _mm256_movemask_ps(m) == 0xff; }
+// x in the selected lanes, 0 in the others.
+[[gnu::always_inline]] inline __m256d zero_outside(__m256d x, __m256d m) { return _mm256_and_pd(x, m); }
+[[gnu::always_inline]] inline __m256 zero_outside(__m256 x, __m256 m) { return _mm256_and_ps(x, m); }
+// yes in the selected lanes, no in the others.
+[[gnu::always_inline]] inline __m256d choose(__m256d m, __m256d yes, __m256d no) { return _mm256_blendv_pd(no, yes, m); }
+[[gnu::always_inline]] inline __m256 choose(__m256 m, __m256 yes, __m256 no) { return _mm256_blendv_ps(no, yes, m); }
+
+inline __m256d libmvec_exp(__m256d x) { return _ZGVdN4v_exp(x); }
+inline __m256 libmvec_exp(__m256 x) { return _ZGVdN8v_expf(x); }
+inline __m256d libmvec_sin(__m256d x) { return _ZGVdN4v_sin(x); }
+
+#if defined(__AVX512F__)
+[[gnu::always_inline]] inline __m512d fmadd(__m512d a, __m512d b, __m512d c) { return _mm512_fmadd_pd(a, b, c); }
+[[gnu::always_inline]] inline __m512 fmadd(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
+[[gnu::always_inline]] inline __m512d fnmadd(__m512d a, __m512d b, __m512d c) { return _mm512_fnmadd_pd(a, b, c); }
+[[gnu::always_inline]] inline __m512 fnmadd(__m512 a, __m512 b, __m512 c) { return _mm512_fnmadd_ps(a, b, c); }
+[[gnu::always_inline]] inline __mmask8 magnitude_at_most(__m512d x, double bound) {
+    return _mm512_cmp_pd_mask(magnitude(x), splat<__m512d>(bound), _CMP_LE_OQ);
+}
+[[gnu::always_inline]] inline __mmask16 magnitude_at_most(__m512 x, float bound) {
+    return _mm512_cmp_ps_mask(magnitude(x), splat<__m512>(bound), _CMP_LE_OQ);
+}
+[[gnu::always_inline]] inline bool every_lane(__mmask8 m) { return m == 0xff; }
+[[gnu::always_inline]] inline bool every_lane(__mmask16 m) { return m == 0xffff; }
+[[gnu::always_inline]] inline __m512d zero_outside(__m512d x, __mmask8 m) { return _mm512_maskz_mov_pd(m, x); }
+[[gnu::always_inline]] inline __m512 zero_outside(__m512 x, __mmask16 m) { return _mm512_maskz_mov_ps(m, x); }
+[[gnu::always_inline]] inline __m512d choose(__mmask8 m, __m512d yes, __m512d no) { return _mm512_mask_blend_pd(m, no, yes); }
+[[gnu::always_inline]] inline __m512 choose(__mmask16 m, __m512 yes, __m512 no) { return _mm512_mask_blend_ps(m, no, yes); }
+
+inline __m512d libmvec_exp(__m512d x) { return _ZGVeN8v_exp(x); }
+inline __m512 libmvec_exp(__m512 x) { return _ZGVeN16v_expf(x); }
+inline __m512d libmvec_sin(__m512d x) { return _ZGVeN8v_sin(x); }
+#endif
+
+}  // namespace
+}  // namespace ik::simd::own
