@@ -1,6 +1,8 @@
 // Chunk reductions for gufunc passes: pairwise sums, ordered products, NaN-propagating extrema.
 #include "reduce.hpp"
 
+#include "kernels.hpp"
+
 // The float16 conversions, in a namespace of this file's own (half.hpp is included per ISA).
 #define IK_ISA reduce_generic
 #include "half.hpp"
@@ -38,8 +40,9 @@ template <class T> T multiply(T a, T b) {
 }
 
 // Pairwise summation: 8 interleaved partial sums over blocks of up to 128 elements, halves above.
-// Its error grows like O(log n) ulps, as NumPy's.
-template <class T> T pairwise_sum(const T* a, std::ptrdiff_t n) {
+// Its error grows like O(log n) ulps, as NumPy's. For integers and complex numbers; float64 and
+// float32 take eval::pairwise_sum (pairwise_impl.inc), which adds in this same order.
+template <class T> T generic_pairwise_sum(const T* a, std::ptrdiff_t n) {
     if (n < 8) {
         T s = a[0];
         for (std::ptrdiff_t i = 1; i < n; ++i) s = add(s, a[i]);
@@ -56,7 +59,7 @@ template <class T> T pairwise_sum(const T* a, std::ptrdiff_t n) {
         return s;
     }
     const std::ptrdiff_t half = n / 2 / 8 * 8;
-    return add(pairwise_sum(a, half), pairwise_sum(a + half, n - half));
+    return add(generic_pairwise_sum(a, half), generic_pairwise_sum(a + half, n - half));
 }
 
 template <class T> bool is_nan(T v) {
@@ -96,7 +99,11 @@ template <class T> std::ptrdiff_t arg_extreme(bool max, const T* a, std::ptrdiff
 // Reduces a[0..n) (n >= 1) starting from its first element, not an identity: keeps -0.0 and NaN
 // payloads as NumPy's reductions do.
 template <class T> T reduce_span(Reduce kind, const T* a, std::ptrdiff_t n) {
-    if (kind == Reduce::sum) return pairwise_sum(a, n);
+    if (kind == Reduce::sum) {
+        // float64 and float32 by the kernels of this CPU's instruction set (the same bits).
+        if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) return eval::pairwise_sum(a, n);
+        else return generic_pairwise_sum(a, n);
+    }
     T r = a[0];
     for (std::ptrdiff_t i = 1; i < n; ++i) {
         switch (kind) {
@@ -126,6 +133,27 @@ template <class T> T reduce_span(Reduce kind, const T* a, std::ptrdiff_t n) {
 
 bool is_arg(Reduce kind) { return kind == Reduce::argmax || kind == Reduce::argmin; }
 
+// NumPy's pairwise halving: the first half's length.
+std::ptrdiff_t first_half(std::ptrdiff_t n) { return n / 2 / 8 * 8; }
+
+void collect_chunks(std::ptrdiff_t first, std::ptrdiff_t n, std::ptrdiff_t most, std::vector<std::ptrdiff_t>& out) {
+    if (n <= most) {
+        out.push_back(first);
+        return;
+    }
+    const std::ptrdiff_t half = first_half(n);
+    collect_chunks(first, half, most, out);
+    collect_chunks(first + half, n - half, most, out);
+}
+
+// The chunks' sums of a row of n elements added up the halving that made them (row_chunks).
+template <class T> T add_chunk_sums(std::ptrdiff_t n, std::ptrdiff_t most, const T*& next) {
+    if (n <= most) return *next++;
+    const std::ptrdiff_t half = first_half(n);
+    const T left = add_chunk_sums(half, most, next);
+    return add(left, add_chunk_sums(n - half, most, next));
+}
+
 // Calls f<T>() with the C++ type that values of dtype are reduced in: float16 in float32, as
 // NumPy's float16 loops accumulate (one rounding to float16 at the end of a row).
 template <class F> void with_type(ir::DType dtype, F&& f) {
@@ -139,8 +167,17 @@ std::size_t reduced_itemsize(ir::DType dtype) { return dtype == ir::DType::float
 
 }  // namespace
 
-void Accumulator::start(std::ptrdiff_t chunks) {
+std::vector<std::ptrdiff_t> row_chunks(std::ptrdiff_t n, std::ptrdiff_t most) {
+    std::vector<std::ptrdiff_t> out;
+    if (n > 0) collect_chunks(0, n, most, out);
+    out.push_back(n);
+    return out;
+}
+
+void Accumulator::start(std::ptrdiff_t chunks, std::ptrdiff_t length, std::ptrdiff_t most) {
     chunks_ = chunks;
+    length_ = length;
+    most_ = most;
     const std::size_t bytes = static_cast<std::size_t>(chunks) * reduced_itemsize(dtype_);
     partials_.assign((bytes + sizeof(Storage) - 1) / sizeof(Storage), Storage{});
     if (is_arg(kind_)) positions_.assign(static_cast<std::size_t>(chunks), 0);
@@ -195,6 +232,9 @@ void Accumulator::finish(void* result) const {
                     r = zero / zero;
                 }
             }
+        } else if (kind_ == Reduce::sum) {
+            const T* next = partials<T>();
+            r = add_chunk_sums(length_, most_, next);
         } else {
             r = reduce_span(kind_, partials<T>(), chunks_);
         }

@@ -161,7 +161,7 @@ class Group {
                 const std::size_t size = ir::itemsize(out.value_dtype);
                 for (std::ptrdiff_t g = 0; g < rows; ++g) {
                     Accumulator& acc = accumulators_[static_cast<std::size_t>(g) * reductions_ + reduction];
-                    acc.start(1);
+                    acc.start(1, n, n);
                     acc.set_chunk(0, 0, reduced[k] + static_cast<std::size_t>(g * n) * size, n);
                     acc.finish(cell(g, out.index));
                 }

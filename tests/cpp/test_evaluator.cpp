@@ -423,6 +423,47 @@ TEST(Evaluator, IntegerDivisionByZeroGivesZeroAndFlag) {
     EXPECT_NE(std::fetestexcept(FE_DIVBYZERO), 0);
 }
 
+// NumPy's pairwise sum, written as its definition: blocks of up to 128 in 8 partial sums.
+template <class T> T numpy_pairwise_sum(const T* a, std::ptrdiff_t n) {
+    if (n < 8) {
+        T s = a[0];
+        for (std::ptrdiff_t i = 1; i < n; ++i) s += a[i];
+        return s;
+    }
+    if (n <= 128) {
+        T r[8];
+        for (int k = 0; k < 8; ++k) r[k] = a[k];
+        std::ptrdiff_t i = 8;
+        for (; i + 8 <= n; i += 8)
+            for (int k = 0; k < 8; ++k) r[k] += a[i + k];
+        T s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; ++i) s += a[i];
+        return s;
+    }
+    const std::ptrdiff_t half = n / 2 / 8 * 8;
+    return numpy_pairwise_sum(a, half) + numpy_pairwise_sum(a + half, n - half);
+}
+
+template <class T> void check_pairwise_sums() {
+    // Values of many magnitudes, so that any other order of the adds changes the bits.
+    std::mt19937_64 rng(11);
+    std::vector<T> x(20011);
+    for (auto& v : x) v = static_cast<T>(std::ldexp(std::uniform_real_distribution<double>(-1, 1)(rng), static_cast<int>(rng() % 40)));
+    x[5] = T(-0.0);
+    for (std::ptrdiff_t n = 1; n <= 20000; n += n < 1100 ? 1 : 97)
+        for (const std::ptrdiff_t at : {0, 3}) {  // also unaligned
+            const T want = numpy_pairwise_sum(x.data() + at, n), got = eval::pairwise_sum(x.data() + at, n);
+            ASSERT_EQ(std::memcmp(&want, &got, sizeof want), 0) << "n=" << n << " at " << at << ": " << got << " vs " << want;
+        }
+    const T zeros[3] = {T(-0.0), T(-0.0), T(-0.0)};
+    EXPECT_TRUE(std::signbit(eval::pairwise_sum(zeros, 3)));
+}
+
+TEST(PairwiseSum, AddsInNumPysOrder) {
+    check_pairwise_sums<double>();
+    check_pairwise_sums<float>();
+}
+
 TEST(ThreadGrant, OneCallAtATimeGetsThreads) {
     {
         const eval::ThreadGrant first(2);
