@@ -14,7 +14,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <type_traits>
 
 extern "C" {
@@ -31,27 +30,28 @@ __m512d _ZGVeN8v_sin(__m512d);
 namespace ik::simd::own {
 namespace {
 
-// Element type, same-size integer lanes (for bit operations) and lane mask of a vector type.
+// Element type, same-size unsigned integer lanes (for bit operations: they wrap, as the integer
+// instructions do) and lane mask of a vector type.
 template <class V> struct Lanes;
 template <> struct Lanes<__m256d> {
     using T = double;
-    typedef std::int64_t Bits __attribute__((vector_size(32)));
+    typedef std::uint64_t Bits __attribute__((vector_size(32)));
     using Mask = __m256d;  // all bits set in a selected lane
 };
 template <> struct Lanes<__m256> {
     using T = float;
-    typedef std::int32_t Bits __attribute__((vector_size(32)));
+    typedef std::uint32_t Bits __attribute__((vector_size(32)));
     using Mask = __m256;
 };
 #if defined(__AVX512F__)
 template <> struct Lanes<__m512d> {
     using T = double;
-    typedef std::int64_t Bits __attribute__((vector_size(64)));
+    typedef std::uint64_t Bits __attribute__((vector_size(64)));
     using Mask = __mmask8;  // a bit per lane
 };
 template <> struct Lanes<__m512> {
     using T = float;
-    typedef std::int32_t Bits __attribute__((vector_size(64)));
+    typedef std::uint32_t Bits __attribute__((vector_size(64)));
     using Mask = __mmask16;
 };
 #endif
@@ -60,7 +60,8 @@ template <class V> using Elem = typename Lanes<V>::T;
 template <class V> using Bits = typename Lanes<V>::Bits;
 template <class V> using Mask = typename Lanes<V>::Mask;
 template <class V> constexpr bool is_f64 = sizeof(Elem<V>) == 8;
-template <class V> using Int = std::conditional_t<is_f64<V>, std::int64_t, std::int32_t>;  // one lane's bits
+template <class V> using Int = std::conditional_t<is_f64<V>, std::uint64_t, std::uint32_t>;  // one lane's bits
+template <class V> constexpr Int<V> sign_bit = Int<V>(1) << (8 * sizeof(Int<V>) - 1);
 
 template <class V> [[gnu::always_inline]] inline Bits<V> bits(V x) { return (Bits<V>)x; }
 template <class V> [[gnu::always_inline]] inline V from_bits(Bits<V> b) { return (V)b; }
@@ -71,10 +72,10 @@ template <class V> [[gnu::always_inline]] inline V splat(Elem<V> v) {
 }
 // The sign bit of each lane, alone.
 template <class V> [[gnu::always_inline]] inline Bits<V> sign_bits(V x) {
-    return bits(x) & std::numeric_limits<Int<V>>::min();
+    return bits(x) & sign_bit<V>;
 }
 template <class V> [[gnu::always_inline]] inline V magnitude(V x) {
-    return from_bits<V>(bits(x) & std::numeric_limits<Int<V>>::max());
+    return from_bits<V>(bits(x) & Int<V>(~sign_bit<V>));
 }
 
 // a * b + c, rounded once.
