@@ -4,6 +4,7 @@
 
 #include "eval/evaluator.hpp"
 #include "eval/kernels.hpp"
+#include "eval/reduce.hpp"
 #include "ir/graph.hpp"
 #include "passes/passes.hpp"
 #include "simd/math.hpp"
@@ -199,6 +200,8 @@ PYBIND11_MODULE(_core, m) {
         throw py::value_error("no vector math function named " + name);
     }, py::arg("name"), py::arg("is_f32"), py::arg("signals"),
           "Whether NumPy's loop of this function and dtype signals underflow for a vanishing result.");
+    m.def("set_numpy_sum_block", &ik::eval::set_numpy_sum_block, py::arg("block"),
+          "The length of NumPy's buffers in a row's sum (0: the whole row, as NumPy 2).");
     m.def("unary_math_functions", [] {
         return std::vector<std::string>{
 #define IK_X(f) #f,

@@ -44,7 +44,7 @@ class RowRunner {
    public:
     RowRunner(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps)
         : plan_(plan), args_(args), n_(plan_has_core() ? dims[1] : 1), steps_(steps), core_step_(core_steps(plan, steps)),
-          bounds_(row_chunks(n_, chunk)) {}
+          cut_(n_, chunk) {}
 
     // threads > 1: the passes of this row split their chunks among that many threads.
     void run_row(std::ptrdiff_t row, RowState& state, ChunkBuffers& buffers, int threads = 1) {
@@ -103,10 +103,10 @@ class RowRunner {
 
     void run_pass(const Stage& stage, char* const* base, RowState& state, ChunkBuffers& buffers, std::size_t& accumulator,
                   int threads) {
-        const auto chunks = static_cast<std::ptrdiff_t>(bounds_.size()) - 1;
+        const std::ptrdiff_t chunks = cut_.count();
         const std::size_t first = accumulator;
         for (std::size_t k = 0, a = first; k < stage.outputs.size(); ++k)
-            if (stage.outputs[k].kind == StageOutput::reduce_into_table) state.accumulators[a++].start(chunks, n_, chunk);
+            if (stage.outputs[k].kind == StageOutput::reduce_into_table) state.accumulators[a++].start(cut_);
         if (threads <= 1 || chunks < 2) {
             for (std::ptrdiff_t c = 0; c < chunks; ++c) run_chunk(stage, base, state, buffers, first, c);
         } else {
@@ -125,7 +125,7 @@ class RowRunner {
         std::ptrdiff_t steps[64];
         bind_inputs(stage, base, state, args, steps);
         const std::size_t n_in = stage.inputs.size();
-        const std::ptrdiff_t j0 = bounds_[static_cast<std::size_t>(c)], j1 = bounds_[static_cast<std::size_t>(c) + 1];
+        const std::ptrdiff_t j0 = cut_.bounds[static_cast<std::size_t>(c)], j1 = cut_.bounds[static_cast<std::size_t>(c) + 1];
         std::size_t a = first;
         for (std::size_t k = 0; k < stage.outputs.size(); ++k) {
             const StageOutput& out = stage.outputs[k];
@@ -154,7 +154,7 @@ class RowRunner {
     std::ptrdiff_t n_;
     const std::ptrdiff_t* steps_;
     std::vector<std::ptrdiff_t> core_step_;
-    std::vector<std::ptrdiff_t> bounds_;  // row_chunks: where each chunk starts, then n_
+    RowChunks cut_;  // the chunks of every row
 };
 
 }  // namespace

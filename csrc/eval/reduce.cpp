@@ -8,6 +8,8 @@
 #include "half.hpp"
 #undef IK_ISA
 
+#include <algorithm>
+#include <atomic>
 #include <cfenv>
 #include <cmath>
 #include <complex>
@@ -136,6 +138,8 @@ bool is_arg(Reduce kind) { return kind == Reduce::argmax || kind == Reduce::argm
 // NumPy's pairwise halving: the first half's length.
 std::ptrdiff_t first_half(std::ptrdiff_t n) { return n / 2 / 8 * 8; }
 
+std::atomic<std::ptrdiff_t> sum_block{0};
+
 void collect_chunks(std::ptrdiff_t first, std::ptrdiff_t n, std::ptrdiff_t most, std::vector<std::ptrdiff_t>& out) {
     if (n <= most) {
         out.push_back(first);
@@ -146,7 +150,7 @@ void collect_chunks(std::ptrdiff_t first, std::ptrdiff_t n, std::ptrdiff_t most,
     collect_chunks(first + half, n - half, most, out);
 }
 
-// The chunks' sums of a row of n elements added up the halving that made them (row_chunks).
+// The chunks' sums of n elements added up the halving that made them (RowChunks).
 template <class T> T add_chunk_sums(std::ptrdiff_t n, std::ptrdiff_t most, const T*& next) {
     if (n <= most) return *next++;
     const std::ptrdiff_t half = first_half(n);
@@ -163,21 +167,37 @@ template <class F> void with_type(ir::DType dtype, F&& f) {
     });
 }
 
+// v as a value of dtype: float16 sums are computed in float32 and rounded where NumPy stores them.
+template <class T> T rounded_to(ir::DType dtype, T v) {
+    if constexpr (std::is_same_v<T, float>) {
+        if (dtype == ir::DType::float16) {
+            int flags = 0;
+            const std::uint16_t h = half::from_float(v, flags);
+            if (flags) std::feraiseexcept(flags);
+            return half::to_float(h);
+        }
+    }
+    return v;
+}
+
 std::size_t reduced_itemsize(ir::DType dtype) { return dtype == ir::DType::float16 ? sizeof(float) : ir::itemsize(dtype); }
 
 }  // namespace
 
-std::vector<std::ptrdiff_t> row_chunks(std::ptrdiff_t n, std::ptrdiff_t most) {
-    std::vector<std::ptrdiff_t> out;
-    if (n > 0) collect_chunks(0, n, most, out);
-    out.push_back(n);
-    return out;
+void set_numpy_sum_block(std::ptrdiff_t block) { sum_block.store(block, std::memory_order_relaxed); }
+std::ptrdiff_t numpy_sum_block() { return sum_block.load(std::memory_order_relaxed); }
+
+RowChunks::RowChunks(std::ptrdiff_t length_, std::ptrdiff_t most_) : length(length_), most(most_), block(numpy_sum_block()) {
+    const std::ptrdiff_t buffer = block > 0 ? block : length;
+    for (std::ptrdiff_t first = 0; first < length; first += buffer)
+        collect_chunks(first, std::min(buffer, length - first), most, bounds);
+    bounds.push_back(length);
 }
 
-void Accumulator::start(std::ptrdiff_t chunks, std::ptrdiff_t length, std::ptrdiff_t most) {
+void Accumulator::start(const RowChunks& chunks_of_row) {
+    cut_ = &chunks_of_row;
+    const std::ptrdiff_t chunks = chunks_of_row.count();
     chunks_ = chunks;
-    length_ = length;
-    most_ = most;
     const std::size_t bytes = static_cast<std::size_t>(chunks) * reduced_itemsize(dtype_);
     partials_.assign((bytes + sizeof(Storage) - 1) / sizeof(Storage), Storage{});
     if (is_arg(kind_)) positions_.assign(static_cast<std::size_t>(chunks), 0);
@@ -233,8 +253,15 @@ void Accumulator::finish(void* result) const {
                 }
             }
         } else if (kind_ == Reduce::sum) {
+            // Per NumPy buffer (the whole row for NumPy 2), its chunks' sums up their halving; the
+            // buffers' sums one after the other, each rounded to the result dtype (float16).
             const T* next = partials<T>();
-            r = add_chunk_sums(length_, most_, next);
+            const std::ptrdiff_t buffer = cut_->block > 0 ? cut_->block : cut_->length;
+            r = add_chunk_sums(std::min(buffer, cut_->length), cut_->most, next);
+            for (std::ptrdiff_t first = buffer; first < cut_->length; first += buffer) {
+                r = rounded_to(dtype_, r);
+                r = add(r, add_chunk_sums(std::min(buffer, cut_->length - first), cut_->most, next));
+            }
         } else {
             r = reduce_span(kind_, partials<T>(), chunks_);
         }

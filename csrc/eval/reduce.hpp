@@ -12,11 +12,24 @@
 
 namespace ik::eval {
 
-// The chunks a row of n elements is cut into: the pieces of at most `most` elements that NumPy's
-// pairwise halving makes (the first half n / 2 rounded down to a multiple of 8, recursively), as
-// the offset of each and then n. A sum of the pieces' sums up the same halving (Accumulator) has
-// the bits of np.sum over the whole row, whatever its length.
-std::vector<std::ptrdiff_t> row_chunks(std::ptrdiff_t n, std::ptrdiff_t most);
+// How the installed NumPy orders the sum of a contiguous row: NumPy 2 sums the row pairwise as a
+// whole; NumPy 1.26 sums it in buffers of its bufsize (8192 elements), each pairwise, and adds the
+// buffers' sums one after the other into the result (rounded to the result dtype each time). The
+// Python package asks NumPy at import and sets the buffer length here; 0 (the default) is NumPy 2's
+// order. Thread-safe.
+void set_numpy_sum_block(std::ptrdiff_t block);
+std::ptrdiff_t numpy_sum_block();
+
+// The chunks a row of `length` elements is cut into: within each of NumPy's buffers (the whole row
+// for NumPy 2), the pieces of at most `most` elements that NumPy's pairwise halving makes (the
+// first half n / 2 rounded down to a multiple of 8, recursively). The chunks' sums added up the
+// same way (Accumulator) have the bits of np.sum over the row, whatever its length.
+struct RowChunks {
+    RowChunks(std::ptrdiff_t length, std::ptrdiff_t most);  // with numpy_sum_block() as it is now
+    std::ptrdiff_t count() const { return static_cast<std::ptrdiff_t>(bounds.size()) - 1; }
+    std::ptrdiff_t length, most, block;
+    std::vector<std::ptrdiff_t> bounds;  // where each chunk starts, then length
+};
 
 // One reduction of one row: a partial result per chunk (computed in any order, by any thread),
 // combined in chunk order at the end, so the result is the same for every thread count.
@@ -24,8 +37,8 @@ class Accumulator {
    public:
     // dtype: of the values reduced (and of the result, except argmax/argmin, which give int64).
     Accumulator(Reduce kind, ir::DType dtype) : kind_(kind), dtype_(dtype) {}
-    // A new row of `length` elements in the given number of row_chunks(length, most).
-    void start(std::ptrdiff_t chunks, std::ptrdiff_t length, std::ptrdiff_t most);
+    // A new row, cut into these chunks (which must outlive the row).
+    void start(const RowChunks& chunks);
     // The chunk of elements [first, first + n) of the row; distinct chunks k are thread-safe.
     void set_chunk(std::ptrdiff_t k, std::ptrdiff_t first, const void* data, std::ptrdiff_t n);
     void finish(void* result) const;  // writes one element of the result dtype
@@ -43,7 +56,7 @@ class Accumulator {
     std::vector<Storage> partials_;  // one element per chunk
     std::vector<std::int64_t> positions_;  // argmax/argmin: where in the row each partial is
     std::ptrdiff_t chunks_ = 0;
-    std::ptrdiff_t length_ = 0, most_ = 0;  // of the row_chunks
+    const RowChunks* cut_ = nullptr;
 };
 
 }  // namespace ik::eval

@@ -33,6 +33,7 @@ struct Layout {
         return core[k] == core_itemsize[k] && steps[k] == n * core[k];
     }
     std::vector<std::ptrdiff_t> core_itemsize;  // bytes of an element of each core operand
+    RowChunks one_chunk;                        // a row is one chunk (n < chunk)
 };
 
 // The memory of one thread: row values of a group, reduction state, staging buffers.
@@ -161,7 +162,7 @@ class Group {
                 const std::size_t size = ir::itemsize(out.value_dtype);
                 for (std::ptrdiff_t g = 0; g < rows; ++g) {
                     Accumulator& acc = accumulators_[static_cast<std::size_t>(g) * reductions_ + reduction];
-                    acc.start(1, n, n);
+                    acc.start(l_.one_chunk);
                     acc.set_chunk(0, 0, reduced[k] + static_cast<std::size_t>(g * n) * size, n);
                     acc.finish(cell(g, out.index));
                 }
@@ -184,7 +185,9 @@ bool run_short_rows(const GufuncPlan& plan, char* const* args, const std::ptrdif
                     std::ptrdiff_t chunk, int threads) {
     const std::ptrdiff_t rows = dims[0], n = dims[1];
     if (rows < 2 || n < 1 || n >= chunk) return false;
-    Layout layout{plan, args, steps, core_steps(plan, steps), n, std::min(rows, std::max<std::ptrdiff_t>(1, chunk / n)), {}};
+    Layout layout{plan, args, steps, core_steps(plan, steps), n, std::min(rows, std::max<std::ptrdiff_t>(1, chunk / n)), {},
+                  RowChunks(n, chunk)};
+    if (layout.one_chunk.count() != 1) return false;  // NumPy's buffers shorter than a row (a small bufsize)
     layout.core_itemsize.assign(static_cast<std::size_t>(plan.nin + plan.nout), 0);
     // The loop's dtypes per operand: from the first pass that reads or writes it.
     for (const Stage& s : plan.stages) {

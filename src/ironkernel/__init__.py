@@ -8,7 +8,7 @@ math and threads.
 from . import _core
 from ._api import explain, get_num_threads, set_num_threads, supported_functions, threads, ufunc
 from ._gufunc import gufunc
-from ._numpy_flags import install as _install_numpy_flags
+from ._numpy_probes import install as _install_numpy_probes
 from ._pickle import install as _install_pickling
 from ._trace import TracingError
 
@@ -16,4 +16,4 @@ __version__ = "0.1.0"
 __all__ = ["ufunc", "gufunc", "explain", "set_num_threads", "get_num_threads", "threads", "supported_functions", "TracingError"]
 
 _install_pickling()
-_install_numpy_flags()
+_install_numpy_probes()
