@@ -67,12 +67,9 @@ template <class V> [[gnu::always_inline]] inline V exp_in_range(V x) {
     }
 }
 
-// Lane by lane, so that a result never depends on its neighbours: the lanes out of range take
-// libmvec's result (the others are computed from 0 there, raising nothing).
+// The lanes beyond the bound take libmvec's result.
 template <class V> inline V exp(V x) {
-    const Mask<V> in_range = exp_lanes_in_range(x);
-    if (every_lane(in_range)) return exp_in_range(x);
-    return choose(in_range, exp_in_range(zero_outside(x, in_range)), libmvec_exp(x));
+    return own_where_in_range(x, exp_lanes_in_range(x), [](V v) { return exp_in_range(v); }, [](V v) { return libmvec_exp(v); });
 }
 
 }  // namespace

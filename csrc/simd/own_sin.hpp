@@ -48,11 +48,9 @@ template <class V> [[gnu::always_inline]] inline V sin_in_range(V x) {
     return from_bits<V>((bits(y) | sign_bits(r)) ^ (bits(t) << 63));
 }
 
-// Lane by lane, as own::exp: the lanes beyond the bound take libmvec's result.
+// The lanes beyond the bound (and NaN, infinities) take libmvec's result.
 template <class V> inline V sin(V x) {
-    const Mask<V> in_range = sin_lanes_in_range(x);
-    if (every_lane(in_range)) return sin_in_range(x);
-    return choose(in_range, sin_in_range(zero_outside(x, in_range)), libmvec_sin(x));
+    return own_where_in_range(x, sin_lanes_in_range(x), [](V v) { return sin_in_range(v); }, [](V v) { return libmvec_sin(v); });
 }
 
 }  // namespace

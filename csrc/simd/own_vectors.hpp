@@ -128,5 +128,12 @@ inline __m512 libmvec_exp(__m512 x) { return _ZGVeN16v_expf(x); }
 inline __m512d libmvec_sin(__m512d x) { return _ZGVeN8v_sin(x); }
 #endif
 
+// Lane by lane, so that a result never depends on its neighbours: own(x) in the lanes in range;
+// in the others, libmvec's result (own computes them from 0 there, raising nothing).
+template <class V, class Own, class Libmvec> inline V own_where_in_range(V x, Mask<V> in_range, Own own, Libmvec libmvec) {
+    if (every_lane(in_range)) return own(x);
+    return choose(in_range, own(zero_outside(x, in_range)), libmvec(x));
+}
+
 }  // namespace
 }  // namespace ik::simd::own
