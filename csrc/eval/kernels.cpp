@@ -28,8 +28,6 @@ namespace ik::eval {
     void select(std::size_t, const bool*, const void*, const void*, void*, std::ptrdiff_t);                     \
     std::ptrdiff_t count_true(const bool*, std::ptrdiff_t);                                                     \
     std::ptrdiff_t positions(const bool*, bool, std::int32_t*, std::ptrdiff_t);                                 \
-    double pairwise_sum_f64(const double*, std::ptrdiff_t);                                                     \
-    float pairwise_sum_f32(const float*, std::ptrdiff_t);                                                       \
     }
 IK_DECLARE_ISA(isa_baseline)
 #if IK_HAVE_X86_ISAS
@@ -61,15 +59,12 @@ struct KernelSet {
     decltype(&isa_baseline::select) select;
     decltype(&isa_baseline::count_true) count_true;
     decltype(&isa_baseline::positions) positions;
-    decltype(&isa_baseline::pairwise_sum_f64) pairwise_sum_f64;
-    decltype(&isa_baseline::pairwise_sum_f32) pairwise_sum_f32;
 };
 
 #define IK_KERNEL_SET(isa, label)                                                                                  \
     KernelSet {                                                                                                    \
         label, &isa::find_kernel, &isa::find_cast, &isa::find_ldexp, &isa::find_chunk_kernel, &isa::find_chunk_cast, &isa::find_chain_kernel, &isa::chain_vector_bytes, &isa::chain_has_inline_math, &isa::find_chain_count, &isa::load_strided, &isa::store_strided, &isa::broadcast,       \
-            &isa::gather, &isa::scatter, &isa::select, &isa::count_true, &isa::positions, &isa::pairwise_sum_f64,  \
-            &isa::pairwise_sum_f32                                                                                 \
+            &isa::gather, &isa::scatter, &isa::select, &isa::count_true, &isa::positions                           \
     }
 
 // IK_SIMD=scalar|sse2|avx2|avx512 caps the choice, as for the math layer.
@@ -166,7 +161,5 @@ std::ptrdiff_t count_true(const bool* cond, std::ptrdiff_t n) { return kernels()
 std::ptrdiff_t positions(const bool* cond, bool value, std::int32_t* index, std::ptrdiff_t n) {
     return kernels().positions(cond, value, index, n);
 }
-double pairwise_sum(const double* a, std::ptrdiff_t n) { return kernels().pairwise_sum_f64(a, n); }
-float pairwise_sum(const float* a, std::ptrdiff_t n) { return kernels().pairwise_sum_f32(a, n); }
 
 }  // namespace ik::eval

@@ -202,12 +202,6 @@ void select(std::size_t itemsize, const bool* cond, const void* a, const void* b
 // The instruction set whose kernels were chosen for this CPU ("avx512", "avx2" or "baseline").
 const char* kernel_isa();
 
-// NumPy's pairwise sum of a[0..n) (n >= 1), from a[0] on: blocks of up to 128 elements summed
-// in 8 interleaved partial sums, halves above (reduce.cpp's pairwise_sum for every other type).
-// Several blocks at once, so that the vector adds of one do not wait for each other; the same bits.
-double pairwise_sum(const double* a, std::ptrdiff_t n);
-float pairwise_sum(const float* a, std::ptrdiff_t n);
-
 // Number of true entries of a bool block, and the positions of the true (or false) ones.
 std::ptrdiff_t count_true(const bool* cond, std::ptrdiff_t n);
 std::ptrdiff_t positions(const bool* cond, bool value, std::int32_t* index, std::ptrdiff_t n);

@@ -3,4 +3,3 @@
 #define IK_CHAIN_INLINE_MATH  // chains compute exp and sin inline with the math tables' own (simd/own_*.hpp)
 #include "kernels_impl.inc"
 #include "chain_impl.inc"
-#include "pairwise_impl.inc"

@@ -2,4 +2,3 @@
 #define IK_ISA isa_baseline
 #include "kernels_impl.inc"
 #include "chain_impl.inc"
-#include "pairwise_impl.inc"

@@ -1,8 +1,6 @@
 // Chunk reductions for gufunc passes: pairwise sums, ordered products, NaN-propagating extrema.
 #include "reduce.hpp"
 
-#include "kernels.hpp"
-
 // The float16 conversions, in a namespace of this file's own (half.hpp is included per ISA).
 #define IK_ISA reduce_generic
 #include "half.hpp"
@@ -42,9 +40,10 @@ template <class T> T multiply(T a, T b) {
 }
 
 // Pairwise summation: 8 interleaved partial sums over blocks of up to 128 elements, halves above.
-// Its error grows like O(log n) ulps, as NumPy's. For integers and complex numbers; float64 and
-// float32 take eval::pairwise_sum (pairwise_impl.inc), which adds in this same order.
-template <class T> T generic_pairwise_sum(const T* a, std::ptrdiff_t n) {
+// Its error grows like O(log n) ulps, as NumPy's. (Compiled for the baseline instruction set,
+// GCC's -O3 keeps four independent vector adds in flight: as fast as AVX2 or AVX-512 builds of it,
+// and faster than one that sums four blocks side by side, measured over rows of 100 to 4000.)
+template <class T> T pairwise_sum(const T* a, std::ptrdiff_t n) {
     if (n < 8) {
         T s = a[0];
         for (std::ptrdiff_t i = 1; i < n; ++i) s = add(s, a[i]);
@@ -61,7 +60,7 @@ template <class T> T generic_pairwise_sum(const T* a, std::ptrdiff_t n) {
         return s;
     }
     const std::ptrdiff_t half = n / 2 / 8 * 8;
-    return add(generic_pairwise_sum(a, half), generic_pairwise_sum(a + half, n - half));
+    return add(pairwise_sum(a, half), pairwise_sum(a + half, n - half));
 }
 
 template <class T> bool is_nan(T v) {
@@ -101,11 +100,7 @@ template <class T> std::ptrdiff_t arg_extreme(bool max, const T* a, std::ptrdiff
 // Reduces a[0..n) (n >= 1) starting from its first element, not an identity: keeps -0.0 and NaN
 // payloads as NumPy's reductions do.
 template <class T> T reduce_span(Reduce kind, const T* a, std::ptrdiff_t n) {
-    if (kind == Reduce::sum) {
-        // float64 and float32 by the kernels of this CPU's instruction set (the same bits).
-        if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) return eval::pairwise_sum(a, n);
-        else return generic_pairwise_sum(a, n);
-    }
+    if (kind == Reduce::sum) return pairwise_sum(a, n);
     T r = a[0];
     for (std::ptrdiff_t i = 1; i < n; ++i) {
         switch (kind) {

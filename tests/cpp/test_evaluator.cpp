@@ -1,6 +1,7 @@
 // The blocked evaluator on raw buffers: values, strides, lazy where, flags, recurrences, threads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cfenv>
 #include <cmath>
@@ -12,6 +13,7 @@
 #include "eval/evaluator.hpp"
 #include "eval/kernels.hpp"
 #include "eval/parallel_for.hpp"
+#include "eval/reduce.hpp"
 #include "graph_helpers.hpp"
 #include "passes/passes.hpp"
 
@@ -444,24 +446,47 @@ template <class T> T numpy_pairwise_sum(const T* a, std::ptrdiff_t n) {
     return numpy_pairwise_sum(a, half) + numpy_pairwise_sum(a + half, n - half);
 }
 
-template <class T> void check_pairwise_sums() {
-    // Values of many magnitudes, so that any other order of the adds changes the bits.
-    std::mt19937_64 rng(11);
-    std::vector<T> x(20011);
-    for (auto& v : x) v = static_cast<T>(std::ldexp(std::uniform_real_distribution<double>(-1, 1)(rng), static_cast<int>(rng() % 40)));
-    x[5] = T(-0.0);
-    for (std::ptrdiff_t n = 1; n <= 20000; n += n < 1100 ? 1 : 97)
-        for (const std::ptrdiff_t at : {0, 3}) {  // also unaligned
-            const T want = numpy_pairwise_sum(x.data() + at, n), got = eval::pairwise_sum(x.data() + at, n);
-            ASSERT_EQ(std::memcmp(&want, &got, sizeof want), 0) << "n=" << n << " at " << at << ": " << got << " vs " << want;
-        }
-    const T zeros[3] = {T(-0.0), T(-0.0), T(-0.0)};
-    EXPECT_TRUE(std::signbit(eval::pairwise_sum(zeros, 3)));
+// NumPy 1.26's order: buffers of `block` elements, each pairwise, added one after the other.
+template <class T> T numpy_buffered_sum(const T* a, std::ptrdiff_t n, std::ptrdiff_t block) {
+    T s = numpy_pairwise_sum(a, std::min(block, n));
+    for (std::ptrdiff_t first = block; first < n; first += block) s += numpy_pairwise_sum(a + first, std::min(block, n - first));
+    return s;
 }
 
-TEST(PairwiseSum, AddsInNumPysOrder) {
-    check_pairwise_sums<double>();
-    check_pairwise_sums<float>();
+// A row summed as a gufunc pass sums it: in RowChunks, the chunks set in reverse order (as
+// threads may), then finished.
+template <class T> T accumulated_sum(const T* a, std::ptrdiff_t n) {
+    const eval::RowChunks cut(n, 4096);
+    eval::Accumulator sum(eval::Reduce::sum, sizeof(T) == 8 ? DType::float64 : DType::float32);
+    sum.start(cut);
+    for (std::ptrdiff_t k = cut.count() - 1; k >= 0; --k) {
+        const std::ptrdiff_t first = cut.bounds[static_cast<std::size_t>(k)], end = cut.bounds[static_cast<std::size_t>(k) + 1];
+        sum.set_chunk(k, first, a + first, end - first);
+    }
+    T result;
+    sum.finish(&result);
+    return result;
+}
+
+template <class T> void check_row_sums() {
+    // Values of many magnitudes, so that any other order of the adds changes the bits.
+    std::mt19937_64 rng(11);
+    std::vector<T> x(100'003);
+    for (auto& v : x) v = static_cast<T>(std::ldexp(std::uniform_real_distribution<double>(-1, 1)(rng), static_cast<int>(rng() % 40)));
+    for (const std::ptrdiff_t block : {0, 8192}) {
+        eval::set_numpy_sum_block(block);
+        for (const std::ptrdiff_t n : {1, 7, 8, 129, 1000, 4096, 4097, 8192, 8193, 8200, 20'011, 100'003}) {
+            const T want = block ? numpy_buffered_sum(x.data(), n, block) : numpy_pairwise_sum(x.data(), n);
+            const T got = accumulated_sum(x.data(), n);
+            EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0) << "n=" << n << " NumPy buffer " << block << ": " << got << " vs " << want;
+        }
+    }
+    eval::set_numpy_sum_block(0);
+}
+
+TEST(Accumulator, SumsARowInNumPysOrderWhateverItsLength) {
+    check_row_sums<double>();
+    check_row_sums<float>();
 }
 
 TEST(ThreadGrant, OneCallAtATimeGetsThreads) {
