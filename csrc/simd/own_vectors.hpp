@@ -66,7 +66,7 @@ template <class V> constexpr Int<V> sign_bit = Int<V>(1) << (8 * sizeof(Int<V>) 
 template <class V> [[gnu::always_inline]] inline Bits<V> bits(V x) { return (Bits<V>)x; }
 template <class V> [[gnu::always_inline]] inline V from_bits(Bits<V> b) { return (V)b; }
 template <class V> [[gnu::always_inline]] inline V splat(Elem<V> v) {
-    V r;
+    V r{};
     for (std::size_t k = 0; k < sizeof(V) / sizeof(v); ++k) r[k] = v;
     return r;
 }
