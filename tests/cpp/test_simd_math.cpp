@@ -150,8 +150,8 @@ template <class T> void check_on(const MathTable& t, Unary f, const std::vector<
     }
 }
 
-// exp over its whole range, in every entry of every table: the AVX2 table computes vectors whose
-// lanes are all within |x| <= 708 (float32: 87) itself and hands any other vector to libmvec, so
+// exp over its whole range, in every entry of every table: the AVX2 and AVX-512 tables compute the lanes
+// within |x| <= 708 (float32: 87) themselves and hand the others to libmvec, so
 // the inputs cross both bounds, with normal, subnormal, zero and infinite results, NaN, -0.0 and
 // tiny arguments (whose r * r underflows inside the routine) mixed into the same vectors.
 template <class T> void check_exp_whole_range(const MathTable& t) {
@@ -172,7 +172,7 @@ template <class T> void check_exp_whole_range(const MathTable& t) {
     check_on(t, Unary::exp, x);
 }
 
-// sin (float64) likewise: the AVX2 table computes lanes within |x| <= 2^20 itself, so the inputs
+// sin (float64) likewise: the AVX2 and AVX-512 tables compute lanes within |x| <= 2^20 themselves, so the inputs
 // cross that bound, come close to multiples of pi (where the reduced argument is small) and of
 // pi/2 (where the polynomial nearly cancels the argument: the largest errors), with -0.0, tiny,
 // subnormal, huge, infinite and NaN arguments in the same vectors.
@@ -209,7 +209,7 @@ TEST(MathTables, SinOverItsWholeRangeWithinTheBound) {
 }
 
 TEST(MathTables, ExpAndSinOfAValueDoNotDependOnTheirNeighbours) {
-    // The AVX2 exp and sin hand lanes beyond their range to libmvec: the others in the same
+    // The own exp and sin (AVX2, AVX-512) hand lanes beyond their range to libmvec: the others in the same
     // vector must keep the bits they have alone (else a result would depend on alignment and
     // neighbours).
     for (const MathTable* t : tables())
