@@ -182,8 +182,8 @@ std::size_t reduced_itemsize(ir::DType dtype) { return dtype == ir::DType::float
 void set_numpy_sum_block(std::ptrdiff_t block) { sum_block.store(block, std::memory_order_relaxed); }
 std::ptrdiff_t numpy_sum_block() { return sum_block.load(std::memory_order_relaxed); }
 
-RowChunks::RowChunks(std::ptrdiff_t length_, std::ptrdiff_t most_) : length(length_), most(most_), block(numpy_sum_block()) {
-    const std::ptrdiff_t buffer = block > 0 ? block : length;
+RowChunks::RowChunks(std::ptrdiff_t length_, std::ptrdiff_t most_) : length(length_), most(most_), buffer(numpy_sum_block()) {
+    if (buffer <= 0) buffer = length;
     for (std::ptrdiff_t first = 0; first < length; first += buffer)
         collect_chunks(first, std::min(buffer, length - first), most, bounds);
     bounds.push_back(length);
@@ -251,11 +251,11 @@ void Accumulator::finish(void* result) const {
             // Per NumPy buffer (the whole row for NumPy 2), its chunks' sums up their halving; the
             // buffers' sums one after the other, each rounded to the result dtype (float16).
             const T* next = partials<T>();
-            const std::ptrdiff_t buffer = cut_->block > 0 ? cut_->block : cut_->length;
-            r = add_chunk_sums(std::min(buffer, cut_->length), cut_->most, next);
-            for (std::ptrdiff_t first = buffer; first < cut_->length; first += buffer) {
+            const std::ptrdiff_t buffer = cut_->buffer, length = cut_->length;
+            r = add_chunk_sums(std::min(buffer, length), cut_->most, next);
+            for (std::ptrdiff_t first = buffer; first < length; first += buffer) {
                 r = rounded_to(dtype_, r);
-                r = add(r, add_chunk_sums(std::min(buffer, cut_->length - first), cut_->most, next));
+                r = add(r, add_chunk_sums(std::min(buffer, length - first), cut_->most, next));
             }
         } else {
             r = reduce_span(kind_, partials<T>(), chunks_);

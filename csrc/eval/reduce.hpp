@@ -27,7 +27,8 @@ std::ptrdiff_t numpy_sum_block();
 struct RowChunks {
     RowChunks(std::ptrdiff_t length, std::ptrdiff_t most);  // with numpy_sum_block() as it is now
     std::ptrdiff_t count() const { return static_cast<std::ptrdiff_t>(bounds.size()) - 1; }
-    std::ptrdiff_t length, most, block;
+    std::ptrdiff_t length, most;
+    std::ptrdiff_t buffer;               // the length of NumPy's buffers (the whole row for NumPy 2)
     std::vector<std::ptrdiff_t> bounds;  // where each chunk starts, then length
 };
 

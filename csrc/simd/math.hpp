@@ -69,7 +69,7 @@ const MathTable* math_table_for(const char* isa);
 // Whether NumPy signals underflow where f's result vanishes (is subnormal or zero) from a non-zero
 // finite argument, as for sin of a subnormal or exp(-1000). NumPy's loops differ per machine (its
 // own SIMD code, Intel's SVML on AVX-512 CPUs, or the C library), so the Python package asks
-// NumPy at import (_numpy_flags.py) and sets the answer here; until then, the C library's. The
+// NumPy at import (_numpy_probes.py) and sets the answer here; until then, the C library's. The
 // tables follow it: the vector ones when they settle a call's flags, the scalar one by clearing
 // an underflow libm raised where NumPy would not. Thread-safe.
 bool signals_underflow(Unary f, bool is_f32);
