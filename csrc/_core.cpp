@@ -20,26 +20,37 @@ ProgramHandle compile(const py::bytes& ir_bytes) {
     return std::make_shared<ik::eval::Program>(ik::passes::compile(graph));
 }
 
-// Registers the ufunc (or gufunc) a spec describes; `add_loop(spec, types, handle)` adds each loop.
-template <class Handle, class AddLoop>
-py::object register_ufunc(ik::ufunc::UfuncSpec spec, const std::vector<std::pair<std::vector<int>, Handle>>& loops,
-                          const py::bytes& payload, AddLoop add_loop) {
-    for (const auto& [types, handle] : loops) {
-        if (types.size() != static_cast<std::size_t>(spec.nin + spec.nout)) throw py::value_error("loop type count mismatch");
-        add_loop(spec, types, handle);
-    }
-    spec.payload = payload;
+// The loop maker of a kernel: `maker(key)` (a tuple of ints, see CallKey) returns the loop's type
+// numbers and its program (or gufunc plan), or raises the body's error for these dtypes.
+template <class Handle>
+ik::ufunc::LoopMaker python_loop_maker(py::object maker, int nargs) {
+    return [maker = std::move(maker), nargs](const ik::ufunc::CallKey& key) -> std::optional<ik::ufunc::Loop> {
+        try {
+            const auto [types, handle] = maker(py::tuple(py::cast(key))).cast<std::pair<std::vector<int>, Handle>>();
+            if (types.size() != static_cast<std::size_t>(nargs) || !handle) throw py::value_error("bad loop from the loop maker");
+            ik::ufunc::Loop loop{types, nullptr, nullptr};
+            if constexpr (std::is_same_v<Handle, ProgramHandle>) loop.program = handle;
+            else loop.plan = handle;
+            return loop;
+        } catch (py::error_already_set& e) {
+            e.restore();
+        } catch (const std::exception& e) {
+            PyErr_SetString(PyExc_RuntimeError, e.what());
+        }
+        return std::nullopt;
+    };
+}
+
+py::object register_ufunc(const ik::ufunc::UfuncSpec& spec) {
     PyObject* u = ik::ufunc::make_ufunc(spec);
     if (!u) throw py::error_already_set();
     return py::reinterpret_steal<py::object>(u);
 }
 
 py::object make_ufunc(const std::string& name, const std::string& doc, int nin, int nout, py::object identity,
-                      const std::vector<std::pair<std::vector<int>, ProgramHandle>>& loops, const py::bytes& payload) {
-    ik::ufunc::UfuncSpec spec{name, doc, nin, nout, identity.is_none() ? nullptr : identity.ptr(), {}, {}, {}};
-    return register_ufunc(std::move(spec), loops, payload, [](auto& s, const auto& types, const ProgramHandle& program) {
-        s.loops.push_back({types, program, nullptr});
-    });
+                      py::object loop_maker, const py::bytes& payload) {
+    return register_ufunc({name, doc, nin, nout, identity.is_none() ? nullptr : identity.ptr(),
+                           python_loop_maker<ProgramHandle>(loop_maker, nin + nout), loop_maker.ptr(), payload, {}});
 }
 
 using PlanHandle = std::shared_ptr<ik::eval::GufuncPlan>;
@@ -112,11 +123,9 @@ PlanHandle make_plan(int nin, int nout, std::vector<bool> input_has_core, std::v
 }
 
 py::object make_gufunc(const std::string& name, const std::string& doc, int nin, int nout, const std::string& signature,
-                       const std::vector<std::pair<std::vector<int>, PlanHandle>>& loops, const py::bytes& payload) {
-    ik::ufunc::UfuncSpec spec{name, doc, nin, nout, nullptr, {}, {}, signature};
-    return register_ufunc(std::move(spec), loops, payload, [](auto& s, const auto& types, const PlanHandle& plan) {
-        s.loops.push_back({types, nullptr, plan});
-    });
+                       py::object loop_maker, const py::bytes& payload) {
+    return register_ufunc({name, doc, nin, nout, nullptr, python_loop_maker<PlanHandle>(loop_maker, nin + nout),
+                           loop_maker.ptr(), payload, signature});
 }
 
 py::object payload_of(py::handle ufunc) {
@@ -168,7 +177,7 @@ PYBIND11_MODULE(_core, m) {
         });
     m.def("make_plan", &make_plan);
     m.def("make_gufunc", &make_gufunc, py::arg("name"), py::arg("doc"), py::arg("nin"), py::arg("nout"),
-          py::arg("signature"), py::arg("loops"), py::arg("payload"));
+          py::arg("signature"), py::arg("loop_maker"), py::arg("payload"));
     m.def("plans_of", [](py::handle u) {
         std::vector<PlanHandle> out;
         for (const auto& p : ik::ufunc::plans_of(u.ptr())) out.push_back(std::const_pointer_cast<ik::eval::GufuncPlan>(p));
@@ -176,14 +185,23 @@ PYBIND11_MODULE(_core, m) {
     }, py::arg("ufunc"));
     m.def("compile", &compile, py::arg("ir"), "Verify, optimise and lower serialised typed IR to a program.");
     m.def("make_ufunc", &make_ufunc, py::arg("name"), py::arg("doc"), py::arg("nin"), py::arg("nout"),
-          py::arg("identity"), py::arg("loops"), py::arg("payload"));
+          py::arg("identity"), py::arg("loop_maker"), py::arg("payload"));
     m.def("payload_of", &payload_of, py::arg("ufunc"), "The pickling payload of an ironkernel ufunc, else None.");
     m.def("programs_of", [](py::handle u) {
         std::vector<ProgramHandle> out;
         for (const auto& p : ik::ufunc::programs_of(u.ptr())) out.push_back(std::const_pointer_cast<ik::eval::Program>(p));
         return out;
     }, py::arg("ufunc"));
+    m.def("loop_maker_of", [](py::handle u) -> py::object {
+        PyObject* maker = ik::ufunc::maker_object_of(u.ptr());
+        return maker ? py::reinterpret_borrow<py::object>(maker) : py::none();
+    }, py::arg("ufunc"), "The Python loop maker of an ironkernel kernel, else None.");
     m.def("loop_types_of", [](py::handle u) { return ik::ufunc::loop_types_of(u.ptr()); }, py::arg("ufunc"));
+    m.def("loop_types_for", [](py::handle u, const ik::ufunc::CallKey& key) {
+        auto types = ik::ufunc::loop_types_for(u.ptr(), key);
+        if (!types) throw py::error_already_set();
+        return *types;
+    }, py::arg("ufunc"), py::arg("key"), "The type numbers of the loop a call with this key runs (made if new).");
     m.def("op_table", &op_table, "(name, arity, result, accuracy) for every op, in op-number order.");
     m.def("ir_format_version", [] { return ik::ir::ir_format_version; });
     m.def("set_num_threads", &ik::eval::set_num_threads, py::arg("n"));

@@ -19,19 +19,30 @@ namespace {
 constexpr const char* owner_capsule_name = "ironkernel.ufunc_owner";
 
 // Everything a ufunc needs that is not NumPy's: kept alive by ufunc->obj, dropped with it.
-// It holds no Python object, so the ufunc can never be part of a reference cycle.
+// Its only Python object is the loop maker, which never refers to the ufunc (no reference cycle).
 struct Owner {
+    int nargs = 0;
+    LoopMaker make_loop;
+    PyObject* maker_object = nullptr;  // a strong reference, or nullptr
+    // The ufunc's loop arrays (ufunc->functions, data, types point into them). Their capacity is
+    // reserved for max_loops at creation, so adding a loop never moves them.
     std::vector<Loop> loops;
+    std::vector<PyUFuncGenericFunction> functions;
+    std::vector<void*> data;
+    std::vector<char> types;
+    std::vector<std::pair<CallKey, std::size_t>> loop_of_key;  // keys NumPy asked for, and their loop
     std::string payload;
     std::string empty_row_error;  // gufuncs reducing without identity: the error for a zero-length core
 };
 
 void destroy_owner(PyObject* capsule) {
-    delete static_cast<Owner*>(PyCapsule_GetPointer(capsule, owner_capsule_name));
+    auto* owner = static_cast<Owner*>(PyCapsule_GetPointer(capsule, owner_capsule_name));
+    Py_XDECREF(owner->maker_object);
+    delete owner;
 }
 
 // The one inner loop of every ironkernel ufunc: data points at the loop's program.
-void loop(char** args, npy_intp const* dimensions, npy_intp const* steps, void* data) noexcept {
+void elementwise_loop(char** args, npy_intp const* dimensions, npy_intp const* steps, void* data) noexcept {
     eval::run(*static_cast<const eval::Program*>(data), args, steps, dimensions[0]);
 }
 
@@ -42,11 +53,101 @@ void gufunc_loop(char** args, npy_intp const* dimensions, npy_intp const* steps,
 
 std::size_t align_up(std::size_t n) { return (n + alignof(void*) - 1) / alignof(void*) * alignof(void*); }
 
-const Owner* owner_of(PyObject* object) {
+Owner* owner_of(PyObject* object) {
     if (!PyObject_TypeCheck(object, &PyUFunc_Type)) return nullptr;
     PyObject* obj = reinterpret_cast<PyUFuncObject*>(object)->obj;
     if (!obj || !PyCapsule_IsValid(obj, owner_capsule_name)) return nullptr;
-    return static_cast<const Owner*>(PyCapsule_GetPointer(obj, owner_capsule_name));
+    return static_cast<Owner*>(PyCapsule_GetPointer(obj, owner_capsule_name));
+}
+
+// NumPy marks the 0-d arrays it made of Python int/float/complex arguments (NEP 50's weak scalars)
+// with these private flags (numpy/_core/src/multiarray/arrayobject.h; the same bits in 1.26 and 2.x).
+constexpr int numpy_was_python_int = 1 << 30, numpy_was_python_float = 1 << 29,
+              numpy_was_python_complex = 1 << 28;
+
+int operand_code(PyArrayObject* operand) {
+    if (!operand) return no_operand;
+    const int flags = PyArray_FLAGS(operand);
+    if (flags & numpy_was_python_int) return weak_int;
+    if (flags & numpy_was_python_float) return weak_float;
+    if (flags & numpy_was_python_complex) return weak_complex;
+    return PyArray_DESCR(operand)->type_num;
+}
+
+// The key of a call: its input operands, then what dtype=/signature= fixed (type_tup: nullptr, or a
+// tuple of a descriptor or None per operand). False with a Python error set.
+bool call_key(int nin, int nargs, PyArrayObject** operands, PyObject* type_tup, CallKey& key) {
+    for (int i = 0; i < nin; ++i) key.push_back(operand_code(operands[i]));
+    for (int i = 0; i < nargs; ++i) {
+        PyObject* item = type_tup && PyTuple_Check(type_tup) && PyTuple_GET_SIZE(type_tup) == nargs
+                             ? PyTuple_GET_ITEM(type_tup, i) : Py_None;
+        if (item == Py_None) key.push_back(not_fixed);
+        else if (PyArray_DescrCheck(item)) key.push_back(reinterpret_cast<PyArray_Descr*>(item)->type_num);
+        else {
+            PyErr_SetString(PyExc_TypeError, "ironkernel: cannot read the ufunc's signature= or dtype= argument");
+            return false;
+        }
+    }
+    return true;
+}
+
+// The loop for a key: the one made for it before, or a new one from the loop maker, added to the
+// ufunc's loops unless a loop with the same types exists. Runs with the GIL held, as NumPy's type
+// resolution does; the loop maker may let other threads run, so the key is looked up again after.
+const Loop* loop_for(PyUFuncObject* ufunc, Owner& owner, const CallKey& key) {
+    const auto known = [&]() -> const Loop* {
+        for (const auto& [k, index] : owner.loop_of_key)
+            if (k == key) return &owner.loops[index];
+        return nullptr;
+    };
+    if (const Loop* loop = known()) return loop;
+    std::optional<Loop> made = owner.make_loop(key);
+    if (!made) return nullptr;
+    if (const Loop* loop = known()) return loop;
+    std::size_t index = 0;
+    while (index < owner.loops.size() && owner.loops[index].type_nums != made->type_nums) ++index;
+    if (index == owner.loops.size()) {
+        if (owner.loops.size() == max_loops) {
+            PyErr_Format(PyExc_TypeError,
+                         "%s: this kernel has compiled %d loops already, one per combination of argument dtypes it "
+                         "was called with, and compiles no more; cast the arguments to fewer dtypes",
+                         ufunc->name, static_cast<int>(max_loops));
+            return nullptr;
+        }
+        owner.loops.push_back(std::move(*made));
+        const Loop& l = owner.loops.back();
+        owner.functions.push_back(l.plan ? &gufunc_loop : &elementwise_loop);
+        owner.data.push_back(l.plan ? static_cast<void*>(const_cast<eval::GufuncPlan*>(l.plan.get()))
+                                    : static_cast<void*>(const_cast<eval::Program*>(l.program.get())));
+        for (int t : l.type_nums) owner.types.push_back(static_cast<char>(t));
+        if (l.plan && owner.empty_row_error.empty()) owner.empty_row_error = l.plan->empty_row_error;
+        ufunc->ntypes = static_cast<int>(owner.loops.size());
+    }
+    owner.loop_of_key.emplace_back(key, index);
+    return &owner.loops[index];
+}
+
+// NumPy's type-resolver hook, called when no loop the ufunc has matches a call's dtypes exactly
+// (NumPy caches the answer per combination of operand DTypes): the descriptors of the call's loop.
+int resolve_types(PyUFuncObject* ufunc, NPY_CASTING, PyArrayObject** operands, PyObject* type_tup,
+                  PyArray_Descr** out_dtypes) {
+    Owner* owner = owner_of(reinterpret_cast<PyObject*>(ufunc));
+    if (!owner) {
+        PyErr_SetString(PyExc_RuntimeError, "ironkernel: a kernel's loops are missing");
+        return -1;
+    }
+    CallKey key;
+    if (!call_key(ufunc->nin, owner->nargs, operands, type_tup, key)) return -1;
+    const Loop* loop = loop_for(ufunc, *owner, key);
+    if (!loop) return -1;
+    for (int i = 0; i < owner->nargs; ++i) {
+        out_dtypes[i] = PyArray_DescrFromType(loop->type_nums[static_cast<std::size_t>(i)]);
+        if (!out_dtypes[i]) {
+            for (int k = 0; k < i; ++k) Py_CLEAR(out_dtypes[k]);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 // NumPy >= 2.1 lets a gufunc check its core dimensions before any loop runs. A body reducing
@@ -79,34 +180,27 @@ bool init_numpy() {
 }
 
 PyObject* make_ufunc(const UfuncSpec& spec) {
-    const std::size_t ntypes = spec.loops.size();
-    const std::size_t nargs = static_cast<std::size_t>(spec.nin + spec.nout);
-    // One raw block, freed by NumPy's ufunc_dealloc: functions, data, types, name, doc.
-    const std::size_t functions_bytes = align_up(ntypes * sizeof(PyUFuncGenericFunction));
-    const std::size_t data_bytes = align_up(ntypes * sizeof(void*));
-    const std::size_t types_bytes = align_up(ntypes * nargs);
+    const int nargs = spec.nin + spec.nout;
+    // One raw block for the name and doc, freed by NumPy's ufunc_dealloc; the loop arrays are the
+    // owner's.
     const std::size_t name_bytes = spec.name.size() + 1;
-    const std::size_t total = functions_bytes + data_bytes + types_bytes + name_bytes + spec.doc.size() + 1;
-    char* block = static_cast<char*>(PyMem_RawMalloc(total));
+    char* block = static_cast<char*>(PyMem_RawMalloc(name_bytes + spec.doc.size() + 1));
     if (!block) return PyErr_NoMemory();
-    auto* functions = reinterpret_cast<PyUFuncGenericFunction*>(block);
-    auto* data = reinterpret_cast<void**>(block + functions_bytes);
-    auto* types = block + functions_bytes + data_bytes;
-    char* name = types + types_bytes;
-    char* doc = name + name_bytes;
+    char* name = block;
+    char* doc = block + name_bytes;
     std::memcpy(name, spec.name.c_str(), name_bytes);
     std::memcpy(doc, spec.doc.c_str(), spec.doc.size() + 1);
 
-    auto* owner = new Owner{spec.loops, spec.payload, {}};
-    for (const Loop& l : spec.loops)
-        if (l.plan && !l.plan->empty_row_error.empty()) owner->empty_row_error = l.plan->empty_row_error;
-    for (std::size_t i = 0; i < ntypes; ++i) {
-        const Loop& l = owner->loops[i];
-        functions[i] = l.plan ? &gufunc_loop : &loop;
-        data[i] = l.plan ? static_cast<void*>(const_cast<eval::GufuncPlan*>(l.plan.get()))
-                         : static_cast<void*>(const_cast<eval::Program*>(l.program.get()));
-        for (std::size_t k = 0; k < nargs; ++k) types[i * nargs + k] = static_cast<char>(spec.loops[i].type_nums[k]);
-    }
+    auto* owner = new Owner;
+    owner->nargs = nargs;
+    owner->make_loop = spec.make_loop;
+    owner->maker_object = spec.maker_object;
+    Py_XINCREF(owner->maker_object);
+    owner->payload = spec.payload;
+    owner->loops.reserve(max_loops);
+    owner->functions.reserve(max_loops);
+    owner->data.reserve(max_loops);
+    owner->types.reserve(max_loops * static_cast<std::size_t>(nargs));
     PyObject* capsule = PyCapsule_New(owner, owner_capsule_name, &destroy_owner);
     if (!capsule) {
         delete owner;
@@ -115,8 +209,8 @@ PyObject* make_ufunc(const UfuncSpec& spec) {
     }
     const int identity = spec.identity ? PyUFunc_IdentityValue : PyUFunc_None;
     PyObject* ufunc = PyUFunc_FromFuncAndDataAndSignatureAndIdentity(
-        functions, data, types, static_cast<int>(ntypes), spec.nin, spec.nout, identity, name, doc, 0,
-        spec.signature.empty() ? nullptr : spec.signature.c_str(), spec.identity);
+        owner->functions.data(), owner->data.data(), owner->types.data(), 0, spec.nin, spec.nout, identity, name,
+        doc, 0, spec.signature.empty() ? nullptr : spec.signature.c_str(), spec.identity);
     if (!ufunc) {
         Py_DECREF(capsule);
         PyMem_RawFree(block);
@@ -125,13 +219,28 @@ PyObject* make_ufunc(const UfuncSpec& spec) {
     auto* u = reinterpret_cast<PyUFuncObject*>(ufunc);
     u->ptr = block;
     u->obj = capsule;
-    if (!owner->empty_row_error.empty()) set_core_dims_check(u);
+    u->type_resolver = &resolve_types;
+    // NumPy asks the type resolver only of a ufunc that has loops or user loops
+    // (promote_and_get_info_and_ufuncimpl: `ntypes == 0 && userloops == NULL` means "no loop"). A
+    // kernel starts without loops: an empty dict of user loops lets NumPy ask for the first one. NumPy
+    // looks into it only for user-defined dtypes, which ironkernel never registers.
+    u->userloops = PyDict_New();
+    if (!u->userloops) {
+        Py_DECREF(ufunc);
+        return nullptr;
+    }
+    if (!spec.signature.empty()) set_core_dims_check(u);
     return ufunc;
 }
 
 const std::string* payload_of(PyObject* ufunc) {
     const Owner* owner = owner_of(ufunc);
     return owner ? &owner->payload : nullptr;
+}
+
+PyObject* maker_object_of(PyObject* ufunc) {
+    const Owner* owner = owner_of(ufunc);
+    return owner ? owner->maker_object : nullptr;
 }
 
 std::vector<std::shared_ptr<const eval::Program>> programs_of(PyObject* ufunc) {
@@ -145,7 +254,8 @@ std::vector<std::shared_ptr<const eval::Program>> programs_of(PyObject* ufunc) {
 std::vector<std::shared_ptr<const eval::GufuncPlan>> plans_of(PyObject* ufunc) {
     std::vector<std::shared_ptr<const eval::GufuncPlan>> out;
     if (const Owner* owner = owner_of(ufunc))
-        for (const auto& l : owner->loops) out.push_back(l.plan);
+        for (const auto& l : owner->loops)
+            if (l.plan) out.push_back(l.plan);
     return out;
 }
 
@@ -154,6 +264,17 @@ std::vector<std::vector<int>> loop_types_of(PyObject* ufunc) {
     if (const Owner* owner = owner_of(ufunc))
         for (const auto& l : owner->loops) out.push_back(l.type_nums);
     return out;
+}
+
+std::optional<std::vector<int>> loop_types_for(PyObject* ufunc, const CallKey& key) {
+    Owner* owner = owner_of(ufunc);
+    if (!owner) {
+        PyErr_SetString(PyExc_TypeError, "not an ironkernel kernel");
+        return std::nullopt;
+    }
+    const Loop* loop = loop_for(reinterpret_cast<PyUFuncObject*>(ufunc), *owner, key);
+    if (!loop) return std::nullopt;
+    return loop->type_nums;
 }
 
 }  // namespace ik::ufunc

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import itertools
 import threading
 from typing import Any, Callable, overload
 
@@ -12,12 +11,7 @@ import numpy as np
 from . import _core
 from ._ir import Graph, PayloadError, from_payload, to_payload, typed_bytes
 from ._trace import TracingError, trace
-from ._typing import LoopRejected, type_graph
-
-# Candidate input dtypes, in NumPy's loop order (its resolver takes the first loop that every
-# input casts to safely, so the order decides which loop mixed inputs get). 'l' and 'q' are both
-# int64 on Linux but distinct type numbers: registering both avoids a cast for either.
-_LOOP_CHARS = "?bBhHiIlLqQefdFD"
+from ._loops import LoopMaker, check_body, dtype_of_num
 
 # Names a kernel must not take: NumPy treats some ufunc names specially (reductions of "add"),
 # and pandas dispatches ufuncs to operators by name.
@@ -30,76 +24,6 @@ def _ufunc_name(name: str) -> str:
     return f"{name}_ik" if name in _RESERVED_NAMES else name
 
 
-def _candidate_signatures(graph: Graph):
-    """Input dtype tuples to try, in the order NumPy's resolver should see them."""
-    for char in _LOOP_CHARS:
-        yield (np.dtype(char),) * graph.n_inputs
-    # np.ldexp takes a float and an integer: homogeneous loops cannot call it, so bodies using it
-    # also get loops pairing each float dtype with each integer width (smallest first).
-    if any(n.kind == "call" and n.name == "ldexp" for n in graph.nodes):
-        if graph.n_inputs <= _ALL_MIXED_LOOPS_UP_TO:
-            for combo in itertools.product(*[("efd", "bhilq")] * graph.n_inputs):
-                for chars in itertools.product(*[kinds for kinds in combo]):
-                    if len(set(chars)) > 1:
-                        yield tuple(np.dtype(c) for c in chars)
-        else:
-            # Every mix is 8**n_inputs candidates (a 6-input body took minutes to decorate, a
-            # 32-input pickle forever): here the inputs reaching an exponent of np.ldexp take
-            # each integer width together, and the others each float dtype together.
-            exponents = _ldexp_exponent_inputs(graph)
-            for f, i in itertools.product("efd", "bhilq"):
-                yield tuple(np.dtype(i if k in exponents else f) for k in range(graph.n_inputs))
-
-
-# Kernels with up to this many inputs get loops for every mix of float and integer input dtypes
-# when they call np.ldexp (8**3 candidates, 200 loops, 35 ms to decorate).
-_ALL_MIXED_LOOPS_UP_TO = 3
-
-
-def _ldexp_exponent_inputs(graph: Graph) -> set[int]:
-    """Positions of the inputs the exponent operand of some np.ldexp depends on."""
-    stack = [n.args[1] for n in graph.nodes if n.kind == "call" and n.name == "ldexp"]
-    seen: set[int] = set()
-    while stack:
-        i = stack.pop()
-        if i not in seen:
-            seen.add(i)
-            stack.extend(graph.nodes[i].args)
-    return {graph.nodes[i].value for i in seen if graph.nodes[i].kind == "input"}
-
-
-def compile_loops(graph: Graph, make_loop: Callable) -> list:
-    """(type numbers, make_loop(typed nodes, outputs)) for every input dtype NumPy and ironkernel
-    both accept; raises the body's error if there is none."""
-    loops, rejected, seen = [], [], set()
-    for in_dtypes in _candidate_signatures(graph):
-        if in_dtypes in seen:
-            continue
-        seen.add(in_dtypes)
-        try:
-            nodes, outputs, out_dtypes = type_graph(graph, in_dtypes)
-            loop = make_loop(nodes, outputs)
-        except LoopRejected as exc:
-            rejected.append(exc)
-            continue
-        except NotImplementedError as exc:  # the C++ core has no kernel for an op at this dtype
-            rejected.append(LoopRejected(str(exc)))
-            continue
-        loops.append(([d.num for d in in_dtypes] + [d.num for d in out_dtypes], loop))
-    if not loops:
-        _reject_all(rejected, graph.func_name)
-    return loops
-
-
-def _reject_all(rejected: list[LoopRejected], func_name: str) -> None:
-    """Raises the error for a body no input dtype works for."""
-    # NumPy's own refusal of the float64 loop explains best what is wrong with the body.
-    first = rejected[_LOOP_CHARS.index("d")] if len(rejected) >= len(_LOOP_CHARS) else rejected[0]
-    at = f"\n  at {first.where}" if first.where else ""
-    raise TypeError(f"cannot make a ufunc of {func_name}(): NumPy rejects its body for every input dtype "
-                    f"({first}){at}")
-
-
 def _identity_value(identity: Any) -> bool | int | float | None:
     """identity= as the Python scalar the payload stores (NumPy scalars by value)."""
     if isinstance(identity, np.generic) and identity.dtype.kind in "biuf":
@@ -109,23 +33,16 @@ def _identity_value(identity: Any) -> bool | int | float | None:
     return identity
 
 
-def _holds(dtype: np.dtype, identity: bool | int | float) -> bool:
-    """Whether a loop with this output dtype can start a reduction from `identity` exactly."""
-    if dtype.kind == "b":
-        return identity in (0, 1)
-    if dtype.kind in "iu":
-        if isinstance(identity, float) and not identity.is_integer():
-            return False
-        info = np.iinfo(dtype)
-        return info.min <= identity <= info.max
-    return True
-
-
 def _build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
+    """The kernel of a traced body: a ufunc without loops, whose loops are typed and compiled per
+    combination of argument dtypes on first use (_loops.py). Raises here if NumPy rejects the body
+    for every input dtype."""
     if options.get("signature"):
         from ._gufunc import build
 
         return build(graph, options, func_name)
+    graph.func_name = func_name
+    check_body(graph)
     programs: dict[bytes, Any] = {}  # loops with the same typed IR (int64 as 'l' and 'q') share a program
 
     def make_program(nodes: list, outputs: list) -> Any:
@@ -134,17 +51,10 @@ def _build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
             programs[ir] = _core.compile(ir)
         return programs[ir]
 
-    graph.func_name = func_name
-    loops = compile_loops(graph, make_program)
     identity = options.get("identity")
-    if identity is not None:
-        by_num = {np.dtype(c).num: np.dtype(c) for c in "?bBhHiIlLqQefdFD"}
-        loops = [loop for loop in loops if all(_holds(by_num[num], identity) for num in loop[0][graph.n_inputs:])]
-        if not loops:
-            raise TypeError(f"cannot make a ufunc of {func_name}(): no loop's output dtype can hold identity={identity!r}")
-    payload = to_payload(graph, options)
-    return _core.make_ufunc(options["name"], options["doc"], graph.n_inputs, len(graph.outputs), identity, loops,
-                            payload)
+    maker = LoopMaker(graph, options["name"], make_program, identity)
+    return _core.make_ufunc(options["name"], options["doc"], graph.n_inputs, len(graph.outputs), identity, maker,
+                            to_payload(graph, options))
 
 
 # Rebuilt (unpickled) kernels by payload, so that unpickling in the same process returns the same
@@ -277,17 +187,23 @@ def _is_kernel(u: Any) -> bool:
     return isinstance(u, np.ufunc) and _core.payload_of(u) is not None
 
 
-def explain(u: np.ufunc) -> str:
-    """The optimised program of each loop of an ironkernel ufunc, as text.
+def explain(u: np.ufunc, *args: Any) -> str:
+    """The optimised program of each loop of an ironkernel kernel, as text.
 
-    Shows, per input dtype, the typed graph after optimisation and the instructions the
-    evaluator runs, including which ``where`` branches are evaluated lazily. For a gufunc, shows
-    the stages of each loop: the passes over the core dimension and the row-scalar programs.
+    A kernel has one loop per combination of argument dtypes it has been called with, typed and
+    compiled on the first such call. Shows, per loop, the typed graph after optimisation and the
+    instructions the evaluator runs, including which ``where`` branches are evaluated lazily. For
+    a gufunc, shows the stages of each loop: the passes over the core dimension and the row-scalar
+    programs.
 
     Parameters
     ----------
     u : numpy.ufunc
         A kernel made by ``ik.ufunc`` or ``ik.gufunc``.
+    *args : array, dtype or Python scalar, optional
+        The arguments of a call, or their dtypes (``np.float32``, ``"int8"``; ``int``, ``float``
+        or ``complex`` for a Python scalar): shows the loop that call runs, compiling it if it is
+        new. Without them, shows the loops compiled so far, or the float64 loop if there are none.
 
     Returns
     -------
@@ -297,7 +213,8 @@ def explain(u: np.ufunc) -> str:
     Raises
     ------
     TypeError
-        ``u`` is not an ironkernel kernel (for example a NumPy ufunc).
+        ``u`` is not an ironkernel kernel (for example a NumPy ufunc), or NumPy rejects the body
+        for the given dtypes.
 
     See Also
     --------
@@ -308,41 +225,54 @@ def explain(u: np.ufunc) -> str:
     --------
     >>> import numpy as np, ironkernel as ik
     >>> f = ik.ufunc(lambda x: np.where(x > 0, np.log(x), 0.0))
-    >>> text = ik.explain(f)
+    >>> text = ik.explain(f, np.float32)
     >>> text.splitlines()[0]
-    'loop (bool) -> (float16)'
+    'loop (float32) -> (float32)'
     >>> "lazy region" in text
     True
     """
     if not _is_kernel(u):
         raise TypeError(f"{u!r} is not an ironkernel ufunc")
+    if args or not _core.loop_types_of(u):
+        if args and len(args) != u.nin:
+            raise TypeError(f"explain: {u.__name__} takes {u.nin} argument(s), got {len(args)}")
+        key = [_argument_code(a, u.nin) for a in args or [np.float64] * u.nin] + [-1] * u.nargs
+        wanted = [_core.loop_types_for(u, key)]
+    else:
+        wanted = _core.loop_types_of(u)
     parts = []
     if u.signature is not None:  # a gufunc: its stages per loop
-        for types, plan in zip(_core.loop_types_of(u), _core.plans_of(u)):
+        plans = dict((tuple(t), p) for t, p in zip(_core.loop_types_of(u), _core.plans_of(u)))
+        for types in wanted:
             text = [f"loop {_loop_text(u, types)}"]
-            for k, (is_pass, program, sources, targets) in enumerate(plan.stages):
+            for k, (is_pass, program, sources, targets) in enumerate(plans[tuple(types)].stages):
                 what = "pass over the core dimension" if is_pass else "row scalars"
                 inputs = "".join(f"    input {i} = {source}\n" for i, source in enumerate(sources))
                 outputs = "".join(f"    output {i} -> {target}\n" for i, target in enumerate(targets))
                 text.append(f"  stage {k}: {what}\n{inputs}{outputs}{_indent(str(program), 4)}")
             parts.append("\n".join(text))
         return "\n".join(parts)
-    for types, program in zip(_core.loop_types_of(u), _core.programs_of(u)):
+    programs = dict((tuple(t), p) for t, p in zip(_core.loop_types_of(u), _core.programs_of(u)))
+    for types in wanted:
+        program = programs[tuple(types)]
         parts.append(f"loop {_loop_text(u, types)}\n  graph:\n{_indent(program.graph, 4)}  program:\n"
                      f"{_indent(str(program), 4)}")
     return "\n".join(parts)
 
 
+def _argument_code(arg: Any, nin: int) -> int:
+    """An argument of ik.explain as the type resolver sees it: a dtype's type number, or the code of
+    a Python scalar (weak only with two or more inputs, as NumPy marks them)."""
+    kinds = {int: -1, float: -2, complex: -3}
+    kind = arg if arg in kinds else type(arg) if type(arg) in kinds else None
+    if kind is not None:
+        return kinds[kind] if nin > 1 else np.asarray(kind(0)).dtype.num
+    return (arg.dtype if isinstance(arg, (np.ndarray, np.generic)) else np.dtype(arg)).num
+
+
 def _loop_text(u: np.ufunc, types: list[int]) -> str:
-    names = [_typenum_to_dtype(t).name for t in types]
+    names = [dtype_of_num(t).name for t in types]
     return f"({', '.join(names[: u.nin])}) -> ({', '.join(names[u.nin:])})"
-
-
-def _typenum_to_dtype(num: int) -> np.dtype:
-    for char in _LOOP_CHARS:
-        if np.dtype(char).num == num:
-            return np.dtype(char)
-    raise ValueError(num)
 
 
 def _indent(text: str, n: int) -> str:

@@ -20,6 +20,7 @@ import numpy as np
 from . import _core
 from ._ir import DTYPE_CODES, Graph, TypedNode, to_payload, typed_bytes
 from ._trace import trace
+from ._loops import LoopMaker, check_body
 from ._typing import LoopRejected
 
 # StageInput / StageOutput kinds and Reduce values of csrc/eval/gufunc.hpp.
@@ -176,8 +177,8 @@ class _Partition:
 
 
 def build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
-    from ._api import compile_loops
-
+    """The gufunc of a traced body: loops typed and planned per combination of argument dtypes on
+    first use, as for ik.ufunc (_loops.py); the body is checked against the signature here."""
     sig = parse_signature(options["signature"])
     if len(sig.inputs) != graph.n_inputs:
         raise TypeError(f"cannot make a gufunc of {func_name}(): the signature {sig.text!r} has {len(sig.inputs)} "
@@ -186,8 +187,9 @@ def build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
         raise TypeError(f"cannot make a gufunc of {func_name}(): the signature {sig.text!r} has {len(sig.outputs)} "
                         f"output(s), the function returns {len(graph.outputs)}")
     graph.func_name = func_name
-    loops = compile_loops(graph, lambda nodes, outputs: _Partition(nodes, outputs, sig, "").plan())
-    return _core.make_gufunc(options["name"], options["doc"], graph.n_inputs, len(graph.outputs), sig.text, loops,
+    check_body(graph, lambda nodes, outputs: _Partition(nodes, outputs, sig, ""))
+    maker = LoopMaker(graph, options["name"], lambda nodes, outputs: _Partition(nodes, outputs, sig, "").plan())
+    return _core.make_gufunc(options["name"], options["doc"], graph.n_inputs, len(graph.outputs), sig.text, maker,
                              to_payload(graph, options))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import struct
+from typing import NamedTuple
 
 import numpy as np
 
@@ -17,6 +18,10 @@ from ._ir import DTYPE_CODES, Graph, TypedNode, constant_bytes
 from ._ops import ALIASES, MULTI_OUTPUT, OPS
 
 _WEAK = (int, float, complex)
+# The dtype a run-time Python scalar has where it is not converted to another: NumPy's default.
+_WEAK_DEFAULT = {int: np.dtype(np.int64), float: np.dtype(np.float64), complex: np.dtype(np.complex128)}
+_COMPARISONS = {"less": "greater", "less_equal": "greater_equal", "greater": "less", "greater_equal": "less_equal",
+                "equal": "equal", "not_equal": "not_equal"}  # each with its mirror (operands swapped)
 _NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"  # Python scalars: NEP 50 "weak" (bool is not weak)
 
 
@@ -43,8 +48,21 @@ def _reduction_dtype(kind: str, dtype: np.dtype) -> np.dtype:
     return getattr(np, kind)(np.zeros(1, dtype)).dtype
 
 
+class Refusal(NamedTuple):
+    """NumPy's refusal of an operation: its message, and the exception type a call raises."""
+
+    message: str
+    error: type[Exception]
+
+
+def _builtin_type(exc: Exception) -> type[Exception]:
+    """The built-in exception class an exception is (UFuncTypeError and DTypePromotionError are
+    TypeErrors): what a kernel raises in its place, since NumPy's own need NumPy's arguments."""
+    return next(c for c in type(exc).__mro__ if c.__module__ == "builtins")
+
+
 @functools.lru_cache(maxsize=4096)
-def _loop_plan(ufunc_name: str, specs: tuple, output: int | None) -> tuple | str:
+def _loop_plan(ufunc_name: str, specs: tuple, output: int | None) -> tuple:
     """How np.<ufunc_name> computes operands of these specs (see _Typer.operand_spec): (loop input
     dtypes, loop output dtypes, ironkernel op, its result dtype, why ironkernel cannot compute it
     or None), or NumPy's refusal."""
@@ -52,7 +70,7 @@ def _loop_plan(ufunc_name: str, specs: tuple, output: int | None) -> tuple | str
     try:
         resolved = ufunc.resolve_dtypes(specs + (None,) * ufunc.nout)
     except Exception as exc:  # NumPy's own refusal: UFuncTypeError, TypeError, ...
-        return f"np.{ufunc_name}: {exc}"
+        return Refusal(f"np.{ufunc_name}: {exc}", _builtin_type(exc))
     loop_in, loop_out = resolved[: ufunc.nin], resolved[ufunc.nin :]
     op = MULTI_OUTPUT[ufunc_name][output] if output is not None else ALIASES.get(ufunc_name, ufunc_name)
     out_dtype = loop_out[output or 0]
@@ -68,7 +86,7 @@ def _loop_plan(ufunc_name: str, specs: tuple, output: int | None) -> tuple | str
 
 
 @functools.lru_cache(maxsize=4096)
-def _weak_operand(kind: type, key: object, dtype: np.dtype, ufunc_operand: bool) -> tuple | str:
+def _weak_operand(kind: type, key: object, dtype: np.dtype, ufunc_operand: bool) -> tuple:
     """A weak Python scalar (kind, _exact_key) as an operand of dtype, or why it cannot be.
     An int out of an integer dtype's range wraps as a C cast does (np.where), or, for a ufunc
     operand, is refused as NumPy 2 refuses it (1.26 would wrap it). Returns (the NumPy scalar,
@@ -85,13 +103,13 @@ def _weak_operand(kind: type, key: object, dtype: np.dtype, ufunc_operand: bool)
         bounds = np.iinfo(dtype)
         if not bounds.min <= value <= bounds.max:
             if ufunc_operand:
-                return f"Python integer {value} out of bounds for {dtype}"
+                return Refusal(f"Python integer {value} out of bounds for {dtype}", OverflowError)
             wrap = True
     try:
         with np.errstate(all="ignore"):
             scalar = (np.asarray(value).astype(dtype) if wrap else np.asarray(value, dtype=dtype))[()]
     except (OverflowError, ValueError, TypeError) as exc:
-        return str(exc)
+        return Refusal(str(exc), type(exc))
     if dtype.kind in "fc" and not np.isfinite(scalar):
         wide = np.asarray(value, np.complex128 if kind is complex else np.float64)[()]
         if np.isfinite(wide):
@@ -100,21 +118,34 @@ def _weak_operand(kind: type, key: object, dtype: np.dtype, ufunc_operand: bool)
 
 
 class LoopRejected(Exception):
-    """NumPy (or ironkernel) has no loop for this body at these input dtypes."""
+    """NumPy (or ironkernel) has no loop for this body at these input dtypes; `error` is the
+    exception type NumPy raises for the body (TypeError, OverflowError, ...)."""
 
-    def __init__(self, message: str, where: str = ""):
+    def __init__(self, message: str, where: str = "", error: type[Exception] = TypeError):
         super().__init__(message)
         self.where = where
+        self.error = error
+
+    def for_call(self, kernel_name: str) -> Exception:
+        """The exception a call of the kernel raises: NumPy's type and message, naming the kernel
+        and the line of its body."""
+        at = f" (at {self.where})" if self.where else ""
+        return self.error(f"{kernel_name}(): {self}{at}")
 
 
 class _Typer:
-    def __init__(self, graph: Graph, in_dtypes: tuple[np.dtype, ...]):
+    def __init__(self, graph: Graph, in_specs: tuple):
         self.graph = graph
-        self.in_dtypes = in_dtypes
+        self.in_specs = in_specs  # per input: its dtype, or int/float/complex for a Python scalar
         self.nodes: list[TypedNode] = []
         self.index: dict[TypedNode, int] = {}
-        # per untyped node: ("typed", index, dtype) or ("weak", python value)
+        # per untyped node: ("typed", index, dtype), ("weak", python value) for a constant, or
+        # ("weakrun", index, kind, input position or None) for a run-time value that promotes like a
+        # Python scalar of that kind (a Python scalar argument, or a gufunc's core length): its node
+        # has the kind's default dtype.
         self.values: list[tuple] = []
+        self.weak_uses: dict[int, set[np.dtype]] = {}  # per Python scalar input: the dtypes it is used at
+        self.compared: set[int] = set()  # Python int inputs compared with an integer value
 
     def add(self, node: TypedNode) -> int:
         key = node
@@ -138,13 +169,15 @@ class _Typer:
         if value[0] == "typed" and value[2] == dtype:  # checked when it was typed
             return value[1]
         self.check_dtype(dtype, where)
-        if value[0] == "weakint":
-            index = value[1]
-            return index if dtype == np.dtype(np.int64) else self.add(TypedNode("cast", dtype, (index,)))
+        if value[0] == "weakrun":
+            _, index, kind, position = value
+            if position is not None:
+                self.weak_uses[position].add(dtype)
+            return index if dtype == _WEAK_DEFAULT[kind] else self.add(TypedNode("cast", dtype, (index,)))
         if value[0] == "weak":
             operand = _weak_operand(type(value[1]), _exact_key(value[1]), dtype, ufunc_operand)
-            if isinstance(operand, str):
-                raise LoopRejected(operand, where)
+            if isinstance(operand, Refusal):
+                raise LoopRejected(operand.message, where, operand.error)
             scalar, wide = operand
             if wide is not None:
                 # NumPy casts the Python number into dtype on every call and warns of the
@@ -155,8 +188,8 @@ class _Typer:
         return self.add(TypedNode("cast", dtype, (value[1],)))
 
     def operand_spec(self, value: tuple) -> object:
-        if value[0] == "weakint":  # the core length: a run-time value that promotes like a Python int
-            return int
+        if value[0] == "weakrun":
+            return value[2]
         return type(value[1]) if value[0] == "weak" else value[2]
 
     def typed(self, op: str, dtype: np.dtype, args: tuple[int, ...], where: str) -> tuple:
@@ -165,9 +198,13 @@ class _Typer:
 
     def call(self, ufunc_name: str, operands: list[tuple], where: str, output: int | None = None) -> tuple:
         plan = _loop_plan(ufunc_name, tuple(self.operand_spec(v) for v in operands), output)
-        if isinstance(plan, str):
-            raise LoopRejected(plan, where)
+        if isinstance(plan, Refusal):
+            raise LoopRejected(plan.message, where, plan.error)
         loop_in, loop_out, op, out_dtype, problem = plan
+        if ufunc_name in _COMPARISONS:
+            answer = self.comparison_out_of_range(ufunc_name, operands, loop_in)
+            if answer is not None:
+                return answer
         args = tuple(self.as_dtype(v, d, where, ufunc_operand=True) for v, d in zip(operands, loop_in))
         fast = self.scalar_power(ufunc_name, operands, loop_in[0])
         if fast:
@@ -176,13 +213,46 @@ class _Typer:
             return self.modf(args[0], loop_in[0], output, where)
         if problem:
             raise LoopRejected(problem, where)
+        if op == "reciprocal" and out_dtype.kind in "iu":
+            return self.integer_reciprocal(args[0], out_dtype, where)
         return self.typed(op, out_dtype, args, where)
+
+    def integer_reciprocal(self, x: int, dtype: np.dtype, where: str) -> tuple:
+        """np.reciprocal of integers as NumPy's loop computes it: 1.0 / x in float64, converted back
+        (0 divides by zero, and its infinity converts with an invalid-value warning)."""
+        double = np.dtype(np.float64)
+        one = self.add(TypedNode("constant", double, value=np.float64(1.0)))
+        quotient = self.add(TypedNode("divide", double, (one, self.add(TypedNode("cast", double, (x,))))))
+        return self.typed("cast", dtype, (quotient,), where)
+
+    def comparison_out_of_range(self, ufunc_name: str, operands: list[tuple], loop_in: tuple) -> tuple | None:
+        """NumPy compares integers with a Python int outside their dtype's range without converting
+        it (NumPy 2; 1.26 compares in a wider dtype): every element lies on the same side of it, so the
+        answer is a constant. None where that is not the case. A Python int argument compared with
+        integers is kept in int64 (see declared_dtypes), which holds it."""
+        for k, value in enumerate(operands):
+            if value[0] == "weakrun" and value[3] is not None and value[2] is int and loop_in[k].kind in "iu":
+                self.compared.add(value[3])
+        for k, value in enumerate(operands):
+            if value[0] != "weak" or type(value[1]) is not int or loop_in[k].kind not in "iu":
+                continue
+            info = np.iinfo(loop_in[k])
+            if info.min <= value[1] <= info.max:
+                return None
+            name = ufunc_name if k == 1 else _COMPARISONS[ufunc_name]  # as "x OP number"
+            above = value[1] > info.max
+            holds = {"less": above, "less_equal": above, "greater": not above, "greater_equal": not above,
+                     "equal": False, "not_equal": True}[name]
+            return ("typed", self.add(TypedNode("constant", np.dtype(bool), value=np.bool_(holds))), np.dtype(bool))
+        return None
 
     def where_(self, cond: tuple, a: tuple, b: tuple, where: str) -> tuple:
         """np.where: the condition's truthiness, branches in np.result_type of the two."""
         condition = self.as_dtype(cond, np.dtype(bool), where)
         try:
-            dtype = np.result_type(*(v[1] if v[0] == "weak" else v[2] for v in (a, b)))
+            # A run-time Python scalar promotes as a Python scalar of its kind, whatever its value.
+            dtype = np.result_type(*(v[1] if v[0] == "weak" else v[2](0) if v[0] == "weakrun" else v[2]
+                                     for v in (a, b)))
         except TypeError as exc:
             raise LoopRejected(f"np.where: {exc}", where) from None
         args = (condition, self.as_dtype(a, dtype, where), self.as_dtype(b, dtype, where))
@@ -193,8 +263,9 @@ class _Typer:
         """A typed operand for a weak Python scalar (its default NumPy dtype)."""
         if value[0] == "typed":
             return value
-        if value[0] == "weakint":
-            return ("typed", value[1], np.dtype(np.int64))
+        if value[0] == "weakrun":
+            dtype = _WEAK_DEFAULT[value[2]]
+            return ("typed", self.as_dtype(value, dtype, where), dtype)
         dtype = np.asarray(value[1]).dtype
         return ("typed", self.as_dtype(value, dtype, where), dtype)
 
@@ -220,7 +291,7 @@ class _Typer:
         if ddof:
             offset = self.add(TypedNode("constant", np.dtype(np.int64), value=np.int64(ddof)))
             index = self.add(TypedNode("subtract", np.dtype(np.int64), (index, offset)))
-        return ("weakint", index)
+        return ("weakrun", index, int, None)
 
     def mean(self, value: tuple, where: str) -> tuple:
         """np.mean: integers and bools in float64, float16 accumulated in float32, as NumPy."""
@@ -304,6 +375,8 @@ class _Typer:
         outputs, out_dtypes = [], []
         for o in self.graph.outputs:
             value = self.values[o]
+            if value[0] == "weakrun":
+                value = self.materialize(value, "")
             if value[0] == "weak":  # a constant returned as is: NumPy's dtype for the Python scalar
                 value = ("typed", self.as_dtype(value, np.asarray(value[1]).dtype, ""), np.asarray(value[1]).dtype)
             outputs.append(value[1])
@@ -313,7 +386,12 @@ class _Typer:
     def type_node(self, node) -> tuple:
         where = node.where
         if node.kind == "input":
-            dtype = self.check_dtype(self.in_dtypes[node.value], where)
+            spec = self.in_specs[node.value]
+            if spec in _WEAK_DEFAULT:
+                self.weak_uses[node.value] = set()
+                index = self.add(TypedNode("input", _WEAK_DEFAULT[spec], value=node.value))
+                return ("weakrun", index, spec, node.value)
+            dtype = self.check_dtype(spec, where)
             return ("typed", self.add(TypedNode("input", dtype, value=node.value)), dtype)
         if node.kind == "constant":
             value = node.value
@@ -323,6 +401,8 @@ class _Typer:
             dtype = self.check_dtype(scalar.dtype, where)
             return ("typed", self.add(TypedNode("constant", dtype, value=scalar)), dtype)
         operands = [self.values[a] for a in node.args]
+        if node.kind in ("nan_to_num", "part"):
+            operands = [self.materialize(v, where) if v[0] == "weakrun" else v for v in operands]
         if node.kind == "call":
             return self.call(node.name, operands, where, node.value)
         if node.kind == "nan_to_num":
@@ -360,3 +440,27 @@ class _Typer:
 def type_graph(graph: Graph, in_dtypes: tuple[np.dtype, ...]) -> tuple[list[TypedNode], list[int], list[np.dtype]]:
     """Typed nodes, output node indices and output dtypes for these input dtypes (or LoopRejected)."""
     return _Typer(graph, tuple(np.dtype(d) for d in in_dtypes)).run()
+
+
+def declared_dtypes(graph: Graph, in_specs: tuple) -> tuple[np.dtype, ...]:
+    """The loop dtypes of a call's inputs, where some are Python scalars (int, float or complex in
+    in_specs; NEP 50's weak scalars). The body is typed with them weak, as NumPy types it; a Python
+    scalar used once, at one dtype, is declared in that dtype (NumPy converts it on the call, raising
+    OverflowError for an int out of its range, as it would in the body); one used at several dtypes,
+    or an int compared with integers, in its kind's default dtype. Then the loop is typed with these
+    dtypes, which gives the same graph as the weak typing for a scalar used once (LoopRejected as
+    type_graph)."""
+    if not any(spec in _WEAK_DEFAULT for spec in in_specs):
+        return in_specs
+    typer = _Typer(graph, in_specs)
+    typer.run()
+    declared = []
+    for k, spec in enumerate(in_specs):
+        uses = typer.weak_uses.get(k, set())
+        if spec not in _WEAK_DEFAULT:
+            declared.append(spec)
+        elif len(uses) == 1 and k not in typer.compared:
+            declared.append(next(iter(uses)))
+        else:
+            declared.append(_WEAK_DEFAULT[spec])
+    return tuple(declared)

@@ -24,7 +24,7 @@ N = 5000  # 19 whole chunks of 256 and a tail
 
 def chunk_of(kernel):
     """The chunk length of a kernel's float64 loop, as ik.explain shows it."""
-    text = ik.explain(kernel)
+    text = ik.explain(kernel, *[np.float64] * kernel.nin)
     loop = text[text.index("loop (float64") :]
     return int(loop[loop.index("(chunks of ") + len("(chunks of ") :].split(")")[0])
 
@@ -250,7 +250,7 @@ def test_select_steps_match_numpy_bit_for_bit(dtype, compare, n):
 
 def float64_program(kernel):
     """ik.explain's section of the kernel's loop with float64 inputs."""
-    sections = ik.explain(kernel).split("loop (")
+    sections = ik.explain(kernel, *[np.float64] * kernel.nin).split("loop (")
     return next(s for s in sections if set(s.split(")")[0].split(", ")) == {"float64"})
 
 
@@ -329,7 +329,7 @@ def test_binary_operands_join_their_chain_bit_for_bit(name, dtype):
     divisors and overflow."""
     body = PAIRS[name]
     f = ik.ufunc(body)
-    text = ik.explain(f)
+    text = ik.explain(f, *[dtype] * f.nin)
     loop = text[text.index(f"loop ({np.dtype(dtype).name}") :].split("\nloop ")[0]
     assert not re.search(r"= (add|subtract|multiply|divide) r", loop), loop  # every one fused into a chain
     assert chunk_of(f) == 1024

@@ -26,6 +26,8 @@ def test_is_a_real_ufunc(f):
     assert (f.nin, f.nout) == (1, 1)
     assert f.__name__ == "seed"
     assert f.signature is None
+    # A loop per combination of argument dtypes, compiled on its first call.
+    f(np.ones(3)), f(np.ones(3, np.float32))
     assert "d->d" in f.types and "f->f" in f.types
 
 

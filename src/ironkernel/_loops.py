@@ -1,0 +1,172 @@
+"""Per-call typing: the loop of each combination of argument dtypes a kernel is called with.
+
+A kernel is registered without loops. When NumPy meets argument dtypes for which the kernel has no
+loop, it asks the kernel's type resolver (csrc/ufunc/make_ufunc.cpp), which calls the kernel's
+``LoopMaker`` with the call's key: per input its NumPy type number, or the kind of a Python scalar
+argument (NEP 50's weak scalars), then per operand the type number ``dtype=``/``signature=`` fixed.
+The maker types the body for those dtypes as NumPy types the undecorated body, compiles it and
+returns the loop; the resolver adds it to the ufunc, and NumPy caches its choice. Where NumPy
+rejects the body for those dtypes, the call raises NumPy's error, never another dtype's loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+import numpy as np
+
+from ._ir import DTYPE_CODES, Graph
+from ._typing import LoopRejected, declared_dtypes, type_graph
+
+# CallKey codes of csrc/ufunc/make_ufunc.hpp.
+_WEAK_KINDS = {-1: int, -2: float, -3: complex}
+_NO_OPERAND, _NOT_FIXED = -9, -1
+
+# The dtypes ironkernel computes in, in NumPy's loop order: the candidates tried where a call fixes
+# only output dtypes (dtype=), or where the natural loop cannot start a reduction from the identity.
+_LOOP_CHARS = "?bBhHiIlLqQefdFD"
+_DTYPE_OF_NUM = {np.dtype(c).num: np.dtype(c) for c in np.typecodes["All"]}
+
+
+def dtype_of_num(num: int) -> np.dtype:
+    dtype = _DTYPE_OF_NUM.get(num)
+    if dtype is None:
+        raise TypeError(f"NumPy type number {num} is not a built-in dtype")
+    return dtype
+
+
+def check_body(graph: Graph, check: Callable[[list, list], None] = lambda nodes, outputs: None) -> None:
+    """Raises at decoration if NumPy (or ironkernel) rejects the body for every input dtype. Typing
+    stops at the first dtype that works (float64 first: the usual one), so this is one typing."""
+    rejected = []
+    for char in "d" + _LOOP_CHARS.replace("d", ""):
+        try:
+            nodes, outputs, _ = type_graph(graph, (np.dtype(char),) * graph.n_inputs)
+            check(nodes, outputs)
+            return
+        except LoopRejected as exc:
+            rejected.append(exc)
+    first = rejected[0]  # NumPy's refusal of float64 explains best what is wrong with the body
+    at = f"\n  at {first.where}" if first.where else ""
+    raise TypeError(f"cannot make a ufunc of {graph.func_name}(): NumPy rejects its body for every input dtype "
+                    f"({first}){at}")
+
+
+def holds(dtype: np.dtype, identity: bool | int | float) -> bool:
+    """Whether a loop with this output dtype can start a reduction from `identity` exactly."""
+    if dtype.kind == "b":
+        return identity in (0, 1)
+    if dtype.kind in "iu":
+        if isinstance(identity, float) and not identity.is_integer():
+            return False
+        info = np.iinfo(dtype)
+        return info.min <= identity <= info.max
+    return True
+
+
+class LoopMaker:
+    """Makes a kernel's loops, one per combination of input dtypes, when NumPy first asks.
+
+    Called by the type resolver with the GIL held; a lock makes threads that meet a new
+    combination at once compile it once. `make_handle(nodes, outputs)` compiles a typed graph (a
+    program, or a gufunc plan)."""
+
+    def __init__(self, graph: Graph, kernel_name: str, make_handle: Callable[[list, list], Any],
+                 identity: bool | int | float | None = None):
+        self.graph = graph
+        self.kernel_name = kernel_name
+        self.make_handle = make_handle
+        self.identity = identity
+        self.nin = graph.n_inputs
+        self.nout = len(graph.outputs)
+        self._lock = threading.Lock()
+        self._loops: dict[tuple[np.dtype, ...], tuple[list[int], Any] | LoopRejected] = {}
+
+    def __call__(self, key: tuple[int, ...]) -> tuple[list[int], Any]:
+        with self._lock:
+            return self.loop_for_key(key)
+
+    def loop_for_key(self, key: tuple[int, ...]) -> tuple[list[int], Any]:
+        """(type numbers, handle) of the loop for a call key, or the body's error for it."""
+        codes, fixed = key[: self.nin], key[self.nin:]
+        specs = []
+        for k in range(self.nin):
+            if fixed[k] != _NOT_FIXED:
+                specs.append(self.dtype(fixed[k]))
+            elif codes[k] in _WEAK_KINDS:
+                specs.append(_WEAK_KINDS[codes[k]])
+            elif codes[k] == _NO_OPERAND:
+                raise TypeError(f"{self.kernel_name}(): input {k} has no dtype; give it in signature=")
+            else:
+                specs.append(self.dtype(codes[k]))
+        try:
+            in_dtypes = declared_dtypes(self.graph, tuple(specs))
+        except LoopRejected as exc:
+            raise exc.for_call(self.kernel_name) from None
+        fixed_out = tuple(None if t == _NOT_FIXED else self.dtype(t) for t in fixed[self.nin:])
+        loop = self.loop(in_dtypes)
+        if isinstance(loop, LoopRejected):
+            if not any(fixed_out):
+                raise loop.for_call(self.kernel_name)
+        elif self.fits(loop, fixed_out):
+            return loop
+        return self.search(in_dtypes, fixed_out, loop)
+
+    def dtype(self, num: int) -> np.dtype:
+        dtype = dtype_of_num(num)
+        if dtype not in DTYPE_CODES:
+            raise TypeError(f"ufunc '{self.kernel_name}' not supported for the input types: ironkernel kernels compute "
+                            f"in bool, integer, float and complex dtypes, not {dtype}; convert the argument (for "
+                            "example with .astype(np.float64))")
+        return dtype
+
+    def loop(self, in_dtypes: tuple[np.dtype, ...]) -> tuple[list[int], Any] | LoopRejected:
+        """The loop for these input dtypes (typed and compiled once), or why there is none."""
+        loop = self._loops.get(in_dtypes)
+        if loop is None:
+            try:
+                nodes, outputs, out_dtypes = type_graph(self.graph, in_dtypes)
+                loop = ([d.num for d in in_dtypes] + [d.num for d in out_dtypes], self.make_handle(nodes, outputs))
+            except LoopRejected as exc:
+                loop = exc
+            except NotImplementedError as exc:  # the C++ core has no kernel for an op at this dtype
+                loop = LoopRejected(f"ironkernel cannot compute this body for {', '.join(map(str, in_dtypes))} yet "
+                                    f"({exc})")
+            self._loops[in_dtypes] = loop
+        return loop
+
+    def fits(self, loop: tuple[list[int], Any], fixed_out: tuple) -> bool:
+        """Whether a loop gives the output dtypes a call fixed, and can start a reduction from the
+        kernel's identity."""
+        out_nums = loop[0][self.nin:]
+        if any(d is not None and d.num != num for d, num in zip(fixed_out, out_nums)):
+            return False
+        return self.identity is None or all(holds(dtype_of_num(num), self.identity) for num in out_nums)
+
+    def search(self, in_dtypes: tuple[np.dtype, ...], fixed_out: tuple, natural: Any) -> tuple[list[int], Any]:
+        """The loop for a call whose natural loop does not fit: the first dtype, in NumPy's loop
+        order, that every input casts to within its kind and whose loop fits (as NumPy picks among
+        its own loops for np.add(x, y, dtype=...)); NumPy then checks the casts with casting=."""
+        for char in _LOOP_CHARS:
+            candidate = np.dtype(char)
+            safe = "same_kind" if any(fixed_out) else "safe"
+            if not all(np.can_cast(d, candidate, safe) for d in in_dtypes):
+                continue
+            loop = self.loop((candidate,) * self.nin)
+            if not isinstance(loop, LoopRejected) and self.fits(loop, fixed_out):
+                return loop
+        if any(fixed_out):
+            wanted = ", ".join("any" if d is None else str(d) for d in fixed_out)
+            raise TypeError(f"{self.kernel_name}(): no loop of this kernel gives output dtype(s) ({wanted}) for inputs "
+                            f"({', '.join(map(str, in_dtypes))}); drop dtype=/signature=, or cast the inputs")
+        raise TypeError(f"{self.kernel_name}(): no loop of this kernel for inputs ({', '.join(map(str, in_dtypes))}) "
+                        f"has an output dtype that holds its identity={self.identity!r}")
+
+    def explain_loop(self, in_dtypes: tuple[np.dtype, ...]) -> tuple[list[int], Any]:
+        """The loop a call with these input dtypes runs (compiling it if needed), for ik.explain."""
+        with self._lock:
+            loop = self.loop(tuple(in_dtypes))
+        if isinstance(loop, LoopRejected):
+            raise loop.for_call(self.kernel_name)
+        return loop
