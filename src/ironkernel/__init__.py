@@ -5,7 +5,7 @@ Decorate a function of NumPy element-wise operations with ``@ik.ufunc`` and get 
 math and threads.
 """
 
-from . import _core
+from . import _core, testing
 from ._api import explain, get_num_threads, set_num_threads, supported_functions, threads, ufunc
 from ._gufunc import gufunc
 from ._numpy_probes import install as _install_numpy_probes
@@ -13,7 +13,7 @@ from ._pickle import install as _install_pickling
 from ._trace import TracingError
 
 __version__ = "0.1.0"
-__all__ = ["ufunc", "gufunc", "explain", "set_num_threads", "get_num_threads", "threads", "supported_functions", "TracingError"]
+__all__ = ["ufunc", "gufunc", "explain", "testing", "set_num_threads", "get_num_threads", "threads", "supported_functions", "TracingError"]
 
 _install_pickling()
 _install_numpy_probes()

@@ -175,6 +175,7 @@ def ufunc(func: Callable | None = None, /, *, name: str | None = None, doc: str 
         options = {"name": _ufunc_name(name or func_name), "doc": doc if doc is not None else (f.__doc__ or ""),
                    "identity": identity_value}
         u = _build(graph, options, func_name)
+        _core.loop_maker_of(u).body = f
         _remember(_core.payload_of(u), u)
         return u
 

@@ -265,6 +265,7 @@ def gufunc(signature: str, *, name: str | None = None, doc: str | None = None) -
         options = {"name": _ufunc_name(name or func_name), "doc": doc if doc is not None else (f.__doc__ or ""),
                    "identity": None, "signature": signature}
         u = build(graph, options, func_name)
+        _core.loop_maker_of(u).body = f
         _remember(_core.payload_of(u), u)
         return u
 

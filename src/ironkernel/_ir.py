@@ -30,6 +30,8 @@ class PayloadError(ValueError):
 @dataclass(frozen=True)
 class Node:
     kind: str  # "input", "constant", "call", "where", "cast", "pow_operator", "part" (real/imag)
+    # call: value is the output index of a ufunc with several outputs, or "operator" for a call
+    # written as a Python operator (a + b), or None
     args: tuple[int, ...] = ()
     name: str = ""  # call: the NumPy ufunc name; cast: the target dtype string
     value: object = None  # input: position; constant: the Python or NumPy scalar
@@ -204,7 +206,7 @@ def _read_node(i: int, node: object, n_inputs: int, in_gufunc: bool) -> Node:
         arity = ufunc.nin
         if ufunc.nout > 1:
             _check_int(value, f"output index of node {i}", 0, ufunc.nout)
-        elif value is not None:
+        elif value not in (None, "operator"):
             raise _Malformed(f"node {i} has an output index but np.{name} has one output")
     elif arity is None:
         raise _Malformed(f"unknown node kind {kind!r}")

@@ -78,6 +78,7 @@ class LoopMaker:
         self.kernel_name = kernel_name
         self.make_handle = make_handle
         self.identity = identity
+        self.body: Callable | None = None  # the Python function traced, for ik.testing (None if unpickled)
         self.nin = graph.n_inputs
         self.nout = len(graph.outputs)
         self._lock = threading.Lock()

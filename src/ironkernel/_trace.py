@@ -104,7 +104,9 @@ class _Tracer:
         raise self.fail(f"{type(value).__name__} value {value!r} is used in {context}",
                         "Operands must be arguments of the function, Python numbers or NumPy scalars.")
 
-    def call(self, ufunc: np.ufunc, inputs: tuple, kwargs: dict) -> Traced:
+    def call(self, ufunc: np.ufunc, inputs: tuple, kwargs: dict, operator: bool = False) -> Traced:
+        """A node calling ufunc; operator: written as a Python operator (a + b, -a), which typing
+        needs to know: Python arithmetic on Python scalars gives a Python scalar, np.add a NumPy one."""
         op = op_for_ufunc(ufunc)
         if op is None:
             raise self.fail(f"np.{ufunc.__name__} is not supported inside an ironkernel kernel",
@@ -119,7 +121,7 @@ class _Tracer:
         args = tuple(self.operand(x, f"np.{ufunc.__name__}") for x in inputs)
         if ufunc.nout > 1:
             return tuple(self.node("call", args, ufunc.__name__, value=k) for k in range(ufunc.nout))
-        return self.node("call", args, ufunc.__name__)
+        return self.node("call", args, ufunc.__name__, value="operator" if operator else None)
 
 
 _COMPARISONS = {"__lt__": np.less, "__le__": np.less_equal, "__gt__": np.greater, "__ge__": np.greater_equal,
@@ -129,14 +131,14 @@ _COMPARISONS = {"__lt__": np.less, "__le__": np.less_equal, "__gt__": np.greater
 def _binary(ufunc: np.ufunc, reflected: bool = False):
     def method(self: Traced, other: Any) -> Traced:
         operands = (other, self) if reflected else (self, other)
-        return self._tracer.call(ufunc, operands, {})
+        return self._tracer.call(ufunc, operands, {}, operator=True)
 
     return method
 
 
 def _unary(ufunc: np.ufunc):
     def method(self: Traced) -> Traced:
-        return self._tracer.call(ufunc, (self,), {})
+        return self._tracer.call(ufunc, (self,), {}, operator=True)
 
     return method
 
@@ -203,7 +205,7 @@ class Traced:
         # which applies is decided at typing, when the dtype is known.
         if type(other) in (int, float) and other in (2, -1, 0.5) and (type(other) is float) == (other == 0.5):
             return self._tracer.node("pow_operator", (self._index,), value=other)
-        return self._tracer.call(np.power, (self, other), {})
+        return self._tracer.call(np.power, (self, other), {}, operator=True)
 
     def __divmod__(self, other: Any) -> Any:
         return self._tracer.call(np.divmod, (self, other), {})

@@ -20,6 +20,7 @@ from ._ops import ALIASES, MULTI_OUTPUT, OPS
 _WEAK = (int, float, complex)
 # The dtype a run-time Python scalar has where it is not converted to another: NumPy's default.
 _WEAK_DEFAULT = {int: np.dtype(np.int64), float: np.dtype(np.float64), complex: np.dtype(np.complex128)}
+_SYMBOLS = {"less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">="}
 _COMPARISONS = {"less": "greater", "less_equal": "greater_equal", "greater": "less", "greater_equal": "less_equal",
                 "equal": "equal", "not_equal": "not_equal"}  # each with its mirror (operands swapped)
 _NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"  # Python scalars: NEP 50 "weak" (bool is not weak)
@@ -162,17 +163,19 @@ class _Typer:
             raise LoopRejected(f"ironkernel does not compute in {dtype} yet", where)
         return dtype
 
-    def as_dtype(self, value: tuple, dtype: np.dtype, where: str, ufunc_operand: bool = False) -> int:
+    def as_dtype(self, value: tuple, dtype: np.dtype, where: str, ufunc_operand: bool = False,
+                 record: bool = True, branch: bool = False) -> int:
         """The node index of an operand converted to dtype (a cast, or a constant of that dtype).
         ufunc_operand: a Python int that does not fit an integer dtype rejects the loop, as NumPy 2
-        refuses it for ufuncs (np.where, a function, wraps it)."""
+        refuses it for ufuncs (np.where, a function, wraps it). branch: the operand is a branch of
+        np.where, which converts a Python scalar argument to dtype as a ufunc operand is."""
         if value[0] == "typed" and value[2] == dtype:  # checked when it was typed
             return value[1]
         self.check_dtype(dtype, where)
         if value[0] == "weakrun":
             _, index, kind, position = value
-            if position is not None:
-                self.weak_uses[position].add(dtype)
+            if position is not None and record:  # a Python scalar argument: where the call may convert it
+                self.weak_uses[position].add(dtype if ufunc_operand or branch else None)
             return index if dtype == _WEAK_DEFAULT[kind] else self.add(TypedNode("cast", dtype, (index,)))
         if value[0] == "weak":
             operand = _weak_operand(type(value[1]), _exact_key(value[1]), dtype, ufunc_operand)
@@ -196,16 +199,47 @@ class _Typer:
         self.check_dtype(dtype, where)
         return ("typed", self.add(TypedNode(op, dtype, args)), dtype)
 
-    def call(self, ufunc_name: str, operands: list[tuple], where: str, output: int | None = None) -> tuple:
-        plan = _loop_plan(ufunc_name, tuple(self.operand_spec(v) for v in operands), output)
+    def call(self, ufunc_name: str, operands: list[tuple], where: str, output: int | None = None,
+             operator: bool = False) -> tuple:
+        """np.<ufunc_name> of typed operands; operator: written as a Python operator (a + b)."""
+        python_only = any(v[0] == "weakrun" for v in operands) and all(v[0] in ("weak", "weakrun") for v in operands)
+        if python_only and not operator:
+            # A NumPy function of Python scalars gives a NumPy scalar, which is not weak.
+            operands = [self.materialize(v, where) if v[0] == "weakrun" else v for v in operands]
+            python_only = False
+        specs = tuple(self.operand_spec(v) for v in operands)
+        if python_only and ufunc_name in _COMPARISONS:
+            # Python compares Python numbers exactly: as NumPy compares them in the widest kind's dtype
+            # (and refuses to order complex numbers).
+            widest = max(specs, key=[int, float, complex].index)
+            if widest is complex and ufunc_name not in ("equal", "not_equal"):
+                raise LoopRejected(f"'{_SYMBOLS[ufunc_name]}' not supported between instances of "
+                                   f"'{specs[0].__name__}' and '{specs[1].__name__}'", where)
+            specs = (_WEAK_DEFAULT[widest],) * len(specs)
+        plan = _loop_plan(ufunc_name, specs, output)
         if isinstance(plan, Refusal):
             raise LoopRejected(plan.message, where, plan.error)
         loop_in, loop_out, op, out_dtype, problem = plan
-        if ufunc_name in _COMPARISONS:
+        if ufunc_name in _COMPARISONS and not python_only:
             answer = self.comparison_out_of_range(ufunc_name, operands, loop_in)
             if answer is not None:
                 return answer
-        args = tuple(self.as_dtype(v, d, where, ufunc_operand=True) for v, d in zip(operands, loop_in))
+            if {loop_in[0].kind, loop_in[1].kind} == {"i", "u"}:
+                return self.mixed_sign_comparison(ufunc_name, operands, loop_in, where)
+        if python_only and out_dtype.kind in "iufc" and output is None and problem is None:
+            # Python arithmetic on Python scalar arguments (scale * 2) gives a Python scalar, which
+            # stays weak: computed in its kind's default dtype, converted where it is used.
+            kind = {"i": int, "u": int, "f": float, "c": complex}[out_dtype.kind]
+            args = tuple(self.as_dtype(v, d, where, record=False) for v, d in zip(operands, loop_in))
+            value = self.typed(op, out_dtype, args, where)
+            # The uses of the result count as uses of the argument it comes from (of several: none).
+            positions = {v[3] for v in operands if v[0] == "weakrun" and v[3] is not None}
+            for position in positions if len(positions) > 1 else ():
+                self.weak_uses[position].add(None)
+            position = positions.pop() if len(positions) == 1 else None
+            return ("weakrun", self.as_dtype(value, _WEAK_DEFAULT[kind], where, record=False), kind, position)
+        args = tuple(self.as_dtype(v, d, where, ufunc_operand=True, record=not python_only)
+                     for v, d in zip(operands, loop_in))
         fast = self.scalar_power(ufunc_name, operands, loop_in[0])
         if fast:
             return self.typed(fast, loop_out[0], args[:1], where)
@@ -224,6 +258,24 @@ class _Typer:
         one = self.add(TypedNode("constant", double, value=np.float64(1.0)))
         quotient = self.add(TypedNode("divide", double, (one, self.add(TypedNode("cast", double, (x,))))))
         return self.typed("cast", dtype, (quotient,), where)
+
+    def mixed_sign_comparison(self, ufunc_name: str, operands: list[tuple], loop_in: tuple, where: str) -> tuple:
+        """A signed integer compared with an unsigned one (int64 with uint64, which no common dtype
+        holds), exactly: a negative value is below every unsigned one; otherwise both compare as
+        unsigned."""
+        if loop_in[0].kind == "u":  # as "signed OP unsigned"
+            operands, loop_in, ufunc_name = operands[::-1], loop_in[::-1], _COMPARISONS[ufunc_name]
+        signed = self.as_dtype(operands[0], loop_in[0], where, ufunc_operand=True)
+        unsigned = self.as_dtype(operands[1], loop_in[1], where, ufunc_operand=True)
+        boolean = np.dtype(bool)
+        zero = self.add(TypedNode("constant", loop_in[0], value=np.zeros((), loop_in[0])[()]))
+        negative = self.add(TypedNode("less", boolean, (signed, zero)))
+        as_unsigned = self.add(TypedNode("cast", loop_in[1], (signed,)))
+        compared = self.add(TypedNode(ufunc_name, boolean, (as_unsigned, unsigned)))
+        if ufunc_name in ("less", "less_equal", "not_equal"):  # true for every negative value
+            return self.typed("bitwise_or", boolean, (negative, compared), where)
+        return self.typed("bitwise_and", boolean, (self.add(TypedNode("logical_not", boolean, (negative,))), compared),
+                          where)
 
     def comparison_out_of_range(self, ufunc_name: str, operands: list[tuple], loop_in: tuple) -> tuple | None:
         """NumPy compares integers with a Python int outside their dtype's range without converting
@@ -255,7 +307,7 @@ class _Typer:
                                      for v in (a, b)))
         except TypeError as exc:
             raise LoopRejected(f"np.where: {exc}", where) from None
-        args = (condition, self.as_dtype(a, dtype, where), self.as_dtype(b, dtype, where))
+        args = (condition, self.as_dtype(a, dtype, where, branch=True), self.as_dtype(b, dtype, where, branch=True))
         return self.typed("where", dtype, args, where)
 
     # ---- reductions (gufuncs) -----------------------------------------------------------------
@@ -404,7 +456,8 @@ class _Typer:
         if node.kind in ("nan_to_num", "part"):
             operands = [self.materialize(v, where) if v[0] == "weakrun" else v for v in operands]
         if node.kind == "call":
-            return self.call(node.name, operands, where, node.value)
+            output = node.value if type(node.value) is int else None
+            return self.call(node.name, operands, where, output, operator=node.value == "operator")
         if node.kind == "nan_to_num":
             return self.nan_to_num(operands[0], node.value, where)
         if node.kind == "pow_operator":
@@ -412,7 +465,7 @@ class _Typer:
             if base[0] == "typed" and base[2].kind in "fc":
                 name = {2: "square", -1: "reciprocal", 0.5: "sqrt"}[node.value]
                 return self.call(name, [base], where)
-            return self.call("power", [base, ("weak", node.value)], where)
+            return self.call("power", [base, ("weak", node.value)], where, operator=True)
         if node.kind == "part":  # x.real / x.imag
             (value,) = operands
             if value[0] == "weak":
@@ -444,12 +497,13 @@ def type_graph(graph: Graph, in_dtypes: tuple[np.dtype, ...]) -> tuple[list[Type
 
 def declared_dtypes(graph: Graph, in_specs: tuple) -> tuple[np.dtype, ...]:
     """The loop dtypes of a call's inputs, where some are Python scalars (int, float or complex in
-    in_specs; NEP 50's weak scalars). The body is typed with them weak, as NumPy types it; a Python
-    scalar used once, at one dtype, is declared in that dtype (NumPy converts it on the call, raising
-    OverflowError for an int out of its range, as it would in the body); one used at several dtypes,
-    or an int compared with integers, in its kind's default dtype. Then the loop is typed with these
-    dtypes, which gives the same graph as the weak typing for a scalar used once (LoopRejected as
-    type_graph)."""
+    in_specs; NEP 50's weak scalars). The body is typed once with them weak, as NumPy types it, to
+    see where each is used: a Python scalar whose value (or what Python arithmetic in the body makes
+    of it) meets arrays at one dtype as a ufunc operand is declared in that dtype (NumPy converts it
+    on the call, raising OverflowError for an int out of its range, as it would in the body); one
+    used at several dtypes, outside ufunc operands, or an int compared with integers, in its kind's
+    default dtype. The loop is then typed with these dtypes like any other: one typed graph per
+    combination of loop dtypes, whatever the arguments were (LoopRejected as type_graph)."""
     if not any(spec in _WEAK_DEFAULT for spec in in_specs):
         return in_specs
     typer = _Typer(graph, in_specs)
@@ -459,7 +513,7 @@ def declared_dtypes(graph: Graph, in_specs: tuple) -> tuple[np.dtype, ...]:
         uses = typer.weak_uses.get(k, set())
         if spec not in _WEAK_DEFAULT:
             declared.append(spec)
-        elif len(uses) == 1 and k not in typer.compared:
+        elif len(uses) == 1 and None not in uses and k not in typer.compared:
             declared.append(next(iter(uses)))
         else:
             declared.append(_WEAK_DEFAULT[spec])
