@@ -355,3 +355,23 @@ def test_a_pass_with_more_reductions_than_numpy_has_operands():
     for n in (3, 1000, 20_000):
         x = np.random.default_rng(n).standard_normal((4, n))
         np.testing.assert_array_equal(k(x), rows(body, x))
+
+
+def test_float16_dot_adds_exact_products_in_float32():
+    # NumPy's float16 dot: products exact in float32, added in float32, rounded once. It adds them
+    # one after the other and ironkernel pairwise: the same bits for rows under 8 elements, at most
+    # one float16 ulp apart beyond (rounding each product to float16 was many ulps off).
+    from numpy_reference import ulp_distance
+
+    k = ik.gufunc("(n),(n)->()")(lambda a, b: np.dot(a, b))
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 5, 7, 8, 100, 1000, 5000):
+        a = (rng.standard_normal((40, n)) * 10.0 ** rng.integers(-2, 3, (40, n))).astype(np.float16)
+        b = rng.standard_normal((40, n)).astype(np.float16)
+        got, expected = k(a, b), rows(np.dot, a, b)
+        assert got.dtype == expected.dtype == np.float16
+        if n < 8:
+            assert_same(got, expected)
+        else:
+            assert ulp_distance(got, expected).max() <= 1, n
+            assert np.mean(got == expected) > 0.9, n
