@@ -40,6 +40,25 @@ struct ChunkBuffers {
     std::vector<std::vector<char>> buffers;
 };
 
+// The operand pointers and steps of one stage program call on this thread. A stage has as many
+// operands as its program has inputs and outputs, which row values and reductions can make more
+// than NumPy's 64 (a pass summing 80 values): not a fixed array, and not allocated per call.
+struct Operands {
+    char** args;
+    std::ptrdiff_t* steps;
+};
+
+Operands operands_for(const Stage& stage) {
+    thread_local std::vector<char*> args;
+    thread_local std::vector<std::ptrdiff_t> steps;
+    const std::size_t n = stage.inputs.size() + stage.outputs.size();
+    if (args.size() < n) {
+        args.resize(n);
+        steps.resize(n);
+    }
+    return {args.data(), steps.data()};
+}
+
 class RowRunner {
    public:
     RowRunner(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps)
@@ -48,7 +67,7 @@ class RowRunner {
 
     // threads > 1: the passes of this row split their chunks among that many threads.
     void run_row(std::ptrdiff_t row, RowState& state, ChunkBuffers& buffers, int threads = 1) {
-        char* base[64];
+        char* base[64];  // NumPy's most operands (NPY_MAXARGS)
         const int nargs = plan_.nin + plan_.nout;
         for (int i = 0; i < nargs; ++i) base[i] = args_[i] + row * steps_[i];
         if (plan_.length_slot >= 0) {
@@ -90,8 +109,7 @@ class RowRunner {
     }
 
     void run_scalar(const Stage& stage, char* const* base, RowState& state) {
-        char* args[64];
-        std::ptrdiff_t steps[64];
+        const auto [args, steps] = operands_for(stage);
         bind_inputs(stage, base, state, args, steps);
         const std::size_t n_in = stage.inputs.size();
         for (std::size_t k = 0; k < stage.outputs.size(); ++k) {
@@ -121,8 +139,7 @@ class RowRunner {
     // The elements of chunk c of one pass: vector outputs written, reductions' partials set.
     void run_chunk(const Stage& stage, char* const* base, RowState& state, ChunkBuffers& buffers, std::size_t first,
                    std::ptrdiff_t c) {
-        char* args[64];
-        std::ptrdiff_t steps[64];
+        const auto [args, steps] = operands_for(stage);
         bind_inputs(stage, base, state, args, steps);
         const std::size_t n_in = stage.inputs.size();
         const std::ptrdiff_t j0 = cut_.bounds[static_cast<std::size_t>(c)], j1 = cut_.bounds[static_cast<std::size_t>(c) + 1];

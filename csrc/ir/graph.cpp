@@ -47,7 +47,9 @@ namespace {
 }  // namespace
 
 void verify(const Graph& graph) {
-    if (graph.n_inputs < 0 || graph.n_inputs > 32) throw InvalidGraph("invalid IR: bad input count");
+    // A ufunc has at most NumPy's 64 operands (the tracer refuses more at decoration), but a gufunc
+    // stage's program also reads row values: any count the format's u16 holds.
+    if (graph.n_inputs < 0 || graph.n_inputs > 0xFFFF) throw InvalidGraph("invalid IR: bad input count");
     if (graph.outputs.empty()) throw InvalidGraph("invalid IR: no outputs");
     std::vector<bool> seen_input(static_cast<std::size_t>(graph.n_inputs), false);
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {

@@ -176,6 +176,22 @@ class _Partition:
         return next((i for i, n in enumerate(self.nodes) if n.op == "input" and n.value == position), -1)
 
 
+def empty_row_warnings(graph: Graph) -> tuple[tuple[str, float], ...]:
+    """NumPy's RuntimeWarnings for short rows, as (message, most): warn when the core length n is
+    at most `most`. np.mean of an empty row warns "Mean of empty slice"; np.var and np.std warn
+    "Degrees of freedom <= 0 for slice" when ddof >= n (their own mean does not warn). The gufunc
+    loop cannot warn (it runs without the GIL, once the length is known); NumPy >= 2.1's core
+    dimension hook can, before the loop (see make_ufunc.cpp's check_core_dims)."""
+    most: dict[str, float] = {}
+    for node in graph.nodes:
+        if node.kind == "mean" and node.value is None:
+            most["Mean of empty slice"] = max(most.get("Mean of empty slice", 0), 0)
+        elif node.kind == "divide_by_dof":
+            message = "Degrees of freedom <= 0 for slice"
+            most[message] = max(most.get(message, node.value), node.value)
+    return tuple(sorted(most.items()))
+
+
 def build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
     """The gufunc of a traced body: loops typed and planned per combination of argument dtypes on
     first use, as for ik.ufunc (_loops.py); the body is checked against the signature here."""

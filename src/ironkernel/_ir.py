@@ -128,10 +128,10 @@ _WHAT_TO_DO = ("The pickle is damaged, or was not written by ironkernel: pickle 
 
 # Operand count of each node kind (calls: the ufunc's nin); kinds in _CORE_KINDS exist in gufuncs only.
 _KIND_ARITY = {"input": 0, "constant": 0, "where": 3, "cast": 1, "pow_operator": 1, "part": 1, "nan_to_num": 1,
-               "sinc": 1, "reduce": 1, "length": 0, "mean": 1}
-_CORE_KINDS = ("reduce", "length", "mean")
+               "sinc": 1, "angle": 1, "round": 1, "reduce": 1, "length": 0, "mean": 1, "divide_by_dof": 1}
+_CORE_KINDS = ("reduce", "length", "mean", "divide_by_dof")
 _REDUCTIONS = ("sum", "prod", "max", "min", "any", "all", "dot")
-MAX_INPUTS = 32  # csrc/ir/graph.cpp's verifier
+MAX_INPUTS = 64  # csrc/ir/graph.cpp's verifier (NumPy 2's operand limit)
 
 
 class _Malformed(Exception):
@@ -237,6 +237,17 @@ def _read_node(i: int, node: object, n_inputs: int, in_gufunc: bool) -> Node:
             raise _Malformed(f"node {i} is an unknown reduction {name!r}")
     elif kind == "length":
         _check_int(value, f"ddof of node {i}", -(2**62), 2**62)
+    elif kind == "divide_by_dof":
+        if type(value) not in (int, float):
+            raise _Malformed(f"node {i} has ddof {value!r}, not a number")
+    elif kind == "mean":
+        if value not in (None, "var"):
+            raise _Malformed(f"node {i} is a mean of {value!r}")
+    elif kind == "round":
+        if (not isinstance(value, list) or len(value) != 2 or type(value[0]) is not int
+                or type(value[1]) is not bool):
+            raise _Malformed(f"node {i} rounds to {value!r}, not [decimals, to_int]")
+        value = tuple(value)
     return Node(kind, args, name, value)
 
 

@@ -169,7 +169,7 @@ class Traced:
         if handler is None:
             name = getattr(func, "__name__", repr(func))
             raise self._tracer.fail(f"np.{name} is not an element-wise function ironkernel can fuse",
-                                    "Supported: NumPy ufuncs, np.where, np.clip, np.fix, np.real, np.imag, np.angle, "
+                                    "Supported: NumPy ufuncs, np.where, np.clip, np.fix, np.round, np.real, np.imag, np.angle, "
                                     "np.sinc, np.nan_to_num and x.astype; "
                                     "use @ik.gufunc for reductions.")
         return handler(self._tracer, *args, **kwargs)
@@ -233,6 +233,24 @@ class Traced:
 
     conj = conjugate
 
+    def clip(self, min: Any = None, max: Any = None, out: Any = None, **kwargs: Any) -> Traced:
+        return _clip(self._tracer, self, min, max, out, **kwargs)
+
+    def round(self, decimals: int = 0, out: Any = None) -> Traced:
+        return _round(self._tracer, self, decimals, out)
+
+    def __round__(self, ndigits: int | None = None) -> Traced:
+        # What round() gives for one NumPy scalar: with ndigits, x.round(ndigits) in x's dtype;
+        # without, a Python int, which an array of results holds as int64.
+        if ndigits is not None:
+            return _round(self._tracer, self, ndigits, None)
+        return self._tracer.node("round", (self._index,), value=(0, True))
+
+    @property
+    def T(self) -> Traced:
+        # One element is its own transpose: x.T in an element-wise body means x.
+        return self
+
     def __bool__(self) -> bool:
         raise self._tracer.fail(
             "a traced value is used where Python needs a single True/False "
@@ -275,6 +293,13 @@ class Traced:
                                     "any all var std dot argmin argmax, inside @ik.gufunc.")
         if name in ("real", "imag"):
             return self._tracer.node("part", (self._index,), name)
+        if hasattr(np.ndarray, name) and not name.startswith("_"):
+            what = "method" if callable(getattr(np.ndarray, name)) else "attribute"
+            raise self._tracer.fail(
+                f"x.{name} is an ndarray {what} that is not element-wise",
+                "A traced value stands for one element of the arrays: use ufuncs, np.where, x.astype, x.clip, "
+                "x.round, x.conj(), x.real, x.imag; reshape, index or reduce outside the kernel (or reduce over a "
+                "core dimension with @ik.gufunc).")
         raise AttributeError(f"traced value has no attribute {name!r}")
 
     # In-place operators would try to write into a traced value; NumPy falls back to the plain ones.
@@ -310,6 +335,16 @@ def _fix(tracer: _Tracer, x: Any, out: Any = None) -> Traced:
     return tracer.call(np.trunc, (x,), {})
 
 
+def _round(tracer: _Tracer, a: Any, decimals: Any = 0, out: Any = None) -> Traced:
+    if out is not None:
+        raise tracer.fail("round is called with out=", "Use x.round(decimals) or np.round(x, decimals).")
+    if not isinstance(decimals, numbers.Integral) or isinstance(decimals, bool):
+        raise tracer.fail(f"round is called with decimals={decimals!r}", "Give the number of decimals as a Python int.")
+    # How NumPy rounds depends on the dtype (integers keep their value or round in float64), so
+    # typing expands the node.
+    return tracer.node("round", (tracer.operand(a, "round"),), value=(int(decimals), False))
+
+
 def _part(name: str) -> Callable:
     def handler(tracer: _Tracer, x: Any) -> Traced:
         return tracer.node("part", (tracer.operand(x, f"np.{name}"),), name)
@@ -318,9 +353,10 @@ def _part(name: str) -> Callable:
 
 
 def _angle(tracer: _Tracer, z: Any, deg: bool = False) -> Traced:
-    # NumPy's definition: arctan2(imag, real), in degrees on request.
-    index = tracer.operand(z, "np.angle")
-    result = tracer.call(np.arctan2, (tracer.node("part", (index,), "imag"), tracer.node("part", (index,), "real")), {})
+    # NumPy's definition: arctan2(z.imag, z.real) for complex z, arctan2(0, z) otherwise (so bool
+    # gives float64, not the float16 of arctan2(bool, bool)), which typing decides; in degrees on
+    # request.
+    result = tracer.node("angle", (tracer.operand(z, "np.angle"),))
     return result * (180 / np.pi) if deg else result
 
 
@@ -376,16 +412,22 @@ def _mean(tracer: _Tracer, a: Any, axis: Any = None, dtype: Any = None, out: Any
     return tracer.node("mean", (tracer.operand(a, "np.mean"),))
 
 
-def _var(tracer: _Tracer, a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0,
+def _var(tracer: _Tracer, a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,
          keepdims: bool = False, **kwargs: Any) -> Traced:
-    # NumPy's definition: mean of |x - mean(x)|**2, divided by (n - ddof) instead of n.
+    # NumPy's definition: mean of |x - mean(x)|**2, divided by max(n - ddof, 0) instead of n.
     _check_reduction(tracer, "var", axis, {"dtype": dtype, "out": out, "keepdims": keepdims, **kwargs})
+    if isinstance(ddof, Traced) or not isinstance(ddof, numbers.Real):
+        raise tracer.fail(f"np.var/np.std is called with ddof={ddof!r}", "Give ddof as a Python number.")
+    # A fractional ddof counts as a float, as NumPy subtracts it from its count.
+    ddof = int(ddof) if isinstance(ddof, numbers.Integral) else float(ddof)
     x = tracer.operand(a, "np.var")
-    deviation = tracer.call(np.subtract, (Traced(tracer, x), _mean(tracer, Traced(tracer, x))), {})
+    # var's own mean (not np.mean: an empty row warns only about the degrees of freedom)
+    mean = tracer.node("mean", (x,), value="var")
+    deviation = tracer.call(np.subtract, (Traced(tracer, x), mean), {})
     squares = tracer.node("part", (tracer.call(np.multiply, (deviation, tracer.call(np.conjugate, (deviation,), {})),
                                                {})._index,), "real")
     total = tracer.node("reduce", (squares._index,), "sum")
-    return tracer.call(np.true_divide, (total, tracer.node("length", value=int(ddof))), {})
+    return tracer.node("divide_by_dof", (total._index,), value=ddof)
 
 
 def _std(tracer: _Tracer, a: Any, *args: Any, **kwargs: Any) -> Traced:
@@ -407,7 +449,7 @@ _REDUCTION_METHODS = {"sum": _reduce("sum"), "prod": _reduce("prod"), "max": _re
 
 _FUNCTIONS: dict[Callable, Callable] = {**_REDUCTION_FUNCTIONS, np.where: _where, np.clip: _clip, np.fix: _fix, np.real: _part("real"),
                                         np.imag: _part("imag"), np.angle: _angle, np.sinc: _sinc,
-                                        np.nan_to_num: _nan_to_num}
+                                        np.nan_to_num: _nan_to_num, np.round: _round, np.around: _round}
 
 
 # ---- entry point ----------------------------------------------------------------------------
@@ -444,6 +486,7 @@ def trace(func: Callable, n_inputs: int | None = None, reductions: bool = False)
         raise TypeError(f"@ik.ufunc decorates a function, got {type(func).__name__}")
     if n_inputs is None:
         n_inputs = input_count(func)
+    _check_operand_count(func, n_inputs, 1)
     tracer = _Tracer(func, n_inputs, reductions)
     inputs = [tracer.node("input", value=i) for i in range(n_inputs)]
     result = func(*inputs)
@@ -454,4 +497,19 @@ def trace(func: Callable, n_inputs: int | None = None, reductions: bool = False)
         if r is None:
             raise tracer.fail("the function returns None", "Return the computed value.")
         tracer.graph.outputs.append(tracer.operand(r, "the return value"))
+    _check_operand_count(func, n_inputs, len(results))
     return tracer.graph
+
+
+# NumPy's NPY_MAXARGS: a ufunc (or gufunc) has at most this many inputs and outputs together.
+MAX_OPERANDS = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32
+
+
+def _check_operand_count(func: Callable, n_inputs: int, n_outputs: int) -> None:
+    if n_inputs + n_outputs > MAX_OPERANDS:
+        raise TracingError(
+            f"cannot trace {getattr(func, '__qualname__', repr(func))}(): it takes {n_inputs} inputs and returns "
+            f"{n_outputs} output(s), {n_inputs + n_outputs} operands, but a NumPy {np.__version__} ufunc has at most "
+            f"{MAX_OPERANDS} (inputs and outputs together).\n  Stack related inputs into one array and pass it to "
+            "an @ik.gufunc with a core dimension, or split the function into several kernels.")
+

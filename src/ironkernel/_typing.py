@@ -335,6 +335,17 @@ class _Typer:
             result = dtype
         op = "reduce_sum" if kind == "dot" else f"reduce_{kind}"
         operand_dtype = dtype if kind in ("argmax", "argmin") else result  # positions of the values as they are
+        product = self.nodes[value[1]]
+        if kind == "dot" and dtype == np.float16 and product.op == "multiply":
+            # NumPy's float16 dot adds the products in float32 (exact there: 11 + 11 bits) and
+            # rounds once at the end; the float16 multiply would round each product. NumPy adds
+            # them one after the other, the sum here is pairwise: the same bits for rows under 8,
+            # else float32 sums of the same exact products, which round to the same float16 but
+            # where they straddle a rounding boundary (then one float16 ulp apart).
+            wide = np.dtype(np.float32)
+            factors = tuple(self.add(TypedNode("cast", wide, (a,))) for a in product.args)
+            products = self.add(TypedNode("multiply", wide, factors))
+            return ("typed", self.as_dtype(self.typed(op, wide, (products,), where), dtype, where), dtype)
         return self.typed(op, result, (self.as_dtype(value, operand_dtype, where),), where)
 
     def length(self, ddof: int, where: str) -> tuple:
@@ -345,15 +356,67 @@ class _Typer:
             index = self.add(TypedNode("subtract", np.dtype(np.int64), (index, offset)))
         return ("weakrun", index, int, None)
 
-    def mean(self, value: tuple, where: str) -> tuple:
-        """np.mean: integers and bools in float64, float16 accumulated in float32, as NumPy."""
+    def divide_by_dof(self, total: tuple, ddof: int | float, where: str) -> tuple:
+        """np.var's last step: the sum of squares divided by max(n - ddof, 0). NumPy's count is an
+        intp (a float64 for a fractional ddof), so it divides in float64 and rounds the quotient to
+        the sum's dtype: inf or NaN when ddof >= n, never a negative count."""
+        total = self.materialize(total, where)
+        wide = np.dtype(np.float64)
+        n = ("typed", self.add(TypedNode("length", np.dtype(np.int64))), np.dtype(np.int64))
+        count = self.call("maximum", [self.call("subtract", [n, ("weak", ddof)], where), ("weak", 0)], where)
+        quotient = self.typed("divide", wide, (self.as_dtype(total, wide, where), self.as_dtype(count, wide, where)), where)
+        return ("typed", self.as_dtype(quotient, total[2], where), total[2])
+
+    def mean(self, value: tuple, where: str, of_var: bool = False) -> tuple:
+        """np.mean: integers and bools in float64, float16 accumulated in float32, as NumPy (np.var's
+        own mean sums float16 in float16). NumPy divides the sum by its count, an intp, so in
+        np.result_type(sum, int64) (complex64 in complex128), rounded back to the sum's dtype."""
         value = self.materialize(value, where)
         dtype = value[2]
-        accumulate = np.dtype(np.float64) if dtype.kind in "biu" else (np.dtype(np.float32) if dtype == np.float16 else dtype)
+        accumulate = np.dtype(np.float64) if dtype.kind in "biu" else (
+            np.dtype(np.float32) if dtype == np.float16 and not of_var else dtype)
         total = self.typed("reduce_sum", accumulate, (self.as_dtype(value, accumulate, where),), where)
-        result = self.call("divide", [total, self.length(0, where)], where)
-        mean_dtype = _reduction_dtype("mean", dtype)
-        return ("typed", self.as_dtype(result, mean_dtype, where), mean_dtype)
+        wide = np.result_type(accumulate, np.int64)
+        n = ("typed", self.as_dtype(self.length(0, where), wide, where), wide)
+        quotient = self.call("divide", [("typed", self.as_dtype(total, wide, where), wide), n], where)
+        mean_dtype = accumulate if of_var else _reduction_dtype("mean", dtype)
+        return ("typed", self.as_dtype(quotient, mean_dtype, where), mean_dtype)
+
+    def angle(self, value: tuple, where: str) -> tuple:
+        """np.angle: arctan2(z.imag, z.real) for complex z, arctan2(0, z) for everything else (so
+        bool gives float64 and int8 float16, as NumPy's loop for a weak 0 and that dtype)."""
+        if value[0] == "typed" and value[2].kind == "c":
+            real_dtype = _real_dtype(value[2])
+            parts = [self.typed(part, real_dtype, (value[1],), where) for part in ("imag", "real")]
+            return self.call("arctan2", parts, where)
+        return self.call("arctan2", [("weak", 0), value], where)
+
+    def round_(self, value: tuple, decimals: int, to_int: bool, where: str) -> tuple:
+        """x.round(decimals) as NumPy's PyArray_Round: integers unchanged for decimals >= 0, else
+        divided, rounded and multiplied back in float64 and cast back; floats rint(x * 10**d) / 10**d
+        (x / 10**-d then * 10**-d for negative d) in their dtype; bool only with decimals=0 (rint).
+        to_int: round(x) of one NumPy scalar, a Python int (int64 in an array)."""
+        value = self.materialize(value, where)
+        dtype = value[2]
+        if dtype.kind == "c":
+            raise LoopRejected("rounding complex values is not supported yet", where)
+        if to_int:
+            if dtype.kind == "b":
+                raise LoopRejected("type numpy.bool doesn't define __round__ method", where)
+            rounded = self.call("rint", [value], where) if dtype.kind == "f" else value
+            return ("typed", self.as_dtype(rounded, np.dtype(np.int64), where), np.dtype(np.int64))
+        if dtype.kind in "iu" and decimals >= 0:
+            return value
+        if decimals == 0:
+            return self.call("rint", [value], where)
+        if dtype.kind == "b":
+            raise LoopRejected(f"np.round of bool with decimals={decimals}: NumPy has no loop for it", where)
+        scale = ("weak", 10.0 ** abs(decimals))
+        first, then = ("multiply", "divide") if decimals >= 0 else ("divide", "multiply")
+        work = np.dtype(np.float64) if dtype.kind in "iu" else dtype
+        x = ("typed", self.as_dtype(value, work, where), work)
+        result = self.call(then, [self.call("rint", [self.call(first, [x, scale], where)], where), scale], where)
+        return ("typed", self.as_dtype(result, dtype, where), dtype)
 
     def sinc(self, value: tuple, where: str) -> tuple:
         """np.sinc as the running NumPy computes it: y = pi*x, replaced by the dtype's eps where it
@@ -399,10 +462,11 @@ class _Typer:
 
     def nan_to_num(self, value: tuple, replacements: tuple, where: str) -> tuple:
         """np.nan_to_num: NaN, +inf and -inf replaced (by 0, the largest and the smallest finite
-        value unless given); other dtypes unchanged."""
+        value unless given), in the real and the imaginary part separately for complex values; other
+        dtypes unchanged."""
+        if value[0] == "typed" and value[2].kind == "c":
+            return self.complex_nan_to_num(value, replacements, where)
         if value[0] == "weak" or value[2].kind not in "f":
-            if value[0] == "typed" and value[2].kind == "c":
-                raise LoopRejected("np.nan_to_num on complex values is not supported yet", where)
             return value
         dtype = value[2]
         nan, posinf, neginf = replacements
@@ -420,6 +484,26 @@ class _Typer:
         is_nan = self.add(TypedNode("isnan", np.dtype(bool), (x,)))
         nan_value = self.as_dtype(("weak", nan.item() if isinstance(nan, np.generic) else nan), dtype, where)
         return self.typed("where", dtype, (is_nan, nan_value, result), where)
+
+    def complex_nan_to_num(self, z: tuple, replacements: tuple, where: str) -> tuple:
+        """np.nan_to_num of complex z: each part replaced as a real value would be. There is no op
+        making a complex from two parts, so where z is not finite the new parts r and i are put
+        together with exact ops: (r, -0) + (-0, i) is (r, i) bit for bit, signed zeros included
+        (x + -0.0 is x for every x), with (r, -0) = conj(r) and (-0, i) = -(conj(-i) * 1j), whose
+        product is exactly (+0, -i) for finite i. Finite z is kept as it is."""
+        complex_dtype = z[2]
+        part_dtype = _real_dtype(complex_dtype)
+        real, imag = (self.nan_to_num(self.typed(part, part_dtype, (z[1],), where), replacements, where)
+                      for part in ("real", "imag"))
+
+        def as_complex(part: tuple) -> tuple:
+            return ("typed", self.as_dtype(part, complex_dtype, where), complex_dtype)
+
+        real_part = self.call("conjugate", [as_complex(real)], where)
+        rotated = self.call("multiply", [self.call("conjugate", [as_complex(self.call("negative", [imag], where))],
+                                                   where), ("weak", 1j)], where)
+        rebuilt = self.call("add", [real_part, self.call("negative", [rotated], where)], where)
+        return self.where_(self.call("isfinite", [z], where), z, rebuilt, where)
 
     def run(self) -> tuple[list[TypedNode], list[int], list[np.dtype]]:
         for node in self.graph.nodes:
@@ -462,7 +546,9 @@ class _Typer:
             return self.nan_to_num(operands[0], node.value, where)
         if node.kind == "pow_operator":
             (base,) = operands
-            if base[0] == "typed" and base[2].kind in "fc":
+            # NumPy's array ** 2 is np.square for every numeric dtype (bool ** 2 is int8, where
+            # np.power with a Python 2 gives int64); ** -1 and ** 0.5 only for float and complex.
+            if base[0] == "typed" and (base[2].kind in "fc" or node.value == 2 and base[2].kind in "biu"):
                 name = {2: "square", -1: "reciprocal", 0.5: "sqrt"}[node.value]
                 return self.call(name, [base], where)
             return self.call("power", [base, ("weak", node.value)], where, operator=True)
@@ -478,9 +564,15 @@ class _Typer:
         if node.kind == "length":
             return self.length(node.value, where)
         if node.kind == "mean":
-            return self.mean(operands[0], where)
+            return self.mean(operands[0], where, of_var=node.value == "var")
         if node.kind == "sinc":
             return self.sinc(operands[0], where)
+        if node.kind == "angle":
+            return self.angle(operands[0], where)
+        if node.kind == "round":
+            return self.round_(operands[0], *node.value, where)
+        if node.kind == "divide_by_dof":
+            return self.divide_by_dof(operands[0], node.value, where)
         if node.kind == "cast":
             (value,) = operands
             dtype = np.dtype(node.name)

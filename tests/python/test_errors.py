@@ -245,3 +245,38 @@ def test_datetime_and_timedelta_inputs_are_a_type_error_and_leave_out_untouched(
         with pytest.raises(TypeError, match=f"ufunc '{name}' not supported for the input types"):
             call(out)
         assert (out == before).all(), name
+
+
+@pytest.mark.parametrize("body, name", [(lambda x: x.reshape(2, 3), "x.reshape"), (lambda x: x.flatten(), "x.flatten"),
+                                        (lambda x: x.cumsum(), "x.cumsum"), (lambda x: x.nonzero(), "x.nonzero"),
+                                        (lambda x: x.flat, "x.flat"), (lambda x: x.tolist(), "x.tolist")])
+def test_ndarray_methods_that_are_not_element_wise(body, name):
+    # The tracer's own error (function, line, advice), not a bare AttributeError.
+    expect_error(body, name, "<lambda>()", "test_errors.py")
+
+
+def test_reduction_method_in_a_ufunc_body():
+    expect_error(lambda x: x.sum() + x.max(), "np.sum is a reduction", "@ik.gufunc")
+
+
+def test_too_many_operands_is_a_clear_type_error_at_decoration():
+    limit = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32
+    names = ", ".join(f"a{i}" for i in range(limit))
+    too_many = eval(f"lambda {names}: a0")  # limit inputs + 1 output
+    message = expect_error(too_many, "<lambda>()", f"takes {limit} inputs", f"at most {limit}", "@ik.gufunc")
+    assert issubclass(TracingError, TypeError)
+    two_outputs = eval(f"lambda {', '.join(names.split(', ')[:-1])}: (a0, a1)")
+    expect_error(two_outputs, f"{limit + 1} operands")
+    with pytest.raises(TracingError, match="at most"):
+        ik.gufunc(",".join(["(n)"] * limit) + "->()")(eval(f"lambda {names}: np.sum(a0)"))
+
+
+def test_as_many_operands_as_numpy_allows():
+    limit = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32
+    names = [f"a{i}" for i in range(limit - 1)]
+    body = eval(f"lambda {', '.join(names)}: {' + '.join(names)}")
+    args = [np.arange(5.0) * k for k in range(limit - 1)]
+    np.testing.assert_array_equal(ik.ufunc(body)(*args), body(*args))
+    rows = ik.gufunc(",".join(["(n)"] * (limit - 1)) + "->()")(
+        eval(f"lambda {', '.join(names)}: np.sum({' + '.join(names)})"))
+    assert rows(*args) == np.sum(body(*args))

@@ -82,10 +82,6 @@ def test_sums_have_numpys_bits_for_every_row_length(name, dtype):
     k = ik.gufunc("(n)->()")(lambda x, f=getattr(np, name): f(x))
     rng = np.random.default_rng(12)
     for n in (1, 7, 8, 9, 127, 128, 129, 1000, 4095, 4096, 4097, 8193, 20_011, 100_003):
-        if dtype == np.float16 and name in ("var", "std") and n > 65504:
-            # NumPy divides by the count in float64; ironkernel in float16, where a count beyond
-            # 65504 is infinite (a known difference, not compared here)
-            continue
         # magnitudes from 1e-3 to 1e3: any other order of the adds changes the last bits
         x = (rng.standard_normal((3, n)) * 10.0 ** rng.integers(-3, 4, (3, n))).astype(dtype)
         expected = getattr(np, name)(x, axis=-1)
@@ -299,3 +295,83 @@ def test_single_long_row_splits_among_threads_with_the_same_bits():
     np.testing.assert_array_equal(one[0], two[0])
     np.testing.assert_allclose(two[0], np.sum(x * x, axis=-1), rtol=1e-12)
     assert two[1][0] == x.max()
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32, np.complex64, np.complex128])
+@pytest.mark.parametrize("ddof", [0, 1, 2, 3, 4, 7, 0.5, 2.5, 3.0, -1])
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_and_std_divide_by_numpys_degrees_of_freedom(name, ddof, dtype):
+    # NumPy divides by max(n - ddof, 0) in float64 (a fractional ddof counts as a float): inf or
+    # NaN when ddof >= n, never a negative count, with the same floating-point warnings.
+    from numpy_reference import call_recording
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((5, 3)) * 3
+    x = (x + 1j * x[::-1] if np.dtype(dtype).kind == "c" else x).astype(dtype)
+    x[1] = x[1, 0]  # a row of equal values: 0 / 0 when ddof >= n
+    k = ik.gufunc("(n)->()")(lambda v, f=getattr(np, name), d=ddof: f(v, ddof=d))
+    got, got_warnings = call_recording(k, x)
+    expected, numpy_warnings = call_recording(getattr(np, name), x, axis=-1, ddof=ddof)
+    assert got.dtype == expected.dtype
+    assert_same(got, expected, ulp=0 if dtype in (np.float16, np.float32, np.float64) else 4)
+    assert got_warnings == numpy_warnings
+
+
+def test_empty_row_warnings_are_planned_per_reduction():
+    # The warnings NumPy gives for short rows (issued by the gufunc's core dimension hook).
+    def plan(body):
+        return ik._gufunc.empty_row_warnings(ik._trace.trace(body, reductions=True))
+
+    assert plan(lambda x: np.mean(x)) == (("Mean of empty slice", 0),)
+    assert plan(lambda x: np.var(x)) == (("Degrees of freedom <= 0 for slice", 0),)
+    assert plan(lambda x: np.std(x, ddof=2) + np.var(x, ddof=0.5)) == (("Degrees of freedom <= 0 for slice", 2),)
+    assert plan(lambda x: x.mean() + x.var(ddof=1)) == (("Degrees of freedom <= 0 for slice", 1),
+                                                         ("Mean of empty slice", 0))
+    assert plan(lambda x: np.sum(x) + np.max(x)) == ()
+
+
+def test_empty_rows_give_numpys_values_and_floating_point_warnings():
+    from numpy_reference import call_recording
+
+    empty = np.zeros((3, 0))
+    for name in ("mean", "var", "std", "sum", "prod"):
+        k = ik.gufunc("(n)->()")(lambda v, f=getattr(np, name): f(v))
+        got, got_warnings = call_recording(k, empty)
+        expected, numpy_warnings = call_recording(getattr(np, name), empty, axis=-1)
+        assert_same(got, expected)
+        assert got_warnings == numpy_warnings, name
+
+
+def test_a_pass_with_more_reductions_than_numpy_has_operands():
+    # 80 sums in one pass and a scalar stage reading 80 row values: more operands than a ufunc
+    # has, which the stage programs must take.
+    def body(x):
+        total = 0
+        for i in range(80):
+            total = total + np.sum(x * (i + 1.5))
+        return total
+
+    k = ik.gufunc("(n)->()")(body)
+    for n in (3, 1000, 20_000):
+        x = np.random.default_rng(n).standard_normal((4, n))
+        np.testing.assert_array_equal(k(x), rows(body, x))
+
+
+def test_float16_dot_adds_exact_products_in_float32():
+    # NumPy's float16 dot: products exact in float32, added in float32, rounded once. It adds them
+    # one after the other and ironkernel pairwise: the same bits for rows under 8 elements, at most
+    # one float16 ulp apart beyond (rounding each product to float16 was many ulps off).
+    from numpy_reference import ulp_distance
+
+    k = ik.gufunc("(n),(n)->()")(lambda a, b: np.dot(a, b))
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 5, 7, 8, 100, 1000, 5000):
+        a = (rng.standard_normal((40, n)) * 10.0 ** rng.integers(-2, 3, (40, n))).astype(np.float16)
+        b = rng.standard_normal((40, n)).astype(np.float16)
+        got, expected = k(a, b), rows(np.dot, a, b)
+        assert got.dtype == expected.dtype == np.float16
+        if n < 8:
+            assert_same(got, expected)
+        else:
+            assert ulp_distance(got, expected).max() <= 1, n
+            assert np.mean(got == expected) > 0.9, n

@@ -468,3 +468,67 @@ def test_power_by_constant_follows_numpys_loop(dtype):
     for exponent in (0.5, -1.0, 2.0, 3.0, -0.5):
         check_kernel(lambda a, e=exponent: np.power(a, e), x, ulp=MATH_ULP)
         check_kernel(lambda a, e=exponent: np.power(a, dtype(e)), x, ulp=MATH_ULP)
+
+
+@pytest.mark.parametrize("dtype", [np.bool_] + INTS + FLOATS)
+def test_power_operator_two_is_square_for_every_dtype(dtype):
+    # NumPy's array ** 2 calls np.square for bool and integers too: bool ** 2 is int8, where
+    # np.power(bool, 2) would give int64.
+    x = np.array([True, False, True]) if dtype == np.bool_ else values(dtype, n=200)
+    with np.errstate(all="ignore"):
+        check_kernel(lambda a: a ** 2, x, warnings_too=False)
+
+
+@pytest.mark.parametrize("dtype", [np.bool_] + INTS + FLOATS)
+def test_angle_of_real_values_has_numpys_dtype(dtype):
+    # np.angle(x) is arctan2(0, x) for real x: float64 for bool, float16 for int8.
+    x = np.array([True, False, True]) if dtype == np.bool_ else values(dtype, n=200)
+    check_kernel(lambda a: np.angle(a), x, ulp=MATH_ULP)
+    check_kernel(lambda a: np.angle(a, deg=True), x, ulp=MATH_ULP)
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+def test_nan_to_num_of_complex_replaces_each_part(dtype):
+    parts = [0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan, -np.nan, 3e38]
+    z = np.array([complex(a, b) for a in parts for b in parts]).astype(dtype)
+    check_kernel(lambda a: np.nan_to_num(a), z)
+    check_kernel(lambda a: np.nan_to_num(a, nan=-0.0, posinf=7.0, neginf=-3.0), z)
+    check_kernel(lambda a: np.nan_to_num(a * 2), z)
+
+
+def test_element_wise_ndarray_methods_and_attributes():
+    x = np.concatenate([np.linspace(-3, 3, 61), [np.nan, np.inf, -np.inf, -0.0, 2.5, -2.5, 0.125, 1234.5678]])
+    z = x + 1j * x[::-1]
+    check_kernel(lambda a: a.clip(-1, 1.5), x)
+    check_kernel(lambda a: a.clip(max=1.5), x)
+    check_kernel(lambda a: a.T + 1, x)
+    check_kernel(lambda a: a.conj() * a.conjugate(), z)
+    check_kernel(lambda a: a.real - a.imag, z)
+    check_kernel(lambda a: a.astype(np.float32).round(1), x)
+    for decimals in (-2, -1, 0, 1, 3):
+        for dtype in FLOATS:
+            check_kernel(lambda a, d=decimals: a.round(d), x.astype(dtype), warnings_too=False)
+            check_kernel(lambda a, d=decimals: np.round(a, d), x.astype(dtype), warnings_too=False)
+            check_kernel(lambda a, d=decimals: np.around(a, decimals=d), x.astype(dtype), warnings_too=False)
+        for dtype in INTS:
+            # (a rounded value out of the dtype's range is cast as the C cast does: no defined value)
+            i = values(dtype, n=200)
+            check_kernel(lambda a, d=decimals: a.round(d), i[i <= np.iinfo(dtype).max // 2], warnings_too=False)
+    check_kernel(lambda a: a.round(), np.array([True, False]))
+
+
+@pytest.mark.parametrize("dtype", INTS + FLOATS)
+def test_python_round_of_a_traced_value_is_round_of_each_element(dtype):
+    # round(x, n) is x.round(n), as for a NumPy scalar; round(x) gives what round() gives for
+    # each NumPy scalar, a Python int, held as int64.
+    x = values(dtype, n=200)
+    if dtype in FLOATS:
+        x = x[np.isfinite(x) & (np.abs(x) < 2.0**62)]
+    x = x[x <= np.iinfo(np.int64).max] if dtype == np.uint64 else x
+    got = ik.ufunc(lambda a: round(a))(x)
+    np.testing.assert_array_equal(got, np.array([round(v) for v in x], dtype=np.int64))
+    assert got.dtype == np.int64
+    for ndigits in (1, -1):
+        with np.errstate(all="ignore"):
+            expected = np.array([round(v, ndigits) for v in x], x.dtype)
+            np.testing.assert_array_equal(ik.ufunc(lambda a: round(a, ndigits))(x), expected)
