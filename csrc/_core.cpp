@@ -123,9 +123,10 @@ PlanHandle make_plan(int nin, int nout, std::vector<bool> input_has_core, std::v
 }
 
 py::object make_gufunc(const std::string& name, const std::string& doc, int nin, int nout, const std::string& signature,
-                       py::object loop_maker, const py::bytes& payload) {
+                       py::object loop_maker, const py::bytes& payload,
+                       std::vector<std::pair<std::string, double>> row_warnings) {
     return register_ufunc({name, doc, nin, nout, nullptr, python_loop_maker<PlanHandle>(loop_maker, nin + nout),
-                           loop_maker.ptr(), payload, signature});
+                           loop_maker.ptr(), payload, signature, std::move(row_warnings)});
 }
 
 py::object payload_of(py::handle ufunc) {
@@ -177,7 +178,7 @@ PYBIND11_MODULE(_core, m) {
         });
     m.def("make_plan", &make_plan);
     m.def("make_gufunc", &make_gufunc, py::arg("name"), py::arg("doc"), py::arg("nin"), py::arg("nout"),
-          py::arg("signature"), py::arg("loop_maker"), py::arg("payload"));
+          py::arg("signature"), py::arg("loop_maker"), py::arg("payload"), py::arg("row_warnings"));
     m.def("plans_of", [](py::handle u) {
         std::vector<PlanHandle> out;
         for (const auto& p : ik::ufunc::plans_of(u.ptr())) out.push_back(std::const_pointer_cast<ik::eval::GufuncPlan>(p));

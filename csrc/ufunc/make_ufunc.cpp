@@ -33,6 +33,7 @@ struct Owner {
     std::vector<std::pair<CallKey, std::size_t>> loop_of_key;  // keys NumPy asked for, and their loop
     std::string payload;
     std::string empty_row_error;  // gufuncs reducing without identity: the error for a zero-length core
+    std::vector<std::pair<std::string, double>> row_warnings;  // see UfuncSpec
 };
 
 void destroy_owner(PyObject* capsule) {
@@ -154,7 +155,11 @@ int resolve_types(PyUFuncObject* ufunc, NPY_CASTING, PyArrayObject** operands, P
 // without identity (np.max, np.argmax) refuses empty rows there with NumPy's own error.
 int check_core_dims(PyUFuncObject* ufunc, npy_intp* core_dim_sizes) {
     const Owner* owner = owner_of(reinterpret_cast<PyObject*>(ufunc));
-    if (!owner || owner->empty_row_error.empty() || core_dim_sizes[0] != 0) return 0;
+    if (!owner) return 0;
+    for (const auto& [message, most] : owner->row_warnings)
+        if (static_cast<double>(core_dim_sizes[0]) <= most && PyErr_WarnEx(PyExc_RuntimeWarning, message.c_str(), 1) < 0)
+            return -1;
+    if (owner->empty_row_error.empty() || core_dim_sizes[0] != 0) return 0;
     PyErr_SetString(PyExc_ValueError, owner->empty_row_error.c_str());
     return -1;
 }
@@ -197,6 +202,7 @@ PyObject* make_ufunc(const UfuncSpec& spec) {
     owner->maker_object = spec.maker_object;
     Py_XINCREF(owner->maker_object);
     owner->payload = spec.payload;
+    owner->row_warnings = spec.row_warnings;
     owner->loops.reserve(max_loops);
     owner->functions.reserve(max_loops);
     owner->data.reserve(max_loops);

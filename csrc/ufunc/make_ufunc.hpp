@@ -38,6 +38,9 @@ struct UfuncSpec {
     PyObject* maker_object = nullptr;  // borrowed: the Python object behind make_loop, kept with the ufunc
     std::string payload;  // what pickling stores to rebuild this ufunc elsewhere
     std::string signature;  // empty for element-wise ufuncs
+    // Gufuncs: NumPy's RuntimeWarnings for short rows, (message, most): warned before the loop
+    // when the core length is at most `most` (np.mean of an empty row, np.var with ddof >= n).
+    std::vector<std::pair<std::string, double>> row_warnings;
 };
 
 // A kernel compiles at most this many loops (one per combination of argument dtypes it is called

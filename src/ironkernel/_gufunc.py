@@ -206,7 +206,7 @@ def build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
     check_body(graph, lambda nodes, outputs: _Partition(nodes, outputs, sig, ""))
     maker = LoopMaker(graph, options["name"], lambda nodes, outputs: _Partition(nodes, outputs, sig, "").plan())
     return _core.make_gufunc(options["name"], options["doc"], graph.n_inputs, len(graph.outputs), sig.text, maker,
-                             to_payload(graph, options))
+                             to_payload(graph, options), list(empty_row_warnings(graph)))
 
 
 def gufunc(signature: str, *, name: str | None = None, doc: str | None = None) -> Callable[[Callable], np.ufunc]:

@@ -49,6 +49,8 @@ KNOWN_DIFFERENCES = {
     **{("negative", int, second): "-a of a Python int argument a is computed in the array's dtype: "
        "NumPy's Python arithmetic gives -3, which raises OverflowError for unsigned arrays"
        for second in UNSIGNED},
+    ("power", "?", int): "NumPy's a ** b looks at the value of a Python scalar b (** 2 is np.square, int8 for bool "
+    "arrays); a kernel is typed per dtype, not per value, and computes np.power (int64)",
 }
 
 

@@ -1,5 +1,7 @@
 """@ik.gufunc: fused reductions over a core dimension, against the same computation in NumPy."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy_reference import assert_same, with_thread_counts
@@ -375,3 +377,21 @@ def test_float16_dot_adds_exact_products_in_float32():
         else:
             assert ulp_distance(got, expected).max() <= 1, n
             assert np.mean(got == expected) > 0.9, n
+
+
+@pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.1.0",
+                    reason="NumPy < 2.1 has no core-dimension hook, where a gufunc can warn before its loop")
+def test_short_rows_warn_as_numpy():
+    """np.mean of an empty row warns "Mean of empty slice", np.var with ddof >= n "Degrees of freedom
+    <= 0 for slice", as NumPy does for the same rows; longer rows do not warn."""
+    mean = ik.gufunc("(n)->()")(lambda v: np.mean(v))
+    var3 = ik.gufunc("(n)->()")(lambda v: np.var(v, ddof=3))
+    with pytest.warns(RuntimeWarning, match="Mean of empty slice"):
+        got = mean(np.zeros((2, 0)))
+    assert np.isnan(got).all()
+    with pytest.warns(RuntimeWarning, match="Degrees of freedom"):
+        var3(np.ones((2, 3)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mean(np.zeros((2, 1)))
+        var3(np.ones((2, 4)))
