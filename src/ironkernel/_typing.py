@@ -238,8 +238,12 @@ class _Typer:
                 self.weak_uses[position].add(None)
             position = positions.pop() if len(positions) == 1 else None
             return ("weakrun", self.as_dtype(value, _WEAK_DEFAULT[kind], where, record=False), kind, position)
-        args = tuple(self.as_dtype(v, d, where, ufunc_operand=True, record=not python_only)
-                     for v, d in zip(operands, loop_in))
+        # A Python int argument compared with integers is not a use that decides its dtype (see
+        # declared_dtypes).
+        compared = {k for k, v in enumerate(operands) if v[0] == "weakrun" and v[3] in self.compared
+                    and ufunc_name in _COMPARISONS and loop_in[k].kind in "iu"}
+        args = tuple(self.as_dtype(v, d, where, ufunc_operand=True, record=not python_only and k not in compared)
+                     for k, (v, d) in enumerate(zip(operands, loop_in)))
         fast = self.scalar_power(ufunc_name, operands, loop_in[0])
         if fast:
             return self.typed(fast, loop_out[0], args[:1], where)
@@ -281,7 +285,7 @@ class _Typer:
         """NumPy compares integers with a Python int outside their dtype's range without converting
         it (NumPy 2; 1.26 compares in a wider dtype): every element lies on the same side of it, so the
         answer is a constant. None where that is not the case. A Python int argument compared with
-        integers is kept in int64 (see declared_dtypes), which holds it."""
+        integers (and used nowhere else) is kept in int64 (see declared_dtypes), which holds it."""
         for k, value in enumerate(operands):
             if value[0] == "weakrun" and value[3] is not None and value[2] is int and loop_in[k].kind in "iu":
                 self.compared.add(value[3])
@@ -369,14 +373,15 @@ class _Typer:
 
     def mean(self, value: tuple, where: str, of_var: bool = False) -> tuple:
         """np.mean: integers and bools in float64, float16 accumulated in float32, as NumPy (np.var's
-        own mean sums float16 in float16). NumPy divides the sum by its count, an intp, so in
+        own mean sums float16 in float16). NumPy 2 divides the sum by its count, an intp, so in
         np.result_type(sum, int64) (complex64 in complex128), rounded back to the sum's dtype."""
         value = self.materialize(value, where)
         dtype = value[2]
         accumulate = np.dtype(np.float64) if dtype.kind in "biu" else (
             np.dtype(np.float32) if dtype == np.float16 and not of_var else dtype)
         total = self.typed("reduce_sum", accumulate, (self.as_dtype(value, accumulate, where),), where)
-        wide = np.result_type(accumulate, np.int64)
+        # NumPy 1.26 promoted the count by its value: the division stays in the sum's dtype.
+        wide = np.result_type(accumulate, np.int64) if _NUMPY2 else accumulate
         n = ("typed", self.as_dtype(self.length(0, where), wide, where), wide)
         quotient = self.call("divide", [("typed", self.as_dtype(total, wide, where), wide), n], where)
         mean_dtype = accumulate if of_var else _reduction_dtype("mean", dtype)
@@ -592,9 +597,9 @@ def declared_dtypes(graph: Graph, in_specs: tuple) -> tuple[np.dtype, ...]:
     in_specs; NEP 50's weak scalars). The body is typed once with them weak, as NumPy types it, to
     see where each is used: a Python scalar whose value (or what Python arithmetic in the body makes
     of it) meets arrays at one dtype as a ufunc operand is declared in that dtype (NumPy converts it
-    on the call, raising OverflowError for an int out of its range, as it would in the body); one
-    used at several dtypes, outside ufunc operands, or an int compared with integers, in its kind's
-    default dtype. The loop is then typed with these dtypes like any other: one typed graph per
+    on the call, raising OverflowError for an int out of its range, as it would in the body; its
+    comparisons with integers do not count, and are made in that dtype); one used at several dtypes,
+    outside ufunc operands, or only compared with integers, in its kind's default dtype. The loop is then typed with these dtypes like any other: one typed graph per
     combination of loop dtypes, whatever the arguments were (LoopRejected as type_graph)."""
     if not any(spec in _WEAK_DEFAULT for spec in in_specs):
         return in_specs
@@ -605,7 +610,7 @@ def declared_dtypes(graph: Graph, in_specs: tuple) -> tuple[np.dtype, ...]:
         uses = typer.weak_uses.get(k, set())
         if spec not in _WEAK_DEFAULT:
             declared.append(spec)
-        elif len(uses) == 1 and None not in uses and k not in typer.compared:
+        elif len(uses) == 1 and None not in uses:
             declared.append(next(iter(uses)))
         else:
             declared.append(_WEAK_DEFAULT[spec])
