@@ -82,7 +82,8 @@ class LoopMaker:
         self.nin = graph.n_inputs
         self.nout = len(graph.outputs)
         self._lock = threading.Lock()
-        self._loops: dict[tuple[np.dtype, ...], tuple[list[int], Any] | LoopRejected] = {}
+        # By type numbers: int64 as 'l' and as 'q' are equal dtypes, but distinct loops for NumPy.
+        self._loops: dict[tuple[int, ...], tuple[list[int], Any] | LoopRejected] = {}
 
     def __call__(self, key: tuple[int, ...]) -> tuple[list[int], Any]:
         with self._lock:
@@ -124,7 +125,8 @@ class LoopMaker:
 
     def loop(self, in_dtypes: tuple[np.dtype, ...]) -> tuple[list[int], Any] | LoopRejected:
         """The loop for these input dtypes (typed and compiled once), or why there is none."""
-        loop = self._loops.get(in_dtypes)
+        key = tuple(d.num for d in in_dtypes)
+        loop = self._loops.get(key)
         if loop is None:
             try:
                 nodes, outputs, out_dtypes = type_graph(self.graph, in_dtypes)
@@ -134,7 +136,7 @@ class LoopMaker:
             except NotImplementedError as exc:  # the C++ core has no kernel for an op at this dtype
                 loop = LoopRejected(f"ironkernel cannot compute this body for {', '.join(map(str, in_dtypes))} yet "
                                     f"({exc})")
-            self._loops[in_dtypes] = loop
+            self._loops[key] = loop
         return loop
 
     def fits(self, loop: tuple[list[int], Any], fixed_out: tuple) -> bool:
@@ -147,16 +149,19 @@ class LoopMaker:
 
     def search(self, in_dtypes: tuple[np.dtype, ...], fixed_out: tuple, natural: Any) -> tuple[list[int], Any]:
         """The loop for a call whose natural loop does not fit: the first dtype, in NumPy's loop
-        order, that every input casts to within its kind and whose loop fits (as NumPy picks among
-        its own loops for np.add(x, y, dtype=...)); NumPy then checks the casts with casting=."""
-        for char in _LOOP_CHARS:
-            candidate = np.dtype(char)
-            safe = "same_kind" if any(fixed_out) else "safe"
-            if not all(np.can_cast(d, candidate, safe) for d in in_dtypes):
-                continue
-            loop = self.loop((candidate,) * self.nin)
-            if not isinstance(loop, LoopRejected) and self.fits(loop, fixed_out):
-                return loop
+        order, that every input casts to (within its kind for dtype=, safely for the identity) and
+        whose loop fits, as NumPy picks among its own loops for np.add(x, y, dtype=...). For dtype=,
+        failing that, the first whose loop fits at all: NumPy then refuses the casts under the
+        call's casting= with its own error, or makes them (casting="unsafe")."""
+        rules = ["same_kind", None] if any(fixed_out) else ["safe"]
+        for rule in rules:
+            for char in _LOOP_CHARS:
+                candidate = np.dtype(char)
+                if rule and not all(np.can_cast(d, candidate, rule) for d in in_dtypes):
+                    continue
+                loop = self.loop((candidate,) * self.nin)
+                if not isinstance(loop, LoopRejected) and self.fits(loop, fixed_out):
+                    return loop
         if any(fixed_out):
             wanted = ", ".join("any" if d is None else str(d) for d in fixed_out)
             raise TypeError(f"{self.kernel_name}(): no loop of this kernel gives output dtype(s) ({wanted}) for inputs "

@@ -63,10 +63,11 @@ def _builtin_type(exc: Exception) -> type[Exception]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _loop_plan(ufunc_name: str, specs: tuple, output: int | None) -> tuple:
+def _loop_plan(ufunc_name: str, specs: tuple, output: int | None, chars: tuple) -> tuple:
     """How np.<ufunc_name> computes operands of these specs (see _Typer.operand_spec): (loop input
     dtypes, loop output dtypes, ironkernel op, its result dtype, why ironkernel cannot compute it
-    or None), or NumPy's refusal."""
+    or None), or NumPy's refusal. chars: the specs' type characters, only so that the cache keeps
+    int64 as 'l' and as 'q' apart (equal dtypes, but NumPy's loops keep the character)."""
     ufunc = getattr(np, ufunc_name)
     try:
         resolved = ufunc.resolve_dtypes(specs + (None,) * ufunc.nout)
@@ -216,7 +217,7 @@ class _Typer:
                 raise LoopRejected(f"'{_SYMBOLS[ufunc_name]}' not supported between instances of "
                                    f"'{specs[0].__name__}' and '{specs[1].__name__}'", where)
             specs = (_WEAK_DEFAULT[widest],) * len(specs)
-        plan = _loop_plan(ufunc_name, specs, output)
+        plan = _loop_plan(ufunc_name, specs, output, tuple(getattr(d, "char", None) for d in specs))
         if isinstance(plan, Refusal):
             raise LoopRejected(plan.message, where, plan.error)
         loop_in, loop_out, op, out_dtype, problem = plan

@@ -118,3 +118,18 @@ def test_a_new_signature_is_compiled_once_by_many_threads():
     for r in results:
         ik.testing.assert_same(r, expected)
     assert kernel.types == ["f??->f"]
+    assert len(ik._core.loop_maker_of(kernel)._loops) == 1  # typed and compiled once
+
+
+def test_a_kernel_keeps_at_most_1024_loops():
+    """Memory stays bounded: the 1025th new combination of dtypes is refused with a clear error, and
+    the loops compiled before keep working."""
+    import itertools
+
+    kernel = ik.ufunc(lambda a, b, c: a + b + c)
+    combos = itertools.product(DTYPES[1:], repeat=3)
+    with pytest.raises(TypeError, match="compiled 1024 loops already"):
+        for chars in combos:
+            kernel(*[np.ones(1, c) for c in chars])
+    assert len(kernel.types) == 1024
+    ik.testing.assert_matches_numpy(kernel, np.ones(2, "b"), np.ones(2, "b"), np.ones(2, "b"))

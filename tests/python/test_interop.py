@@ -124,3 +124,29 @@ def test_threadpoolctl_limits_ironkernel():
     with threadpoolctl.threadpool_limits(1):
         assert ik.get_num_threads() == 1
     assert ik.get_num_threads() >= 1
+
+
+MASKED = ik.ufunc(lambda x, m1, m2: np.where(m1 & m2, np.sqrt(np.abs(x)), x * 2))
+ROW_MASKED = ik.gufunc("(n),(n)->()")(lambda x, m: np.sum(np.where(m, x, 0)))
+
+
+def test_dask_follows_per_call_typing_of_mixed_dtypes():
+    """Float32 data with two boolean masks, and gufunc rows with a mask, on Dask arrays: the dtype
+    and values NumPy gives for the undecorated bodies."""
+    da = pytest.importorskip("dask.array")
+    x = np.random.default_rng(3).standard_normal((40, 30)).astype(np.float32)
+    dx = da.from_array(x, chunks=(10, 30))
+    lazy = MASKED(dx, dx > 0, dx < 0.5)
+    assert lazy.dtype == np.float32
+    ik.testing.assert_same(lazy.compute(), np.where((x > 0) & (x < 0.5), np.sqrt(np.abs(x)), x * 2))
+    rows = da.apply_gufunc(ROW_MASKED, "(n),(n)->()", dx, dx > 0, output_dtypes=np.float32).compute()
+    ik.testing.assert_same(rows, np.sum(np.where(x > 0, x, 0), axis=-1))
+
+
+def test_unpickled_kernel_types_each_call_as_numpy():
+    """A kernel rebuilt from its pickle (graph only, no loops) types new dtype mixes on its calls."""
+    rebuilt = pickle.loads(pickle.dumps(MASKED))
+    x = np.linspace(-1, 1, 11, dtype=np.float16)
+    ik.testing.assert_matches_numpy(rebuilt, x, x > 0, x < 0.5, body=lambda x, m1, m2: np.where(m1 & m2, np.sqrt(np.abs(x)), x * 2))
+    with pytest.raises(TypeError, match="bitwise_and"):
+        rebuilt(x, x, x)  # NumPy refuses & on floats: so does the kernel, naming np.bitwise_and

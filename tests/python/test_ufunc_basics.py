@@ -165,3 +165,30 @@ def test_demo_runs():
     r = subprocess.run([sys.executable, "-m", "ironkernel"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "speedup" in r.stdout and "MISMATCH" not in r.stdout
+
+
+@pytest.mark.parametrize("kwargs", [dict(dtype=np.longlong), dict(signature="qq->q"), dict(dtype=np.float32),
+                                    dict(dtype=np.int8), dict(dtype=np.ulonglong, casting="unsafe"),
+                                    dict(signature=(np.float64, np.float64, None))])
+def test_dtype_and_signature_pick_the_loop_numpy_picks(kwargs):
+    """dtype= and signature= as for np.add: int64 as 'q' (longlong) is its own loop, NumPy checks
+    the casts with casting=."""
+    add = ik.ufunc(lambda a, b: a + b)
+    a = np.arange(-3, 5)
+    got, expected = add(a, a, **kwargs), np.add(a, a, **kwargs)
+    ik.testing.assert_same(got, expected)
+    assert got.dtype.char == expected.dtype.char
+
+
+def test_dtype_refused_as_numpy_refuses_it():
+    add = ik.ufunc(lambda a, b: a + b)
+    a = np.arange(5)
+    with pytest.raises(TypeError, match="Cannot cast ufunc '_lambda_' input 0 from dtype\\('int64'\\) to dtype\\('uint64'\\)"):
+        add(a, a, dtype=np.ulonglong)
+
+
+def test_reduce_with_a_longlong_dtype():
+    add = ik.ufunc(lambda a, b: a + b, identity=0)
+    a = np.arange(10, dtype=np.int32)
+    got, expected = add.reduce(a, dtype="q"), np.add.reduce(a, dtype="q")
+    assert got == expected and got.dtype.char == expected.dtype.char
