@@ -66,19 +66,37 @@ Owner* owner_of(PyObject* object) {
 constexpr int numpy_was_python_int = 1 << 30, numpy_was_python_float = 1 << 29,
               numpy_was_python_complex = 1 << 28;
 
-int operand_code(PyArrayObject* operand) {
+// NumPy 1.x promotes a 0-d operand beside arrays by its value, and marks no Python scalar: there a
+// 0-d int, float or complex operand beside an array counts as weak, which gives 1.x's dtypes where
+// the value fits (resolve_types checks that it does).
+bool numpy_1() { return PyArray_GetNDArrayCFeatureVersion() < 0x12; }
+
+int weak_code_of_kind(const PyArray_Descr* descr) {
+    switch (descr->kind) {
+        case 'i': case 'u': return weak_int;
+        case 'f': return weak_float;
+        case 'c': return weak_complex;
+        default: return descr->type_num;
+    }
+}
+
+int operand_code(PyArrayObject* operand, bool value_based) {
     if (!operand) return no_operand;
     const int flags = PyArray_FLAGS(operand);
     if (flags & numpy_was_python_int) return weak_int;
     if (flags & numpy_was_python_float) return weak_float;
     if (flags & numpy_was_python_complex) return weak_complex;
+    if (value_based && PyArray_NDIM(operand) == 0) return weak_code_of_kind(PyArray_DESCR(operand));
     return PyArray_DESCR(operand)->type_num;
 }
 
 // The key of a call: its input operands, then what dtype=/signature= fixed (type_tup: nullptr, or a
 // tuple of a descriptor or None per operand). False with a Python error set.
 bool call_key(int nin, int nargs, PyArrayObject** operands, PyObject* type_tup, CallKey& key) {
-    for (int i = 0; i < nin; ++i) key.push_back(operand_code(operands[i]));
+    bool any_array = false;
+    for (int i = 0; i < nin; ++i) any_array = any_array || (operands[i] && PyArray_NDIM(operands[i]) > 0);
+    const bool value_based = any_array && numpy_1();
+    for (int i = 0; i < nin; ++i) key.push_back(operand_code(operands[i], value_based));
     for (int i = 0; i < nargs; ++i) {
         PyObject* item = type_tup && PyTuple_Check(type_tup) && PyTuple_GET_SIZE(type_tup) == nargs
                              ? PyTuple_GET_ITEM(type_tup, i) : Py_None;
@@ -141,6 +159,23 @@ int resolve_types(PyUFuncObject* ufunc, NPY_CASTING, PyArrayObject** operands, P
     if (!call_key(ufunc->nin, owner->nargs, operands, type_tup, key)) return -1;
     const Loop* loop = loop_for(ufunc, *owner, key);
     if (!loop) return -1;
+    if (numpy_1()) {
+        // A 0-d operand counted as weak whose value does not fit its loop dtype (300 for int8): as
+        // its own dtype instead (NumPy 1.x would have promoted by the value, to a dtype between).
+        bool changed = false;
+        for (int i = 0; i < ufunc->nin; ++i) {
+            if (key[static_cast<std::size_t>(i)] >= 0 || !operands[i] || PyArray_NDIM(operands[i]) != 0) continue;
+            PyArray_Descr* descr = PyArray_DescrFromType(loop->type_nums[static_cast<std::size_t>(i)]);
+            if (!descr) return -1;
+            const bool fits = PyArray_CanCastArrayTo(operands[i], descr, NPY_SAFE_CASTING);
+            Py_DECREF(descr);
+            if (!fits) {
+                key[static_cast<std::size_t>(i)] = PyArray_DESCR(operands[i])->type_num;
+                changed = true;
+            }
+        }
+        if (changed && !(loop = loop_for(ufunc, *owner, key))) return -1;
+    }
     for (int i = 0; i < owner->nargs; ++i) {
         out_dtypes[i] = PyArray_DescrFromType(loop->type_nums[static_cast<std::size_t>(i)]);
         if (!out_dtypes[i]) {

@@ -84,6 +84,8 @@ def test_sums_have_numpys_bits_for_every_row_length(name, dtype):
     k = ik.gufunc("(n)->()")(lambda x, f=getattr(np, name): f(x))
     rng = np.random.default_rng(12)
     for n in (1, 7, 8, 9, 127, 128, 129, 1000, 4095, 4096, 4097, 8193, 20_011, 100_003):
+        if n > 65504 and dtype == np.float16 and name in ("var", "std") and np.lib.NumpyVersion(np.__version__) < "2.0.0":
+            continue  # NumPy 1.26 divides a float16 sum by a count float16 cannot hold (documented in gufuncs.md)
         # magnitudes from 1e-3 to 1e3: any other order of the adds changes the last bits
         x = (rng.standard_normal((3, n)) * 10.0 ** rng.integers(-3, 4, (3, n))).astype(dtype)
         expected = getattr(np, name)(x, axis=-1)
