@@ -226,6 +226,22 @@ def test_extrema_of_every_pair_of_special_values(name, dtype):
     np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
 
 
+@pytest.mark.parametrize("name", ["maximum", "minimum", "fmax", "fmin", "nextafter"])
+def test_float16_extrema_and_nextafter_of_signed_zeros_and_nans_have_numpys_bits(name):
+    # NumPy's float16 loops return the first operand on ties (-0.0 against 0.0), where float32
+    # and float64 return the second; nextafter gives the default NaN for any NaN operand.
+    special = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf], np.float16)
+    nans = np.array([0x7E00, 0xFE00, 0x7D01, 0xFE01], np.uint16).view(np.float16)  # quiet, signalling, signs
+    special = np.concatenate([special, nans])
+    x, y = (a.ravel() for a in np.meshgrid(special, special))
+    f = ik.ufunc(binary_kernel(name))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = f(x, y)
+    expected = getattr(np, name)(x, y)
+    np.testing.assert_array_equal(got.view(np.uint16), expected.view(np.uint16))
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sign_of_special_values(dtype):
     # The vector loop and its scalar tail: NaNs keep their payload and sign, zeros become +0.0.
