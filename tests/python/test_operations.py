@@ -261,6 +261,23 @@ def test_clip_and_fix():
     check_kernel(lambda a: np.clip(a, -1, 1.5), x.astype(np.float32))
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_clip_of_signed_zeros_keeps_numpys_zero(dtype):
+    # Every sign of zero for x and both bounds: with constant bounds NumPy's clip keeps x on ties
+    # (np.clip(-0.0, 0, 1) is -0.0); with bounds given as arrays, and with one bound (np.maximum
+    # or np.minimum), float32/64 return the bound; float16 keeps x everywhere.
+    zeros = np.array([0.0, -0.0], dtype)
+    x = np.tile(np.repeat(zeros, 8), 5)  # both signs in vector lanes and a scalar tail
+    for lo, hi in [(0.0, -0.0), (-0.0, 0.0), (0.0, 0.0), (-0.0, -0.0), (-0.0, 1), (0.0, 1), (-1, 0.0), (-1, -0.0)]:
+        check_kernel(lambda a, lo=lo, hi=hi: np.clip(a, lo, hi), x)
+        check_kernel(lambda a, lo=lo, hi=hi: np.clip(a, dtype(lo), dtype(hi)), x)
+        check_kernel(lambda a, lo=lo: np.clip(a, lo, None), x)
+        check_kernel(lambda a, hi=hi: np.clip(a, None, hi), x)
+        check_kernel(lambda a, low, high: np.clip(a, low, high), x, np.full_like(x, lo), np.full_like(x, hi))
+    check_kernel(lambda a: np.clip(a, np.nan, 1), x)
+    check_kernel(lambda a: np.clip(a, 0, np.nan), np.array([np.nan, 2, -2, 0.5], dtype))
+
+
 def test_astype_and_numpy_scalar_constants():
     x = np.array([-2.7, -0.5, 0.5, 1.5, 300.7, 1e10, np.nan, np.inf])
     check_kernel(lambda a: a.astype(np.int32), x)
