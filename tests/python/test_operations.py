@@ -289,6 +289,20 @@ def test_astype_and_numpy_scalar_constants():
     check_kernel(lambda a: (a > 0).astype(np.float64) * 2, x)
 
 
+@pytest.mark.parametrize("source", FLOATS)
+@pytest.mark.parametrize("target", [np.uint64, np.int64])
+def test_out_of_range_float_to_64_bit_integer_casts_match_numpy(source, target):
+    # NumPy's casts are C's conversions as x86-64 computes them: out of range (and NaN) they give
+    # the integer indefinite 2**63 with an "invalid value" warning, and to uint64 values at or
+    # above 2**63 are converted less 2**63, so 2**64, 3e19 and inf become 0, not 2**63.
+    with np.errstate(over="ignore"):
+        x = np.array([2.0**64, 3e19, np.inf, -np.inf, np.nan, 2.0**63, 2.0**64 - 2048, 2.0**63 - 1024, -1.0, -0.5,
+                      -(2.0**63), 1e30, -1e30, 65504.0, 1.5], source)
+    for values in (x, x[:1], x[1:2], x[2:3], x[3:5], x[8:9], x[9:]):  # the warning of each alone
+        check_kernel(lambda a: a.astype(target), values)
+    check_kernel(lambda a: a.astype(target), np.tile(x, 7)[::3])
+
+
 def test_float16_casts_round_like_numpy():
     rng = np.random.default_rng(5)
     x64 = np.concatenate([rng.standard_normal(3000) * 10.0 ** rng.integers(-9, 6, 3000),
