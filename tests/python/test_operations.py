@@ -127,6 +127,23 @@ def test_subnormal_arguments_underflow_as_numpy(name, dtype):
         check_kernel(lambda a: fn(a), x[2:3], ulp=MATH_ULP)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["exp", "exp2"])
+def test_exp_and_exp2_of_vanishing_results_underflow_as_numpy(name, dtype):
+    # Results that are subnormal and inexact, or zero: NumPy signals underflow for both dtypes.
+    # (exp2(-1000) is a normal 2**-1000 in float64, which had made the import probe conclude
+    # that NumPy's float64 exp2 never signals.)
+    fn = getattr(np, name)
+    scale = 1.0 if name == "exp2" else np.log(2.0)
+    powers = [-1070.5, -1100.0, -1023.5, -1000.0, -1.5] if dtype == np.float64 else [-140.5, -160.0, -130.5, -100.0, -1.5]
+    x = np.array(powers, dtype) * dtype(scale)
+    for values in (np.tile(x, 5), x[:1], x[1:2], x[3:]):
+        with np.errstate(under="warn"):
+            check_kernel(lambda a: fn(a), values, ulp=MATH_ULP)
+    with np.errstate(under="raise"), pytest.raises(FloatingPointError, match="underflow"):
+        ik.ufunc(lambda a: fn(a))(x[:1])
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("name", EXACT_BINARY)
 def test_exact_binary_float(name, dtype):
