@@ -522,6 +522,18 @@ def test_spacing_sinc_nan_to_num(dtype):
     check_kernel(lambda a: np.nan_to_num(a, nan=-1.0, posinf=7, neginf=-7), x)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_spacing_of_nan_and_inf_warns_like_numpy(dtype):
+    # float16 NaN warns "invalid value" and gives the default NaN (float32/64 NaN is quiet).
+    nans = np.array([np.nan, -np.nan, np.inf, -np.inf, 1.0], dtype)
+    if dtype == np.float16:
+        nans = np.concatenate([nans, np.array([0x7D01, 0xFE01], np.uint16).view(np.float16)])
+    for x in (nans, nans[:1], nans[1:2], nans[4:5]):
+        got = check_kernel(lambda a: np.spacing(a), x)
+        with np.errstate(invalid="ignore"):
+            np.testing.assert_array_equal(got.view(np.uint8), np.spacing(x).view(np.uint8))
+
+
 def test_nan_to_num_on_integers_is_identity():
     check_kernel(lambda a: np.nan_to_num(a) + 1, np.arange(-5, 5))
 
