@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -46,8 +47,12 @@ class Scratch {
         index_offset_ = bytes;
         bytes += round_up(static_cast<std::size_t>(p.block) * sizeof(std::int32_t)) * 2 * static_cast<std::size_t>(p.n_where);
         if (bytes > capacity_) {
-            buffer_.reset(static_cast<char*>(std::aligned_alloc(alignment, round_up(bytes))));
+            buffer_.reset(fail_allocations_for_testing() ? nullptr : static_cast<char*>(std::aligned_alloc(alignment, round_up(bytes))));
             capacity_ = buffer_ ? bytes : 0;
+            if (!buffer_) {
+                prepared_id_ = 0;
+                throw std::bad_alloc();  // run() and run_gufunc() report it; no output is written
+            }
         }
         home.resize(p.registers.size());
         ptr.resize(p.registers.size());
@@ -57,7 +62,9 @@ class Scratch {
         index_stride_ = round_up(static_cast<std::size_t>(p.block) * sizeof(std::int32_t));
         prepared_id_ = buffer_ ? p.layout_id : 0;
     }
-    bool ok() const { return buffer_ != nullptr; }
+    // Set IK_TESTING_FAIL_ALLOCATIONS in the environment to make every scratch allocation fail,
+    // so that tests reach the out-of-memory path (read only when scratch memory is allocated).
+    static bool fail_allocations_for_testing() { return std::getenv("IK_TESTING_FAIL_ALLOCATIONS") != nullptr; }
     std::int32_t* index(std::int32_t where, int branch) {
         return reinterpret_cast<std::int32_t*>(buffer_.get() + index_offset_ +
                                                index_stride_ * (2 * static_cast<std::size_t>(where) + static_cast<std::size_t>(branch)));
@@ -499,8 +506,7 @@ std::ptrdiff_t run_chunks(const Program& p, Scratch& s, char* const* args, const
 void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end,
                 bool stream_outputs) {
     Scratch& s = scratch;
-    s.prepare(p);
-    if (!s.ok()) return;  // out of memory: nothing sane to do without an error channel
+    s.prepare(p);  // throws std::bad_alloc when out of memory
     const std::ptrdiff_t first_block = std::min<std::ptrdiff_t>(p.block, end - begin);
     for (const auto& [reg, value] : p.constants)
         broadcast(ir::itemsize(p.registers[static_cast<std::size_t>(reg)].dtype), value.bytes.data(), s.home[static_cast<std::size_t>(reg)], first_block);

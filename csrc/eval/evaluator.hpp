@@ -23,7 +23,9 @@ inline ByteRange range_of(const char* base, std::ptrdiff_t step, std::ptrdiff_t 
 // Evaluates `program` for n elements. args/steps follow NumPy's ufunc loop convention: the inputs,
 // then the outputs, each a base pointer and a byte stride (any stride: 0, negative, unaligned).
 // Never throws; floating-point flags raised by the computation end up on the calling thread.
-void run(const Program& program, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t n) noexcept;
+// Returns false when scratch memory could not be allocated: the outputs are then not (all)
+// written, and the caller must raise MemoryError (the ufunc loop, with the C API acquired).
+bool run(const Program& program, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t n) noexcept;
 
 // Evaluates elements [begin, end) block by block on the calling thread. stream_outputs: write
 // contiguous outputs with non-temporal stores (for outputs far larger than the caches, where

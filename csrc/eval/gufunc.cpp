@@ -188,14 +188,14 @@ std::vector<std::ptrdiff_t> core_steps(const GufuncPlan& plan, const std::ptrdif
     return core;
 }
 
-void run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps) noexcept {
+bool run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps) noexcept {
     try {
         const std::ptrdiff_t rows = dims[0];
-        if (rows <= 0) return;
+        if (rows <= 0) return true;
         const std::ptrdiff_t n = std::max<std::ptrdiff_t>(dims[1], 1);
         const double work = static_cast<double>(rows) * static_cast<double>(n) * plan.cost_per_element;
         const ThreadGrant grant(work >= get_parallel_threshold_ns() ? get_num_threads() : 1);
-        if (run_short_rows(plan, args, dims, steps, chunk, grant.threads())) return;
+        if (run_short_rows(plan, args, dims, steps, chunk, grant.threads())) return true;
         RowRunner runner(plan, args, dims, steps);
         const int threads = static_cast<int>(std::min<std::ptrdiff_t>(grant.threads(), rows));
         if (threads <= 1) {
@@ -204,7 +204,7 @@ void run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t*
             RowState state(plan);
             ChunkBuffers buffers(plan);
             for (std::ptrdiff_t r = 0; r < rows; ++r) runner.run_row(r, state, buffers, row_threads);
-            return;
+            return true;
         }
         struct Thread {
             RowState state;
@@ -212,7 +212,9 @@ void run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t*
         };
         parallel_for(threads, rows, [&] { return Thread{RowState(plan), ChunkBuffers(plan)}; },
                      [&](Thread& t, std::ptrdiff_t r) { runner.run_row(r, t.state, t.buffers); });
+        return true;
     } catch (...) {
+        return false;  // out of memory, as run()
     }
 }
 

@@ -51,6 +51,7 @@ struct GufuncPlan {
 std::vector<std::ptrdiff_t> core_steps(const GufuncPlan& plan, const std::ptrdiff_t* steps);
 
 // The gufunc inner loop body: dims[0] rows, dims[1] core elements, NumPy's gufunc step layout.
-void run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps) noexcept;
+// Returns false when out of memory, as run(): the caller must raise MemoryError.
+bool run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps) noexcept;
 
 }  // namespace ik::eval

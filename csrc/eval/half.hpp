@@ -85,19 +85,20 @@ inline std::uint16_t from_double(double d, int& flags) {
     return from_bits<std::uint64_t, 52, 1023>(bits, flags);
 }
 
-// The next binary16 after a towards b, on the bits (NumPy's half nextafter).
+// The next binary16 after a towards b, on the bits, as NumPy's npy_half_nextafter: unlike C's
+// nextafter it returns a (not b) when a == b, so nextafter(-0.0, 0.0) is -0.0; any NaN operand
+// gives the default NaN 0x7e00 (not the operand's payload); and only overflow is signalled (no
+// underflow for a subnormal step).
 inline std::uint16_t next_after(std::uint16_t a, std::uint16_t b, int& flags) {
     const bool a_nan = (a & 0x7fffu) > 0x7c00u, b_nan = (b & 0x7fffu) > 0x7c00u;
-    if (a_nan) return a;
-    if (b_nan) return b;
+    if (a_nan || b_nan) return 0x7e00u;
     const float fa = to_float(a), fb = to_float(b);
-    if (fa == fb) return b;
+    if (fa == fb) return a;
     std::uint16_t r;
     if ((a & 0x7fffu) == 0) r = static_cast<std::uint16_t>((b & 0x8000u) | 1u);
     else if ((fa < fb) == ((a & 0x8000u) == 0)) r = static_cast<std::uint16_t>(a + 1);
     else r = static_cast<std::uint16_t>(a - 1);
-    if ((r & 0x7c00u) == 0x7c00u) flags |= FE_OVERFLOW;
-    else if ((r & 0x7c00u) == 0) flags |= FE_UNDERFLOW;
+    if ((r & 0x7fffu) == 0x7c00u) flags |= FE_OVERFLOW;
     return r;
 }
 

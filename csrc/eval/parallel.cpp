@@ -128,19 +128,19 @@ int get_num_threads() {
 void set_parallel_threshold_ns(double ns) { threshold_ns.store(ns); }
 double get_parallel_threshold_ns() { return threshold_ns.load(); }
 
-void run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t n) noexcept {
-    if (n <= 0) return;
+bool run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t n) noexcept {
+    if (n <= 0) return true;
     try {
         if (n > 1 && has_recurrence(p, args, steps, n)) {
             for (std::ptrdiff_t i = 0; i < n; ++i) run_serial(p, args, steps, i, i + 1);
-            return;
+            return true;
         }
         const bool stream = stream_outputs(p, steps, n);
         const ThreadGrant grant(threads_for(p, n));
         const int threads = grant.threads();
         if (threads == 1) {
             run_serial(p, args, steps, 0, n, stream);
-            return;
+            return true;
         }
         // The blocks are cut into pieces; each thread runs its share of them, then helps with the
         // others' (parallel_for).
@@ -154,9 +154,11 @@ void run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::
         // thread in any order; NumPy leaves the last element's value there.
         if (std::any_of(steps + p.n_inputs, steps + p.n_inputs + p.output_registers.size(), [](std::ptrdiff_t s) { return s == 0; }))
             run_serial(p, args, steps, n - 1, n);
+        return true;
     } catch (...) {
         // Nothing may unwind into NumPy; allocation failure is the only source, and it leaves
-        // the output unwritten.
+        // the output (partly) unwritten: the caller must report it (MemoryError).
+        return false;
     }
 }
 

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cfenv>
 #include <cstddef>
+#include <new>
 #include <optional>
 #include <vector>
 
@@ -42,7 +43,9 @@ inline void leave_signals_to_python_threads() {
 // process does less, instead of the call waiting for that process's time slice. Each thread
 // first makes its own state with make_state() (scratch memory, accumulators, ...).
 // Exceptions (allocation failure) cannot leave an OpenMP region: an iteration that throws is
-// skipped; a thread without state takes no index, and the others take its share.
+// skipped; a thread without state takes no index, and the others take its share. If an iteration
+// failed or an index was left to nobody, std::bad_alloc is thrown on the calling thread after
+// the region, so that the call reports MemoryError instead of leaving outputs unwritten.
 template <class MakeState, class Body>
 void parallel_for(int threads, std::ptrdiff_t count, MakeState make_state, Body body) {
     using fp::numpy_flags;
@@ -56,6 +59,7 @@ void parallel_for(int threads, std::ptrdiff_t count, MakeState make_state, Body 
         shares[static_cast<std::size_t>(t)].end = count * (t + 1) / threads;
     }
     int worker_flags = 0;
+    std::atomic<bool> failed{false};
 #pragma omp parallel num_threads(threads) reduction(| : worker_flags)
     {
         const int me = omp_get_thread_num();
@@ -66,7 +70,7 @@ void parallel_for(int threads, std::ptrdiff_t count, MakeState make_state, Body 
         std::optional<decltype(make_state())> state;
         try {
             state.emplace(make_state());
-        } catch (...) {
+        } catch (...) {  // the others take this thread's share; left over if there are none
         }
         // Every share, the thread's own first (OpenMP may start fewer threads than asked).
         for (int j = 0; state && j < threads; ++j) {
@@ -75,12 +79,16 @@ void parallel_for(int threads, std::ptrdiff_t count, MakeState make_state, Body 
                 try {
                     body(*state, k);
                 } catch (...) {
+                    failed.store(true, std::memory_order_relaxed);
                 }
             }
         }
         if (me != 0) worker_flags |= std::fetestexcept(numpy_flags);
     }
     if (worker_flags) std::feraiseexcept(worker_flags);
+    for (const Share& share : shares)
+        if (share.next.load() < share.end) failed.store(true);
+    if (failed.load()) throw std::bad_alloc();
 }
 
 }  // namespace ik::eval

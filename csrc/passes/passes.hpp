@@ -12,7 +12,7 @@ namespace ik::passes {
 ir::Graph fold_constants(const ir::Graph& graph);
 
 // Rewrites that are exact in IEEE arithmetic: where with a constant condition or equal branches,
-// casts to the same dtype.
+// casts to the same dtype, where(x == y, x, maximum(x, y)) (np.clip's) to one extremum.
 ir::Graph simplify(const ir::Graph& graph);
 
 // Keeps only nodes the outputs depend on (and renumbers them in order).

@@ -43,13 +43,22 @@ void destroy_owner(PyObject* capsule) {
 }
 
 // The one inner loop of every ironkernel ufunc: data points at the loop's program.
+// The evaluator returns false when it could not allocate its scratch memory (the outputs are then
+// not written): the loop raises MemoryError, taking the GIL NumPy released around it.
+void raise_memory_error() noexcept {
+    NPY_ALLOW_C_API_DEF
+    NPY_ALLOW_C_API
+    PyErr_NoMemory();
+    NPY_DISABLE_C_API
+}
+
 void elementwise_loop(char** args, npy_intp const* dimensions, npy_intp const* steps, void* data) noexcept {
-    eval::run(*static_cast<const eval::Program*>(data), args, steps, dimensions[0]);
+    if (!eval::run(*static_cast<const eval::Program*>(data), args, steps, dimensions[0])) raise_memory_error();
 }
 
 // The inner loop of every ironkernel gufunc: data points at the loop's plan.
 void gufunc_loop(char** args, npy_intp const* dimensions, npy_intp const* steps, void* data) noexcept {
-    eval::run_gufunc(*static_cast<const eval::GufuncPlan*>(data), args, dimensions, steps);
+    if (!eval::run_gufunc(*static_cast<const eval::GufuncPlan*>(data), args, dimensions, steps)) raise_memory_error();
 }
 
 std::size_t align_up(std::size_t n) { return (n + alignof(void*) - 1) / alignof(void*) * alignof(void*); }

@@ -12,16 +12,25 @@ NumPy once at import and told to the core.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _core
 
 
 def _vanishing_argument(name: str, dtype: type) -> float:
-    """An argument for which the function's result is subnormal or zero: a large negative one for
-    exp and exp2, a subnormal one for the others (where f(x) ~ x near 0)."""
-    if name in ("exp", "exp2"):
-        return -1000.0
+    """An argument for which the function's result is subnormal and inexact, the case where every
+    library signals underflow if it ever does (an exact subnormal such as exp2(-1074) need not
+    signal): for exp and exp2 the logarithm of 3.5 times the smallest subnormal (about -1072.2 for
+    exp2 in float64; -1000 would be a normal 2**-1000 there), a subnormal argument for the others
+    (where f(x) ~ x near 0)."""
+    # 3.5 * smallest_subnormal itself would round to 4 * smallest_subnormal: scale the logarithm.
+    smallest = float(np.finfo(dtype).smallest_subnormal)
+    if name == "exp":
+        return math.log(smallest) + math.log(3.5)
+    if name == "exp2":
+        return math.log2(smallest) + math.log2(3.5)
     return 3 * float(np.finfo(dtype).smallest_subnormal)
 
 

@@ -319,11 +319,28 @@ def _where(tracer: _Tracer, condition: Any = None, x: Any = None, y: Any = None,
 def _clip(tracer: _Tracer, a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, **kwargs: Any) -> Traced:
     if out is not None or kwargs:
         raise tracer.fail("np.clip is called with out= or other keywords", "Use np.clip(x, low, high).")
+    # NumPy computes np.clip(a, None, hi) as np.minimum(a, hi) and np.clip(a, lo, None) as
+    # np.maximum(a, lo), which on a tie of signed zeros return the bound (float32/64) or `a`
+    # (float16). With both bounds, np.clip is NumPy's clip ufunc, whose loop for bounds constant
+    # over the loop (as constants of the body always are) keeps `a` on every tie for every dtype:
+    # np.clip(-0.0, 0, 1) is -0.0. That is where(a == bound, a, extremum(a, bound)), which
+    # simplify() turns back into one extremum with the operands in the order that has that tie.
+    # (Bounds that are arguments of the kernel keep the extrema: NumPy's clip ufunc returns the
+    # bound on such ties when the bounds are arrays, which is how a kernel's arguments usually come.)
+    constant_bounds = a_min is not None and a_max is not None and not isinstance(a_min, Traced) \
+        and not isinstance(a_max, Traced)
+
+    def bound(extremum: np.ufunc, x: Any, limit: Any) -> Any:
+        extreme = tracer.call(extremum, (x, limit), {})
+        if not constant_bounds:
+            return extreme
+        return _where(tracer, tracer.call(np.equal, (x, limit), {}), x, extreme)
+
     result = a
     if a_min is not None:
-        result = tracer.call(np.maximum, (result, a_min), {})
+        result = bound(np.maximum, result, a_min)
     if a_max is not None:
-        result = tracer.call(np.minimum, (result, a_max), {})
+        result = bound(np.minimum, result, a_max)
     if result is a:
         raise tracer.fail("np.clip is called without bounds", "Give a lower bound, an upper bound or both.")
     return result

@@ -1,5 +1,10 @@
 """Bad bodies fail at decoration with a message naming the function, the line, and the fix."""
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -280,3 +285,23 @@ def test_as_many_operands_as_numpy_allows():
     rows = ik.gufunc(",".join(["(n)"] * (limit - 1)) + "->()")(
         eval(f"lambda {', '.join(names)}: np.sum({' + '.join(names)})"))
     assert rows(*args) == np.sum(body(*args))
+
+
+def test_allocation_failure_in_the_loop_raises_memory_error():
+    # In a fresh process whose scratch allocations fail (a testing hook of the evaluator): the call
+    # must raise MemoryError, not return an out= array it never wrote.
+    code = textwrap.dedent("""
+        import numpy as np, ironkernel as ik
+        f = ik.ufunc(lambda a: a * 2 + 1)
+        g = ik.gufunc("(n)->()")(lambda a: np.sum(a * 2))
+        for call in (lambda: f(np.arange(10.0), out=np.full(10, -7.0)),
+                     lambda: g(np.ones((3, 4)), out=np.full(3, -7.0))):
+            try:
+                result = call()
+            except MemoryError:
+                continue
+            raise SystemExit(f"no MemoryError; returned {result!r}")
+    """)
+    env = {**os.environ, "IK_TESTING_FAIL_ALLOCATIONS": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr

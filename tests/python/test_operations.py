@@ -127,6 +127,23 @@ def test_subnormal_arguments_underflow_as_numpy(name, dtype):
         check_kernel(lambda a: fn(a), x[2:3], ulp=MATH_ULP)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["exp", "exp2"])
+def test_exp_and_exp2_of_vanishing_results_underflow_as_numpy(name, dtype):
+    # Results that are subnormal and inexact, or zero: NumPy signals underflow for both dtypes.
+    # (exp2(-1000) is a normal 2**-1000 in float64, which had made the import probe conclude
+    # that NumPy's float64 exp2 never signals.)
+    fn = getattr(np, name)
+    scale = 1.0 if name == "exp2" else np.log(2.0)
+    powers = [-1070.5, -1100.0, -1023.5, -1000.0, -1.5] if dtype == np.float64 else [-140.5, -160.0, -130.5, -100.0, -1.5]
+    x = np.array(powers, dtype) * dtype(scale)
+    for values in (np.tile(x, 5), x[:1], x[1:2], x[3:]):
+        with np.errstate(under="warn"):
+            check_kernel(lambda a: fn(a), values, ulp=MATH_ULP)
+    with np.errstate(under="raise"), pytest.raises(FloatingPointError, match="underflow"):
+        ik.ufunc(lambda a: fn(a))(x[:1])
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("name", EXACT_BINARY)
 def test_exact_binary_float(name, dtype):
@@ -226,6 +243,22 @@ def test_extrema_of_every_pair_of_special_values(name, dtype):
     np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
 
 
+@pytest.mark.parametrize("name", ["maximum", "minimum", "fmax", "fmin", "nextafter"])
+def test_float16_extrema_and_nextafter_of_signed_zeros_and_nans_have_numpys_bits(name):
+    # NumPy's float16 loops return the first operand on ties (-0.0 against 0.0), where float32
+    # and float64 return the second; nextafter gives the default NaN for any NaN operand.
+    special = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf], np.float16)
+    nans = np.array([0x7E00, 0xFE00, 0x7D01, 0xFE01], np.uint16).view(np.float16)  # quiet, signalling, signs
+    special = np.concatenate([special, nans])
+    x, y = (a.ravel() for a in np.meshgrid(special, special))
+    f = ik.ufunc(binary_kernel(name))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = f(x, y)
+    expected = getattr(np, name)(x, y)
+    np.testing.assert_array_equal(got.view(np.uint16), expected.view(np.uint16))
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sign_of_special_values(dtype):
     # The vector loop and its scalar tail: NaNs keep their payload and sign, zeros become +0.0.
@@ -245,6 +278,23 @@ def test_clip_and_fix():
     check_kernel(lambda a: np.clip(a, -1, 1.5), x.astype(np.float32))
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_clip_of_signed_zeros_keeps_numpys_zero(dtype):
+    # Every sign of zero for x and both bounds: with constant bounds NumPy's clip keeps x on ties
+    # (np.clip(-0.0, 0, 1) is -0.0); with bounds given as arrays, and with one bound (np.maximum
+    # or np.minimum), float32/64 return the bound; float16 keeps x everywhere.
+    zeros = np.array([0.0, -0.0], dtype)
+    x = np.tile(np.repeat(zeros, 8), 5)  # both signs in vector lanes and a scalar tail
+    for lo, hi in [(0.0, -0.0), (-0.0, 0.0), (0.0, 0.0), (-0.0, -0.0), (-0.0, 1), (0.0, 1), (-1, 0.0), (-1, -0.0)]:
+        check_kernel(lambda a, lo=lo, hi=hi: np.clip(a, lo, hi), x)
+        check_kernel(lambda a, lo=lo, hi=hi: np.clip(a, dtype(lo), dtype(hi)), x)
+        check_kernel(lambda a, lo=lo: np.clip(a, lo, None), x)
+        check_kernel(lambda a, hi=hi: np.clip(a, None, hi), x)
+        check_kernel(lambda a, low, high: np.clip(a, low, high), x, np.full_like(x, lo), np.full_like(x, hi))
+    check_kernel(lambda a: np.clip(a, np.nan, 1), x)
+    check_kernel(lambda a: np.clip(a, 0, np.nan), np.array([np.nan, 2, -2, 0.5], dtype))
+
+
 def test_astype_and_numpy_scalar_constants():
     x = np.array([-2.7, -0.5, 0.5, 1.5, 300.7, 1e10, np.nan, np.inf])
     check_kernel(lambda a: a.astype(np.int32), x)
@@ -254,6 +304,20 @@ def test_astype_and_numpy_scalar_constants():
     check_kernel(lambda a: a.astype(np.float32) * np.float32(1.1), x)
     check_kernel(lambda a: a.astype(bool), x)
     check_kernel(lambda a: (a > 0).astype(np.float64) * 2, x)
+
+
+@pytest.mark.parametrize("source", FLOATS)
+@pytest.mark.parametrize("target", [np.uint64, np.int64])
+def test_out_of_range_float_to_64_bit_integer_casts_match_numpy(source, target):
+    # NumPy's casts are C's conversions as x86-64 computes them: out of range (and NaN) they give
+    # the integer indefinite 2**63 with an "invalid value" warning, and to uint64 values at or
+    # above 2**63 are converted less 2**63, so 2**64, 3e19 and inf become 0, not 2**63.
+    with np.errstate(over="ignore"):
+        x = np.array([2.0**64, 3e19, np.inf, -np.inf, np.nan, 2.0**63, 2.0**64 - 2048, 2.0**63 - 1024, -1.0, -0.5,
+                      -(2.0**63), 1e30, -1e30, 65504.0, 1.5], source)
+    for values in (x, x[:1], x[1:2], x[2:3], x[3:5], x[8:9], x[9:]):  # the warning of each alone
+        check_kernel(lambda a: a.astype(target), values)
+    check_kernel(lambda a: a.astype(target), np.tile(x, 7)[::3])
 
 
 def test_float16_casts_round_like_numpy():
@@ -456,6 +520,18 @@ def test_spacing_sinc_nan_to_num(dtype):
     check_kernel(lambda a: np.sinc(a), x, ulp=MATH_ULP)
     check_kernel(lambda a: np.nan_to_num(a), x)
     check_kernel(lambda a: np.nan_to_num(a, nan=-1.0, posinf=7, neginf=-7), x)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_spacing_of_nan_and_inf_warns_like_numpy(dtype):
+    # float16 NaN warns "invalid value" and gives the default NaN (float32/64 NaN is quiet).
+    nans = np.array([np.nan, -np.nan, np.inf, -np.inf, 1.0], dtype)
+    if dtype == np.float16:
+        nans = np.concatenate([nans, np.array([0x7D01, 0xFE01], np.uint16).view(np.float16)])
+    for x in (nans, nans[:1], nans[1:2], nans[4:5]):
+        got = check_kernel(lambda a: np.spacing(a), x)
+        with np.errstate(invalid="ignore"):
+            np.testing.assert_array_equal(got.view(np.uint8), np.spacing(x).view(np.uint8))
 
 
 def test_nan_to_num_on_integers_is_identity():
