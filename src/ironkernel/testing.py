@@ -45,8 +45,38 @@ def ulp_distance(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
 
 
 def assert_same(got: Any, expected: Any, ulp: float = 0, what: str = "result") -> None:
-    """Asserts the same dtype and shape, and the same values: bit for bit (the sign of zero and NaN
-    positions included) when ulp is 0 or the dtype is not inexact, else within ulp."""
+    """Assert that an array equals NumPy's result: dtype, shape and values.
+
+    Values must be identical bit for bit (the sign of zero and NaN positions included) when
+    `ulp` is 0 or the dtype is not a float or complex dtype, and within `ulp` units in the last
+    place of NumPy's value otherwise; complex values are compared part by part.
+
+    Parameters
+    ----------
+    got : array_like
+        The kernel's result.
+    expected : array_like
+        NumPy's result.
+    ulp : float, optional
+        The tolerance for float and complex values (default 0: bit-exact).
+    what : str, optional
+        What is compared, for the message (default ``"result"``).
+
+    Raises
+    ------
+    AssertionError
+        A difference; the message names the first differing element.
+
+    See Also
+    --------
+    assert_matches_numpy : Runs a kernel and its body and compares them with this.
+
+    Examples
+    --------
+    >>> import numpy as np, ironkernel as ik
+    >>> ik.testing.assert_same(np.array([0.0, 1.0]), np.array([0.0, 1.0]))
+    >>> ik.testing.assert_same(np.array([1.0]), np.array([1.0 + 2**-52]), ulp=1)
+    """
     got_arr, exp_arr = np.asarray(got), np.asarray(expected)
     assert got_arr.dtype == exp_arr.dtype, f"{what}: dtype {got_arr.dtype}, NumPy gives {exp_arr.dtype}"
     assert got_arr.shape == exp_arr.shape, f"{what}: shape {got_arr.shape}, NumPy gives {exp_arr.shape}"
@@ -105,7 +135,12 @@ def _uses_vector_math(kernel: np.ufunc) -> bool:
 
 def assert_matches_numpy(kernel: np.ufunc, *args: Any, body: Callable | None = None, ulp: float | None = None,
                          check_warnings: bool = True) -> None:
-    """Asserts that ``kernel(*args)`` gives what its Python body gives when NumPy runs it.
+    """Assert that a kernel gives what its Python body gives when NumPy runs it.
+
+    Calls ``kernel(*args)`` and the function the kernel was made from on the same arguments, and
+    compares what a user sees: the dtype, shape and values of every output, the floating-point
+    warnings, or the exception type when NumPy raises (a kernel raises the built-in type of
+    NumPy's exception: ``TypeError`` for ``UFuncTypeError``).
 
     Parameters
     ----------
@@ -130,6 +165,10 @@ def assert_matches_numpy(kernel: np.ufunc, *args: Any, body: Callable | None = N
     AssertionError
         The dtype, shape, a value or the warnings differ (the message names the first differing
         element), or one side raised and the other did not, or they raised different types.
+
+    See Also
+    --------
+    assert_same : The comparison of one output.
 
     Examples
     --------
