@@ -578,7 +578,7 @@ def test_element_wise_ndarray_methods_and_attributes():
     check_kernel(lambda a: a.clip(-1, 1.5), x)
     check_kernel(lambda a: a.clip(max=1.5), x)
     check_kernel(lambda a: a.T + 1, x)
-    check_kernel(lambda a: a.conj() * a.conjugate(), z)
+    check_kernel(lambda a: a.conj() - 2 * a.conjugate(), z)  # no complex product: its bits follow the ISA (FMA)
     check_kernel(lambda a: a.real - a.imag, z)
     check_kernel(lambda a: a.astype(np.float32).round(1), x)
     for decimals in (-2, -1, 0, 1, 3):
