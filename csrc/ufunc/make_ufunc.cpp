@@ -174,10 +174,14 @@ int resolve_types(PyUFuncObject* ufunc, NPY_CASTING, PyArrayObject** operands, P
         bool changed = false;
         for (int i = 0; i < ufunc->nin; ++i) {
             if (key[static_cast<std::size_t>(i)] >= 0 || !operands[i] || PyArray_NDIM(operands[i]) != 0) continue;
+            // By the value's smallest dtype (PyArray_CanCastArrayTo looks at values only in some of
+            // NumPy 1.x's promotion states).
             PyArray_Descr* descr = PyArray_DescrFromType(loop->type_nums[static_cast<std::size_t>(i)]);
-            if (!descr) return -1;
-            const bool fits = PyArray_CanCastArrayTo(operands[i], descr, NPY_SAFE_CASTING);
-            Py_DECREF(descr);
+            PyArray_Descr* smallest = descr ? PyArray_MinScalarType(operands[i]) : nullptr;
+            const bool fits = smallest && PyArray_CanCastTo(smallest, descr);
+            Py_XDECREF(smallest);
+            Py_XDECREF(descr);
+            if (PyErr_Occurred()) return -1;
             if (!fits) {
                 key[static_cast<std::size_t>(i)] = PyArray_DESCR(operands[i])->type_num;
                 changed = true;
