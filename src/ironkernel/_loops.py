@@ -143,7 +143,13 @@ class LoopMaker:
         out_nums = loop[0][self.nin:]
         if any(d is not None and d.num != num for d, num in zip(fixed_out, out_nums)):
             return False
-        return self.identity is None or all(holds(dtype_of_num(num), self.identity) for num in out_nums)
+        if self.identity is None:
+            return True
+        # NumPy converts the identity of a two-input, one-output ufunc to each loop's first input
+        # dtype when it wraps the loop, on any call (get_initial_from_ufunc): a mixed loop such as
+        # int64, float64 -> float64 with identity -inf would raise OverflowError there.
+        first = [loop[0][0]] if (self.nin, self.nout) == (2, 1) else []
+        return all(holds(dtype_of_num(num), self.identity) for num in first + out_nums)
 
     def search(self, in_dtypes: tuple[np.dtype, ...], fixed_out: tuple, natural: Any) -> tuple[list[int], Any]:
         """The loop for a call whose natural loop does not fit: the first dtype, in NumPy's loop
