@@ -11,6 +11,7 @@ rejects the body for those dtypes, the call raises NumPy's error, never another 
 
 from __future__ import annotations
 
+import itertools
 import threading
 from typing import Any, Callable
 
@@ -154,11 +155,26 @@ class LoopMaker:
     def search(self, in_dtypes: tuple[np.dtype, ...], fixed_out: tuple, natural: Any) -> tuple[list[int], Any]:
         """The loop for a call whose natural loop does not fit: the first dtype, in NumPy's loop
         order, that every input casts to within its kind and whose loop fits (as NumPy picks among
-        its own loops for np.add(x, y, dtype=...)); NumPy then checks the casts with casting=."""
-        for char in _LOOP_CHARS:
+        its own loops for np.add(x, y, dtype=...)); NumPy then checks the casts with casting=.
+
+        With one output dtype X fixed, first the inputs that cast safely to X take it and the
+        others keep theirs (trying each of them with its own dtype too: np.ldexp(float32, int64,
+        dtype=float64) runs float64, int64, as ldexp takes no float exponent), and last
+        every input takes X (NumPy's fallback to the output signature for all operands:
+        np.power(1.5, 2.8, dtype=np.intp, casting="unsafe") runs intp, intp)."""
+        out_dtypes = {d for d in fixed_out if d is not None}
+        target = out_dtypes.pop() if len(out_dtypes) == 1 and all(fixed_out) else None
+        if target is not None and target.char in _LOOP_CHARS:
+            choices = [(target, d) if d != target and np.can_cast(d, target, "safe") else (d,) for d in in_dtypes]
+            for mixed in itertools.islice(itertools.product(*choices), 16):
+                loop = self.loop(mixed)
+                if not isinstance(loop, LoopRejected) and self.fits(loop, fixed_out):
+                    return loop
+        candidates = _LOOP_CHARS + (target.char if target is not None and target.char in _LOOP_CHARS else "")
+        for k, char in enumerate(candidates):
             candidate = np.dtype(char)
             safe = "same_kind" if any(fixed_out) else "safe"
-            if not all(np.can_cast(d, candidate, safe) for d in in_dtypes):
+            if k < len(_LOOP_CHARS) and not all(np.can_cast(d, candidate, safe) for d in in_dtypes):
                 continue
             loop = self.loop((candidate,) * self.nin)
             if not isinstance(loop, LoopRejected) and self.fits(loop, fixed_out):
