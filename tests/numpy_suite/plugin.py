@@ -33,6 +33,8 @@ NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
 TESTS_DIR = os.path.join(NUMPY_DIR, "_core", "tests")
 KNOWN_FAILURES = os.path.join(HERE, "known_failures.txt")
 CATEGORIES = ("not-applicable", "documented", "defect")
+# The NumPy whose tests known_failures.txt classifies: test ids and outcomes change between releases.
+NUMPY_VERSION = "2.4"
 
 # The NumPy test files this judge runs (issue 19), relative to numpy/_core/tests/.
 TEST_FILES = ("test_umath.py", "test_ufunc.py", "test_umath_complex.py", "test_umath_accuracy.py",
@@ -285,7 +287,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.section("ironkernel kernels under NumPy's tests")
     write(f"{sum(outcomes.values())} tests: " + ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())))
     sample = config.getoption("ik_sample")
-    stale = [e for e in config._ik_entries if not e.matched]
+    files = {os.path.basename(str(path)) for path in config.args}
+    stale = [e for e in config._ik_entries if not e.matched and e.pattern.split("::")[0] in files]
     if stale and not sample and not config.getoption("keyword") and not config.getoption("markexpr"):
         write(f"{len(stale)} entries of the known failures match no test (stale?):")
         for e in stale:

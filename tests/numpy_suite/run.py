@@ -17,6 +17,7 @@ import os
 import sys
 import time
 
+import numpy as np
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,9 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=0, metavar="N", help="run a fixed subset of N tests")
     parser.add_argument("--no-known-failures", action="store_true",
                         help="run without the list, to see every failure (when re-classifying)")
+    parser.add_argument("--any-numpy", action="store_true",
+                        help="run with a NumPy other than the one the list classifies")
     args = parser.parse_args(argv)
 
     plugin = _load_plugin()
+    version = ".".join(np.__version__.split(".")[:2])
+    if version != plugin.NUMPY_VERSION and not args.any_numpy:
+        print(f"numpy_suite: skipped: known_failures.txt classifies NumPy {plugin.NUMPY_VERSION}'s tests, this is "
+              f"NumPy {np.__version__} (--any-numpy runs them anyway)")
+        return 0
     files = [os.path.join(plugin.TESTS_DIR, f) for f in (args.files or plugin.TEST_FILES)]
     missing = [f for f in files if not os.path.isfile(f)]
     if missing:
