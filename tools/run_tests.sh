@@ -13,6 +13,8 @@ fi
 
 python -m pip install -q ".[test]"
 pytest                                   # settings in pyproject.toml: the installed package is tested
+# NumPy's own ufunc tests with NumPy's ufuncs replaced by kernels, a fixed sample (tests/numpy_suite/README.md)
+python tests/numpy_suite/run.py --sample 2000
 # The kernels are compiled per instruction set; the exactness tests run on each this CPU has.
 for isa in avx2 sse2; do
   IK_SIMD=$isa pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py

@@ -11,6 +11,7 @@ rejects the body for those dtypes, the call raises NumPy's error, never another 
 
 from __future__ import annotations
 
+import itertools
 import threading
 from typing import Any, Callable
 
@@ -145,14 +146,34 @@ class LoopMaker:
         out_nums = loop[0][self.nin:]
         if any(d is not None and d.num != num for d, num in zip(fixed_out, out_nums)):
             return False
-        return self.identity is None or all(holds(dtype_of_num(num), self.identity) for num in out_nums)
+        if self.identity is None:
+            return True
+        # NumPy converts the identity of a two-input, one-output ufunc to each loop's first input
+        # dtype when it wraps the loop, on any call (get_initial_from_ufunc): a mixed loop such as
+        # int64, float64 -> float64 with identity -inf would raise OverflowError there.
+        first = [loop[0][0]] if (self.nin, self.nout) == (2, 1) else []
+        return all(holds(dtype_of_num(num), self.identity) for num in first + out_nums)
 
     def search(self, in_dtypes: tuple[np.dtype, ...], fixed_out: tuple, natural: Any) -> tuple[list[int], Any]:
         """The loop for a call whose natural loop does not fit: the first dtype, in NumPy's loop
         order, that every input casts to (within its kind for dtype=, safely for the identity) and
-        whose loop fits, as NumPy picks among its own loops for np.add(x, y, dtype=...). For dtype=,
-        failing that, the first whose loop fits at all: NumPy then refuses the casts under the
-        call's casting= with its own error, or makes them (casting="unsafe")."""
+        whose loop fits, as NumPy picks among its own loops for np.add(x, y, dtype=...). NumPy then
+        checks the casts with the call's casting=.
+
+        With one output dtype X fixed, first the inputs that cast safely to X take it and the
+        others keep theirs (trying each of them with its own dtype too: np.ldexp(float32, int64,
+        dtype=float64) runs float64, int64, as ldexp takes no float exponent). For dtype=, failing
+        the dtypes every input casts to within its kind, the first whose loop fits at all (NumPy's
+        fallback to the output signature for all operands: np.power(1.5, 2.8, dtype=np.intp,
+        casting="unsafe") runs intp, intp; without casting="unsafe" NumPy refuses the casts)."""
+        out_dtypes = {d for d in fixed_out if d is not None}
+        target = out_dtypes.pop() if len(out_dtypes) == 1 and all(fixed_out) else None
+        if target is not None and target.char in _LOOP_CHARS:
+            choices = [(target, d) if d != target and np.can_cast(d, target, "safe") else (d,) for d in in_dtypes]
+            for mixed in itertools.islice(itertools.product(*choices), 16):
+                loop = self.loop(mixed)
+                if not isinstance(loop, LoopRejected) and self.fits(loop, fixed_out):
+                    return loop
         rules = ["same_kind", None] if any(fixed_out) else ["safe"]
         for rule in rules:
             for char in _LOOP_CHARS:

@@ -149,6 +149,26 @@ def test_dtype_and_casting_keywords():
     assert k2(i, i).dtype == body2(i, i).dtype
 
 
+@pytest.mark.parametrize("ufunc, args, keywords", [
+    (np.power, (1.5, 2.8), {"dtype": np.intp, "casting": "unsafe"}),  # the output dtype for all inputs
+    (np.power, (1.5, 2.8), {"signature": (None, None, np.intp), "casting": "unsafe"}),
+    (np.multiply, (np.arange(3, dtype=np.int8), 2.5), {"dtype": np.int16, "casting": "unsafe"}),
+    (np.ldexp, (np.float32(1.0), np.int_(2)), {"dtype": "d"}),  # float64, int64: no float exponent
+    (np.sqrt, (np.arange(3, dtype=np.int16),), {"dtype": np.float64}),
+])
+def test_output_dtype_alone_picks_the_loop_numpy_picks(ufunc, args, keywords):
+    # found by NumPy's own tests (tests/numpy_suite): test_use_output_signature_for_all_arguments
+    params = ", ".join(f"x{i}" for i in range(ufunc.nin))
+    kernel = ik.ufunc(eval(f"lambda {params}, f=f: f({params})", {"f": ufunc}))
+    assert_same(kernel(*args, **keywords), ufunc(*args, **keywords))
+
+
+def test_output_dtype_alone_still_checks_casting():
+    power = ik.ufunc(lambda a, b: a ** b)
+    with pytest.raises(TypeError, match="casting rule 'same_kind'"):
+        power(1.5, 2.8, dtype=np.intp)  # float64 -> intp is not same_kind, as in NumPy
+
+
 @pytest.mark.parametrize("order", ["C", "F", "K", "A"])
 def test_order_keyword(order):
     x = np.asfortranarray(rng.standard_normal((6, 7)))

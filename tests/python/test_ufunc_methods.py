@@ -50,6 +50,13 @@ def test_identity_may_be_infinite_or_a_numpy_scalar():
         ik.ufunc(lambda a, b: a + b, identity="0")
 
 
+@pytest.mark.parametrize("args", [(0, np.nan), (1, 2), (np.arange(3), 0.5), (np.arange(3, dtype=np.int32), np.ones(3))])
+def test_float_identity_with_integer_first_input_calls_as_numpy(args):
+    # NumPy converts the identity to a loop's first input dtype on every call, not only in reductions
+    logaddexp = ik.ufunc(lambda a, b: np.logaddexp(a, b), identity=-np.inf)
+    ik.testing.assert_matches_numpy(logaddexp, *args)
+
+
 def test_reduceat_outer_at():
     x = rng.standard_normal(20)
     np.testing.assert_allclose(ADD.reduceat(x, [0, 5, 12]), np.add.reduceat(x, [0, 5, 12]), rtol=1e-14)
