@@ -108,13 +108,20 @@ class LoopMaker:
         except LoopRejected as exc:
             raise exc.for_call(self.kernel_name) from None
         fixed_out = tuple(None if t == _NOT_FIXED else self.dtype(t) for t in fixed[self.nin:])
+        fixed_in = tuple(t != _NOT_FIXED for t in fixed[: self.nin])
+        if (self.nin, self.nout) == (2, 1) and fixed_in == (True, False) and fixed_out[0] == in_dtypes[0]:
+            # NumPy fixes the first input and the output to one dtype for reduce, accumulate and
+            # reduceat with dtype= or out=, whose loops must be homogeneous: the second input too.
+            loop = self.loop((in_dtypes[0],) * 2)
+            if not isinstance(loop, LoopRejected) and self.fits(loop, fixed_out):
+                return loop
         loop = self.loop(in_dtypes)
         if isinstance(loop, LoopRejected):
             if not any(fixed_out):
                 raise loop.for_call(self.kernel_name)
         elif self.fits(loop, fixed_out):
             return loop
-        return self.search(in_dtypes, fixed_out, loop)
+        return self.search(in_dtypes, fixed_in, fixed_out)
 
     def dtype(self, num: int) -> np.dtype:
         dtype = dtype_of_num(num)
@@ -154,7 +161,7 @@ class LoopMaker:
         first = [loop[0][0]] if (self.nin, self.nout) == (2, 1) else []
         return all(holds(dtype_of_num(num), self.identity) for num in first + out_nums)
 
-    def search(self, in_dtypes: tuple[np.dtype, ...], fixed_out: tuple, natural: Any) -> tuple[list[int], Any]:
+    def search(self, in_dtypes: tuple[np.dtype, ...], fixed_in: tuple[bool, ...], fixed_out: tuple) -> tuple[list[int], Any]:
         """The loop for a call whose natural loop does not fit: the first dtype, in NumPy's loop
         order, that every input casts to (within its kind for dtype=, safely for the identity) and
         whose loop fits, as NumPy picks among its own loops for np.add(x, y, dtype=...). NumPy then
@@ -165,11 +172,13 @@ class LoopMaker:
         dtype=float64) runs float64, int64, as ldexp takes no float exponent). For dtype=, failing
         the dtypes every input casts to within its kind, the first whose loop fits at all (NumPy's
         fallback to the output signature for all operands: np.power(1.5, 2.8, dtype=np.intp,
-        casting="unsafe") runs intp, intp; without casting="unsafe" NumPy refuses the casts)."""
+        casting="unsafe") runs intp, intp; without casting="unsafe" NumPy refuses the casts).
+        Inputs signature= fixed keep their dtype throughout."""
         out_dtypes = {d for d in fixed_out if d is not None}
         target = out_dtypes.pop() if len(out_dtypes) == 1 and all(fixed_out) else None
         if target is not None and target.char in _LOOP_CHARS:
-            choices = [(target, d) if d != target and np.can_cast(d, target, "safe") else (d,) for d in in_dtypes]
+            choices = [(target, d) if d != target and not fixed and np.can_cast(d, target, "safe") else (d,)
+                       for d, fixed in zip(in_dtypes, fixed_in)]
             for mixed in itertools.islice(itertools.product(*choices), 16):
                 loop = self.loop(mixed)
                 if not isinstance(loop, LoopRejected) and self.fits(loop, fixed_out):
@@ -178,9 +187,9 @@ class LoopMaker:
         for rule in rules:
             for char in _LOOP_CHARS:
                 candidate = np.dtype(char)
-                if rule and not all(np.can_cast(d, candidate, rule) for d in in_dtypes):
+                if rule and not all(np.can_cast(d, candidate, rule) for d, fixed in zip(in_dtypes, fixed_in) if not fixed):
                     continue
-                loop = self.loop((candidate,) * self.nin)
+                loop = self.loop(tuple(d if fixed else candidate for d, fixed in zip(in_dtypes, fixed_in)))
                 if not isinstance(loop, LoopRejected) and self.fits(loop, fixed_out):
                     return loop
         if any(fixed_out):
