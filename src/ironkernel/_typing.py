@@ -341,15 +341,14 @@ class _Typer:
         operand_dtype = dtype if kind in ("argmax", "argmin") else result  # positions of the values as they are
         product = self.nodes[value[1]]
         if kind == "dot" and dtype == np.float16 and product.op == "multiply":
-            # NumPy's float16 dot adds the products in float32 (exact there: 11 + 11 bits) and
-            # rounds once at the end; the float16 multiply would round each product. NumPy adds
-            # them one after the other, the sum here is pairwise: the same bits for rows under 8,
-            # else float32 sums of the same exact products, which round to the same float16 but
-            # where they straddle a rounding boundary (then one float16 ulp apart).
+            # NumPy's float16 dot (HALF_dot) adds the products in float32 (exact there: 11 + 11
+            # bits) one after the other from +0, and rounds once at the end; the float16 multiply
+            # would round each product, a pairwise sum add them in another order.
             wide = np.dtype(np.float32)
             factors = tuple(self.add(TypedNode("cast", wide, (a,))) for a in product.args)
             products = self.add(TypedNode("multiply", wide, factors))
-            return ("typed", self.as_dtype(self.typed(op, wide, (products,), where), dtype, where), dtype)
+            total = self.typed("reduce_sequential_sum", wide, (products,), where)
+            return ("typed", self.as_dtype(total, dtype, where), dtype)
         return self.typed(op, result, (self.as_dtype(value, operand_dtype, where),), where)
 
     def length(self, ddof: int, where: str) -> tuple:
