@@ -216,8 +216,8 @@ RowChunks::RowChunks(std::ptrdiff_t length_, std::ptrdiff_t most_, Halving halvi
 }
 
 std::optional<Halving> Accumulator::halving() const {
-    if (kind_ != Reduce::sum) return std::nullopt;
-    return dtype_ == ir::DType::complex64 || dtype_ == ir::DType::complex128 ? Halving::complex : Halving::real;
+    if (kind_ != Reduce::sum || !(ir::is_float(dtype_) || ir::is_complex(dtype_))) return std::nullopt;  // exact in any order
+    return ir::is_complex(dtype_) ? Halving::complex : Halving::real;
 }
 
 void Accumulator::start(const RowChunks& chunks_of_row) {

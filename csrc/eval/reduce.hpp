@@ -47,8 +47,9 @@ class Accumulator {
    public:
     // dtype: of the values reduced (and of the result, except argmax/argmin, which give int64).
     Accumulator(Reduce kind, ir::DType dtype) : kind_(kind), dtype_(dtype) {}
-    // The halving a row's chunks must follow: a pairwise sum's, that of its values; the other
-    // reductions combine chunks in row order and take any cut (nullopt).
+    // The halving a row's chunks must follow: a pairwise sum of floats, that of its values; the
+    // other reductions combine chunks in row order, or are exact (integer sums), and take any cut
+    // (nullopt).
     std::optional<Halving> halving() const;
     // Whether chunks must be set one after the other in row order (a sequential sum carries its
     // running total from one chunk to the next), so not by several threads.
