@@ -66,6 +66,7 @@ const char* reduce_name(ik::eval::Reduce kind) {
         case ik::eval::Reduce::all: return "all";
         case ik::eval::Reduce::argmax: return "argmax";
         case ik::eval::Reduce::argmin: return "argmin";
+        case ik::eval::Reduce::sequential_sum: return "sequential_sum";
     }
     return "?";
 }
@@ -78,6 +79,7 @@ std::string empty_row_error(ik::eval::Reduce kind) {
         case ik::eval::Reduce::argmax: return "attempt to get argmax of an empty sequence";
         case ik::eval::Reduce::argmin: return "attempt to get argmin of an empty sequence";
         case ik::eval::Reduce::sum:
+        case ik::eval::Reduce::sequential_sum:
         case ik::eval::Reduce::prod:
         case ik::eval::Reduce::any:
         case ik::eval::Reduce::all: return "";

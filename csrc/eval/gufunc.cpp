@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cfenv>
 #include <cstring>
+#include <optional>
 
 #include "evaluator.hpp"
 #include "parallel_for.hpp"
@@ -14,6 +15,7 @@ namespace ik::eval {
 namespace {
 
 constexpr std::ptrdiff_t chunk = 4096;  // most elements of a pass between folds into accumulators
+constexpr std::ptrdiff_t largest_itemsize = 16;  // complex128
 
 // The row values and, per reduction, its accumulator: one per row being computed.
 struct RowState {
@@ -37,7 +39,14 @@ struct ChunkBuffers {
                 if (o.kind == StageOutput::reduce_into_table)
                     buffers.emplace_back(static_cast<std::size_t>(chunk) * ir::itemsize(o.value_dtype));
     }
-    std::vector<std::vector<char>> buffers;
+    // A chunk of elements of any dtype, every largest_itemsize bytes, for stage output k when its
+    // values are not wanted (a pass's second run, RowRunner::run_pass).
+    char* scratch(std::size_t k) {
+        if (k >= scratches.size()) scratches.resize(k + 1);
+        scratches[k].resize(static_cast<std::size_t>(chunk * largest_itemsize));
+        return scratches[k].data();
+    }
+    std::vector<std::vector<char>> buffers, scratches;
 };
 
 // The operand pointers and steps of one stage program call on this thread. A stage has as many
@@ -63,7 +72,7 @@ class RowRunner {
    public:
     RowRunner(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps)
         : plan_(plan), args_(args), n_(plan_has_core() ? dims[1] : 1), steps_(steps), core_step_(core_steps(plan, steps)),
-          cut_(n_, chunk) {}
+          real_cut_(n_, chunk, Halving::real), complex_cut_(n_, chunk, Halving::complex) {}
 
     // threads > 1: the passes of this row split their chunks among that many threads.
     void run_row(std::ptrdiff_t row, RowState& state, ChunkBuffers& buffers, int threads = 1) {
@@ -119,36 +128,67 @@ class RowRunner {
         run_serial(*stage.program, args, steps, 0, 1);
     }
 
+    const RowChunks& cut_of(Halving halving) const { return halving == Halving::complex ? complex_cut_ : real_cut_; }
+
+    // Each sum's chunks follow NumPy's halving of its values (real or complex: RowChunks), so a
+    // pass with sums of both kinds (rare: np.sum(z) + np.sum(np.abs(z))) runs twice, once along
+    // each cut, each run setting the chunks of its own sums; the first run (along the cut of the
+    // pass's first sum) also writes the vector outputs and feeds the reductions that take any cut.
     void run_pass(const Stage& stage, char* const* base, RowState& state, ChunkBuffers& buffers, std::size_t& accumulator,
                   int threads) {
-        const std::ptrdiff_t chunks = cut_.count();
         const std::size_t first = accumulator;
-        for (std::size_t k = 0, a = first; k < stage.outputs.size(); ++k)
-            if (stage.outputs[k].kind == StageOutput::reduce_into_table) state.accumulators[a++].start(cut_);
-        if (threads <= 1 || chunks < 2) {
-            for (std::ptrdiff_t c = 0; c < chunks; ++c) run_chunk(stage, base, state, buffers, first, c);
-        } else {
-            parallel_for(threads, chunks, [&] { return ChunkBuffers(plan_); },
-                         [&](ChunkBuffers& mine, std::ptrdiff_t c) { run_chunk(stage, base, state, mine, first, c); });
+        std::size_t end = first;
+        for (const StageOutput& out : stage.outputs) end += out.kind == StageOutput::reduce_into_table;
+        std::optional<Halving> lead;
+        bool in_order = false;
+        for (std::size_t a = first; a < end; ++a) {
+            if (!lead) lead = state.accumulators[a].halving();
+            in_order = in_order || state.accumulators[a].needs_order();
+        }
+        const Halving halvings[] = {lead.value_or(Halving::real), lead == Halving::complex ? Halving::real : Halving::complex};
+        for (std::size_t a = first; a < end; ++a) {
+            Accumulator& acc = state.accumulators[a];
+            acc.start(cut_of(acc.halving().value_or(halvings[0])));
+        }
+        for (const Halving halving : halvings) {
+            const RowChunks& cut = cut_of(halving);
+            const bool writes_outputs = halving == halvings[0];
+            if (!writes_outputs && std::none_of(state.accumulators.begin() + static_cast<std::ptrdiff_t>(first),
+                                                state.accumulators.begin() + static_cast<std::ptrdiff_t>(end),
+                                                [&](const Accumulator& acc) { return acc.cut() == &cut; }))
+                continue;
+            const std::ptrdiff_t chunks = cut.count();
+            // A sequential sum takes its chunks in row order: not split among threads.
+            if (threads <= 1 || chunks < 2 || in_order) {
+                for (std::ptrdiff_t c = 0; c < chunks; ++c) run_chunk(stage, base, state, buffers, first, cut, writes_outputs, c);
+            } else {
+                parallel_for(threads, chunks, [&] { return ChunkBuffers(plan_); }, [&](ChunkBuffers& mine, std::ptrdiff_t c) {
+                    run_chunk(stage, base, state, mine, first, cut, writes_outputs, c);
+                });
+            }
         }
         for (std::size_t k = 0; k < stage.outputs.size(); ++k)
             if (stage.outputs[k].kind == StageOutput::reduce_into_table)
                 state.accumulators[accumulator++].finish(state.slot(stage.outputs[k].index));
     }
 
-    // The elements of chunk c of one pass: vector outputs written, reductions' partials set.
+    // The elements of chunk c of `cut` in one pass: the partials set of the reductions that follow
+    // this cut, the vector outputs written if writes_outputs (else to scratch).
     void run_chunk(const Stage& stage, char* const* base, RowState& state, ChunkBuffers& buffers, std::size_t first,
-                   std::ptrdiff_t c) {
+                   const RowChunks& cut, bool writes_outputs, std::ptrdiff_t c) {
         const auto [args, steps] = operands_for(stage);
         bind_inputs(stage, base, state, args, steps);
         const std::size_t n_in = stage.inputs.size();
-        const std::ptrdiff_t j0 = cut_.bounds[static_cast<std::size_t>(c)], j1 = cut_.bounds[static_cast<std::size_t>(c) + 1];
+        const std::ptrdiff_t j0 = cut.bounds[static_cast<std::size_t>(c)], j1 = cut.bounds[static_cast<std::size_t>(c) + 1];
         std::size_t a = first;
         for (std::size_t k = 0; k < stage.outputs.size(); ++k) {
             const StageOutput& out = stage.outputs[k];
-            if (out.kind == StageOutput::vector_output) {
+            if (out.kind == StageOutput::vector_output && writes_outputs) {
                 args[n_in + k] = base[plan_.nin + out.index];
                 steps[n_in + k] = core_step_[static_cast<std::size_t>(plan_.nin + out.index)];
+            } else if (out.kind == StageOutput::vector_output) {
+                args[n_in + k] = buffers.scratch(k) - j0 * largest_itemsize;  // element j0 at its start, as below
+                steps[n_in + k] = largest_itemsize;
             } else {
                 // The chunk buffer, shifted so that element j0 lands at its start.
                 const auto size = static_cast<std::ptrdiff_t>(ir::itemsize(out.value_dtype));
@@ -161,7 +201,7 @@ class RowRunner {
         a = first;
         for (std::size_t k = 0; k < stage.outputs.size(); ++k)
             if (stage.outputs[k].kind == StageOutput::reduce_into_table) {
-                state.accumulators[a].set_chunk(c, j0, buffers.buffers[a].data(), j1 - j0);
+                if (state.accumulators[a].cut() == &cut) state.accumulators[a].set_chunk(c, j0, buffers.buffers[a].data(), j1 - j0);
                 ++a;
             }
     }
@@ -171,7 +211,7 @@ class RowRunner {
     std::ptrdiff_t n_;
     const std::ptrdiff_t* steps_;
     std::vector<std::ptrdiff_t> core_step_;
-    RowChunks cut_;  // the chunks of every row
+    RowChunks real_cut_, complex_cut_;  // the chunks of every row, along each halving
 };
 
 }  // namespace

@@ -11,7 +11,9 @@
 
 namespace ik::eval {
 
-enum class Reduce : std::uint8_t { sum, prod, max, min, any, all, argmax, argmin };
+// sequential_sum adds the values one after the other from +0, as NumPy's float16 np.dot does
+// (sum is pairwise, as np.sum); its chunks must be reduced in row order.
+enum class Reduce : std::uint8_t { sum, prod, max, min, any, all, argmax, argmin, sequential_sum };
 
 // Where a stage reads or writes a value. Row values ("table" slots) are the scalars of one row:
 // scalar inputs, the core length, reduction results and scalars computed from them.

@@ -1,4 +1,5 @@
-// Chunk reductions for gufunc passes: pairwise sums, ordered products, NaN-propagating extrema.
+// Chunk reductions for gufunc passes: pairwise and sequential sums, ordered products,
+// NaN-propagating extrema.
 #include "reduce.hpp"
 
 // The float16 conversions, in a namespace of this file's own (half.hpp is included per ISA).
@@ -39,11 +40,34 @@ template <class T> T multiply(T a, T b) {
     } else return a * b;
 }
 
+// NumPy's pairwise sum of complex values: its routine for real values run over the interleaved
+// stream of the 2n parts, counted in parts. In values: under 4 one after the other; up to 64 in 4
+// partial sums per part, value i into sum i % 4; halved above at n / 8 * 4 (Halving::complex).
+template <class T> std::complex<T> pairwise_sum_complex(const std::complex<T>* a, std::ptrdiff_t n) {
+    if (n < 4) {
+        std::complex<T> s = a[0];
+        for (std::ptrdiff_t i = 1; i < n; ++i) s = add(s, a[i]);
+        return s;
+    }
+    if (n <= 64) {
+        std::complex<T> r[4] = {a[0], a[1], a[2], a[3]};
+        std::ptrdiff_t i = 4;
+        for (; i + 4 <= n; i += 4)
+            for (int k = 0; k < 4; ++k) r[k] = add(r[k], a[i + k]);
+        std::complex<T> s = add(add(r[0], r[1]), add(r[2], r[3]));
+        for (; i < n; ++i) s = add(s, a[i]);
+        return s;
+    }
+    const std::ptrdiff_t half = n / 8 * 4;
+    return add(pairwise_sum_complex(a, half), pairwise_sum_complex(a + half, n - half));
+}
+
 // Pairwise summation: 8 interleaved partial sums over blocks of up to 128 elements, halves above.
 // Its error grows like O(log n) ulps, as NumPy's. (Compiled for the baseline instruction set,
 // GCC's -O3 keeps four independent vector adds in flight: as fast as AVX2 or AVX-512 builds of it,
 // and faster than one that sums four blocks side by side, measured over rows of 100 to 4000.)
 template <class T> T pairwise_sum(const T* a, std::ptrdiff_t n) {
+    if constexpr (is_complex_v<T>) return pairwise_sum_complex(a, n);
     if (n < 8) {
         T s = a[0];
         for (std::ptrdiff_t i = 1; i < n; ++i) s = add(s, a[i]);
@@ -105,7 +129,8 @@ template <class T> T reduce_span(Reduce kind, const T* a, std::ptrdiff_t n) {
     for (std::ptrdiff_t i = 1; i < n; ++i) {
         switch (kind) {
             case Reduce::sum:
-            case Reduce::argmax:  // reduced by arg_extreme
+            case Reduce::sequential_sum:  // carried from chunk to chunk by set_chunk
+            case Reduce::argmax:          // reduced by arg_extreme
             case Reduce::argmin:
                 break;
             case Reduce::prod:
@@ -131,26 +156,26 @@ template <class T> T reduce_span(Reduce kind, const T* a, std::ptrdiff_t n) {
 bool is_arg(Reduce kind) { return kind == Reduce::argmax || kind == Reduce::argmin; }
 
 // NumPy's pairwise halving: the first half's length.
-std::ptrdiff_t first_half(std::ptrdiff_t n) { return n / 2 / 8 * 8; }
+std::ptrdiff_t first_half(std::ptrdiff_t n, Halving halving) { return halving == Halving::complex ? n / 8 * 4 : n / 2 / 8 * 8; }
 
 std::atomic<std::ptrdiff_t> sum_block{0};
 
-void collect_chunks(std::ptrdiff_t first, std::ptrdiff_t n, std::ptrdiff_t most, std::vector<std::ptrdiff_t>& out) {
-    if (n <= most) {
+void collect_chunks(std::ptrdiff_t first, std::ptrdiff_t n, const RowChunks& cut, std::vector<std::ptrdiff_t>& out) {
+    if (n <= cut.most) {
         out.push_back(first);
         return;
     }
-    const std::ptrdiff_t half = first_half(n);
-    collect_chunks(first, half, most, out);
-    collect_chunks(first + half, n - half, most, out);
+    const std::ptrdiff_t half = first_half(n, cut.halving);
+    collect_chunks(first, half, cut, out);
+    collect_chunks(first + half, n - half, cut, out);
 }
 
 // The chunks' sums of n elements added up the halving that made them (RowChunks).
-template <class T> T add_chunk_sums(std::ptrdiff_t n, std::ptrdiff_t most, const T*& next) {
-    if (n <= most) return *next++;
-    const std::ptrdiff_t half = first_half(n);
-    const T left = add_chunk_sums(half, most, next);
-    return add(left, add_chunk_sums(n - half, most, next));
+template <class T> T add_chunk_sums(std::ptrdiff_t n, const RowChunks& cut, const T*& next) {
+    if (n <= cut.most) return *next++;
+    const std::ptrdiff_t half = first_half(n, cut.halving);
+    const T left = add_chunk_sums(half, cut, next);
+    return add(left, add_chunk_sums(n - half, cut, next));
 }
 
 // Calls f<T>() with the C++ type that values of dtype are reduced in: float16 in float32, as
@@ -182,11 +207,17 @@ std::size_t reduced_itemsize(ir::DType dtype) { return dtype == ir::DType::float
 void set_numpy_sum_block(std::ptrdiff_t block) { sum_block.store(block, std::memory_order_relaxed); }
 std::ptrdiff_t numpy_sum_block() { return sum_block.load(std::memory_order_relaxed); }
 
-RowChunks::RowChunks(std::ptrdiff_t length_, std::ptrdiff_t most_) : length(length_), most(most_), buffer(numpy_sum_block()) {
+RowChunks::RowChunks(std::ptrdiff_t length_, std::ptrdiff_t most_, Halving halving_)
+    : length(length_), most(most_), halving(halving_), buffer(numpy_sum_block()) {
     if (buffer <= 0) buffer = length;
     for (std::ptrdiff_t first = 0; first < length; first += buffer)
-        collect_chunks(first, std::min(buffer, length - first), most, bounds);
+        collect_chunks(first, std::min(buffer, length - first), *this, bounds);
     bounds.push_back(length);
+}
+
+std::optional<Halving> Accumulator::halving() const {
+    if (kind_ != Reduce::sum || !(ir::is_float(dtype_) || ir::is_complex(dtype_))) return std::nullopt;  // exact in any order
+    return ir::is_complex(dtype_) ? Halving::complex : Halving::real;
 }
 
 void Accumulator::start(const RowChunks& chunks_of_row) {
@@ -214,6 +245,10 @@ void Accumulator::set_chunk(std::ptrdiff_t k, std::ptrdiff_t first, const void* 
             const std::ptrdiff_t at = arg_extreme(kind_ == Reduce::argmax, values, n);
             partial = values[at];
             positions_[static_cast<std::size_t>(k)] = first + at;
+        } else if (kind_ == Reduce::sequential_sum) {
+            // On from the chunk before, set before this one (needs_order()); the first from +0.
+            partial = k > 0 ? partials<T>()[k - 1] : T{};
+            for (std::ptrdiff_t i = 0; i < n; ++i) partial = add(partial, values[i]);
         } else {
             partial = reduce_span(kind_, values, n);
         }
@@ -249,14 +284,14 @@ void Accumulator::finish(void* result) const {
             }
         } else if (kind_ == Reduce::sum) {
             // Per NumPy buffer (the whole row for NumPy 2), its chunks' sums up their halving; the
-            // buffers' sums one after the other, each rounded to the result dtype (float16).
+            // buffers' sums one after the other into NumPy's initial +0 (a row of -0.0 sums to
+            // 0.0), each rounded to the result dtype (float16).
             const T* next = partials<T>();
             const std::ptrdiff_t buffer = cut_->buffer, length = cut_->length;
-            r = add_chunk_sums(std::min(buffer, length), cut_->most, next);
-            for (std::ptrdiff_t first = buffer; first < length; first += buffer) {
-                r = rounded_to(dtype_, r);
-                r = add(r, add_chunk_sums(std::min(buffer, length - first), cut_->most, next));
-            }
+            for (std::ptrdiff_t first = 0; first < length; first += buffer)
+                r = add(rounded_to(dtype_, r), add_chunk_sums(std::min(buffer, length - first), *cut_, next));
+        } else if (kind_ == Reduce::sequential_sum) {
+            r = partials<T>()[chunks_ - 1];
         } else {
             r = reduce_span(kind_, partials<T>(), chunks_);
         }

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <optional>
 #include <vector>
 
 #include "gufunc.hpp"
@@ -20,14 +21,22 @@ namespace ik::eval {
 void set_numpy_sum_block(std::ptrdiff_t block);
 std::ptrdiff_t numpy_sum_block();
 
+// How NumPy's pairwise sum halves n values (it sums blocks below that, see reduce.cpp). Real
+// values: the first half is n / 2 rounded down to a multiple of 8. Complex values: NumPy runs the
+// same routine over the interleaved stream of their 2n parts, counted in parts, so the first half
+// is n / 8 * 4 values. The two trees differ, so a sum of complex values needs its own cut.
+enum class Halving : std::uint8_t { real, complex };
+
 // The chunks a row of `length` elements is cut into: within each of NumPy's buffers (the whole row
-// for NumPy 2), the pieces of at most `most` elements that NumPy's pairwise halving makes (the
-// first half n / 2 rounded down to a multiple of 8, recursively). The chunks' sums added up the
-// same way (Accumulator) have the bits of np.sum over the row, whatever its length.
+// for NumPy 2), the pieces of at most `most` elements that NumPy's pairwise halving makes. The
+// chunks' sums added up the same way (Accumulator) have the bits of np.sum over the row, whatever
+// its length.
 struct RowChunks {
-    RowChunks(std::ptrdiff_t length, std::ptrdiff_t most);  // with numpy_sum_block() as it is now
+    // with numpy_sum_block() as it is now
+    RowChunks(std::ptrdiff_t length, std::ptrdiff_t most, Halving halving = Halving::real);
     std::ptrdiff_t count() const { return static_cast<std::ptrdiff_t>(bounds.size()) - 1; }
     std::ptrdiff_t length, most;
+    Halving halving;
     std::ptrdiff_t buffer;               // the length of NumPy's buffers (the whole row for NumPy 2)
     std::vector<std::ptrdiff_t> bounds;  // where each chunk starts, then length
 };
@@ -38,9 +47,19 @@ class Accumulator {
    public:
     // dtype: of the values reduced (and of the result, except argmax/argmin, which give int64).
     Accumulator(Reduce kind, ir::DType dtype) : kind_(kind), dtype_(dtype) {}
-    // A new row, cut into these chunks (which must outlive the row).
+    // The halving a row's chunks must follow: a pairwise sum of floats, that of its values; the
+    // other reductions combine chunks in row order, or are exact (integer sums), and take any cut
+    // (nullopt).
+    std::optional<Halving> halving() const;
+    // Whether chunks must be set one after the other in row order (a sequential sum carries its
+    // running total from one chunk to the next), so not by several threads.
+    bool needs_order() const { return kind_ == Reduce::sequential_sum; }
+    // A new row, cut into these chunks (which must outlive the row; of halving() unless the row is
+    // one chunk).
     void start(const RowChunks& chunks);
-    // The chunk of elements [first, first + n) of the row; distinct chunks k are thread-safe.
+    const RowChunks* cut() const { return cut_; }
+    // The chunk of elements [first, first + n) of the row; distinct chunks k are thread-safe
+    // (except for needs_order()).
     void set_chunk(std::ptrdiff_t k, std::ptrdiff_t first, const void* data, std::ptrdiff_t n);
     void finish(void* result) const;  // writes one element of the result dtype
 

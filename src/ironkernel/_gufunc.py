@@ -26,8 +26,9 @@ from ._typing import LoopRejected
 # StageInput / StageOutput kinds and Reduce values of csrc/eval/gufunc.hpp.
 _VECTOR_INPUT, _TABLE_INPUT = 0, 1
 _REDUCE_INTO_TABLE, _TABLE_OUTPUT, _VECTOR_OUTPUT = 0, 1, 2
+# reduce_sequential_sum adds one value after the other (NumPy's float16 np.dot), reduce_sum pairwise.
 _REDUCE_KINDS = {"reduce_sum": 0, "reduce_prod": 1, "reduce_max": 2, "reduce_min": 3, "reduce_any": 4,
-                 "reduce_all": 5, "reduce_argmax": 6, "reduce_argmin": 7}
+                 "reduce_all": 5, "reduce_argmax": 6, "reduce_argmin": 7, "reduce_sequential_sum": 8}
 
 
 @dataclass(frozen=True)

@@ -441,8 +441,11 @@ def _var(tracer: _Tracer, a: Any, axis: Any = None, dtype: Any = None, out: Any 
     # var's own mean (not np.mean: an empty row warns only about the degrees of freedom)
     mean = tracer.node("mean", (x,), value="var")
     deviation = tracer.call(np.subtract, (Traced(tracer, x), mean), {})
-    squares = tracer.node("part", (tracer.call(np.multiply, (deviation, tracer.call(np.conjugate, (deviation,), {})),
-                                               {})._index,), "real")
+    # |x - mean|**2 as NumPy's var computes it: the squares of the real and imaginary parts, added
+    # (the complex product x * conj(x) fuses one square into an FMA, as NumPy's complex multiply
+    # does, and differs in the last bits); for real x, x * x + 0, the same bits.
+    real, imag = (tracer.node("part", (deviation._index,), part) for part in ("real", "imag"))
+    squares = tracer.call(np.add, (tracer.call(np.square, (real,), {}), tracer.call(np.square, (imag,), {})), {})
     total = tracer.node("reduce", (squares._index,), "sum")
     return tracer.node("divide_by_dof", (total._index,), value=ddof)
 

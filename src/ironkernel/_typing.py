@@ -342,15 +342,14 @@ class _Typer:
         operand_dtype = dtype if kind in ("argmax", "argmin") else result  # positions of the values as they are
         product = self.nodes[value[1]]
         if kind == "dot" and dtype == np.float16 and product.op == "multiply":
-            # NumPy's float16 dot adds the products in float32 (exact there: 11 + 11 bits) and
-            # rounds once at the end; the float16 multiply would round each product. NumPy adds
-            # them one after the other, the sum here is pairwise: the same bits for rows under 8,
-            # else float32 sums of the same exact products, which round to the same float16 but
-            # where they straddle a rounding boundary (then one float16 ulp apart).
+            # NumPy's float16 dot (HALF_dot) adds the products in float32 (exact there: 11 + 11
+            # bits) one after the other from +0, and rounds once at the end; the float16 multiply
+            # would round each product, a pairwise sum add them in another order.
             wide = np.dtype(np.float32)
             factors = tuple(self.add(TypedNode("cast", wide, (a,))) for a in product.args)
             products = self.add(TypedNode("multiply", wide, factors))
-            return ("typed", self.as_dtype(self.typed(op, wide, (products,), where), dtype, where), dtype)
+            total = self.typed("reduce_sequential_sum", wide, (products,), where)
+            return ("typed", self.as_dtype(total, dtype, where), dtype)
         return self.typed(op, result, (self.as_dtype(value, operand_dtype, where),), where)
 
     def length(self, ddof: int, where: str) -> tuple:
@@ -381,12 +380,25 @@ class _Typer:
         accumulate = np.dtype(np.float64) if dtype.kind in "biu" else (
             np.dtype(np.float32) if dtype == np.float16 and not of_var else dtype)
         total = self.typed("reduce_sum", accumulate, (self.as_dtype(value, accumulate, where),), where)
-        # NumPy 1.26 promoted the count by its value: the division stays in the sum's dtype.
-        wide = np.result_type(accumulate, np.int64) if _NUMPY2 else accumulate
-        n = ("typed", self.as_dtype(self.length(0, where), wide, where), wide)
-        quotient = self.call("divide", [("typed", self.as_dtype(total, wide, where), wide), n], where)
         mean_dtype = accumulate if of_var else _reduction_dtype("mean", dtype)
+        if not _NUMPY2 and accumulate == np.complex64:
+            # NumPy 1.26 promoted the count by its value: complex64 holds counts below 65536 (uint16)
+            # exactly, and divides in complex64; a larger count makes it divide in complex128.
+            small = self.divide_by_length(total, accumulate, where)
+            large = self.divide_by_length(total, np.dtype(np.complex128), where)
+            is_large = self.call("greater_equal", [self.length(0, where), ("weak", 65536)], where)
+            quotient = self.where_(is_large, large, small, where)
+        else:
+            # NumPy 1.26 promoted the count by its value: real divisions stay in the sum's dtype
+            # (NumPy 2's float64 division, rounded, gives the same bits).
+            quotient = self.divide_by_length(total, np.result_type(accumulate, np.int64) if _NUMPY2 else accumulate,
+                                             where)
         return ("typed", self.as_dtype(quotient, mean_dtype, where), mean_dtype)
+
+    def divide_by_length(self, total: tuple, dtype: np.dtype, where: str) -> tuple:
+        """total / n (the core length), both converted to dtype."""
+        n = ("typed", self.as_dtype(self.length(0, where), dtype, where), dtype)
+        return self.call("divide", [("typed", self.as_dtype(total, dtype, where), dtype), n], where)
 
     def angle(self, value: tuple, where: str) -> tuple:
         """np.angle: arctan2(z.imag, z.real) for complex z, arctan2(0, z) for everything else (so
