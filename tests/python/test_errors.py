@@ -268,7 +268,7 @@ def test_too_many_operands_is_a_clear_type_error_at_decoration():
     limit = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32
     names = ", ".join(f"a{i}" for i in range(limit))
     too_many = eval(f"lambda {names}: a0")  # limit inputs + 1 output
-    message = expect_error(too_many, "<lambda>()", f"takes {limit} inputs", f"at most {limit}", "@ik.gufunc")
+    expect_error(too_many, "<lambda>()", f"takes {limit} inputs", f"at most {limit}", "@ik.gufunc")
     assert issubclass(TracingError, TypeError)
     two_outputs = eval(f"lambda {', '.join(names.split(', ')[:-1])}: (a0, a1)")
     expect_error(two_outputs, f"{limit + 1} operands")
