@@ -25,6 +25,9 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
 
 
+_NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+
+
 class TracingError(TypeError):
     """The decorated function uses something ironkernel cannot fuse into a ufunc.
 
@@ -327,7 +330,8 @@ def _clip(tracer: _Tracer, a: Any, a_min: Any = None, a_max: Any = None, out: An
     # simplify() turns back into one extremum with the operands in the order that has that tie.
     # (Bounds that are arguments of the kernel keep the extrema: NumPy's clip ufunc returns the
     # bound on such ties when the bounds are arrays, which is how a kernel's arguments usually come.)
-    constant_bounds = a_min is not None and a_max is not None and not isinstance(a_min, Traced) \
+    # (NumPy 1.26's clip loop returned the bound on those ties too, like the extrema.)
+    constant_bounds = _NUMPY2 and a_min is not None and a_max is not None and not isinstance(a_min, Traced) \
         and not isinstance(a_max, Traced)
 
     def bound(extremum: np.ufunc, x: Any, limit: Any) -> Any:
@@ -522,7 +526,7 @@ def trace(func: Callable, n_inputs: int | None = None, reductions: bool = False)
 
 
 # NumPy's NPY_MAXARGS: a ufunc (or gufunc) has at most this many inputs and outputs together.
-MAX_OPERANDS = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32
+MAX_OPERANDS = 64 if _NUMPY2 else 32
 
 
 def _check_operand_count(func: Callable, n_inputs: int, n_outputs: int) -> None:
