@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import linecache
+import math
 import numbers
 import os
 import sys
@@ -513,7 +514,12 @@ def trace(func: Callable, n_inputs: int | None = None, reductions: bool = False)
     _check_operand_count(func, n_inputs, 1)
     tracer = _Tracer(func, n_inputs, reductions)
     inputs = [tracer.node("input", value=i) for i in range(n_inputs)]
-    result = func(*inputs)
+    raised: set[str] = set()
+    # NumPy computes subexpressions of constants (np.log(0.0)) here, once; the body would warn of
+    # them on every call, under the call's np.errstate. They are recorded instead of warned of here,
+    # and the graph raises them on each call (_raise_on_every_call).
+    with np.errstate(all="call", call=lambda kind, flag: raised.add(kind)):
+        result = func(*inputs)
     results = result if isinstance(result, tuple) else (result,)
     if not results:
         raise tracer.fail("the function returns an empty tuple", "Return one value, or a tuple of values.")
@@ -522,7 +528,25 @@ def trace(func: Callable, n_inputs: int | None = None, reductions: bool = False)
             raise tracer.fail("the function returns None", "Return the computed value.")
         tracer.graph.outputs.append(tracer.operand(r, "the return value"))
     _check_operand_count(func, n_inputs, len(results))
+    _raise_on_every_call(tracer, raised)
     return tracer.graph
+
+
+# A float64 operation of constants that raises each floating-point exception NumPy reports.
+_RAISING = {"divide by zero": (np.true_divide, 1.0, 0.0), "overflow": (np.multiply, 1e308, 10.0),
+            "underflow": (np.multiply, 1e-308, 1e-308), "invalid value": (np.subtract, math.inf, math.inf)}
+
+
+def _raise_on_every_call(tracer: _Tracer, raised: set[str]) -> None:
+    """Makes every output depend on an operation that raises each exception in `raised`, without
+    changing it: where(result < -inf, False, output) (never true, NaN included; False is a bool,
+    which promotes to any dtype)."""
+    for kind in sorted(raised & set(_RAISING)):
+        ufunc, a, b = _RAISING[kind]
+        value = tracer.call(ufunc, (a, b), {})
+        never = tracer.call(np.less, (value, -math.inf), {})
+        tracer.graph.outputs = [tracer.graph.add(Node("where", (never._index, tracer.operand(False, "np.where"), o)))
+                                for o in tracer.graph.outputs]
 
 
 # NumPy's NPY_MAXARGS: a ufunc (or gufunc) has at most this many inputs and outputs together.

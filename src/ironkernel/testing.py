@@ -145,7 +145,8 @@ def assert_matches_numpy(kernel: np.ufunc, *args: Any, body: Callable | None = N
     Parameters
     ----------
     kernel : numpy.ufunc
-        A kernel made by ``ik.ufunc`` or ``ik.gufunc``.
+        A kernel made by ``ik.ufunc`` or ``ik.gufunc`` (whose body NumPy runs row by row, with
+        ``np.vectorize`` and the gufunc's signature).
     *args
         The call's arguments: arrays, NumPy scalars, Python scalars.
     body : callable, optional
@@ -184,6 +185,9 @@ def assert_matches_numpy(kernel: np.ufunc, *args: Any, body: Callable | None = N
     body = body if body is not None else _body_of(kernel)
     if ulp is None:
         ulp = MATH_ULP if _uses_vector_math(kernel) else 0
+    if kernel.signature is not None and body is not None:
+        # A gufunc's body sees one row of each argument: NumPy runs it row by row.
+        body = np.vectorize(body, signature=kernel.signature)
     expected, expected_warnings, expected_error = _run(body, args)
     got, got_warnings, got_error = _run(kernel, args)
     if expected_error is not None or got_error is not None:

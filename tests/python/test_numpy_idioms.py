@@ -199,3 +199,25 @@ def test_errstate_on_worker_threads():
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("error")
             k(x)
+
+
+def test_a_warning_of_constants_comes_on_every_call_not_at_decoration():
+    """NumPy warns of np.log(0.0) in the body on every call, under the call's np.errstate; the kernel
+    too (decoration, which runs the body once, stays quiet)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            f = ik.ufunc(lambda x: x + np.log(0.0))
+            g = ik.ufunc(lambda x: np.where(x > 0, x, np.float32(3e38) * 10))
+            rows = ik.gufunc("(n)->()")(lambda v: np.sum(v) + np.sqrt(-1.0))
+    x = np.linspace(-1, 1, 5)
+    for kernel in (f, g, rows):
+        for _ in range(2):
+            ik.testing.assert_matches_numpy(kernel, x if kernel is not rows else x.reshape(1, 5))
+    with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
+        f(x)
+    with np.errstate(over="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g(x)
