@@ -51,6 +51,15 @@ def binary_kernel(name):
     return lambda x, y: ufunc(x, y)
 
 
+def assert_bits_of_numpy_without_warnings(name: str, x: np.ndarray, y: np.ndarray) -> None:
+    """The kernel of np.<name>(x, y) gives NumPy's bytes (NaN payloads included) and warns of nothing."""
+    f = ik.ufunc(binary_kernel(name))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = f(x, y)
+    np.testing.assert_array_equal(got.view(np.uint8), getattr(np, name)(x, y).view(np.uint8))
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("name", EXACT_UNARY)
 def test_exact_unary_float(name, dtype):
@@ -235,12 +244,7 @@ def test_extrema_of_every_pair_of_special_values(name, dtype):
     special = np.array([np.nan, -np.nan, nan2, 0.0, -0.0, np.inf, -np.inf, 1.0, -1.0, 2.0], dtype)
     x, y = (a.ravel() for a in np.meshgrid(special, special))
     x, y = np.concatenate([x, y[:37]]), np.concatenate([y, x[:37]])  # and a tail past whole vectors
-    f = ik.ufunc(binary_kernel(name))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        got = f(x, y)
-    expected = getattr(np, name)(x, y)
-    np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
+    assert_bits_of_numpy_without_warnings(name, x, y)
 
 
 @pytest.mark.parametrize("name", ["maximum", "minimum", "fmax", "fmin", "nextafter"])
@@ -251,12 +255,7 @@ def test_float16_extrema_and_nextafter_of_signed_zeros_and_nans_have_numpys_bits
     nans = np.array([0x7E00, 0xFE00, 0x7D01, 0xFE01], np.uint16).view(np.float16)  # quiet, signalling, signs
     special = np.concatenate([special, nans])
     x, y = (a.ravel() for a in np.meshgrid(special, special))
-    f = ik.ufunc(binary_kernel(name))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        got = f(x, y)
-    expected = getattr(np, name)(x, y)
-    np.testing.assert_array_equal(got.view(np.uint16), expected.view(np.uint16))
+    assert_bits_of_numpy_without_warnings(name, x, y)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
