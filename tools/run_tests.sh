@@ -23,6 +23,17 @@ done
 IK_CHUNKS=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
   tests/python/test_random_expressions.py tests/python/test_chunks.py
 
+# The portable build (-Dportable=true: the baseline kernels and libm, as on aarch64, macOS or musl),
+# installed into a venv of its own beside the full build: the tests of the operations against it.
+PORTABLE_VENV="${TMPDIR:-/tmp}/ironkernel-portable-venv"
+rm -rf "$PORTABLE_VENV"
+python -m venv "$PORTABLE_VENV"
+"$PORTABLE_VENV/bin/python" -m pip install -q pytest hypothesis "numpy==$(python -c 'import numpy; print(numpy.__version__)')"
+"$PORTABLE_VENV/bin/python" -m pip install -q . -Csetup-args=-Dportable=true
+"$PORTABLE_VENV/bin/python" -c "import ironkernel as ik; ik.show_config()"
+"$PORTABLE_VENV/bin/python" -m pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
+  tests/python/test_gufunc.py tests/python/test_dtype_matrix.py tests/python/test_errors.py tests/python/test_install.py
+
 # The C++ suite. The AVX-512 kernels are left out of the test builds where this CPU cannot run
 # them (the tests use the instruction sets the CPU has; those kernels are the slowest part of the
 # build, and the CI run must stay under 30 minutes); the installed package above keeps them.
