@@ -29,7 +29,7 @@ def importtime_ms(code: str) -> dict[str, float]:
         if not line.startswith("import time:") or "|" not in line:
             continue
         _, cumulative, name = line.split(":", 1)[1].split("|")
-        if not name.startswith("  "):  # nested imports are indented further
+        if cumulative.strip().isdigit() and not name.startswith("  "):  # the header; nested imports
             times.setdefault(name.strip(), float(cumulative) / 1000)
     return times
 
