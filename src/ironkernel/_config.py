@@ -62,7 +62,7 @@ def show_config(mode: str = "stdout") -> dict[str, Any] | None:
     The versions of ironkernel, NumPy and Python; the platform and CPU; the kernel instruction
     set and math table chosen for this CPU (``IK_SIMD`` can cap them); the thread count; what the
     build compiled (portable or not, libmvec, the AVX2 and AVX-512 kernels); and the ``IK_*`` and
-    ``OMP_*`` environment variables set.
+    ``OMP_*`` environment variables set. Paste ``numpy.show_config()``'s beside it.
 
     Parameters
     ----------
@@ -77,7 +77,7 @@ def show_config(mode: str = "stdout") -> dict[str, Any] | None:
 
     See Also
     --------
-    numpy.show_config : The same for NumPy; paste both.
+    get_num_threads : The thread count shown under ``runtime``.
 
     Examples
     --------
