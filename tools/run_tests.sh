@@ -23,6 +23,31 @@ done
 IK_CHUNKS=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
   tests/python/test_random_expressions.py tests/python/test_chunks.py
 
+# The portable build (-Dportable=true: the baseline kernels and libm, as on aarch64, macOS or musl),
+# installed into a venv of its own beside the full build: the tests of the operations against it.
+PORTABLE_VENV="${TMPDIR:-/tmp}/ironkernel-portable-venv"
+rm -rf "$PORTABLE_VENV"
+python -m venv "$PORTABLE_VENV"
+"$PORTABLE_VENV/bin/python" -m pip install -q pytest hypothesis "numpy==$(python -c 'import numpy; print(numpy.__version__)')"
+"$PORTABLE_VENV/bin/python" -m pip install -q . -Csetup-args=-Dportable=true
+"$PORTABLE_VENV/bin/python" -c "import ironkernel as ik; ik.show_config()"
+"$PORTABLE_VENV/bin/python" -m pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
+  tests/python/test_gufunc.py tests/python/test_dtype_matrix.py tests/python/test_errors.py tests/python/test_install.py
+
+# The code other CPUs compile and nothing above does (without SSE2: the chain kernels' generic
+# lanes, the C library's flag functions): the core and the C++ suite cross-compiled for aarch64
+# and run under qemu-user. IK_CROSS_AARCH64=0 skips it.
+if [ "${IK_CROSS_AARCH64:-1}" != 0 ]; then
+  if ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq g++-aarch64-linux-gnu qemu-user >/dev/null
+  fi
+  rm -rf build/aarch64
+  meson setup build/aarch64 --cross-file tools/cross/aarch64-linux-gnu.ini -Dgtest=true -Dpython=false \
+    -Dportable=true >/dev/null
+  meson test -C build/aarch64 --print-errorlogs
+fi
+
 # The C++ suite. The AVX-512 kernels are left out of the test builds where this CPU cannot run
 # them (the tests use the instruction sets the CPU has; those kernels are the slowest part of the
 # build, and the CI run must stay under 30 minutes); the installed package above keeps them.

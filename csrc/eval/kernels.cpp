@@ -67,6 +67,7 @@ struct KernelSet {
             &isa::gather, &isa::scatter, &isa::select, &isa::count_true, &isa::positions                           \
     }
 
+#if IK_HAVE_X86_ISAS
 // IK_SIMD=scalar|sse2|avx2|avx512 caps the choice, as for the math layer.
 bool allowed(const char* isa) {
     const char* cap = std::getenv("IK_SIMD");
@@ -79,6 +80,7 @@ bool allowed(const char* isa) {
     }
     return isa_rank <= cap_rank;
 }
+#endif
 
 KernelSet choose() {
 #if IK_HAVE_X86_ISAS

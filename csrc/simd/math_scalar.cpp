@@ -165,9 +165,17 @@ const MathTable& math_table() {
     return table;
 }
 
-// libmvec's documented bound is 4 ulp for every function it has; the scalar table is glibc's libm.
-double ulp_bound(Unary, bool) { return math_table().isa[0] == 's' ? 1.0 : 4.0; }
-double ulp_bound(Binary, bool) { return math_table().isa[0] == 's' ? 1.0 : 4.0; }
+// libmvec's documented bound is 4 ulp for every function it has. The scalar table is the C
+// library's libm: glibc's on x86-64 stays within 1 ulp on the tests' inputs; elsewhere the same
+// glibc sources compiled with FMA contraction do not (on aarch64 cbrt 2.7, tanh 1.9, sinh 1.6),
+// and glibc documents up to 4 there (libm-test-ulps); musl's and Apple's libm differ again.
+#if defined(__x86_64__) && defined(__GLIBC__)
+constexpr double c_library_ulp_bound = 1.0;
+#else
+constexpr double c_library_ulp_bound = 4.0;
+#endif
+double ulp_bound(Unary, bool) { return math_table().isa[0] == 's' ? c_library_ulp_bound : 4.0; }
+double ulp_bound(Binary, bool) { return math_table().isa[0] == 's' ? c_library_ulp_bound : 4.0; }
 
 
 }  // namespace ik::simd

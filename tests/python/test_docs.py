@@ -84,7 +84,7 @@ def test_pages_have_examples():
 
 
 PUBLIC = [ik.ufunc, ik.gufunc, ik.explain, ik.set_num_threads, ik.get_num_threads, ik.threads,
-          ik.supported_functions, ik.TracingError]
+          ik.supported_functions, ik.TracingError, ik.show_config]
 
 
 @pytest.mark.parametrize("obj", PUBLIC, ids=lambda o: o.__name__)
