@@ -8,6 +8,7 @@ math and threads.
 from . import _core, testing
 from ._api import explain, get_num_threads, set_num_threads, supported_functions, threads, ufunc
 from ._config import show_config
+from ._dask import dask_ufunc
 from ._gufunc import gufunc
 from ._numpy_probes import install as _install_numpy_probes
 from ._pickle import install as _install_pickling
@@ -16,8 +17,7 @@ from ._trace import TracingError
 __version__ = "0.1.0"
 __all__ = [
     "ufunc", "gufunc", "explain", "testing", "set_num_threads", "get_num_threads", "threads", "supported_functions",
-    "TracingError", "show_config",
-]
+    "TracingError", "show_config", "dask_ufunc"]
 
 _install_pickling()
 _install_numpy_probes()

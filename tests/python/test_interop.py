@@ -150,3 +150,25 @@ def test_unpickled_kernel_types_each_call_as_numpy():
     ik.testing.assert_matches_numpy(rebuilt, x, x > 0, x < 0.5, body=lambda x, m1, m2: np.where(m1 & m2, np.sqrt(np.abs(x)), x * 2))
     with pytest.raises(TypeError, match="bitwise_and"):
         rebuilt(x, x, x)  # NumPy refuses & on floats: so does the kernel, naming np.bitwise_and
+
+
+SINCOS = ik.ufunc(lambda x, y: (np.sin(x) * y, np.cos(x) + y))
+
+
+def test_a_kernel_with_several_outputs_on_dask_arrays_and_a_local_cluster():
+    """Dask refuses ufuncs with several outputs it does not know by name; ik.dask_ufunc runs them
+    chunk by chunk (here on worker processes), with broadcasting and the kernel's dtypes."""
+    distributed = pytest.importorskip("distributed")
+    da = pytest.importorskip("dask.array")
+    x = np.random.default_rng(4).standard_normal((300, 40)).astype(np.float32)
+    y = np.linspace(0, 1, 40)
+    with pytest.raises(TypeError):
+        SINCOS(da.from_array(x, chunks=(100, 40)), y)  # Dask's own dispatch refuses it
+    lazy = ik.dask_ufunc(SINCOS)(da.from_array(x, chunks=(100, 40)), y)
+    assert [part.dtype for part in lazy] == [np.float64, np.float64]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  host="127.0.0.1") as cluster, distributed.Client(cluster, timeout="60s") as client:
+        got = [f.result(timeout=120) for f in client.compute(list(lazy))]
+    for part, expected in zip(got, SINCOS(x, y)):
+        ik.testing.assert_same(part, expected)
+    ik.testing.assert_same(ik.dask_ufunc(SINCOS)(x, y)[0], SINCOS(x, y)[0])  # NumPy arguments: the kernel
