@@ -12,7 +12,7 @@ call writes into out= and is timed on its own: median, 90th and 99th percentile.
 a second ironkernel build (a directory holding its `ironkernel` package, e.g. from
 `pip install --target DIR`) to the same sitting. Run it on an otherwise idle machine: it waits
 (up to 20 minutes) for the load average to drop below 0.6 and for compilers, test runs and
-installs to finish before it starts, and for the latter before each condition.
+installs to finish before it starts, and for those and for idle cores before each subprocess.
 """
 
 from __future__ import annotations
@@ -45,17 +45,35 @@ def others_running() -> list[str]:
     return found
 
 
+def cpu_busy(seconds: float = 1.0) -> float:
+    """The share of the machine's CPU time spent outside idle (steal included: another virtual
+    machine on the same cores) over the next `seconds`."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+        return sum(fields[:8]), fields[3] + fields[4]  # total, idle + iowait
+
+    total0, idle0 = sample()
+    time.sleep(seconds)
+    total1, idle1 = sample()
+    return 1.0 - (idle1 - idle0) / max(1, total1 - total0)
+
+
 def wait_until_quiet(check_load: bool, limit_s: float = 1200) -> None:
+    """Waits for the 1-minute load average below 0.6 (if check_load), for no compiler, test run
+    or install to be running, and for the cores to be idle for a second."""
     deadline = time.monotonic() + limit_s
     while True:
         load = os.getloadavg()[0]
         busy = others_running()
-        if (not check_load or load < 0.6) and not busy:
+        cpu = cpu_busy()
+        if (not check_load or load < 0.6) and not busy and cpu < 0.1:
             return
         if time.monotonic() > deadline:
-            sys.exit(f"machine still busy after {limit_s:.0f} s (load {load:.2f}; {busy[:3]})")
-        print(f"# waiting: load {load:.2f}, running {busy[:2]}", file=sys.stderr, flush=True)
-        time.sleep(60)
+            sys.exit(f"machine still busy after {limit_s:.0f} s (load {load:.2f}, cpu {cpu:.0%}; {busy[:3]})")
+        print(f"# waiting: load {load:.2f}, cpu {cpu:.0%}, running {busy[:2]}", file=sys.stderr, flush=True)
+        time.sleep(60 if check_load else 5)
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -162,10 +180,10 @@ def main() -> None:
         wait_until_quiet(check_load=True)
     results: dict[tuple[str, str], dict[str, list[float]]] = {}
     for condition in conditions:
-        if not args.no_wait:
-            wait_until_quiet(check_load=False)
         for _ in range(args.rounds):
             for label, path in builds:
+                if not args.no_wait:
+                    wait_until_quiet(check_load=False)  # (the load average remembers our spinners)
                 got = run_condition(condition, path, args)
                 merged = results.setdefault((label, condition), {})
                 for key, ms in got.items():

@@ -52,18 +52,20 @@ void parallel_for(int threads, std::ptrdiff_t count, MakeState make_state, Body 
             return false;
         }
 
-        void run(int participant) noexcept override {
-            if (participant != 0 && !any_left()) return;  // came late: no state to make
+        bool run(int participant) noexcept override {
+            if (participant != 0 && !any_left()) return false;  // came late: no state to make
             std::optional<decltype(make_state())> state;
             try {
                 state.emplace(make_state());
             } catch (...) {  // the others take this participant's share; left over if there are none
-                return;
+                return false;
             }
+            bool took = false;
             const std::size_t n = shares.size();
             for (std::size_t j = 0; j < n; ++j) {  // every share, the participant's own first
                 Share& share = shares[(static_cast<std::size_t>(participant) + j) % n];
                 for (std::ptrdiff_t k = share.next++; k < share.end; k = share.next++) {
+                    took = true;
                     try {
                         body(*state, k);
                     } catch (...) {
@@ -71,6 +73,7 @@ void parallel_for(int threads, std::ptrdiff_t count, MakeState make_state, Body 
                     }
                 }
             }
+            return took;
         }
     } loop(shares, make_state, body);
     run_on_pool(threads - 1, loop);

@@ -61,6 +61,12 @@ struct Pool {
     int helpers = 0;
     std::atomic<int> next_participant{1};
     std::atomic<int> worker_flags{0};  // floating-point flags raised by the job's workers
+    std::atomic<bool> helped{false};   // a worker took a piece of the job
+    // Calls in a row that no worker helped with, and calls since the pool was last offered work
+    // (only the ThreadGrant's holder reads and writes them).
+    std::atomic<int> late_calls{0};
+    std::atomic<int> unoffered{0};
+    std::atomic<int> probe_interval{8};  // offer every this many calls while workers come late
 
     std::mutex create;  // guards `workers`
     int workers = 0;
@@ -97,7 +103,7 @@ void worker_main(Pool& pool, std::uint32_t seen) {
             const int me = pool.next_participant.fetch_add(1);
             if (me <= pool.helpers) {
                 std::feclearexcept(fp::numpy_flags);
-                pool.job->run(me);
+                if (pool.job->run(me)) pool.helped.store(true, std::memory_order_relaxed);
                 if (const int raised = std::fetestexcept(fp::numpy_flags)) pool.worker_flags.fetch_or(raised);
             }
         }
@@ -144,14 +150,23 @@ void run_on_pool(int helpers, PoolJob& job) {
     Pool& pool = the_pool();
     helpers = std::min(helpers, pool_capacity());
     if (helpers > 0) helpers = std::min(helpers, start_workers(pool, helpers));
-    if (helpers <= 0) {
+    // Waking a worker that comes late costs the caller a system call and perhaps its core for a
+    // moment (or a piece taken and then its core lost): not while workers keep coming late. The
+    // probes for their return get rarer while they fail (every 8th call, then 16th, ... 64th),
+    // so that they stay out of the 90th percentile of a busy machine's call times.
+    constexpr int late_limit = 3, first_probe = 8, last_probe = 64;
+    const bool skip = pool.late_calls.load(std::memory_order_relaxed) >= late_limit &&
+                      pool.unoffered.fetch_add(1, std::memory_order_relaxed) + 1 < pool.probe_interval.load(std::memory_order_relaxed);
+    if (helpers <= 0 || skip) {
         job.run(0);
         return;
     }
+    pool.unoffered.store(0, std::memory_order_relaxed);
     pool.job = &job;
     pool.helpers = helpers;
     pool.next_participant.store(1);
     pool.worker_flags.store(0);
+    pool.helped.store(false);
     const std::uint32_t open = ((pool.state.load() >> 1) + 1) << 1 | 1;
     pool.state.store(open);
     pool.state.notify_all();
@@ -159,6 +174,13 @@ void run_on_pool(int helpers, PoolJob& job) {
     pool.state.store(open & ~1u);  // closed: no worker joins from now on
     if (!spin_until([&] { return pool.inside.load() == 0; }, caller_spin))
         for (int n = pool.inside.load(); n != 0; n = pool.inside.load()) pool.inside.wait(n);
+    if (pool.helped.load(std::memory_order_relaxed)) {
+        pool.late_calls.store(0, std::memory_order_relaxed);
+        pool.probe_interval.store(first_probe, std::memory_order_relaxed);
+    } else if (pool.late_calls.fetch_add(1, std::memory_order_relaxed) >= late_limit) {  // a failed probe
+        pool.probe_interval.store(std::min(2 * pool.probe_interval.load(std::memory_order_relaxed), last_probe),
+                                  std::memory_order_relaxed);
+    }
     if (const int raised = pool.worker_flags.load()) std::feraiseexcept(raised);
 }
 

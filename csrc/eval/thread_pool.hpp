@@ -27,10 +27,10 @@ inline void leave_signals_to_python_threads() {
 
 // One call's work: run(participant) is called once on the calling thread (participant 0) and
 // once on each worker that joins in time (participants 1, 2, ...); each call takes pieces of the
-// work until none is left.
+// work until none is left, and says whether it took any.
 class PoolJob {
    public:
-    virtual void run(int participant) noexcept = 0;
+    virtual bool run(int participant) noexcept = 0;
 
    protected:
     ~PoolJob() = default;
@@ -41,7 +41,9 @@ class PoolJob {
 // run has returned and every worker that joined has left: a worker joins only while the caller's
 // run is still going, so one that wakes late finds the job closed and delays nobody. The
 // floating-point flags the workers raised are raised on the calling thread. One job at a time:
-// the caller must hold a ThreadGrant of more than one thread.
+// the caller must hold a ThreadGrant of more than one thread. After a few calls in a row whose
+// workers all came too late (their cores busy with other processes), calls run on the caller
+// alone without waking them, but for a few probes that see whether they come in time again.
 void run_on_pool(int helpers, PoolJob& job);
 
 // The most helpers the pool can give: the processors this process may run on, minus the caller.

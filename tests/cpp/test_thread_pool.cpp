@@ -38,7 +38,8 @@ TEST(ThreadPool, ManyTinyJobsRunEveryIndexOnce) {
 }
 
 TEST(ThreadPool, WorkersHelpWithLongJobs) {
-    // A job of a few milliseconds: the worker wakes in time and takes its share.
+    // A job of a few milliseconds: the worker wakes in time and takes its share, also after the
+    // tiny jobs above taught the pool that workers come late (a probe finds them in time).
     const auto caller = std::this_thread::get_id();
     bool helped = false;
     for (int attempt = 0; attempt < 50 && !helped && eval::pool_capacity() > 0; ++attempt) {
