@@ -33,7 +33,7 @@ OTHERS = ("cc1plus", "pytest", "pip", "meson")
 
 def others_running() -> list[str]:
     """Compilers, test runs, installs of other users of the machine (they would skew timings)."""
-    out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+    out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True, check=True).stdout
     found = []
     for line in out.splitlines():
         pid, _, cmd = line.strip().partition(" ")
@@ -95,7 +95,7 @@ def worker(args: argparse.Namespace) -> None:
     blas = None
     if args.condition == "blas":
         a = np.random.default_rng(1).standard_normal((500, 500))
-        blas = lambda: np.dot(a, a)  # noqa: E731
+        blas = lambda: np.dot(a, a)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     times: dict[str, list[float]] = {}
     gc.disable()
@@ -124,7 +124,15 @@ def run_condition(condition: str, path: str | None, args: argparse.Namespace) ->
     spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(BUSY[condition])]
     try:
         time.sleep(0.3 if spinners else 0)
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--condition", condition, "--sizes", args.sizes]
+        cmd = [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--worker",
+            "--condition",
+            condition,
+            "--sizes",
+            args.sizes,
+        ]
         cmd += ["--calls", str(args.calls)] + (["--ironkernel-path", path] if path else [])
         env = dict(os.environ)
         if condition != "blas":
@@ -154,10 +162,16 @@ def stats(ms: list[float]) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1e5,1e6,1e7")
-    parser.add_argument("--calls", type=int, default=60, help="timed calls per expression, size and thread count")
-    parser.add_argument("--rounds", type=int, default=2, help="subprocesses per build and condition, alternating")
+    parser.add_argument(
+        "--calls", type=int, default=60, help="timed calls per expression, size and thread count"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="subprocesses per build and condition, alternating"
+    )
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
     parser.add_argument("--compare", default=None, help="a directory holding another ironkernel build")
     parser.add_argument("--labels", default="new,old", help="names of the installed build and of --compare's")
@@ -191,7 +205,9 @@ def main() -> None:
         print(f"# {condition} done", file=sys.stderr, flush=True)
 
     print("`" + " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0])] + sys.argv[1:]) + "`")
-    print(f"\n{os.cpu_count()} cores, float64, out= given; milliseconds: median / p90 / p99 of {args.calls * args.rounds} calls")
+    print(
+        f"\n{os.cpu_count()} cores, float64, out= given; milliseconds: median / p90 / p99 of {args.calls * args.rounds} calls"
+    )
     print("each; ratio: 2 threads over 1, median and p90 (below 1: 2 threads faster).\n")
     keys = list(next(iter(results.values())).keys())
     rows = sorted({k.rsplit("|", 1)[0] for k in keys}, key=lambda k: keys.index(k + "|1"))
@@ -208,7 +224,7 @@ def main() -> None:
             for label, _ in builds:
                 one = stats(results[(label, condition)][row + "|1"])
                 two = stats(results[(label, condition)][row + "|2"])
-                cell = lambda s: " / ".join(f"{v:.3g}" for v in s)  # noqa: E731
+                cell = lambda s: " / ".join(f"{v:.3g}" for v in s)
                 line += f" {cell(one)} | {cell(two)} | {two[0] / one[0]:.2f} / {two[1] / one[1]:.2f} |"
             print(line)
 
