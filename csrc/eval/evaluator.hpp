@@ -36,7 +36,7 @@ void run_serial(const Program& program, char* const* args, const std::ptrdiff_t*
 // The threads one call may use, held for the duration of its parallel region. At most one call
 // at a time gets more than one thread (concurrent calls from other Python threads run serially
 // instead of oversubscribing the cores), none inside another parallel region, and none in a
-// process forked after the thread pool started (GNU OpenMP's pool does not survive fork()).
+// process forked after the pool's workers started (they do not survive fork()).
 class ThreadGrant {
    public:
     explicit ThreadGrant(int wanted);

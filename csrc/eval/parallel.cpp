@@ -1,7 +1,6 @@
-// Threading of a call: whether to use OpenMP, splitting blocks among threads, and carrying
-// floating-point flags from worker threads back to the calling thread (which NumPy reads).
+// Threading of a call: how many threads it may use (OpenMP's controls, ik.set_num_threads) and
+// how its blocks are split among them (parallel_for, on the pool of thread_pool.hpp).
 #include <omp.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,21 +18,12 @@ std::atomic<double> threshold_ns{20000.0};
 // Parallel regions running now, from any Python thread: a second concurrent call runs serially
 // instead of oversubscribing the cores.
 std::atomic<int> active_regions{0};
-// GNU OpenMP's thread pool does not survive fork(): a child forked after this process started
-// it evaluates serially (one forked before may still use threads).
-std::atomic<bool> pool_started{false};
-std::atomic<bool> in_forked_child{false};
-const bool fork_handler_installed = [] {
-    pthread_atfork(nullptr, nullptr, [] {
-        if (pool_started.load()) in_forked_child.store(true);
-    });
-    return true;
-}();
 
 // True when an output shares memory with an input without being the very same elements, as in
 // ufunc.reduce (accumulator with stride 0, as input and output) and ufunc.accumulate (output one
 // element ahead):
 // then element i depends on element i-1's result and the call must run one element at a time.
+// The same for two outputs that overlap.
 bool has_recurrence(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t n) {
     const std::size_t n_in = static_cast<std::size_t>(p.n_inputs);
     for (std::size_t k = 0; k < p.output_registers.size(); ++k) {
@@ -45,6 +35,14 @@ bool has_recurrence(const Program& p, char* const* args, const std::ptrdiff_t* s
             const ByteRange in = range_of(args[i], steps[i], n, ir::itemsize(p.input_dtypes[i]));
             const bool overlap = in.overlaps(out);
             if (overlap && (args[i] != args[o] || steps[i] != steps[o] || steps[o] == 0)) return true;
+        }
+        // Two outputs on partly the same memory: NumPy's loop writes element i of each before
+        // element i + 1 of any, which decides the values left where they overlap.
+        for (std::size_t l = 0; l < k; ++l) {
+            const std::size_t q = n_in + l;
+            const auto other_size = ir::itemsize(p.registers[static_cast<std::size_t>(p.output_registers[l])].dtype);
+            const bool overlap = range_of(args[q], steps[q], n, other_size).overlaps(out);
+            if (overlap && (args[q] != args[o] || steps[q] != steps[o])) return true;
         }
     }
     return false;
@@ -106,13 +104,13 @@ std::ptrdiff_t pieces_for(const Program& p, std::ptrdiff_t n, int threads, std::
 }  // namespace
 
 ThreadGrant::ThreadGrant(int wanted) {
-    if (wanted <= 1 || in_forked_child.load() || omp_in_parallel()) return;
+    // Not inside a parallel loop (a body calling a kernel), ours or another library's OpenMP region.
+    if (wanted <= 1 || pool_lost_in_fork() || on_pool_worker() || omp_in_parallel()) return;
     if (active_regions.fetch_add(1) != 0) {
         active_regions.fetch_sub(1);
         return;
     }
     threads_ = wanted;
-    pool_started.store(true);
 }
 
 ThreadGrant::~ThreadGrant() {
@@ -122,7 +120,8 @@ ThreadGrant::~ThreadGrant() {
 void set_num_threads(int n) { requested_threads.store(std::max(0, n)); }
 int get_requested_threads() { return requested_threads.load(); }
 int get_num_threads() {
-    if (in_forked_child.load()) return 1;
+    if (pool_lost_in_fork()) return 1;
+    // Read at every call, so that threadpoolctl's limit (omp_set_num_threads) holds.
     return requested_threads.load() > 0 ? requested_threads.load() : omp_get_max_threads();
 }
 void set_parallel_threshold_ns(double ns) { threshold_ns.store(ns); }
