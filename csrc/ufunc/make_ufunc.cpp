@@ -61,8 +61,6 @@ void gufunc_loop(char** args, npy_intp const* dimensions, npy_intp const* steps,
     if (!eval::run_gufunc(*static_cast<const eval::GufuncPlan*>(data), args, dimensions, steps)) raise_memory_error();
 }
 
-std::size_t align_up(std::size_t n) { return (n + alignof(void*) - 1) / alignof(void*) * alignof(void*); }
-
 Owner* owner_of(PyObject* object) {
     if (!PyObject_TypeCheck(object, &PyUFunc_Type)) return nullptr;
     PyObject* obj = reinterpret_cast<PyUFuncObject*>(object)->obj;

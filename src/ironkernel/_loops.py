@@ -198,11 +198,3 @@ class LoopMaker:
                             f"({', '.join(map(str, in_dtypes))}); drop dtype=/signature=, or cast the inputs")
         raise TypeError(f"{self.kernel_name}(): no loop of this kernel for inputs ({', '.join(map(str, in_dtypes))}) "
                         f"has an output dtype that holds its identity={self.identity!r}")
-
-    def explain_loop(self, in_dtypes: tuple[np.dtype, ...]) -> tuple[list[int], Any]:
-        """The loop a call with these input dtypes runs (compiling it if needed), for ik.explain."""
-        with self._lock:
-            loop = self.loop(tuple(in_dtypes))
-        if isinstance(loop, LoopRejected):
-            raise loop.for_call(self.kernel_name)
-        return loop

@@ -56,7 +56,7 @@ class Refusal(NamedTuple):
     error: type[Exception]
 
 
-def _builtin_type(exc: Exception) -> type[Exception]:
+def builtin_exception_type(exc: Exception) -> type[Exception]:
     """The built-in exception class an exception is (UFuncTypeError and DTypePromotionError are
     TypeErrors): what a kernel raises in its place, since NumPy's own need NumPy's arguments."""
     return next(c for c in type(exc).__mro__ if c.__module__ == "builtins")
@@ -72,7 +72,7 @@ def _loop_plan(ufunc_name: str, specs: tuple, output: int | None, chars: tuple) 
     try:
         resolved = ufunc.resolve_dtypes(specs + (None,) * ufunc.nout)
     except Exception as exc:  # NumPy's own refusal: UFuncTypeError, TypeError, ...
-        return Refusal(f"np.{ufunc_name}: {exc}", _builtin_type(exc))
+        return Refusal(f"np.{ufunc_name}: {exc}", builtin_exception_type(exc))
     loop_in, loop_out = resolved[: ufunc.nin], resolved[ufunc.nin :]
     op = MULTI_OUTPUT[ufunc_name][output] if output is not None else ALIASES.get(ufunc_name, ufunc_name)
     out_dtype = loop_out[output or 0]
@@ -612,8 +612,9 @@ def declared_dtypes(graph: Graph, in_specs: tuple) -> tuple[np.dtype, ...]:
     of it) meets arrays at one dtype as a ufunc operand is declared in that dtype (NumPy converts it
     on the call, raising OverflowError for an int out of its range, as it would in the body; its
     comparisons with integers do not count, and are made in that dtype); one used at several dtypes,
-    outside ufunc operands, or only compared with integers, in its kind's default dtype. The loop is then typed with these dtypes like any other: one typed graph per
-    combination of loop dtypes, whatever the arguments were (LoopRejected as type_graph)."""
+    outside ufunc operands, or only compared with integers, in its kind's default dtype. The loop
+    is then typed with these dtypes like any other: one typed graph per combination of loop dtypes,
+    whatever the arguments were (LoopRejected as type_graph)."""
     if not any(spec in _WEAK_DEFAULT for spec in in_specs):
         return in_specs
     typer = _Typer(graph, in_specs)
