@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "passes.hpp"
+#include "eval/direct.hpp"
 
 namespace ik::passes {
 
@@ -803,7 +804,9 @@ Program lower(const Graph& graph) { return Lowering(graph).run(); }
 
 Program compile(const Graph& graph) {
     ir::verify(graph);
-    return lower(remove_dead(simplify(fold_constants(simplify(graph)))));
+    Program program = lower(remove_dead(simplify(fold_constants(simplify(graph)))));
+    program.direct = eval::find_direct_form(program);
+    return program;
 }
 
 }  // namespace ik::passes
