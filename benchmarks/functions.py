@@ -25,7 +25,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,8 +71,8 @@ WHERE_BODIES = {  # ironkernel's body, and NumPy's best with where=: in-place st
 }
 DENSITIES = (0.01, 0.5, 0.99)
 REDUCTIONS = ("sum", "mean", "max", "min", "argmax", "argmin", "any", "all")
-FLOATS = ("float64", "float32")
-UNCOMPUTED = ("float128", "complex256", "object", "datetime64", "timedelta64")  # NumPy's, not ironkernel's  # the dtypes of the where= and gufunc sections
+FLOATS = ("float64", "float32")  # the dtypes of the where= and gufunc sections
+UNCOMPUTED = ("float128", "complex256", "object", "datetime64", "timedelta64")  # NumPy's, not ironkernel's
 
 
 @dataclass
@@ -100,9 +100,9 @@ def input_dtypes(ufunc: np.ufunc) -> list[tuple[np.dtype, ...]]:
     return list(seen.values())
 
 
-def make_input(name: str, position: int, dtype: np.dtype, shape: tuple[int, ...],
-               rng: np.random.Generator) -> np.ndarray:
+def make_input(name: str, position: int, dtype: np.dtype, shape: tuple[int, ...], seed: int) -> np.ndarray:
     """Values of input ``position`` of np.<name> inside its domain, nonzero where it divides."""
+    rng = np.random.default_rng(seed)
     low, high = DOMAINS.get(name, [(-10, 10)] * 2)[position]
     if dtype.kind in "iumM":
         if name not in DOMAINS:
@@ -145,17 +145,19 @@ class Timer:
     def time(self, what: str, kernel: Callable, numpy: Callable, inputs: list[np.ndarray],
              like: np.ndarray | None = None, eps: float = 64, **kwargs: object) -> tuple[float, float]:
         """(NumPy, ironkernel) median seconds of ``f(*inputs, out=..., **kwargs)``, each writing
-        into its own preallocated outputs (shaped like NumPy's results, or ``like``), after one
-        warm-up call each: ironkernel types and compiles a new dtype combination on its first."""
+        into outputs of its own (NumPy's result dtypes, or ``like``'s), after one warm-up call
+        each: ironkernel types and compiles a new dtype combination on its first."""
+        head = [a[:1] for a in inputs]  # asks the dtypes of a first row, not of 1e7 elements
         with np.errstate(all="ignore"):
-            kernel(*inputs)  # raises for a dtype combination ironkernel refuses
+            kernel(*head)  # raises for a dtype combination ironkernel refuses
             try:
-                results = (like,) if like is not None else numpy(*inputs, **kwargs)
+                results = (like,) if like is not None else numpy(*head)
             except Exception as exc:
                 raise RuntimeError(f"NumPy refused it too: {type(exc).__name__}: {exc}") from exc
             results = results if isinstance(results, tuple) else (results,)
-            outs_np = tuple(np.zeros_like(r) for r in results)
-            outs_ik = tuple(np.zeros_like(r) for r in results)
+            shapes = [inputs[0].shape[:1] + r.shape[1:] for r in results]
+            outs_np = tuple(np.zeros(shape, r.dtype) for shape, r in zip(shapes, results))
+            outs_ik = tuple(np.zeros(shape, r.dtype) for shape, r in zip(shapes, results))
             out_np, out_ik = (outs_np, outs_ik) if len(results) > 1 else (outs_np[0], outs_ik[0])
             call_np = lambda: numpy(*inputs, out=out_np, **kwargs)
             call_ik = lambda: kernel(*inputs, out=out_ik, **kwargs)
@@ -168,31 +170,32 @@ class Timer:
         return medians["numpy"][0], medians["ironkernel"][0]
 
 
+def fill(row: Row, timer: Timer, kernel: Callable, numpy: Callable,
+         cases: Iterable[tuple[str, list[np.ndarray], dict]]) -> Row:
+    """Times the row's (column, inputs, options) cases in turn, made one at a time (inputs of 1e7
+    elements are not all kept); ironkernel refusing one makes the row n/a."""
+    started = time.perf_counter()
+    for column, inputs, options in cases:
+        try:
+            row.cells[column] = timer.time(f"{row.label} {row.dtypes} {column}", kernel, numpy, inputs, **options)
+        except Exception as exc:  # noqa: BLE001 -- a refused dtype is an n/a row, not a lost run
+            row.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            break
+    print(f"  {row.section}: {row.label} {row.dtypes}: {time.perf_counter() - started:.1f} s", file=sys.stderr,
+          flush=True)
+    return row
+
+
 def one_op_rows(section: str, bodies: dict[str, str], args: argparse.Namespace, timer: Timer) -> list[Row]:
     """A row per body (expression -> NumPy ufunc name) and per input dtypes of the ufunc's loops."""
     rows = []
     for expression, name in bodies.items():
         ufunc = getattr(np, name)
-        try:
-            kernel = ik.ufunc(body(expression, ufunc.nin))
-        except Exception as exc:  # noqa: BLE001 -- a refused body is an n/a row, not a lost run
-            rows.append(Row(section, expression, "all", error=f"{type(exc).__name__}: {exc}"))
-            continue
-        for dtypes in input_dtypes(ufunc):
-            if not wanted(dtypes[0].name, args):
-                continue
-            row = Row(section, expression, ", ".join(d.name for d in dtypes))
-            started = time.perf_counter()
-            for n in args.sizes:
-                rng = np.random.default_rng(0)
-                inputs = [make_input(name, i, d, (n,), rng) for i, d in enumerate(dtypes)]
-                try:
-                    row.cells[format_size(n)] = timer.time(f"{expression} {row.dtypes} n={n}", kernel, ufunc, inputs)
-                except Exception as exc:  # noqa: BLE001
-                    row.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                    break
-            rows.append(row)
-            progress(row, started)
+        kernel = ik.ufunc(body(expression, ufunc.nin))
+        for dtypes in (d for d in input_dtypes(ufunc) if wanted(d[0].name, args)):
+            cases = ((format_size(n), [make_input(name, i, d, (n,), i) for i, d in enumerate(dtypes)], {})
+                     for n in args.sizes)
+            rows.append(fill(Row(section, expression, ", ".join(d.name for d in dtypes)), timer, kernel, ufunc, cases))
     return rows
 
 
@@ -201,7 +204,7 @@ def by_constant(ufunc: np.ufunc, constant: int) -> Callable:
 
 
 def constant_rows(args: argparse.Namespace, timer: Timer) -> list[Row]:
-    """a // c and a % c by a constant, against NumPy's ufunc with the same Python int."""
+    """x // c and x % c by a constant, against NumPy's ufunc with the same Python int."""
     rows = []
     for dtype in ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64"):
         for constant in (7, -7):
@@ -209,21 +212,19 @@ def constant_rows(args: argparse.Namespace, timer: Timer) -> list[Row]:
                 continue  # NumPy refuses a negative Python int with an unsigned array (NEP 50)
             for symbol, ufunc in (("//", np.floor_divide), ("%", np.remainder)):
                 expression = f"x {symbol} {constant}"
-                if not matches(expression, args):
-                    continue
-                kernel = ik.ufunc(body(expression, 1))
-                reference = by_constant(ufunc, constant)
-                row, started = Row("constant", expression, dtype), time.perf_counter()
-                for n in args.sizes:
-                    x = make_input("floor_divide", 0, np.dtype(dtype), (n,), np.random.default_rng(0))
-                    try:
-                        row.cells[format_size(n)] = timer.time(f"{expression} {dtype} n={n}", kernel, reference, [x])
-                    except Exception as exc:  # noqa: BLE001
-                        row.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                        break
-                rows.append(row)
-                progress(row, started)
+                if matches(expression, args):
+                    cases = ((format_size(n), [make_input("floor_divide", 0, np.dtype(dtype), (n,), 0)], {})
+                             for n in args.sizes)
+                    rows.append(fill(Row("constant", expression, dtype), timer, ik.ufunc(body(expression, 1)),
+                                     by_constant(ufunc, constant), cases))
     return rows
+
+
+def where_cases(dtype: str, density: float, sizes: list[int]) -> Iterator[tuple[str, list[np.ndarray], dict]]:
+    for n in sizes:
+        x, y = (make_input("add", 0, np.dtype(dtype), (n,), seed) for seed in (0, 1))
+        mask = np.random.default_rng(2).random(n) < density  # scattered, not in runs
+        yield format_size(n), [x, y], {"like": x, "where": mask}
 
 
 def where_rows(args: argparse.Namespace, timer: Timer) -> list[Row]:
@@ -234,19 +235,8 @@ def where_rows(args: argparse.Namespace, timer: Timer) -> list[Row]:
         kernel = ik.ufunc(body(expression, 2))
         for dtype in (d for d in FLOATS if wanted(d, args)):
             for density in DENSITIES:
-                row, started = Row("where", f"{expression}, where= {density:.0%}", dtype), time.perf_counter()
-                for n in args.sizes:
-                    rng = np.random.default_rng(0)
-                    x, y = (make_input("add", 0, np.dtype(dtype), (n,), rng) for _ in range(2))
-                    mask = rng.random(n) < density  # scattered, not in runs
-                    try:
-                        row.cells[format_size(n)] = timer.time(f"{row.label} {dtype} n={n}", kernel, numpy_body,
-                                                               [x, y], like=x, where=mask)
-                    except Exception as exc:  # noqa: BLE001
-                        row.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                        break
-                rows.append(row)
-                progress(row, started)
+                rows.append(fill(Row("where", f"{expression}, where= {density:.0%}", dtype), timer, kernel,
+                                 numpy_body, where_cases(dtype, density, args.sizes)))
     return rows
 
 
@@ -266,20 +256,13 @@ def gufunc_rows(args: argparse.Namespace, timer: Timer) -> list[Row]:
         kernel = ik.gufunc("(n)->()")(body(expression, 1))
         reference = functools.partial(getattr(np, name), axis=-1)
         for dtype in (d for d in FLOATS if wanted(d, args)):
-            row, started = Row("gufuncs", expression, dtype), time.perf_counter()
             rng = np.random.default_rng(0)
             x = rng.standard_normal((nrows, ncols)).astype(dtype)
             if name == "any":  # mostly zeros, so that every row is read to its end
                 x = np.where(rng.random(x.shape) < 1e-4, x, 0).astype(dtype)
-            for layout, view in (("rows", x), ("transposed", np.ascontiguousarray(x.T).T)):
-                try:
-                    row.cells[layout] = timer.time(f"{expression} {dtype} {layout}", kernel, reference, [view],
-                                                  eps=4 * ncols)
-                except Exception as exc:  # noqa: BLE001
-                    row.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                    break
-            rows.append(row)
-            progress(row, started)
+            # Another order of summation differs by up to n epsilons.
+            cases = [("rows", [x], {"eps": 4 * ncols}), ("transposed", [np.asfortranarray(x)], {"eps": 4 * ncols})]
+            rows.append(fill(Row("gufuncs", expression, dtype), timer, kernel, reference, cases))
     return rows
 
 
@@ -289,11 +272,6 @@ def matches(label: str, args: argparse.Namespace) -> bool:
 
 def wanted(dtype: str, args: argparse.Namespace) -> bool:
     return args.dtypes is None or dtype in args.dtypes
-
-
-def progress(row: Row, started: float) -> None:
-    print(f"  {row.section}: {row.label} {row.dtypes}: {time.perf_counter() - started:.1f} s", file=sys.stderr,
-          flush=True)
 
 
 def function_bodies(args: argparse.Namespace) -> dict[str, str]:
@@ -327,7 +305,7 @@ def not_available(refused: list[Row]) -> list[str]:
     of the others with its reason (a numeric dtype NumPy has a loop for and ironkernel lacks)."""
     uncomputed = [r for r in refused if any(d in r.dtypes for d in UNCOMPUTED)]
     lines = ["", (f"n/a: {len(uncomputed)} of NumPy's loops on {', '.join(UNCOMPUTED)} (ironkernel computes in "
-             f"bool, integer, float and complex dtypes only), in {len({r.label for r in uncomputed})} bodies")]
+             f"bool, integer, float and complex dtypes only); bodies: {len({r.label for r in uncomputed})}")]
     others = [r for r in refused if r not in uncomputed]
     if others:
         lines += ["", "n/a, NumPy's loops on numeric dtypes that ironkernel refused:", ""]
