@@ -315,7 +315,7 @@ def not_available(refused: list[Row]) -> list[str]:
 
 def report(rows: list[Row], args: argparse.Namespace, timer: Timer) -> list[str]:
     """The sections' tables, what ironkernel refused (n/a), and the list of cells below 1.0x."""
-    lines, slow, count = [], [], 0
+    lines, slow, tally = [], [], {}  # tally: section -> (cells below 1.0x, cells)
     titles = {"functions": "Functions: np.<name>(x[, y])", "operators": "Python operators",
               "constant": "Integer division by a constant", "where": "where= masks (scattered)",
               "gufuncs": "One-reduction gufuncs `(n)->()` against NumPy's axis=-1, {} x {}".format(
@@ -328,14 +328,17 @@ def report(rows: list[Row], args: argparse.Namespace, timer: Timer) -> list[str]
         columns = ["rows", "transposed"] if section == "gufuncs" else [format_size(n) for n in args.sizes]
         lines += ["", f"## {titles[section]}", ""] + (table(timed, columns) if timed else ["(none timed)"])
         lines += not_available([r for r in mine if r.error])
+        below = 0
         for row in timed:
-            cells = [f"{c} {row.cells[c][0] / row.cells[c][1]:.2f}x" for c in columns
-                     if c in row.cells and row.cells[c][0] < row.cells[c][1]]
+            cells = [f"{c} {numpy_s / ik_s:.2f}x" for c, (numpy_s, ik_s) in row.cells.items() if numpy_s < ik_s]
             slow += [f"`{row.label}` {row.dtypes} ({', '.join(cells)})"] if cells else []
-            count += len(cells)
+            below += len(cells)
+        tally[section] = below, sum(len(r.cells) for r in timed)
     if timer.mismatches:
         lines += ["", f"Results differing from NumPy's ({len(timer.mismatches)}): " + "; ".join(timer.mismatches)]
-    lines += ["", f"{count} cells below 1.0x: " + ("; ".join(slow) if slow else "none")]
+    below, total = (sum(t[i] for t in tally.values()) for i in (0, 1))
+    per_section = ", ".join(f"{section} {b}/{t}" for section, (b, t) in tally.items())
+    lines += ["", f"{below} cells below 1.0x (of {total}; {per_section}): " + ("; ".join(slow) if slow else "none")]
     return lines
 
 
