@@ -34,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helper modules sit next to this file
 
 from report import format_seconds, format_size
-from run import cpu_counters, cpu_model, other_cores, other_cpu_use
+from run import BUSY_CORES, cpu_counters, cpu_model, other_cores, other_cpu_use
 from timing import interleaved_median_seconds
 
 import ironkernel as ik
@@ -328,6 +328,9 @@ def report(rows: list[Row], args: argparse.Namespace, timer: Timer) -> list[str]
         columns = ["rows", "transposed"] if section == "gufuncs" else [format_size(n) for n in args.sizes]
         lines += ["", f"## {titles[section]}", ""] + (table(timed, columns) if timed else ["(none timed)"])
         lines += not_available([r for r in mine if r.error])
+        if section == "functions":
+            composed = [f"np.{n}" for n in ik.supported_functions() if not isinstance(getattr(np, n), np.ufunc)]
+            lines += ["", f"Not timed, as not NumPy ufuncs (no loops to compare with): {', '.join(composed)}"]
         below = 0
         for row in timed:
             cells = [f"{c} {numpy_s / ik_s:.2f}x" for c, (numpy_s, ik_s) in row.cells.items() if numpy_s < ik_s]
@@ -356,8 +359,12 @@ def header(args: argparse.Namespace, busy: float) -> list[str]:
         + (" (--quick)" if args.quick else ""),
         ("- both write into a preallocated out=; cell = numpy_time / ironkernel_time (> 1: ironkernel faster); "
         "below 1.0x in bold, with ironkernel's time"),
-        f"- other processes' CPU use just before the run: {busy:.2f} cores",
+        f"- other processes' CPU use just before the run: {busy:.2f} cores" + busy_warning(busy),
     ]
+
+
+def busy_warning(cores: float) -> str:
+    return " -- WARNING: the machine is busy, times are suspect (ratios less so)" if cores > BUSY_CORES else ""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -377,7 +384,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown := set(args.sections) - set(SECTIONS):
         parser.error(f"unknown sections {sorted(unknown)}; choose from {','.join(SECTIONS)}")
     args.seconds = args.seconds or (0.02 if args.quick else 0.2)
-    args.min_runs = 3 if args.quick else 5
+    args.min_runs = 4  # one call per interleaved round at least: a 1e7 complex call takes ~1 s
     return args
 
 
@@ -400,8 +407,9 @@ def main(argv: list[str] | None = None) -> str:
             rows += gufunc_rows(args, timer)
     lines += report(rows, args, timer)
     elapsed = time.perf_counter() - started
-    lines += ["", (f"Run time {elapsed:.0f} s; other processes used {other_cores(counters, cpu_counters()):.2f} "
-              "cores on average during it"), ""]
+    during = other_cores(counters, cpu_counters())
+    lines += ["", f"Run time {elapsed:.0f} s; other processes used {during:.2f} cores on average during it"
+              + busy_warning(during), ""]
     text = "\n".join(lines)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
