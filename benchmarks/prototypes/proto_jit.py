@@ -1,0 +1,88 @@
+"""Prototype (a) from Python: builds jit_xbyak.cpp once, compiles bodies to AVX-512 code, runs them."""
+
+from __future__ import annotations
+
+import ctypes
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+
+from body import Body, op_code
+
+HERE = Path(__file__).resolve().parent
+LIB = HERE / "build" / "libikp_jit.so"
+BUILD = ["g++", "-std=c++20", "-O2", "-fPIC", "-shared", f"-I{HERE.parents[1] / 'csrc'}",
+         str(HERE / "jit_xbyak.cpp"), "-o", str(LIB), "-ldl"]
+
+
+class CNode(ctypes.Structure):
+    _fields_ = [("op", ctypes.c_int32), ("a", ctypes.c_int32), ("b", ctypes.c_int32), ("c", ctypes.c_int32),
+                ("value", ctypes.c_double)]
+
+
+def load() -> ctypes.CDLL:
+    src = HERE / "jit_xbyak.cpp"
+    if not LIB.exists() or LIB.stat().st_mtime < src.stat().st_mtime:
+        LIB.parent.mkdir(exist_ok=True)
+        subprocess.run(BUILD, check=True)
+    lib = ctypes.CDLL(str(LIB))
+    lib.ikp_compile.restype = ctypes.c_void_p
+    lib.ikp_compile.argtypes = [ctypes.POINTER(CNode), ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                                ctypes.POINTER(ctypes.c_double)]
+    lib.ikp_entry.restype = ctypes.c_void_p
+    lib.ikp_entry.argtypes = [ctypes.c_void_p]
+    lib.ikp_code_size.argtypes = [ctypes.c_void_p]
+    lib.ikp_free.argtypes = [ctypes.c_void_p]
+    lib.ikp_bench.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int,
+                              ctypes.c_int, ctypes.POINTER(ctypes.c_double)]
+    return lib
+
+
+KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)
+
+
+class JitKernel:
+    def __init__(self, lib: ctypes.CDLL, body: Body, unroll: int = 4):
+        t0 = time.perf_counter()
+        nodes = (CNode * len(body.nodes))()
+        for i, n in enumerate(body.nodes):
+            args = list(n.args) + [-1] * (3 - len(n.args))
+            if n.op == "input":
+                args[0] = n.value
+            value = float(n.value) if n.op == "constant" else 0.0
+            nodes[i] = CNode(op_code(n.op), *args, value)
+        seconds = ctypes.c_double()
+        self.handle = None
+        for u in range(unroll, 0, -1):  # fewer copies when the registers do not fit
+            self.handle = lib.ikp_compile(nodes, len(nodes), body.output, u, ctypes.byref(seconds))
+            if self.handle:
+                self.unroll = u
+                break
+        if not self.handle:
+            raise NotImplementedError(f"{body.name}: outside the JIT prototype (fallback to the interpreter)")
+        self.codegen_s = seconds.value  # the last (successful) ikp_compile call, in C++
+        self.entry = lib.ikp_entry(self.handle)
+        self.code_bytes = lib.ikp_code_size(self.handle)
+        self.fn = KERNEL_TYPE(self.entry)
+        self.total_s = time.perf_counter() - t0  # node conversion + every attempt, from Python
+        self.lib = lib
+
+    def __del__(self):
+        if getattr(self, "handle", None):
+            self.lib.ikp_free(self.handle)
+
+
+class Call:
+    """A prepared call on fixed arrays (pointer array built once, as a ufunc loop gets them)."""
+
+    def __init__(self, entry_fn, inputs: list[np.ndarray], out: np.ndarray):
+        self.keep = (inputs, out)
+        self.ptrs = (ctypes.c_void_p * len(inputs))(*[a.ctypes.data for a in inputs])
+        self.out = out.ctypes.data
+        self.n = out.size
+        self.fn = entry_fn
+
+    def __call__(self):
+        self.fn(self.ptrs, self.out, self.n)

@@ -1,0 +1,210 @@
+"""Prototype (b): the same typed graph as LLVM IR, compiled in process by llvmlite (the JIT tier).
+
+The IR text is generated from one table of op templates (``VECTOR_OPS``). The loop runs W-wide
+vectors (<W x double>: W=32 is four zmm per iteration, i.e. unrolled by four), then a scalar tail
+whose math calls go through the same vector function (lane 0 of a zero vector) so a result never
+depends on where an element falls in the array. Each op is one IR instruction without fast-math
+flags, so LLVM contracts no FMA and reassociates nothing: NumPy's bits for exact ops.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import time
+
+import llvmlite.binding as llvm
+
+from body import Body
+
+# op -> (template, kind). {t}: the value type, {a} {b} {c}: operands, {w}: lanes, {s}: a suffix.
+VECTOR_OPS = {
+    "add": ("fadd {t} {a}, {b}", "f"),
+    "subtract": ("fsub {t} {a}, {b}", "f"),
+    "multiply": ("fmul {t} {a}, {b}", "f"),
+    "divide": ("fdiv {t} {a}, {b}", "f"),
+    "square": ("fmul {t} {a}, {a}", "f"),
+    "negative": ("fneg {t} {a}", "f"),
+    "sqrt": ("call {t} @llvm.sqrt.{s}({t} {a})", "f"),
+    "absolute": ("call {t} @llvm.fabs.{s}({t} {a})", "f"),
+    "greater": ("fcmp ogt {t} {a}, {b}", "b"),
+    "greater_equal": ("fcmp oge {t} {a}, {b}", "b"),
+    "less": ("fcmp olt {t} {a}, {b}", "b"),
+    "less_equal": ("fcmp ole {t} {a}, {b}", "b"),
+    "equal": ("fcmp oeq {t} {a}, {b}", "b"),
+    "not_equal": ("fcmp une {t} {a}, {b}", "b"),
+    "where": ("select {bt} {a}, {t} {b}, {t} {c}", "f"),
+}
+# Vector math: glibc libmvec's AVX-512 entry points, 8 lanes each.
+MATH = {"sin": "_ZGVeN8v_sin"}
+
+_jit = None  # (target machine, MCJIT engine): one per process, every kernel a module added to it
+
+
+def _init() -> float:
+    """One-off per process: native target, libmvec's symbols, the engine. Returns the seconds it took."""
+    global _jit
+    t0 = time.perf_counter()
+    if _jit is None:
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        llvm.load_library_permanently(ctypes.util.find_library("mvec") or "libmvec.so.1")
+        target = llvm.Target.from_default_triple()
+        tm = target.create_target_machine(cpu=llvm.get_host_cpu_name(),
+                                          features=llvm.get_host_cpu_features().flatten(), opt=3)
+        engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)  # owns tm
+        _jit = (tm, engine)
+    return time.perf_counter() - t0
+
+
+def _types(w: int) -> tuple[str, str, str]:
+    if w == 1:
+        return "double", "i1", "f64"
+    return f"<{w} x double>", f"<{w} x i1>", f"v{w}f64"
+
+
+def _body_code(body: Body, w: int, prefix: str, lines: list[str], load) -> str:
+    """Instructions computing the body for one W-wide step; returns the output's name."""
+    t, bt, s = _types(w)
+    name = {}
+    for i, n in enumerate(body.nodes):
+        v = f"%{prefix}{i}"
+        if n.op == "input":
+            lines.append(load(v, n.value))
+        elif n.op == "constant":
+            c = f"0x{_hex(float(n.value))}"
+            name[i] = c if w == 1 else f"<{', '.join(['double ' + c] * w)}>"
+            continue
+        elif n.op in MATH:
+            lines.extend(_math_call(v, MATH[n.op], name[n.args[0]], w, prefix, i,
+                                    _guard(body, i, name, w, prefix, lines)))
+        else:
+            template, _ = VECTOR_OPS[n.op]
+            args = [name[a] for a in n.args] + [None] * (3 - len(n.args))
+            lines.append(f"{v} = " + template.format(t=t, bt=bt, s=s, a=args[0], b=args[1], c=args[2]))
+        name[i] = v
+    return name[body.output]
+
+
+def _guard(body: Body, i: int, name: dict, w: int, prefix: str, lines: list[str]):
+    """The where-condition a math node is computed under (the prototype's bodies have at most one), or None."""
+    for n in body.nodes:
+        if n.op == "where" and n.args[1] == i:
+            return name[n.args[0]], False
+        if n.op == "where" and n.args[2] == i:
+            return name[n.args[0]], True
+    return None
+
+
+def _math_call(v: str, fn: str, arg: str, w: int, prefix: str, i: int, guard) -> list[str]:
+    # Lanes a where does not select get 0.0 (whose sin raises nothing): the lazy where's flags.
+    t, bt, _ = _types(w)
+    out = []
+    if guard is not None and w > 1:
+        cond, negated = guard
+        on, off = (arg, "zeroinitializer") if not negated else ("zeroinitializer", arg)
+        out.append(f"%{prefix}g{i} = select {bt} {cond}, {t} {on}, {t} {off}")
+        arg = f"%{prefix}g{i}"
+    elif guard is not None:
+        cond, negated = guard
+        on, off = (arg, "0.0") if not negated else ("0.0", arg)
+        out.append(f"%{prefix}g{i} = select i1 {cond}, double {on}, double {off}")
+        arg = f"%{prefix}g{i}"
+    if w == 1:
+        out.append(f"%{prefix}m{i} = insertelement <8 x double> zeroinitializer, double {arg}, i64 0")
+        out.append(f"%{prefix}r{i} = call <8 x double> @{fn}(<8 x double> %{prefix}m{i})")
+        out.append(f"{v} = extractelement <8 x double> %{prefix}r{i}, i64 0")
+        return out
+    parts = []
+    for p in range(w // 8):
+        mask = ", ".join(f"i32 {8 * p + k}" for k in range(8))
+        out.append(f"%{prefix}p{i}_{p} = shufflevector {t} {arg}, {t} poison, <8 x i32> <{mask}>")
+        out.append(f"%{prefix}q{i}_{p} = call <8 x double> @{fn}(<8 x double> %{prefix}p{i}_{p})")
+        parts.append(f"%{prefix}q{i}_{p}")
+    while len(parts) > 1:  # concatenate pairwise back to W lanes
+        merged = []
+        for a, b in zip(parts[::2], parts[1::2]):
+            width = 2 * _width_of(a, w, len(parts))
+            mask = ", ".join(f"i32 {k}" for k in range(width))
+            m = f"{a}c"
+            out.append(f"{m} = shufflevector <{width // 2} x double> {a}, <{width // 2} x double> {b}, <{width} x i32> <{mask}>")
+            merged.append(m)
+        parts = merged
+    if parts[0] != v:
+        out.append(f"{v} = fadd {t} {parts[0]}, <{', '.join(['double -0.0'] * w)}>")  # x + -0.0 == x, bit for bit
+    return out
+
+
+def _width_of(part: str, w: int, n_parts: int) -> int:
+    return w // n_parts
+
+
+def _hex(x: float) -> str:
+    import struct
+    return f"{struct.unpack('<Q', struct.pack('<d', x))[0]:016X}"
+
+
+def ir_text(body: Body, w: int = 32, symbol: str = "kernel") -> str:
+    t, _, _ = _types(w)
+    lines = [f"define void @{symbol}(ptr %ins, ptr %out, i64 %n) {{", "entry:"]
+    for k in range(body.n_inputs):
+        lines.append(f"%gp{k} = getelementptr ptr, ptr %ins, i64 {k}")
+        lines.append(f"%in{k} = load ptr, ptr %gp{k}")
+    lines += [f"%nv = and i64 %n, {-w}", "br label %vcheck",
+              "vcheck:", "%i = phi i64 [0, %entry], [%inext, %vbody]",
+              "%vc = icmp slt i64 %i, %nv", "br i1 %vc, label %vbody, label %scheck",
+              "vbody:"]
+
+    def vload(v, k):
+        return f"{v}p = getelementptr double, ptr %in{k}, i64 %i\n{v} = load {t}, ptr {v}p, align 8"
+    r = _body_code(body, w, "v", lines, vload)
+    lines += ["%op = getelementptr double, ptr %out, i64 %i", f"store {t} {r}, ptr %op, align 8",
+              f"%inext = add i64 %i, {w}", "br label %vcheck",
+              "scheck:", "%j = phi i64 [%i, %vcheck], [%jnext, %sbody]",
+              "%sc = icmp slt i64 %j, %n", "br i1 %sc, label %sbody, label %exit",
+              "sbody:"]
+
+    def sload(v, k):
+        return f"{v}p = getelementptr double, ptr %in{k}, i64 %j\n{v} = load double, ptr {v}p, align 8"
+    r = _body_code(body, 1, "s", lines, sload)
+    lines += ["%sop = getelementptr double, ptr %out, i64 %j", f"store double {r}, ptr %sop, align 8",
+              "%jnext = add i64 %j, 1", "br label %scheck", "exit:", "ret void", "}"]
+    decls = [f"declare <8 x double> @{fn}(<8 x double>)" for op, fn in MATH.items()
+             if any(n.op == op for n in body.nodes)]
+    return "\n".join(decls + lines) + "\n"
+
+
+class LlvmKernel:
+    """Compiles a body into the process's engine (which owns the code for the process's life)."""
+
+    count = 0
+
+    def __init__(self, body: Body, w: int = 32):
+        self.init_s = _init()
+        tm, engine = _jit
+        LlvmKernel.count += 1
+        symbol = f"ik_kernel_{LlvmKernel.count}"
+        t0 = time.perf_counter()
+        text = ir_text(body, w, symbol)
+        t1 = time.perf_counter()
+        mod = llvm.parse_assembly(text)
+        mod.verify()
+        pto = llvm.create_pipeline_tuning_options(speed_level=3)
+        pb = llvm.create_pass_builder(tm, pto)
+        pb.getModulePassManager().run(mod, pb)
+        engine.add_module(mod)
+        engine.finalize_object()
+        self.entry = engine.get_function_address(symbol)
+        t2 = time.perf_counter()
+        self.irgen_s = t1 - t0
+        self.compile_s = t2 - t1
+        self.text = text
+        self.fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)(self.entry)
+
+
+def assembly(body: Body, w: int = 32) -> str:
+    _init()
+    mod = llvm.parse_assembly(ir_text(body, w))
+    pb = llvm.create_pass_builder(_jit[0], llvm.create_pipeline_tuning_options(speed_level=3))
+    pb.getModulePassManager().run(mod, pb)
+    return _jit[0].emit_assembly(mod)
