@@ -37,6 +37,36 @@ def typed_body(name: str, func) -> Body:
     return Body(name, func, graph.n_inputs, list(nodes), outputs[0])
 
 
+def where_guards(body: Body) -> dict[int, tuple[int, bool] | None]:
+    """For each live node, the lanes it must be computed on: None for every lane, or (condition
+    node, negated) for the lanes where a `where` selects it. Like jit_xbyak.cpp's compute_guards,
+    a node needed under two different conditions, or a nested lazy where, is refused."""
+    guards: dict[int, tuple[int, bool] | None] = {body.output: None}
+
+    def merge(node: int, guard) -> None:
+        if node not in guards:
+            guards[node] = guard
+        elif guards[node] is None or guard is None:
+            guards[node] = None
+        elif guards[node] != guard:
+            raise NotImplementedError("a value under two different where conditions")
+
+    for i in range(len(body.nodes) - 1, -1, -1):
+        if i not in guards:
+            continue
+        n = body.nodes[i]
+        if n.op == "where":
+            if guards[i] is not None:
+                raise NotImplementedError("nested lazy where")
+            merge(n.args[0], None)
+            merge(n.args[1], (n.args[0], False))
+            merge(n.args[2], (n.args[0], True))
+        else:
+            for a in n.args:
+                merge(a, guards[i])
+    return guards
+
+
 def op_code(name: str) -> int:
     return OPS[name].code
 
@@ -48,3 +78,9 @@ def poly7(x):
 
 BODIES = {e.name: e.numpy for e in expressions.EXPRESSIONS if e.name in ("axpy", "multi", "poly", "hypot_like", "seed")}
 BODIES["poly7"] = poly7
+
+
+def safe_recip(x):
+    # A lazy where over arithmetic: 1/x must not raise divide-by-zero where x == 0.
+    return np.where(x != 0, 1.0 / x, 0.0)
+

@@ -52,6 +52,12 @@ class Jit;
 // An emitter writes dst (for copy u) from its operands under the write mask `k` (0: none).
 using Emit = void (*)(Jit&, const Node&, int u, int k);
 std::array<Emit, ik::ir::op_count> make_emitters();
+const std::array<const char*, ik::ir::op_count>& math_symbols();
+const void* math_address(int op);
+
+// The stack frame: zmm spills, math arguments and results (one per unrolled copy), GPRs, opmasks.
+constexpr int frame_args = 64 * 32, frame_results = frame_args + 64 * 4, frame_gprs = frame_results + 64 * 4,
+              frame_masks = frame_gprs + 64, frame_bytes = frame_masks + 64;
 
 class Jit : public CodeGenerator {
    public:
@@ -75,7 +81,8 @@ class Jit : public CodeGenerator {
     Zmm abs_mask() const { return Zmm(abs_reg_); }
     Zmm sign_mask() const { return Zmm(sign_reg_); }
     int current_node_ = 0;
-    void call_math(const char* symbol, const Node& n, int u, int k);
+    int mask_for(int i, int u, bool tail);
+    void emit_math(int i, const void* fn, int copies, bool tail);
 
    private:
     bool allocate();
@@ -91,8 +98,6 @@ class Jit : public CodeGenerator {
     std::vector<bool> guard_negated_;
     std::vector<std::pair<int, int>> input_slots_;  // (node, gpr) of each input pointer
     int abs_reg_ = -1, sign_reg_ = -1;
-    int frame_ = 0;  // stack bytes for spills around calls
-    std::vector<const void*> math_;
 };
 
 // GPRs that hold the input pointers, in order. rcx: the element index, rdx: n, rsi: out,
@@ -207,19 +212,12 @@ void Jit::emit_body(int copies, bool tail) {
         const Op op = static_cast<Op>(n.op);
         if (op == Op::constant) continue;
         current_node_ = i;
+        if (math_symbols()[n.op]) {
+            emit_math(i, math_address(n.op), copies, tail);
+            continue;
+        }
         for (int u = 0; u < copies; ++u) {
-            // The write mask: k1 (tail lanes) and the node's where-condition, combined in k7
-            // (reserved as scratch: build() refuses an allocation that hands it to a value).
-            int k = tail ? 1 : 0;
-            if (guard_[i] >= 0) {
-                const Opmask cond = km(guard_[i], u);
-                if (guard_negated_[i])
-                    knotb(k7, cond);
-                else
-                    kmovb(k7, cond);
-                if (tail) kandb(k7, k7, k1);
-                k = 7;
-            }
+            const int k = mask_for(i, u, tail);
             if (op == Op::input) {
                 const Reg64 base(input_slots_[n.a].second);
                 const Address src = ptr[base + rcx * 8 + 64 * u];
@@ -234,56 +232,63 @@ void Jit::emit_body(int copies, bool tail) {
     }
 }
 
-void Jit::call_math(const char* symbol, const Node& n, int u, int k) {
-    // The vector ABI clobbers every zmm, opmask and caller-saved GPR: spill what is live across
-    // the call into the frame, call, restore. Lanes outside the mask get 0.0, whose sine raises
-    // no flag, so the call raises only what NumPy's lazy where would.
-    void* lib = dlopen("libmvec.so.1", RTLD_NOW);
-    const void* fn = lib ? dlsym(lib, symbol) : nullptr;
-    const int self = current_node_;
-    std::vector<int> zl, kl;
-    // Live across the call: constants; values made before this node and read after it (every
-    // copy); this node's operands for the copies still to come; this node's earlier copies.
-    for (int i = 0; i < self; ++i) {
-        const Value& v = values_[i];
-        if (last_use_[i] < 0) continue;
-        if (v.pinned) {
-            zl.push_back(v.reg[0]);
-            continue;
-        }
-        const int from = last_use_[i] > self ? 0 : last_use_[i] == self ? u + 1 : unroll_;
-        for (int c = from; c < unroll_; ++c) (v.is_mask ? kl : zl).push_back(v.reg[c]);
+// The write mask for copy u of node i: k1 (tail lanes) and the node's where-condition, combined
+// in k7 (reserved as scratch: build() refuses an allocation that hands it to a value). 0: none.
+int Jit::mask_for(int i, int u, bool tail) {
+    if (guard_[i] < 0) return tail ? 1 : 0;
+    const Opmask cond = km(guard_[i], u);
+    if (guard_negated_[i])
+        knotb(k7, cond);
+    else
+        kmovb(k7, cond);
+    if (tail) kandb(k7, k7, k1);
+    return 7;
+}
+
+// A vector-ABI math call for every copy of node i at once. The ABI clobbers every zmm, opmask
+// and caller-saved GPR: what is live across it is spilled once, around the `copies` calls.
+// Lanes outside the mask get 0.0 (sin(0) raises no flag), so the calls raise only the flags a
+// lazy where would.
+void Jit::emit_math(int i, const void* fn, int copies, bool tail) {
+    const Node& n = nodes_[i];
+    for (int u = 0; u < copies; ++u) {
+        const int k = mask_for(i, u, tail);
+        if (k)
+            vmovapd(zmm0 | Opmask(k) | T_z, z(n.a, u));
+        else
+            vmovapd(zmm0, z(n.a, u));
+        vmovupd(ptr[rsp + frame_args + 64 * u], zmm0);
     }
-    for (int c = 0; c < u; ++c) zl.push_back(values_[self].reg[c]);
-    zl.push_back(abs_reg_);
-    zl.push_back(sign_reg_);
-    kl.push_back(1);
-    kl.push_back(7);
-    std::sort(zl.begin(), zl.end());
-    zl.erase(std::unique(zl.begin(), zl.end()), zl.end());
-    std::sort(kl.begin(), kl.end());
-    kl.erase(std::unique(kl.begin(), kl.end()), kl.end());
-    // Frame layout: [rsp + 64*j] zmm spills, then 8 bytes per GPR and opmask.
-    const int gpr_base = 64 * 32;
-    const int gprs[] = {Operand::RCX, Operand::RDX, Operand::RSI, Operand::R8, Operand::R9,
-                        Operand::R10, Operand::RAX, Operand::RDI};
-    for (int j = 0; j < 8; ++j) mov(ptr[rsp + gpr_base + 8 * j], Reg64(gprs[j]));
-    for (std::size_t j = 0; j < kl.size(); ++j) kmovq(ptr[rsp + gpr_base + 64 + 8 * j], Opmask(kl[j]));
+    // Live across the calls: constants, the sign masks, the tail mask, and values made before
+    // this node that are read after it (its operand, read only here, is in the argument slots).
+    std::vector<int> zl = {abs_reg_, sign_reg_}, kl = {1};
+    for (int j = 0; j < i; ++j) {
+        const Value& v = values_[j];
+        if (v.pinned && last_use_[j] >= 0) zl.push_back(v.reg[0]);
+        if (v.pinned || last_use_[j] <= i) continue;
+        for (int c = 0; c < unroll_; ++c) (v.is_mask ? kl : zl).push_back(v.reg[c]);
+    }
+    const int gprs[] = {Operand::RCX, Operand::RDX, Operand::RSI, Operand::R8,
+                        Operand::R9,  Operand::R10, Operand::RDI};
+    for (int j = 0; j < 7; ++j) mov(ptr[rsp + frame_gprs + 8 * j], Reg64(gprs[j]));
+    for (std::size_t j = 0; j < kl.size(); ++j) kmovq(ptr[rsp + frame_masks + 8 * j], Opmask(kl[j]));
     for (std::size_t j = 0; j < zl.size(); ++j) vmovupd(ptr[rsp + 64 * j], Zmm(zl[j]));
-    if (k)
-        vmovapd(zmm0 | Opmask(k) | T_z, z(n.a, u));
-    else
-        vmovapd(zmm0, z(n.a, u));
-    mov(r11, reinterpret_cast<std::uint64_t>(fn));
-    call(r11);
-    for (std::size_t j = 0; j < kl.size(); ++j) kmovq(Opmask(kl[j]), ptr[rsp + gpr_base + 64 + 8 * j]);
-    if (k)
-        vmovapd(dst(self, u, k), zmm0);
-    else
-        vmovapd(z(self, u), zmm0);
+    for (int u = 0; u < copies; ++u) {
+        vmovupd(zmm0, ptr[rsp + frame_args + 64 * u]);
+        mov(r11, reinterpret_cast<std::uint64_t>(fn));
+        call(r11);
+        vmovupd(ptr[rsp + frame_results + 64 * u], zmm0);
+    }
+    for (std::size_t j = 0; j < kl.size(); ++j) kmovq(Opmask(kl[j]), ptr[rsp + frame_masks + 8 * j]);
     for (std::size_t j = 0; j < zl.size(); ++j) vmovupd(Zmm(zl[j]), ptr[rsp + 64 * j]);
-    for (int j = 0; j < 8; ++j) mov(Reg64(gprs[j]), ptr[rsp + gpr_base + 8 * j]);
-    frame_ = std::max(frame_, gpr_base + 64 + 8 * static_cast<int>(kl.size()));
+    for (int j = 0; j < 7; ++j) mov(Reg64(gprs[j]), ptr[rsp + frame_gprs + 8 * j]);
+    for (int u = 0; u < copies; ++u) {
+        const int k = mask_for(i, u, tail);
+        if (k)
+            vmovupd(dst(i, u, k), ptr[rsp + frame_results + 64 * u]);
+        else
+            vmovupd(z(i, u), ptr[rsp + frame_results + 64 * u]);
+    }
 }
 
 bool Jit::build() {
@@ -295,7 +300,7 @@ bool Jit::build() {
         if (!ik::ir::is_valid(op)) return false;
         if (op == Op::input)
             n_inputs = std::max(n_inputs, n.a + 1);
-        else if (op != Op::constant && !emitters[n.op]) {
+        else if (op != Op::constant && !emitters[n.op] && !(math_symbols()[n.op] && math_address(n.op))) {
             if (std::getenv("IKP_DEBUG")) std::fprintf(stderr, "ikp_compile: no emitter for op %d\n", n.op);
             return false;  // no emitter: the interpreter runs this kernel
         }
@@ -330,7 +335,7 @@ bool Jit::build() {
     push(r13);
     push(r14);
     push(r15);
-    sub(rsp, 64 * 32 + 64 + 64 + 64);
+    sub(rsp, frame_bytes + 64);
     and_(rsp, -64);
     auto broadcast = [&](int reg, double value) {
         std::uint64_t bits;
@@ -384,7 +389,7 @@ bool Jit::build() {
     pop(rbp);
     ret();
     ready();
-    return frame_ <= 64 * 32 + 64 + 64 + 64;
+    return true;
 }
 
 // ---- the emitter table ---------------------------------------------------------------------
@@ -430,8 +435,28 @@ std::array<Emit, ik::ir::op_count> make_emitters() {
         (void)k;
         j.vblendmpd(j.z(j.current_node_, u) | j.km(n.a, u), j.z(n.c, u), j.z(n.b, u));
     };
-    at(Op::sin) = [](Jit& j, const Node& n, int u, int k) { j.call_math("_ZGVeN8v_sin", n, u, k); };
     return e;
+}
+
+// The second half of the table: ops computed by a vector-ABI function (8 float64 lanes, zmm0 in
+// and out). glibc's libmvec here; ironkernel's own vector math would export the same shape.
+std::array<const char*, ik::ir::op_count> make_math_symbols() {
+    std::array<const char*, ik::ir::op_count> m{};
+    m[static_cast<int>(Op::sin)] = "_ZGVeN8v_sin";
+    m[static_cast<int>(Op::cos)] = "_ZGVeN8v_cos";
+    m[static_cast<int>(Op::exp)] = "_ZGVeN8v_exp";
+    m[static_cast<int>(Op::log)] = "_ZGVeN8v_log";
+    return m;
+}
+
+const std::array<const char*, ik::ir::op_count>& math_symbols() {
+    static const auto table = make_math_symbols();
+    return table;
+}
+
+const void* math_address(int op) {
+    static void* lib = dlopen("libmvec.so.1", RTLD_NOW);
+    return lib ? dlsym(lib, math_symbols()[op]) : nullptr;
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ import time
 
 import llvmlite.binding as llvm
 
-from body import Body
+from body import Body, where_guards
 
 # op -> (template, kind). {t}: the value type, {a} {b} {c}: operands, {w}: lanes, {s}: a suffix.
 VECTOR_OPS = {
@@ -37,6 +37,8 @@ VECTOR_OPS = {
 }
 # Vector math: glibc libmvec's AVX-512 entry points, 8 lanes each.
 MATH = {"sin": "_ZGVeN8v_sin"}
+# An operand value on which the op raises no FP flag: what lanes a where does not select compute.
+BENIGN = {"sin": "0.0"}  # every other op of VECTOR_OPS: 1.0
 
 _jit = None  # (target machine, MCJIT engine): one per process, every kernel a module added to it
 
@@ -64,52 +66,52 @@ def _types(w: int) -> tuple[str, str, str]:
 
 
 def _body_code(body: Body, w: int, prefix: str, lines: list[str], load) -> str:
-    """Instructions computing the body for one W-wide step; returns the output's name."""
+    """Instructions computing the body for one W-wide step; returns the output's name.
+
+    A node under a where's condition gets, in the lanes the where does not select, a benign
+    operand instead of its own: LLVM's default FP model ignores FP flags, so its select is eager
+    and InstCombine removes a plain guarding select (select(c, f(select(c, x, k)), y) becomes
+    select(c, f(x), y)). llvm.arithmetic.fence keeps the guard opaque to it.
+    """
     t, bt, s = _types(w)
+    guards = where_guards(body)
     name = {}
     for i, n in enumerate(body.nodes):
         v = f"%{prefix}{i}"
+        if i not in guards:
+            continue
         if n.op == "input":
             lines.append(load(v, n.value))
-        elif n.op == "constant":
+            name[i] = v
+            continue
+        if n.op == "constant":
             c = f"0x{_hex(float(n.value))}"
             name[i] = c if w == 1 else f"<{', '.join(['double ' + c] * w)}>"
             continue
-        elif n.op in MATH:
-            lines.extend(_math_call(v, MATH[n.op], name[n.args[0]], w, prefix, i,
-                                    _guard(body, i, name, w, prefix, lines)))
+        args = [name[a] for a in n.args]
+        guard = guards[i]
+        if guard is not None and n.op != "where":
+            cond, negated = name[guard[0]], guard[1]
+            benign = BENIGN.get(n.op, "1.0")
+            benign = benign if w == 1 else f"<{', '.join(['double ' + benign] * w)}>"
+            for k, a in enumerate(args):
+                on, off = (benign, a) if negated else (a, benign)
+                lines.append(f"%{prefix}g{i}_{k} = select {bt} {cond}, {t} {on}, {t} {off}")
+                lines.append(f"%{prefix}f{i}_{k} = call {t} @llvm.arithmetic.fence.{s}({t} %{prefix}g{i}_{k})")
+                args[k] = f"%{prefix}f{i}_{k}"
+        if n.op in MATH:
+            lines.extend(_math_call(v, MATH[n.op], args[0], w, prefix, i))
         else:
             template, _ = VECTOR_OPS[n.op]
-            args = [name[a] for a in n.args] + [None] * (3 - len(n.args))
+            args += [None] * (3 - len(args))
             lines.append(f"{v} = " + template.format(t=t, bt=bt, s=s, a=args[0], b=args[1], c=args[2]))
         name[i] = v
     return name[body.output]
 
 
-def _guard(body: Body, i: int, name: dict, w: int, prefix: str, lines: list[str]):
-    """The where-condition a math node is computed under (the prototype's bodies have at most one), or None."""
-    for n in body.nodes:
-        if n.op == "where" and n.args[1] == i:
-            return name[n.args[0]], False
-        if n.op == "where" and n.args[2] == i:
-            return name[n.args[0]], True
-    return None
-
-
-def _math_call(v: str, fn: str, arg: str, w: int, prefix: str, i: int, guard) -> list[str]:
-    # Lanes a where does not select get 0.0 (whose sin raises nothing): the lazy where's flags.
-    t, bt, _ = _types(w)
+def _math_call(v: str, fn: str, arg: str, w: int, prefix: str, i: int) -> list[str]:
+    t, _, _ = _types(w)
     out = []
-    if guard is not None and w > 1:
-        cond, negated = guard
-        on, off = (arg, "zeroinitializer") if not negated else ("zeroinitializer", arg)
-        out.append(f"%{prefix}g{i} = select {bt} {cond}, {t} {on}, {t} {off}")
-        arg = f"%{prefix}g{i}"
-    elif guard is not None:
-        cond, negated = guard
-        on, off = (arg, "0.0") if not negated else ("0.0", arg)
-        out.append(f"%{prefix}g{i} = select i1 {cond}, double {on}, double {off}")
-        arg = f"%{prefix}g{i}"
     if w == 1:
         out.append(f"%{prefix}m{i} = insertelement <8 x double> zeroinitializer, double {arg}, i64 0")
         out.append(f"%{prefix}r{i} = call <8 x double> @{fn}(<8 x double> %{prefix}m{i})")
@@ -179,7 +181,7 @@ class LlvmKernel:
 
     count = 0
 
-    def __init__(self, body: Body, w: int = 32):
+    def __init__(self, body: Body, w: int = 32, speed_level: int = 3):
         self.init_s = _init()
         tm, engine = _jit
         LlvmKernel.count += 1
@@ -189,7 +191,7 @@ class LlvmKernel:
         t1 = time.perf_counter()
         mod = llvm.parse_assembly(text)
         mod.verify()
-        pto = llvm.create_pipeline_tuning_options(speed_level=3)
+        pto = llvm.create_pipeline_tuning_options(speed_level=speed_level)
         pb = llvm.create_pass_builder(tm, pto)
         pb.getModulePassManager().run(mod, pb)
         engine.add_module(mod)

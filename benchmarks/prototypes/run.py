@@ -1,0 +1,205 @@
+"""Measures the prototypes against ironkernel today and NumPy, interleaved in one process.
+
+    /work/venv-threads/bin/python benchmarks/prototypes/run.py [--quick]
+
+Single thread everywhere (ik.set_num_threads(1); the prototypes have no threads). Every body is
+float64, contiguous, `out=` preallocated where the API allows (NumPy's composite bodies allocate
+their temporaries and result, as a user's NumPy code does). Reported: median ns per element over
+rounds; each round times every variant once, in a rotating order, so drift hits all of them alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+import body as bodies  # noqa: E402
+import proto_jit  # noqa: E402
+import proto_llvm  # noqa: E402
+import proto_tiles  # noqa: E402
+
+t_import = time.perf_counter()
+import ironkernel as ik  # noqa: E402
+
+T_IMPORT_IK = time.perf_counter() - t_import
+
+LIBC = ctypes.CDLL(None)
+FE_ALL = 0x3D  # invalid | divide | overflow | underflow (x86 fenv.h), not inexact
+
+
+def flags() -> int:
+    return LIBC.fetestexcept(FE_ALL)
+
+
+def clear_flags() -> None:
+    LIBC.feclearexcept(0x3F)
+
+
+def ulp_distance(a: np.ndarray, b: np.ndarray) -> int:
+    ia = a.view(np.int64).astype(object)
+    ib = b.view(np.int64).astype(object)
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    d = [0 if s else abs((x if x >= 0 else -(x & (2**63 - 1))) - (y if y >= 0 else -(y & (2**63 - 1))))
+         for x, y, s in zip(ia, ib, same)]
+    return max(d, default=0)
+
+
+def time_calls(fn, inner: int) -> float:
+    t0 = time.perf_counter_ns()
+    for _ in range(inner):
+        fn()
+    return (time.perf_counter_ns() - t0) / inner
+
+
+def overhead(lib) -> None:
+    """Per-call cost at n=1 and n=1000 (axpy): what a call costs besides its elements."""
+    func = bodies.BODIES["axpy"]
+    body = bodies.typed_body("axpy", func)
+    jit = proto_jit.JitKernel(lib, body, 4)
+    ufunc = ik.ufunc(func)
+    rows = []
+    for n in (1, 1000):
+        x, y, o = np.ones(n), np.ones(n), np.empty(n)
+        call = proto_jit.Call(jit.fn, [x, y], o)
+        samples_buf = (ctypes.c_double * 1)()
+        variants = {
+            "(a) kernel, called from C": lambda: (lib.ikp_bench(ctypes.c_void_p(jit.entry), call.ptrs, o.ctypes.data,
+                                                               n, 2000, 1, samples_buf), samples_buf[0])[1],
+            "(a) kernel via ctypes": lambda: time_calls(call, 2000),
+            "ironkernel ufunc(x, y, out=o)": lambda: time_calls(lambda: ufunc(x, y, out=o), 2000),
+            "np.add(x, y, out=o)": lambda: time_calls(lambda: np.add(x, y, out=o), 2000),
+            "np.multiply + np.add, out=o": lambda: time_calls(lambda: np.add(np.multiply(2.5, x, out=o), y, out=o), 2000),
+        }
+        times = {v: [] for v in variants}
+        for r in range(31):
+            for v in variants:
+                times[v].append(variants[v]())
+        rows.append((n, {v: statistics.median(t) for v, t in times.items()}))
+    print("\n## per call (axpy), ns, median of 31 rounds of 2000 calls\n")
+    print("| call | n=1 | n=1000 |")
+    print("|---|---:|---:|")
+    for v in rows[0][1]:
+        print(f"| {v} | {rows[0][1][v]:.0f} | {rows[1][1][v]:.0f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--bodies", default="axpy,multi,poly,poly7,hypot_like,seed")
+    args = parser.parse_args()
+    ik.set_num_threads(1)
+    lib = proto_jit.load()
+    tiles_lib = proto_tiles.load()
+    rng = np.random.default_rng(0)
+    sizes = (1000, 100_000, 1_000_000)
+    print(f"# {platform.processor() or platform.machine()}, NumPy {np.__version__}, ironkernel {ik.__version__}, "
+          f"llvmlite {proto_llvm.llvm.llvm_version_info}")
+    print("# load:", os.getloadavg())
+
+    codegen_rows = []
+    table_rows = []
+    for name in args.bodies.split(","):
+        func = bodies.BODIES[name]
+        t0 = time.perf_counter()
+        body = bodies.typed_body(name, func)
+        trace_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ufunc = ik.ufunc(func)
+        ik_decorate_s = time.perf_counter() - t0
+        jit = proto_jit.JitKernel(lib, body, unroll=4)
+        llvm_k = proto_llvm.LlvmKernel(body, w=32)
+        # The same kernel again through LLVM's O1 and O0 pipelines (code generation stays at -O3).
+        llvm_o1 = proto_llvm.LlvmKernel(body, w=32, speed_level=1)
+        llvm_o0 = proto_llvm.LlvmKernel(body, w=32, speed_level=0)
+        try:
+            tiles = proto_tiles.TileProgram(tiles_lib, body)
+        except NotImplementedError:
+            tiles = None
+        codegen_rows.append((name, trace_s, jit.codegen_s, jit.total_s, jit.unroll, jit.code_bytes,
+                             llvm_k.init_s, llvm_k.irgen_s, llvm_k.compile_s, ik_decorate_s,
+                             llvm_o1.compile_s, llvm_o0.compile_s, tiles.compile_s if tiles else None))
+
+        for n in sizes:
+            ins = [rng.standard_normal(n) for _ in range(body.n_inputs)]
+            outs = {v: np.empty(n) for v in ("a", "b", "c", "ik")}
+            call_c = tiles.call(ins, outs["c"]) if tiles else None
+            call_a = proto_jit.Call(jit.fn, ins, outs["a"])
+            call_b = proto_jit.Call(llvm_k.fn, ins, outs["b"])
+            ptrs = call_a.ptrs
+            samples_buf = (ctypes.c_double * 1)()
+            inner = max(1, 200_000 // n)
+
+            def kernel_only(entry, out):
+                def run():
+                    lib.ikp_bench(ctypes.c_void_p(entry), ptrs, out.ctypes.data, n, inner, 1, samples_buf)
+                    return samples_buf[0]
+                return run
+
+            variants = {
+                "a_py": lambda: time_calls(call_a, inner),
+                "b_py": lambda: time_calls(call_b, inner),
+                "a_kernel": kernel_only(jit.entry, outs["a"]),
+                "b_kernel": kernel_only(llvm_k.entry, outs["b"]),
+                "c_kernel": (lambda: (call_c.bench(inner, samples_buf), samples_buf[0])[1]) if tiles else None,
+                "ik": lambda: time_calls(lambda: ufunc(*ins, out=outs["ik"]), inner),
+                "numpy": lambda: time_calls(lambda: func(*ins), inner),
+            }
+            # Results first (exactness and flags), then timing.
+            with np.errstate(all="ignore"):
+                ref = np.asarray(func(*ins), dtype=np.float64)
+            variants = {v: f for v, f in variants.items() if f is not None}
+            if call_c is None:
+                del outs["c"]
+            else:
+                call_c()
+            call_a(), call_b(), ufunc(*ins, out=outs["ik"])
+            exact = {v: ulp_distance(outs[v][:20000], ref[:20000]) for v in outs}
+            rounds = 9 if args.quick else (41 if n < 1_000_000 else 21)
+            times = {v: [] for v in variants}
+            keys = list(variants)
+            for r in range(rounds):
+                order = keys[r % len(keys):] + keys[:r % len(keys)]
+                for v in order:
+                    times[v].append(variants[v]())
+            med = {v: statistics.median(times[v]) / n for v in variants}
+            q = {v: (np.percentile(times[v], 25) / n, np.percentile(times[v], 75) / n) for v in variants}
+            table_rows.append((name, n, med, q, exact))
+            print(name, n, " ".join(f"{v}={med[v]:.3f}" for v in keys), "ulp:", exact, flush=True)
+
+    print("\n## ns per element, median (interquartile range)\n")
+    print("| body | n | (a) xbyak JIT, kernel | (a) via ctypes | (b) llvmlite, kernel | (b) via ctypes | (c) tile interpreter, kernel | ironkernel today | NumPy |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, n, med, q, _ in table_rows:
+        cells = [f"{med[v]:.3f} ({q[v][0]:.3f}–{q[v][1]:.3f})" if v in med else "—"
+                 for v in ("a_kernel", "a_py", "b_kernel", "b_py", "c_kernel", "ik", "numpy")]
+        print(f"| {name} | {n:.0e} | " + " | ".join(cells) + " |")
+    print("\n## exactness: max ulp distance from NumPy's result (first 20000 elements)\n")
+    for name, n, _, _, exact in table_rows:
+        if n == 1000:
+            print(f"- {name}: " + ", ".join(f"{v} {d}" for v, d in exact.items()))
+    print("\n## code generation (per kernel, first in this process unless said)\n")
+    print("| body | trace+type | (a) codegen in C++ | (a) from Python | unroll | code bytes | (b) llvm init (once) | (b) IR text | (b) O3 optimise+compile | (b) O1 | (b) O0 | ironkernel decoration | (c) lowering |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, trace_s, cg, tot, u, nb, init_s, irgen_s, comp_s, ikd, o1, o0, tc in codegen_rows:
+        print(f"| {name} | {trace_s * 1e3:.2f} ms | {cg * 1e6:.0f} µs | {tot * 1e6:.0f} µs | {u} | {nb} | "
+              f"{init_s * 1e3:.1f} ms | {irgen_s * 1e3:.2f} ms | {comp_s * 1e3:.1f} ms | {o1 * 1e3:.1f} ms | "
+              f"{o0 * 1e3:.1f} ms | {ikd * 1e3:.2f} ms | " + (f"{tc * 1e6:.0f} µs |" if tc else "— |"))
+    overhead(lib)
+    print(f"\nimport ironkernel: {T_IMPORT_IK * 1e3:.0f} ms")
+    print("# load after:", os.getloadavg())
+    print(subprocess.run(["sh", "-c", "top -bn1 | head -12"], capture_output=True, text=True).stdout)
+
+
+if __name__ == "__main__":
+    main()
