@@ -69,7 +69,8 @@ def main() -> int:
     cases = dict(bodies.BODIES, recip=recip, safe_recip=bodies.safe_recip)
     for name, func in cases.items():
         body = bodies.typed_body(name, func)
-        owners = {"a": proto_jit.JitKernel(lib, body, 4), "b": proto_llvm.LlvmKernel(body, 32)}
+        owners = {"a": proto_jit.JitKernel(lib, body, 4), "b": proto_llvm.LlvmKernel(body, 32),
+                  "b_strict": proto_llvm.LlvmKernel(body, 32, strict=True)}
         kernels = {v: k.fn for v, k in owners.items()}  # owners keep the code alive
         try:
             tiles = proto_tiles.TileProgram(tiles_lib, body)
@@ -94,7 +95,7 @@ def main() -> int:
         # Flags: a tail whose unused lanes would divide by zero, and a where whose dead branch
         # would raise invalid (sin(-inf)).
         for n in (3, 13, 35):
-            x = rng.choice(np.array([-np.inf, -2.0, 0.5, 4.0, 1e-3, 0.0]), n)
+            x = rng.choice(np.array([-np.inf, -2.0, 0.5, 4.0, 1e-3, 0.0, np.nan]), n)
             ins = [x] + [rng.standard_normal(n) + 3 for _ in range(body.n_inputs - 1)]
             want = None
             if name in ("seed", "recip", "safe_recip"):

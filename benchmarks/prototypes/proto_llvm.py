@@ -35,6 +35,18 @@ VECTOR_OPS = {
     "not_equal": ("fcmp une {t} {a}, {b}", "b"),
     "where": ("select {bt} {a}, {t} {b}, {t} {c}", "f"),
 }
+# The same with LLVM's constrained FP intrinsics ("strict" mode): the only way to tell LLVM that FP
+# flags are observable (quiet compares stay quiet, nothing speculated). The function gets strictfp.
+_RM, _EX = 'metadata !"round.tonearest"', 'metadata !"fpexcept.strict"'
+STRICT_OPS = dict(VECTOR_OPS)
+for _op, _ins in (("add", "fadd"), ("subtract", "fsub"), ("multiply", "fmul"), ("divide", "fdiv")):
+    STRICT_OPS[_op] = (f"call {{t}} @llvm.experimental.constrained.{_ins}.{{s}}({{t}} {{a}}, {{t}} {{b}}, {_RM}, {_EX}) #0", "f")
+STRICT_OPS["square"] = (f"call {{t}} @llvm.experimental.constrained.fmul.{{s}}({{t}} {{a}}, {{t}} {{a}}, {_RM}, {_EX}) #0", "f")
+STRICT_OPS["sqrt"] = (f"call {{t}} @llvm.experimental.constrained.sqrt.{{s}}({{t}} {{a}}, {_RM}, {_EX}) #0", "f")
+for _op, _pred in (("greater", "ogt"), ("greater_equal", "oge"), ("less", "olt"), ("less_equal", "ole"),
+                   ("equal", "oeq"), ("not_equal", "une")):
+    STRICT_OPS[_op] = (f'call {{bt}} @llvm.experimental.constrained.fcmp.{{s}}({{t}} {{a}}, {{t}} {{b}}, metadata !"{_pred}", {_EX}) #0', "b")
+
 # Vector math: glibc libmvec's AVX-512 entry points, 8 lanes each.
 MATH = {"sin": "_ZGVeN8v_sin"}
 # An operand value on which the op raises no FP flag: what lanes a where does not select compute.
@@ -65,7 +77,7 @@ def _types(w: int) -> tuple[str, str, str]:
     return f"<{w} x double>", f"<{w} x i1>", f"v{w}f64"
 
 
-def _body_code(body: Body, w: int, prefix: str, lines: list[str], load) -> str:
+def _body_code(body: Body, w: int, prefix: str, lines: list[str], load, strict: bool = False) -> str:
     """Instructions computing the body for one W-wide step; returns the output's name.
 
     A node under a where's condition gets, in the lanes the where does not select, a benign
@@ -100,28 +112,29 @@ def _body_code(body: Body, w: int, prefix: str, lines: list[str], load) -> str:
                 lines.append(f"%{prefix}f{i}_{k} = call {t} @llvm.arithmetic.fence.{s}({t} %{prefix}g{i}_{k})")
                 args[k] = f"%{prefix}f{i}_{k}"
         if n.op in MATH:
-            lines.extend(_math_call(v, MATH[n.op], args[0], w, prefix, i))
+            lines.extend(_math_call(v, MATH[n.op], args[0], w, prefix, i, strict))
         else:
-            template, _ = VECTOR_OPS[n.op]
+            template, _ = (STRICT_OPS if strict else VECTOR_OPS)[n.op]
             args += [None] * (3 - len(args))
             lines.append(f"{v} = " + template.format(t=t, bt=bt, s=s, a=args[0], b=args[1], c=args[2]))
         name[i] = v
     return name[body.output]
 
 
-def _math_call(v: str, fn: str, arg: str, w: int, prefix: str, i: int) -> list[str]:
+def _math_call(v: str, fn: str, arg: str, w: int, prefix: str, i: int, strict: bool = False) -> list[str]:
     t, _, _ = _types(w)
     out = []
+    attr = " #0" if strict else ""
     if w == 1:
         out.append(f"%{prefix}m{i} = insertelement <8 x double> zeroinitializer, double {arg}, i64 0")
-        out.append(f"%{prefix}r{i} = call <8 x double> @{fn}(<8 x double> %{prefix}m{i})")
+        out.append(f"%{prefix}r{i} = call <8 x double> @{fn}(<8 x double> %{prefix}m{i}){attr}")
         out.append(f"{v} = extractelement <8 x double> %{prefix}r{i}, i64 0")
         return out
     parts = []
     for p in range(w // 8):
         mask = ", ".join(f"i32 {8 * p + k}" for k in range(8))
         out.append(f"%{prefix}p{i}_{p} = shufflevector {t} {arg}, {t} poison, <8 x i32> <{mask}>")
-        out.append(f"%{prefix}q{i}_{p} = call <8 x double> @{fn}(<8 x double> %{prefix}p{i}_{p})")
+        out.append(f"%{prefix}q{i}_{p} = call <8 x double> @{fn}(<8 x double> %{prefix}p{i}_{p}){attr}")
         parts.append(f"%{prefix}q{i}_{p}")
     while len(parts) > 1:  # concatenate pairwise back to W lanes
         merged = []
@@ -132,8 +145,8 @@ def _math_call(v: str, fn: str, arg: str, w: int, prefix: str, i: int) -> list[s
             out.append(f"{m} = shufflevector <{width // 2} x double> {a}, <{width // 2} x double> {b}, <{width} x i32> <{mask}>")
             merged.append(m)
         parts = merged
-    if parts[0] != v:
-        out.append(f"{v} = fadd {t} {parts[0]}, <{', '.join(['double -0.0'] * w)}>")  # x + -0.0 == x, bit for bit
+    if parts[0] != v:  # name the result v: a select that always picks it (no FP op)
+        out.append(f"{v} = select i1 true, {t} {parts[0]}, {t} zeroinitializer")
     return out
 
 
@@ -146,9 +159,9 @@ def _hex(x: float) -> str:
     return f"{struct.unpack('<Q', struct.pack('<d', x))[0]:016X}"
 
 
-def ir_text(body: Body, w: int = 32, symbol: str = "kernel") -> str:
+def ir_text(body: Body, w: int = 32, symbol: str = "kernel", strict: bool = False) -> str:
     t, _, _ = _types(w)
-    lines = [f"define void @{symbol}(ptr %ins, ptr %out, i64 %n) {{", "entry:"]
+    lines = [f"define void @{symbol}(ptr %ins, ptr %out, i64 %n){' #0' if strict else ''} {{", "entry:"]
     for k in range(body.n_inputs):
         lines.append(f"%gp{k} = getelementptr ptr, ptr %ins, i64 {k}")
         lines.append(f"%in{k} = load ptr, ptr %gp{k}")
@@ -159,7 +172,7 @@ def ir_text(body: Body, w: int = 32, symbol: str = "kernel") -> str:
 
     def vload(v, k):
         return f"{v}p = getelementptr double, ptr %in{k}, i64 %i\n{v} = load {t}, ptr {v}p, align 8"
-    r = _body_code(body, w, "v", lines, vload)
+    r = _body_code(body, w, "v", lines, vload, strict)
     lines += ["%op = getelementptr double, ptr %out, i64 %i", f"store {t} {r}, ptr %op, align 8",
               f"%inext = add i64 %i, {w}", "br label %vcheck",
               "scheck:", "%j = phi i64 [%i, %vcheck], [%jnext, %sbody]",
@@ -168,11 +181,13 @@ def ir_text(body: Body, w: int = 32, symbol: str = "kernel") -> str:
 
     def sload(v, k):
         return f"{v}p = getelementptr double, ptr %in{k}, i64 %j\n{v} = load double, ptr {v}p, align 8"
-    r = _body_code(body, 1, "s", lines, sload)
+    r = _body_code(body, 1, "s", lines, sload, strict)
     lines += ["%sop = getelementptr double, ptr %out, i64 %j", f"store double {r}, ptr %sop, align 8",
               "%jnext = add i64 %j, 1", "br label %scheck", "exit:", "ret void", "}"]
     decls = [f"declare <8 x double> @{fn}(<8 x double>)" for op, fn in MATH.items()
              if any(n.op == op for n in body.nodes)]
+    if strict:
+        lines.append("attributes #0 = { strictfp }")
     return "\n".join(decls + lines) + "\n"
 
 
@@ -181,13 +196,13 @@ class LlvmKernel:
 
     count = 0
 
-    def __init__(self, body: Body, w: int = 32, speed_level: int = 3):
+    def __init__(self, body: Body, w: int = 32, speed_level: int = 3, strict: bool = False):
         self.init_s = _init()
         tm, engine = _jit
         LlvmKernel.count += 1
         symbol = f"ik_kernel_{LlvmKernel.count}"
         t0 = time.perf_counter()
-        text = ir_text(body, w, symbol)
+        text = ir_text(body, w, symbol, strict)
         t1 = time.perf_counter()
         mod = llvm.parse_assembly(text)
         mod.verify()
@@ -204,9 +219,9 @@ class LlvmKernel:
         self.fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)(self.entry)
 
 
-def assembly(body: Body, w: int = 32) -> str:
+def assembly(body: Body, w: int = 32, strict: bool = False) -> str:
     _init()
-    mod = llvm.parse_assembly(ir_text(body, w))
+    mod = llvm.parse_assembly(ir_text(body, w, strict=strict))
     pb = llvm.create_pass_builder(_jit[0], llvm.create_pipeline_tuning_options(speed_level=3))
     pb.getModulePassManager().run(mod, pb)
     return _jit[0].emit_assembly(mod)

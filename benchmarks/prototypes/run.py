@@ -26,7 +26,10 @@ import numpy as np  # noqa: E402
 
 import body as bodies  # noqa: E402
 import proto_jit  # noqa: E402
+t_import = time.perf_counter()
 import proto_llvm  # noqa: E402
+
+T_IMPORT_LLVM = time.perf_counter() - t_import
 import proto_tiles  # noqa: E402
 
 t_import = time.perf_counter()
@@ -60,6 +63,35 @@ def time_calls(fn, inner: int) -> float:
     for _ in range(inner):
         fn()
     return (time.perf_counter_ns() - t0) / inner
+
+
+def codegen_medians(name: str, lib, tiles_lib, repeats: int = 15) -> dict:
+    func = bodies.BODIES[name]
+    t = {k: [] for k in ("trace", "a", "a_total", "b_ir", "b3", "b1", "b0", "bs", "c", "ik")}
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        body = bodies.typed_body(name, func)
+        t["trace"].append(time.perf_counter() - t0)
+        jit = proto_jit.JitKernel(lib, body, 4)
+        t["a"].append(jit.codegen_s)
+        t["a_total"].append(jit.total_s)
+        for level in (3, 1, 0):
+            k = proto_llvm.LlvmKernel(body, 32, speed_level=level)
+            t[f"b{level}"].append(k.compile_s)
+            if level == 3:
+                t["b_ir"].append(k.irgen_s)
+        t["bs"].append(proto_llvm.LlvmKernel(body, 32, strict=True).compile_s)
+        try:
+            t["c"].append(proto_tiles.TileProgram(tiles_lib, body).compile_s)
+        except NotImplementedError:
+            pass
+        args = [np.ones(8) for _ in range(body.n_inputs)]
+        out = np.empty(8)
+        t0 = time.perf_counter()
+        u = ik.ufunc(func)
+        u(*args, out=out)
+        t["ik"].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) if v else None for k, v in t.items()}
 
 
 def overhead(lib) -> None:
@@ -119,6 +151,7 @@ def main() -> None:
         ik_decorate_s = time.perf_counter() - t0
         jit = proto_jit.JitKernel(lib, body, unroll=4)
         llvm_k = proto_llvm.LlvmKernel(body, w=32)
+        llvm_strict = proto_llvm.LlvmKernel(body, w=32, strict=True)
         # The same kernel again through LLVM's O1 and O0 pipelines (code generation stays at -O3).
         llvm_o1 = proto_llvm.LlvmKernel(body, w=32, speed_level=1)
         llvm_o0 = proto_llvm.LlvmKernel(body, w=32, speed_level=0)
@@ -126,13 +159,13 @@ def main() -> None:
             tiles = proto_tiles.TileProgram(tiles_lib, body)
         except NotImplementedError:
             tiles = None
-        codegen_rows.append((name, trace_s, jit.codegen_s, jit.total_s, jit.unroll, jit.code_bytes,
+        codegen_rows.append((name, (name, trace_s, jit.codegen_s, jit.total_s, jit.unroll, jit.code_bytes,
                              llvm_k.init_s, llvm_k.irgen_s, llvm_k.compile_s, ik_decorate_s,
-                             llvm_o1.compile_s, llvm_o0.compile_s, tiles.compile_s if tiles else None))
+                             llvm_o1.compile_s, llvm_o0.compile_s, tiles.compile_s if tiles else None)))
 
         for n in sizes:
             ins = [rng.standard_normal(n) for _ in range(body.n_inputs)]
-            outs = {v: np.empty(n) for v in ("a", "b", "c", "ik")}
+            outs = {v: np.empty(n) for v in ("a", "b", "bs", "c", "ik")}
             call_c = tiles.call(ins, outs["c"]) if tiles else None
             call_a = proto_jit.Call(jit.fn, ins, outs["a"])
             call_b = proto_jit.Call(llvm_k.fn, ins, outs["b"])
@@ -151,6 +184,7 @@ def main() -> None:
                 "b_py": lambda: time_calls(call_b, inner),
                 "a_kernel": kernel_only(jit.entry, outs["a"]),
                 "b_kernel": kernel_only(llvm_k.entry, outs["b"]),
+                "bs_kernel": kernel_only(llvm_strict.entry, outs["bs"]),
                 "c_kernel": (lambda: (call_c.bench(inner, samples_buf), samples_buf[0])[1]) if tiles else None,
                 "ik": lambda: time_calls(lambda: ufunc(*ins, out=outs["ik"]), inner),
                 "numpy": lambda: time_calls(lambda: func(*ins), inner),
@@ -164,6 +198,7 @@ def main() -> None:
             else:
                 call_c()
             call_a(), call_b(), ufunc(*ins, out=outs["ik"])
+            proto_jit.Call(llvm_strict.fn, ins, outs["bs"])()
             exact = {v: ulp_distance(outs[v][:20000], ref[:20000]) for v in outs}
             rounds = 9 if args.quick else (41 if n < 1_000_000 else 21)
             times = {v: [] for v in variants}
@@ -178,23 +213,30 @@ def main() -> None:
             print(name, n, " ".join(f"{v}={med[v]:.3f}" for v in keys), "ulp:", exact, flush=True)
 
     print("\n## ns per element, median (interquartile range)\n")
-    print("| body | n | (a) xbyak JIT, kernel | (a) via ctypes | (b) llvmlite, kernel | (b) via ctypes | (c) tile interpreter, kernel | ironkernel today | NumPy |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| body | n | (a) xbyak JIT, kernel | (a) via ctypes | (b) llvmlite, kernel | (b) via ctypes | (b) strict FP, kernel | (c) tile interpreter, kernel | ironkernel today | NumPy |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, n, med, q, _ in table_rows:
         cells = [f"{med[v]:.3f} ({q[v][0]:.3f}–{q[v][1]:.3f})" if v in med else "—"
-                 for v in ("a_kernel", "a_py", "b_kernel", "b_py", "c_kernel", "ik", "numpy")]
+                 for v in ("a_kernel", "a_py", "b_kernel", "b_py", "bs_kernel", "c_kernel", "ik", "numpy")]
         print(f"| {name} | {n:.0e} | " + " | ".join(cells) + " |")
     print("\n## exactness: max ulp distance from NumPy's result (first 20000 elements)\n")
     for name, n, _, _, exact in table_rows:
         if n == 1000:
             print(f"- {name}: " + ", ".join(f"{v} {d}" for v, d in exact.items()))
-    print("\n## code generation (per kernel, first in this process unless said)\n")
-    print("| body | trace+type | (a) codegen in C++ | (a) from Python | unroll | code bytes | (b) llvm init (once) | (b) IR text | (b) O3 optimise+compile | (b) O1 | (b) O0 | ironkernel decoration | (c) lowering |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name, trace_s, cg, tot, u, nb, init_s, irgen_s, comp_s, ikd, o1, o0, tc in codegen_rows:
-        print(f"| {name} | {trace_s * 1e3:.2f} ms | {cg * 1e6:.0f} µs | {tot * 1e6:.0f} µs | {u} | {nb} | "
-              f"{init_s * 1e3:.1f} ms | {irgen_s * 1e3:.2f} ms | {comp_s * 1e3:.1f} ms | {o1 * 1e3:.1f} ms | "
-              f"{o0 * 1e3:.1f} ms | {ikd * 1e3:.2f} ms | " + (f"{tc * 1e6:.0f} µs |" if tc else "— |"))
+    print("\n## code generation, per kernel: median of 15 (first-in-process values in brackets)\n")
+    print("| body | trace+type (Python) | (a) codegen in C++ | (a) incl. Python side | (a) code bytes | (b) IR text | (b) O3 pipeline + MC | (b) O1 | (b) O0 | (b) strict, O3 | (c) lowering (Python) | ironkernel: decorate + first float64 call |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for row in codegen_rows:
+        name, first = row[0], row[1]
+        m = codegen_medians(name, lib, tiles_lib)
+        ms = lambda v: "—" if v is None else f"{v * 1e3:.2f} ms"  # noqa: E731
+        us = lambda v: "—" if v is None else f"{v * 1e6:.0f} µs"  # noqa: E731
+        print(f"| {name} | {ms(m['trace'])} | {us(m['a'])} [{us(first[2])}] | {us(m['a_total'])} | {first[5]} | "
+              f"{ms(m['b_ir'])} | {ms(m['b3'])} [{ms(first[8])}] | {ms(m['b1'])} | {ms(m['b0'])} | {ms(m['bs'])} | "
+              f"{us(m['c'])} | "
+              f"{ms(m['ik'])} |")
+    print(f"\n(b) one-off per process: `import llvmlite.binding` {T_IMPORT_LLVM * 1e3:.0f} ms, native target + "
+          f"libmvec + engine {codegen_rows[0][1][6] * 1e3:.1f} ms")
     overhead(lib)
     print(f"\nimport ironkernel: {T_IMPORT_IK * 1e3:.0f} ms")
     print("# load after:", os.getloadavg())
