@@ -62,7 +62,7 @@ constexpr int frame_args = 64 * 32, frame_results = frame_args + 64 * 4, frame_g
 class Jit : public CodeGenerator {
    public:
     Jit(std::vector<Node> nodes, int output, int unroll)
-        : CodeGenerator(64 * 1024), nodes_(std::move(nodes)), output_(output), unroll_(unroll) {}
+        : CodeGenerator(64 * 1024, DontSetProtectRWE), nodes_(std::move(nodes)), output_(output), unroll_(unroll) {}
 
     // Returns false when the graph is outside what the JIT covers.
     bool build();
@@ -389,6 +389,7 @@ bool Jit::build() {
     pop(rbp);
     ret();
     ready();
+    setProtectModeRE();  // W^X: the buffer was read+write while emitting, now read+execute only
     return true;
 }
 
