@@ -86,3 +86,20 @@ class Call:
 
     def __call__(self):
         self.fn(self.ptrs, self.out, self.n)
+
+
+def ufunc_shim():
+    """The ufunc_shim extension (built on first use): np.ufunc objects around generated kernels."""
+    import importlib.util
+    import sysconfig
+
+    src = HERE / "ufunc_shim.c"
+    so = HERE / "build" / ("ufunc_shim" + sysconfig.get_config_var("EXT_SUFFIX"))
+    if not so.exists() or so.stat().st_mtime < src.stat().st_mtime:
+        so.parent.mkdir(exist_ok=True)
+        subprocess.run(["gcc", "-O2", "-fPIC", "-shared", f"-I{sysconfig.get_paths()['include']}",
+                        f"-I{np.get_include()}", str(src), "-o", str(so)], check=True)
+    spec = importlib.util.spec_from_file_location("ufunc_shim", so)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -94,12 +94,13 @@ def codegen_medians(name: str, lib, tiles_lib, repeats: int = 15) -> dict:
     return {k: statistics.median(v) if v else None for k, v in t.items()}
 
 
-def overhead(lib) -> None:
+def overhead(lib, shim) -> None:
     """Per-call cost at n=1 and n=1000 (axpy): what a call costs besides its elements."""
     func = bodies.BODIES["axpy"]
     body = bodies.typed_body("axpy", func)
     jit = proto_jit.JitKernel(lib, body, 4)
     ufunc = ik.ufunc(func)
+    jit_ufunc = shim.make(jit.entry, 2, "jit_axpy_overhead")
     rows = []
     for n in (1, 1000):
         x, y, o = np.ones(n), np.ones(n), np.empty(n)
@@ -109,6 +110,7 @@ def overhead(lib) -> None:
             "(a) kernel, called from C": lambda: (lib.ikp_bench(ctypes.c_void_p(jit.entry), call.ptrs, o.ctypes.data,
                                                                n, 2000, 1, samples_buf), samples_buf[0])[1],
             "(a) kernel via ctypes": lambda: time_calls(call, 2000),
+            "(a) kernel as np.ufunc(x, y, out=o)": lambda: time_calls(lambda: jit_ufunc(x, y, out=o), 2000),
             "ironkernel ufunc(x, y, out=o)": lambda: time_calls(lambda: ufunc(x, y, out=o), 2000),
             "np.add(x, y, out=o)": lambda: time_calls(lambda: np.add(x, y, out=o), 2000),
             "np.multiply + np.add, out=o": lambda: time_calls(lambda: np.add(np.multiply(2.5, x, out=o), y, out=o), 2000),
@@ -133,6 +135,7 @@ def main() -> None:
     ik.set_num_threads(1)
     lib = proto_jit.load()
     tiles_lib = proto_tiles.load()
+    shim = proto_jit.ufunc_shim()
     rng = np.random.default_rng(0)
     sizes = (1000, 100_000, 1_000_000)
     print(f"# {platform.processor() or platform.machine()}, NumPy {np.__version__}, ironkernel {ik.__version__}, "
@@ -150,6 +153,7 @@ def main() -> None:
         ufunc = ik.ufunc(func)
         ik_decorate_s = time.perf_counter() - t0
         jit = proto_jit.JitKernel(lib, body, unroll=4)
+        jit_ufunc = shim.make(jit.entry, body.n_inputs, f"jit_{name}")  # a real np.ufunc around (a)
         llvm_k = proto_llvm.LlvmKernel(body, w=32)
         llvm_strict = proto_llvm.LlvmKernel(body, w=32, strict=True)
         # The same kernel again through LLVM's O1 and O0 pipelines (code generation stays at -O3).
@@ -165,7 +169,7 @@ def main() -> None:
 
         for n in sizes:
             ins = [rng.standard_normal(n) for _ in range(body.n_inputs)]
-            outs = {v: np.empty(n) for v in ("a", "b", "bs", "c", "ik")}
+            outs = {v: np.empty(n) for v in ("a", "au", "b", "bs", "c", "ik")}
             call_c = tiles.call(ins, outs["c"]) if tiles else None
             call_a = proto_jit.Call(jit.fn, ins, outs["a"])
             call_b = proto_jit.Call(llvm_k.fn, ins, outs["b"])
@@ -181,6 +185,7 @@ def main() -> None:
 
             variants = {
                 "a_py": lambda: time_calls(call_a, inner),
+                "a_ufunc": lambda: time_calls(lambda: jit_ufunc(*ins, out=outs["au"]), inner),
                 "b_py": lambda: time_calls(call_b, inner),
                 "a_kernel": kernel_only(jit.entry, outs["a"]),
                 "b_kernel": kernel_only(llvm_k.entry, outs["b"]),
@@ -197,10 +202,10 @@ def main() -> None:
                 del outs["c"]
             else:
                 call_c()
-            call_a(), call_b(), ufunc(*ins, out=outs["ik"])
+            call_a(), call_b(), ufunc(*ins, out=outs["ik"]), jit_ufunc(*ins, out=outs["au"])
             proto_jit.Call(llvm_strict.fn, ins, outs["bs"])()
             exact = {v: ulp_distance(outs[v][:20000], ref[:20000]) for v in outs}
-            rounds = 9 if args.quick else (41 if n < 1_000_000 else 21)
+            rounds = 9 if args.quick else (61 if n < 1_000_000 else 41)
             times = {v: [] for v in variants}
             keys = list(variants)
             for r in range(rounds):
@@ -213,11 +218,11 @@ def main() -> None:
             print(name, n, " ".join(f"{v}={med[v]:.3f}" for v in keys), "ulp:", exact, flush=True)
 
     print("\n## ns per element, median (interquartile range)\n")
-    print("| body | n | (a) xbyak JIT, kernel | (a) via ctypes | (b) llvmlite, kernel | (b) via ctypes | (b) strict FP, kernel | (c) tile interpreter, kernel | ironkernel today | NumPy |")
+    print("| body | n | (a) xbyak JIT, kernel | (a) as np.ufunc, out= | (b) llvmlite, kernel | (b) via ctypes | (b) strict FP, kernel | (c) tile interpreter, kernel | ironkernel today | NumPy |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, n, med, q, _ in table_rows:
         cells = [f"{med[v]:.3f} ({q[v][0]:.3f}–{q[v][1]:.3f})" if v in med else "—"
-                 for v in ("a_kernel", "a_py", "b_kernel", "b_py", "bs_kernel", "c_kernel", "ik", "numpy")]
+                 for v in ("a_kernel", "a_ufunc", "b_kernel", "b_py", "bs_kernel", "c_kernel", "ik", "numpy")]
         print(f"| {name} | {n:.0e} | " + " | ".join(cells) + " |")
     print("\n## exactness: max ulp distance from NumPy's result (first 20000 elements)\n")
     for name, n, _, _, exact in table_rows:
@@ -237,7 +242,7 @@ def main() -> None:
               f"{ms(m['ik'])} |")
     print(f"\n(b) one-off per process: `import llvmlite.binding` {T_IMPORT_LLVM * 1e3:.0f} ms, native target + "
           f"libmvec + engine {codegen_rows[0][1][6] * 1e3:.1f} ms")
-    overhead(lib)
+    overhead(lib, shim)
     print(f"\nimport ironkernel: {T_IMPORT_IK * 1e3:.0f} ms")
     print("# load after:", os.getloadavg())
     print(subprocess.run(["sh", "-c", "top -bn1 | head -12"], capture_output=True, text=True).stdout)
