@@ -63,6 +63,9 @@ def seed_scalar(x):
 
 def main() -> int:
     lib = proto_jit.load()
+    if "--libmvec" not in sys.argv:  # (a) and (b) call ironkernel's own vector sin
+        proto_llvm._init()
+        proto_llvm.use_math("sin", "ik_vector_sin", proto_jit.use_ironkernel_sin(lib))
     tiles_lib = proto_tiles.load()
     rng = np.random.default_rng(1)
     failures = 0

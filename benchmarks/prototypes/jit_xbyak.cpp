@@ -455,7 +455,12 @@ const std::array<const char*, ik::ir::op_count>& math_symbols() {
     return table;
 }
 
+// Routines set by the driver (ikp_set_math: ironkernel's own, from its simd::MathTable) take
+// precedence over libmvec's.
+std::array<const void*, ik::ir::op_count> math_overrides{};
+
 const void* math_address(int op) {
+    if (math_overrides[op]) return math_overrides[op];
     static void* lib = dlopen("libmvec.so.1", RTLD_NOW);
     return lib ? dlsym(lib, math_symbols()[op]) : nullptr;
 }
@@ -484,6 +489,12 @@ void* ikp_compile(const Node* nodes, int count, int output, int unroll, double* 
     }
     *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return jit;
+}
+
+// Makes op (a vector-math op of the table) call fn: V (*)(V) with V 8 doubles in zmm0, which is
+// the shape of ironkernel's simd::MathTable::vector_f64 entries on AVX-512. null: libmvec again.
+void ikp_set_math(int op, const void* fn) {
+    if (op >= 0 && op < ik::ir::op_count && math_symbols()[op]) math_overrides[op] = fn;
 }
 
 const void* ikp_entry(void* handle) { return static_cast<Jit*>(handle)->getCode(); }

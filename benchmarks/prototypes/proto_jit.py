@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from body import Body, op_code
+from body import Body, op_code, where_guards
 
 HERE = Path(__file__).resolve().parent
 LIB = HERE / "build" / "libikp_jit.so"
@@ -35,19 +35,80 @@ def load() -> ctypes.CDLL:
     lib.ikp_entry.argtypes = [ctypes.c_void_p]
     lib.ikp_code_size.argtypes = [ctypes.c_void_p]
     lib.ikp_free.argtypes = [ctypes.c_void_p]
+    lib.ikp_set_math.argtypes = [ctypes.c_int, ctypes.c_void_p]
     lib.ikp_bench.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int,
                               ctypes.c_int, ctypes.POINTER(ctypes.c_double)]
     return lib
 
 
+def ironkernel_vector_sin() -> int:
+    """The address of ironkernel's own AVX-512 float64 sin routine (__m512d -> __m512d, zmm0 in
+    and out): simd::math_table().vector_f64[Unary::sin], read from the loaded _core module. Its
+    flags are unchecked (math.hpp): fine for timing, not the flag protocol a real JIT would need."""
+    import ironkernel._core as core
+
+    so = ctypes.CDLL(core.__file__)
+    math_table = so._ZN2ik4simd10math_tableEv  # ik::simd::math_table()
+    math_table.restype = ctypes.c_void_p
+    table = math_table()
+    # struct MathTable (csrc/simd/math.hpp): isa, unary_f64[20], unary_f32[20], binary_f64[3],
+    # binary_f32[3], unchecked_table, vector_bytes (int, padded to 8), vector_f64[20], ...
+    isa = ctypes.c_char_p.from_address(table).value
+    vector_bytes = ctypes.c_int.from_address(table + 8 * (1 + 20 + 20 + 3 + 3 + 1)).value
+    if isa != b"avx512" or vector_bytes != 64:
+        raise RuntimeError(f"ironkernel's math table is {isa!r} with {vector_bytes}-byte vectors, not AVX-512")
+    return ctypes.c_void_p.from_address(table + 8 * (1 + 20 + 20 + 3 + 3 + 1 + 1) + 8 * 0).value
+
+
+def use_ironkernel_sin(lib: ctypes.CDLL) -> int:
+    address = ironkernel_vector_sin()
+    lib.ikp_set_math(op_code("sin"), ctypes.c_void_p(address))
+    return address
+
+
 KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)
+
+
+MATH_OPS = ("sin", "cos", "exp", "log")
+
+
+def calls_first(body: Body) -> tuple[list, int]:
+    """The nodes reordered so that each math call comes as early as its operands allow: fewer
+    values are live across a call, so fewer are spilled around it (the vector ABI clobbers all
+    zmm registers). Returns (nodes with renumbered operands, output index)."""
+    order: list[int] = []
+    placed: set[int] = set()
+    try:
+        guards = where_guards(body)
+    except NotImplementedError:
+        return list(body.nodes), body.output  # the JIT refuses these anyway
+
+    def place(i: int) -> None:
+        if i in placed:
+            return
+        if guards.get(i) is not None:  # a node under a where's mask needs the condition first
+            place(guards[i][0])
+        for a in body.nodes[i].args:
+            place(a)
+        placed.add(i)
+        order.append(i)
+
+    for i, n in enumerate(body.nodes):
+        if n.op in MATH_OPS:
+            place(i)
+    for i in range(len(body.nodes)):
+        place(i)
+    new = {old: k for k, old in enumerate(order)}
+    nodes = [body.nodes[old]._replace(args=tuple(new[a] for a in body.nodes[old].args)) for old in order]
+    return nodes, new[body.output]
 
 
 class JitKernel:
     def __init__(self, lib: ctypes.CDLL, body: Body, unroll: int = 4):
         t0 = time.perf_counter()
-        nodes = (CNode * len(body.nodes))()
-        for i, n in enumerate(body.nodes):
+        ordered, output = calls_first(body)
+        nodes = (CNode * len(ordered))()
+        for i, n in enumerate(ordered):
             args = list(n.args) + [-1] * (3 - len(n.args))
             if n.op == "input":
                 args[0] = n.value
@@ -56,7 +117,7 @@ class JitKernel:
         seconds = ctypes.c_double()
         self.handle = None
         for u in range(unroll, 0, -1):  # fewer copies when the registers do not fit
-            self.handle = lib.ikp_compile(nodes, len(nodes), body.output, u, ctypes.byref(seconds))
+            self.handle = lib.ikp_compile(nodes, len(nodes), output, u, ctypes.byref(seconds))
             if self.handle:
                 self.unroll = u
                 break

@@ -55,6 +55,12 @@ BENIGN = {"sin": "0.0"}  # every other op of VECTOR_OPS: 1.0
 _jit = None  # (target machine, MCJIT engine): one per process, every kernel a module added to it
 
 
+def use_math(op: str, symbol: str, address: int) -> None:
+    """Calls a routine of the driver's choosing for op (e.g. ironkernel's own vector sin)."""
+    llvm.add_symbol(symbol, address)
+    MATH[op] = symbol
+
+
 def _init() -> float:
     """One-off per process: native target, libmvec's symbols, the engine. Returns the seconds it took."""
     global _jit
