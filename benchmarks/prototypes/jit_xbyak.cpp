@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -83,6 +84,7 @@ class Jit : public CodeGenerator {
     int current_node_ = 0;
     int mask_for(int i, int u, bool tail);
     void emit_math(int i, const void* fn, int copies, bool tail);
+    void skip_if_unselected(int i, int copies, bool tail, const Label& skip);
 
    private:
     bool allocate();
@@ -203,14 +205,44 @@ bool Jit::allocate() {
 }
 
 // The node's computation for `copies` unrolled copies. tail: one copy under k1.
+// Jumps to `skip` when no lane of any copy is selected by node i's where-condition.
+void Jit::skip_if_unselected(int i, int copies, bool tail, const Label& skip) {
+    for (int u = 0; u < copies; ++u) {
+        const Opmask cond = km(guard_[i], u);
+        const Opmask k = u == 0 ? k7 : k0;  // k0 cannot mask, but can be computed into
+        if (guard_negated_[i])
+            knotb(k, cond);
+        else
+            kmovb(k, cond);
+        if (tail) kandb(k, k, k1);
+        if (u > 0) korb(k7, k7, k0);
+    }
+    kortestb(k7, k7);
+    jz(skip, T_NEAR);
+}
+
 void Jit::emit_body(int copies, bool tail) {
     static const auto emitters = make_emitters();
     const int count = static_cast<int>(nodes_.size());
+    // A run of consecutive nodes under the same where-condition is skipped as a whole when the
+    // condition selects no lane (their registers then hold values the where never reads).
+    auto same_guard = [&](int a, int b) { return guard_[a] == guard_[b] && guard_negated_[a] == guard_negated_[b]; };
+    int prev = -1;
+    std::unique_ptr<Label> run_end;
     for (int i = 0; i < count; ++i) {
         if (last_use_[i] < 0) continue;
         const Node& n = nodes_[i];
         const Op op = static_cast<Op>(n.op);
         if (op == Op::constant) continue;
+        if (run_end && !same_guard(prev, i)) {
+            L(*run_end);
+            run_end.reset();
+        }
+        if (guard_[i] >= 0 && !run_end) {
+            run_end = std::make_unique<Label>();
+            skip_if_unselected(i, copies, tail, *run_end);
+        }
+        prev = i;
         current_node_ = i;
         if (math_symbols()[n.op]) {
             emit_math(i, math_address(n.op), copies, tail);
@@ -230,6 +262,7 @@ void Jit::emit_body(int copies, bool tail) {
             emitters[n.op](*this, n, u, k);
         }
     }
+    if (run_end) L(*run_end);
 }
 
 // The write mask for copy u of node i: k1 (tail lanes) and the node's where-condition, combined

@@ -94,6 +94,37 @@ def codegen_medians(name: str, lib, tiles_lib, repeats: int = 15) -> dict:
     return {k: statistics.median(v) if v else None for k, v in t.items()}
 
 
+def seed_selectivity(lib, shim) -> None:
+    """The seed at 1e5 when its condition is false everywhere, true everywhere, or mixed: today's
+    evaluator skips a dead branch per block, (a) per 32 elements (kortest), (b) never."""
+    func = bodies.BODIES["seed"]
+    body = bodies.typed_body("seed", func)
+    jit = proto_jit.JitKernel(lib, body, 4)
+    llvm_k = proto_llvm.LlvmKernel(body, 32)
+    ufunc = ik.ufunc(func)
+    rng = np.random.default_rng(3)
+    n = 100_000
+    buf = (ctypes.c_double * 1)()
+    print("\n## seed at 1e5 by condition, ns per element (median of 41 rounds)\n")
+    print("| x | (a) kernel | (b) kernel | ironkernel today |")
+    print("|---|---:|---:|---:|")
+    for label, x in (("all x <= 0 (branch dead)", -np.abs(rng.standard_normal(n))),
+                     ("all x > 0", np.abs(rng.standard_normal(n)) + 1e-3),
+                     ("mixed (normal)", rng.standard_normal(n))):
+        o = np.empty(n)
+        ca, cb = proto_jit.Call(jit.fn, [x], o), proto_jit.Call(llvm_k.fn, [x], o)
+        variants = {
+            "a": lambda: (lib.ikp_bench(ctypes.c_void_p(jit.entry), ca.ptrs, o.ctypes.data, n, 2, 1, buf), buf[0])[1],
+            "b": lambda: (lib.ikp_bench(ctypes.c_void_p(llvm_k.entry), cb.ptrs, o.ctypes.data, n, 2, 1, buf), buf[0])[1],
+            "ik": lambda: time_calls(lambda: ufunc(x, out=o), 2),
+        }
+        times = {v: [] for v in variants}
+        for r in range(41):
+            for v in variants:
+                times[v].append(variants[v]())
+        print(f"| {label} | " + " | ".join(f"{statistics.median(times[v]) / n:.3f}" for v in variants) + " |")
+
+
 def overhead(lib, shim) -> None:
     """Per-call cost at n=1 and n=1000 (axpy): what a call costs besides its elements."""
     func = bodies.BODIES["axpy"]
@@ -248,6 +279,7 @@ def main() -> None:
     print(f"\n(b) one-off per process: `import llvmlite.binding` {T_IMPORT_LLVM * 1e3:.0f} ms, native target + "
           f"libmvec + engine {codegen_rows[0][1][6] * 1e3:.1f} ms")
     overhead(lib, shim)
+    seed_selectivity(lib, shim)
     print(f"\nimport ironkernel: {T_IMPORT_IK * 1e3:.0f} ms")
     print("# load after:", os.getloadavg())
     print(subprocess.run(["sh", "-c", "top -bn1 | head -12"], capture_output=True, text=True).stdout)
