@@ -94,6 +94,41 @@ def codegen_medians(name: str, lib, tiles_lib, repeats: int = 15) -> dict:
     return {k: statistics.median(v) if v else None for k, v in t.items()}
 
 
+def warm(lib, shim, names: list[str]) -> None:
+    """The main comparison again with one output array shared by every variant, so that at 1e5
+    an input and the output stay in L2 across the rotation (the main table gives each variant its
+    own output, so at 1e5 they partly come from L3)."""
+    print("\n## shared output (warm L2), ns per element, median of 61 rounds\n")
+    print("| body | n | (a) kernel | (a) as np.ufunc | (b) kernel | ironkernel today |")
+    print("|---|---:|---:|---:|---:|---:|")
+    buf = (ctypes.c_double * 1)()
+    for name in names:
+        func = bodies.BODIES[name]
+        body = bodies.typed_body(name, func)
+        jit = proto_jit.JitKernel(lib, body, 4)
+        llvm_k = proto_llvm.LlvmKernel(body, 32)
+        ufunc = ik.ufunc(func)
+        jit_ufunc = shim.make(jit.entry, body.n_inputs, f"jit_warm_{name}")
+        for n in (1000, 100_000):
+            rng = np.random.default_rng(0)
+            ins = [rng.standard_normal(n) for _ in range(body.n_inputs)]
+            o = np.empty(n)
+            call = proto_jit.Call(jit.fn, ins, o)
+            inner = max(1, 200_000 // n)
+
+            def kernel(entry):
+                return lambda: (lib.ikp_bench(ctypes.c_void_p(entry), call.ptrs, o.ctypes.data, n, inner, 1, buf),
+                                buf[0])[1]
+            variants = {"a": kernel(jit.entry), "au": lambda: time_calls(lambda: jit_ufunc(*ins, out=o), inner),
+                        "b": kernel(llvm_k.entry), "ik": lambda: time_calls(lambda: ufunc(*ins, out=o), inner)}
+            times = {v: [] for v in variants}
+            keys = list(variants)
+            for r in range(61):
+                for v in keys[r % 4:] + keys[:r % 4]:
+                    times[v].append(variants[v]())
+            print(f"| {name} | {n:.0e} | " + " | ".join(f"{statistics.median(times[v]) / n:.3f}" for v in keys) + " |")
+
+
 def seed_selectivity(lib, shim) -> None:
     """The seed at 1e5 when its condition is false everywhere, true everywhere, or mixed: today's
     evaluator skips a dead branch per block, (a) per 32 elements (kortest), (b) never."""
@@ -279,6 +314,7 @@ def main() -> None:
     print(f"\n(b) one-off per process: `import llvmlite.binding` {T_IMPORT_LLVM * 1e3:.0f} ms, native target + "
           f"libmvec + engine {codegen_rows[0][1][6] * 1e3:.1f} ms")
     overhead(lib, shim)
+    warm(lib, shim, args.bodies.split(","))
     seed_selectivity(lib, shim)
     print(f"\nimport ironkernel: {T_IMPORT_IK * 1e3:.0f} ms")
     print("# load after:", os.getloadavg())
