@@ -84,3 +84,22 @@ def safe_recip(x):
     # A lazy where over arithmetic: 1/x must not raise divide-by-zero where x == 0.
     return np.where(x != 0, 1.0 / x, 0.0)
 
+
+
+def horner(degree: int):
+    """A Horner polynomial of the given degree with distinct constants (for scaling runs)."""
+    coefficients = [0.5 + 0.125 * k * (-1) ** k for k in range(degree + 1)]
+
+    def poly_n(x):
+        acc = coefficients[0] * x
+        for c in coefficients[1:-1]:
+            acc = (acc + c) * x
+        return acc + coefficients[-1]
+    poly_n.__name__ = f"horner{degree}"
+    return poly_n
+
+
+def wide(a, b, c, d, e, f, g, h):
+    """Sixteen products of eight inputs summed: many values live at once (for scaling runs)."""
+    return (a * b + c * d + e * f + g * h + a * c + b * d + e * g + f * h
+            + a * d + b * c + e * h + f * g + a * e + b * f + c * g + d * h)

@@ -130,6 +130,46 @@ def warm(lib, shim, names: list[str]) -> None:
             print(f"| {name} | {n:.0e} | " + " | ".join(f"{statistics.median(times[v]) / n:.3f}" for v in keys) + " |")
 
 
+def scaling(lib) -> None:
+    """Bigger bodies: code generation time and 1e5 speed, or where the JIT prototype refuses."""
+    print("\n## bigger bodies: code generation (median of 5) and ns per element at 1e5 (median of 31)\n")
+    print("| body | nodes | (a) codegen | (b) O3 compile | (a) kernel | (b) kernel | ironkernel today |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    buf = (ctypes.c_double * 1)()
+    cases = [(f"horner{d}", bodies.horner(d)) for d in (7, 15, 24, 31)] + [("wide (8 inputs, 31 ops)", bodies.wide)]
+    for name, func in cases:
+        body = bodies.typed_body(name, func)
+        jit_times, llvm_times, jit = [], [], None
+        for _ in range(5):
+            try:
+                jit = proto_jit.JitKernel(lib, body, 4)
+                jit_times.append(jit.codegen_s)
+            except NotImplementedError:
+                jit = None
+            k = proto_llvm.LlvmKernel(body, 32)
+            llvm_times.append(k.compile_s)
+        ufunc = ik.ufunc(func)
+        n = 100_000
+        rng = np.random.default_rng(0)
+        ins = [rng.standard_normal(n) for _ in range(body.n_inputs)]
+        o = np.empty(n)
+        ptrs = (ctypes.c_void_p * len(ins))(*[x.ctypes.data for x in ins])
+        variants = {"b": lambda: (lib.ikp_bench(ctypes.c_void_p(k.entry), ptrs, o.ctypes.data, n, 2, 1, buf), buf[0])[1],
+                    "ik": lambda: time_calls(lambda: ufunc(*ins, out=o), 2)}
+        if jit is not None:
+            variants["a"] = lambda: (lib.ikp_bench(ctypes.c_void_p(jit.entry), ptrs, o.ctypes.data, n, 2, 1, buf),
+                                     buf[0])[1]
+        times = {v: [] for v in variants}
+        for r in range(31):
+            for v in variants:
+                times[v].append(variants[v]())
+        med = {v: statistics.median(t) / n for v, t in times.items()}
+        a_cg = f"{statistics.median(jit_times) * 1e6:.0f} µs (unroll {jit.unroll})" if jit else "refused"
+        a_ns = f"{med['a']:.3f}" if jit else "—"
+        print(f"| {name} | {len(body.nodes)} | {a_cg} | {statistics.median(llvm_times) * 1e3:.1f} ms | {a_ns} | "
+              f"{med['b']:.3f} | {med['ik']:.3f} |")
+
+
 def seed_selectivity(lib, shim) -> None:
     """The seed at 1e5 when its condition is false everywhere, true everywhere, or mixed: today's
     evaluator skips a dead branch per block, (a) per 32 elements (kortest), (b) never."""
@@ -318,6 +358,7 @@ def main() -> None:
     overhead(lib, shim)
     warm(lib, shim, args.bodies.split(","))
     seed_selectivity(lib, shim)
+    scaling(lib)
     print(f"\nimport ironkernel: {T_IMPORT_IK * 1e3:.0f} ms")
     print("# load after:", os.getloadavg())
     print(subprocess.run(["sh", "-c", "top -bn1 | head -12"], capture_output=True, text=True).stdout)
