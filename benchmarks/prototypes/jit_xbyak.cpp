@@ -40,11 +40,14 @@ struct Node {
 constexpr int max_inputs = 9;
 constexpr int lanes = 8;
 
+constexpr int max_unroll = 8;
+
 // Where each node's value lives: `unroll` zmm registers (float64) or opmask registers (bool).
+// Constants live in memory after the code and are read as embedded broadcasts ({1to8}), so they
+// take no register however many a body has.
 struct Value {
     bool is_mask = false;
-    bool pinned = false;  // a constant: one register shared by all unrolled copies, set once
-    int reg[4] = {-1, -1, -1, -1};
+    int reg[max_unroll] = {-1, -1, -1, -1, -1, -1, -1, -1};
 };
 
 class Jit;
@@ -57,7 +60,8 @@ const std::array<const char*, ik::ir::op_count>& math_symbols();
 const void* math_address(int op);
 
 // The stack frame: zmm spills, math arguments and results (one per unrolled copy), GPRs, opmasks.
-constexpr int frame_args = 64 * 32, frame_results = frame_args + 64 * 4, frame_gprs = frame_results + 64 * 4,
+constexpr int frame_args = 64 * 32, frame_results = frame_args + 64 * max_unroll,
+              frame_gprs = frame_results + 64 * max_unroll,
               frame_masks = frame_gprs + 64, frame_bytes = frame_masks + 64;
 
 class Jit : public CodeGenerator {
@@ -68,10 +72,23 @@ class Jit : public CodeGenerator {
     // Returns false when the graph is outside what the JIT covers.
     bool build();
 
-    // Used by the emitters.
-    Zmm z(int node, int u) const {
-        const Value& v = values_[node];
-        return Zmm(v.reg[v.pinned ? 0 : u]);
+    // Used by the emitters. z: a computed value's register. src: any operand, a constant as a
+    // broadcast memory operand (valid as the last source of an EVEX instruction). reg: any
+    // operand in a register, a constant loaded into zmm0 (the scratch) first.
+    Zmm z(int node, int u) const { return Zmm(values_[node].reg[u]); }
+    bool is_constant(int node) const { return static_cast<Op>(nodes_[node].op) == Op::constant; }
+    // Calls f with the operand itself (an Address or a Zmm: an Operand copy would lose which).
+    template <class F>
+    void with_src(int node, int u, F f) {
+        if (is_constant(node))
+            f(ptr_b[rip + *const_label_[node]]);
+        else
+            f(z(node, u));
+    }
+    Zmm reg(int node, int u) {
+        if (!is_constant(node)) return z(node, u);
+        vbroadcastsd(zmm0, ptr[rip + *const_label_[node]]);
+        return zmm0;
     }
     Opmask km(int node, int u) const { return Opmask(values_[node].reg[u]); }
     Zmm dst(int node, int u, int k) const {
@@ -79,8 +96,8 @@ class Jit : public CodeGenerator {
         if (k) d = d | Opmask(k) | T_z;  // zeroing: lanes outside the mask raise nothing
         return d;
     }
-    Zmm abs_mask() const { return Zmm(abs_reg_); }
-    Zmm sign_mask() const { return Zmm(sign_reg_); }
+    Address abs_mask() { return ptr_b[rip + abs_label_]; }
+    Address sign_mask() { return ptr_b[rip + sign_label_]; }
     int current_node_ = 0;
     int mask_for(int i, int u, bool tail);
     void emit_math(int i, const void* fn, int copies, bool tail);
@@ -99,7 +116,8 @@ class Jit : public CodeGenerator {
     std::vector<int> guard_;  // -1: computed on every lane; else the node index of a condition
     std::vector<bool> guard_negated_;
     std::vector<std::pair<int, int>> input_slots_;  // (node, gpr) of each input pointer
-    int abs_reg_ = -1, sign_reg_ = -1;
+    std::vector<std::unique_ptr<Label>> const_label_;  // per constant node: its 8 bytes after the code
+    Label abs_label_, sign_label_;
 };
 
 // GPRs that hold the input pointers, in order. rcx: the element index, rdx: n, rsi: out,
@@ -161,7 +179,7 @@ bool Jit::allocate() {
         for (int j = 0; j < ik::ir::info(op).arity; ++j) last_use_[args[j]] = i;
     }
     last_use_[output_] = count;
-    // zmm0 is the call scratch; constants and the sign masks are pinned for the whole loop.
+    // zmm0 is the scratch (math calls, a constant needed in a register).
     std::vector<bool> zfree(32, true), kfree(8, true), freed(count, false);
     zfree[0] = false;
     kfree[0] = kfree[1] = false;  // k0 cannot mask, k1 is the tail mask
@@ -173,13 +191,6 @@ bool Jit::allocate() {
             }
         return -1;
     };
-    abs_reg_ = take(zfree);
-    sign_reg_ = take(zfree);
-    for (int i = 0; i < count; ++i)
-        if (static_cast<Op>(nodes_[i].op) == Op::constant && last_use_[i] >= 0) {
-            values_[i].pinned = true;
-            if ((values_[i].reg[0] = take(zfree)) < 0) return false;
-        }
     for (int i = 0; i < count; ++i) {
         const Op op = static_cast<Op>(nodes_[i].op);
         if (op == Op::constant || last_use_[i] < 0) continue;
@@ -190,7 +201,7 @@ bool Jit::allocate() {
             const int args[3] = {nodes_[i].a, nodes_[i].b, nodes_[i].c};
             for (int j = 0; j < ik::ir::info(op).arity; ++j) {
                 const int a = args[j];
-                if (last_use_[a] == i && !values_[a].pinned && !freed[a]) {
+                if (last_use_[a] == i && !is_constant(a) && !freed[a]) {
                     auto& pool = values_[a].is_mask ? kfree : zfree;
                     for (int u = 0; u < unroll_; ++u) pool[values_[a].reg[u]] = true;
                     freed[a] = true;  // once, even if this node uses it twice
@@ -286,19 +297,19 @@ void Jit::emit_math(int i, const void* fn, int copies, bool tail) {
     const Node& n = nodes_[i];
     for (int u = 0; u < copies; ++u) {
         const int k = mask_for(i, u, tail);
+        const Zmm arg = reg(n.a, u);
         if (k)
-            vmovapd(zmm0 | Opmask(k) | T_z, z(n.a, u));
-        else
-            vmovapd(zmm0, z(n.a, u));
+            vmovapd(zmm0 | Opmask(k) | T_z, arg);
+        else if (arg.getIdx() != 0)
+            vmovapd(zmm0, arg);
         vmovupd(ptr[rsp + frame_args + 64 * u], zmm0);
     }
-    // Live across the calls: constants, the sign masks, the tail mask, and values made before
-    // this node that are read after it (its operand, read only here, is in the argument slots).
-    std::vector<int> zl = {abs_reg_, sign_reg_}, kl = {1};
+    // Live across the calls: the tail mask and values made before this node that are read after
+    // it (its operand, read only here, is in the argument slots).
+    std::vector<int> zl, kl = {1};
     for (int j = 0; j < i; ++j) {
         const Value& v = values_[j];
-        if (v.pinned && last_use_[j] >= 0) zl.push_back(v.reg[0]);
-        if (v.pinned || last_use_[j] <= i) continue;
+        if (is_constant(j) || last_use_[j] <= i) continue;
         for (int c = 0; c < unroll_; ++c) (v.is_mask ? kl : zl).push_back(v.reg[c]);
     }
     const int gprs[] = {Operand::RCX, Operand::RDX, Operand::RSI, Operand::R8,
@@ -339,7 +350,19 @@ bool Jit::build() {
         }
     }
     const bool debug = std::getenv("IKP_DEBUG") != nullptr;
-    if (n_inputs > max_inputs) return false;
+    if (n_inputs > max_inputs || is_constant(output_)) return false;
+    const_label_.resize(count);
+    for (int i = 0; i < count; ++i) {
+        if (is_constant(i)) const_label_[i] = std::make_unique<Label>();
+        const Node& n = nodes_[i];
+        const Op op = static_cast<Op>(n.op);
+        if (op == Op::input || op == Op::constant) continue;
+        // Two constant operands would both need zmm0 (the passes fold such nodes anyway).
+        const int args[3] = {n.a, n.b, n.c};
+        int constants = 0;
+        for (int j = 0; j < ik::ir::info(op).arity; ++j) constants += is_constant(args[j]);
+        if (constants > 1 && op != Op::where) return false;
+    }
     if (!compute_guards()) {
         if (debug) std::fprintf(stderr, "ikp_compile: a value under two where conditions\n");
         return false;
@@ -370,18 +393,6 @@ bool Jit::build() {
     push(r15);
     sub(rsp, frame_bytes + 64);
     and_(rsp, -64);
-    auto broadcast = [&](int reg, double value) {
-        std::uint64_t bits;
-        std::memcpy(&bits, &value, 8);
-        mov(r11, bits);
-        vpbroadcastq(Zmm(reg), r11);
-    };
-    for (int i = 0; i < count; ++i)
-        if (values_[i].pinned) broadcast(values_[i].reg[0], nodes_[i].value);
-    mov(r11, 0x7fffffffffffffffULL);
-    vpbroadcastq(Zmm(abs_reg_), r11);
-    mov(r11, 0x8000000000000000ULL);
-    vpbroadcastq(Zmm(sign_reg_), r11);
     // Input pointers, the last first: rdi (the pointer array) is the last slot.
     for (int j = n_inputs - 1; j >= 0; --j) mov(Reg64(input_gprs[j]), ptr[rdi + 8 * j]);
     xor_(ecx, ecx);
@@ -421,6 +432,19 @@ bool Jit::build() {
     pop(rbx);
     pop(rbp);
     ret();
+    // The constants, after the code (read-only once the pages are read+execute).
+    align(8);
+    for (int i = 0; i < count; ++i)
+        if (is_constant(i)) {
+            std::uint64_t bits;
+            std::memcpy(&bits, &nodes_[i].value, 8);
+            L(*const_label_[i]);
+            dq(bits);
+        }
+    L(abs_label_);
+    dq(0x7fffffffffffffffULL);
+    L(sign_label_);
+    dq(0x8000000000000000ULL);
     ready();
     setProtectModeRE();  // W^X: the buffer was read+write while emitting, now read+execute only
     return true;
@@ -428,34 +452,43 @@ bool Jit::build() {
 
 // ---- the emitter table ---------------------------------------------------------------------
 
-template <void (CodeGenerator::*Ins)(const Xmm&, const Operand&, const Operand&)>
+// a OP b. A constant is the broadcast memory operand: the second source, or for a commutative
+// op whose first operand is the constant, swapped there.
+template <void (CodeGenerator::*Ins)(const Xmm&, const Operand&, const Operand&), bool Commutative>
 void binary(Jit& j, const Node& n, int u, int k) {
-    (j.*Ins)(j.dst(j.current_node_, u, k), j.z(n.a, u), j.z(n.b, u));
+    const Zmm d = j.dst(j.current_node_, u, k);
+    const bool swap = Commutative && j.is_constant(n.a);
+    const Zmm first = j.reg(swap ? n.b : n.a, u);
+    j.with_src(swap ? n.a : n.b, u, [&](const Operand& second) { (j.*Ins)(d, first, second); });
 }
 
 template <int Predicate>
 void compare(Jit& j, const Node& n, int u, int k) {
     Opmask d = j.km(j.current_node_, u);
     if (k) d = d | Opmask(k);
-    j.vcmppd(d, j.z(n.a, u), j.z(n.b, u), Predicate);
+    const Zmm first = j.reg(n.a, u);
+    j.with_src(n.b, u, [&](const Operand& second) { j.vcmppd(d, first, second, Predicate); });
 }
 
 std::array<Emit, ik::ir::op_count> make_emitters() {
     std::array<Emit, ik::ir::op_count> e{};
     auto at = [&](Op op) -> Emit& { return e[static_cast<int>(op)]; };
-    at(Op::add) = binary<&CodeGenerator::vaddpd>;
-    at(Op::subtract) = binary<&CodeGenerator::vsubpd>;
-    at(Op::multiply) = binary<&CodeGenerator::vmulpd>;
-    at(Op::divide) = binary<&CodeGenerator::vdivpd>;
-    at(Op::sqrt) = [](Jit& j, const Node& n, int u, int k) { j.vsqrtpd(j.dst(j.current_node_, u, k), j.z(n.a, u)); };
+    at(Op::add) = binary<&CodeGenerator::vaddpd, true>;
+    at(Op::subtract) = binary<&CodeGenerator::vsubpd, false>;
+    at(Op::multiply) = binary<&CodeGenerator::vmulpd, true>;
+    at(Op::divide) = binary<&CodeGenerator::vdivpd, false>;
+    at(Op::sqrt) = [](Jit& j, const Node& n, int u, int k) {
+        j.with_src(n.a, u, [&](const Operand& a) { j.vsqrtpd(j.dst(j.current_node_, u, k), a); });
+    };
     at(Op::square) = [](Jit& j, const Node& n, int u, int k) {
-        j.vmulpd(j.dst(j.current_node_, u, k), j.z(n.a, u), j.z(n.a, u));
+        const Zmm a = j.reg(n.a, u);
+        j.vmulpd(j.dst(j.current_node_, u, k), a, a);
     };
     at(Op::absolute) = [](Jit& j, const Node& n, int u, int k) {
-        j.vandpd(j.dst(j.current_node_, u, k), j.z(n.a, u), j.abs_mask());
+        j.vandpd(j.dst(j.current_node_, u, k), j.reg(n.a, u), j.abs_mask());
     };
     at(Op::negative) = [](Jit& j, const Node& n, int u, int k) {
-        j.vxorpd(j.dst(j.current_node_, u, k), j.z(n.a, u), j.sign_mask());
+        j.vxorpd(j.dst(j.current_node_, u, k), j.reg(n.a, u), j.sign_mask());
     };
     // Quiet ordered/unordered predicates: a NaN operand raises no invalid flag, as in NumPy.
     at(Op::greater) = compare<0x1e>;        // GT_OQ
@@ -467,7 +500,8 @@ std::array<Emit, ik::ir::op_count> make_emitters() {
     at(Op::where) = [](Jit& j, const Node& n, int u, int k) {
         // dst = cond ? b : c; blend raises no flags, so the tail mask is not needed.
         (void)k;
-        j.vblendmpd(j.z(j.current_node_, u) | j.km(n.a, u), j.z(n.c, u), j.z(n.b, u));
+        const Zmm otherwise = j.reg(n.c, u);
+        j.with_src(n.b, u, [&](const Operand& b) { j.vblendmpd(j.z(j.current_node_, u) | j.km(n.a, u), otherwise, b); });
     };
     return e;
 }
@@ -503,11 +537,11 @@ const void* math_address(int op) {
 extern "C" {
 
 // Compiles nodes[0..count) (output: the node index of the result) with `unroll` vectors per
-// iteration (1..4). Returns an owning handle, or null when the graph is outside what the JIT
+// iteration (1..8). Returns an owning handle, or null when the graph is outside what the JIT
 // covers. *seconds: the code-generation time.
 void* ikp_compile(const Node* nodes, int count, int output, int unroll, double* seconds) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (unroll < 1 || unroll > 4) return nullptr;
+    if (unroll < 1 || unroll > max_unroll) return nullptr;
     auto* jit = new Jit(std::vector<Node>(nodes, nodes + count), output, unroll);
     bool ok = false;
     try {

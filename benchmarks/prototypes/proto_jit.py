@@ -103,9 +103,26 @@ def calls_first(body: Body) -> tuple[list, int]:
     return nodes, new[body.output]
 
 
+def chain_depth(body: Body) -> int:
+    """The longest chain of dependent computed ops (inputs and constants are free)."""
+    depth = []
+    for n in body.nodes:
+        below = max((depth[a] for a in n.args), default=0)
+        depth.append(below + (n.op not in ("input", "constant")))
+    return depth[body.output]
+
+
+def auto_unroll(body: Body) -> int:
+    """Vectors per iteration: 4 hide the 4-cycle latency of short chains; a long chain (a high
+    degree polynomial) needs 8 in flight to keep both FP ports busy. A stand-in for a cost model."""
+    return 8 if chain_depth(body) > 20 else 4
+
+
 class JitKernel:
-    def __init__(self, lib: ctypes.CDLL, body: Body, unroll: int = 4):
+    def __init__(self, lib: ctypes.CDLL, body: Body, unroll: int = 0):
+        """unroll: vectors per iteration to try first (fewer if the registers do not fit); 0: auto."""
         t0 = time.perf_counter()
+        unroll = unroll or auto_unroll(body)
         ordered, output = calls_first(body)
         nodes = (CNode * len(ordered))()
         for i, n in enumerate(ordered):

@@ -31,6 +31,7 @@ import proto_llvm  # noqa: E402
 
 T_IMPORT_LLVM = time.perf_counter() - t_import
 T_LLVM_INIT = 0.0
+UNROLL = 0  # vectors per iteration the JIT tries first (fewer if its registers do not fit); 0: auto
 import proto_tiles  # noqa: E402
 
 t_import = time.perf_counter()
@@ -73,7 +74,7 @@ def codegen_medians(name: str, lib, tiles_lib, repeats: int = 15) -> dict:
         t0 = time.perf_counter()
         body = bodies.typed_body(name, func)
         t["trace"].append(time.perf_counter() - t0)
-        jit = proto_jit.JitKernel(lib, body, 4)
+        jit = proto_jit.JitKernel(lib, body, UNROLL)
         t["a"].append(jit.codegen_s)
         t["a_total"].append(jit.total_s)
         for level in (3, 1, 0):
@@ -106,7 +107,7 @@ def warm(lib, shim, names: list[str]) -> None:
     for name in names:
         func = bodies.BODIES[name]
         body = bodies.typed_body(name, func)
-        jit = proto_jit.JitKernel(lib, body, 4)
+        jit = proto_jit.JitKernel(lib, body, UNROLL)
         llvm_k = proto_llvm.LlvmKernel(body, 32)
         ufunc = ik.ufunc(func)
         jit_ufunc = shim.make(jit.entry, body.n_inputs, f"jit_warm_{name}")
@@ -142,7 +143,7 @@ def scaling(lib) -> None:
         jit_times, llvm_times, jit = [], [], None
         for _ in range(5):
             try:
-                jit = proto_jit.JitKernel(lib, body, 4)
+                jit = proto_jit.JitKernel(lib, body, UNROLL)
                 jit_times.append(jit.codegen_s)
             except NotImplementedError:
                 jit = None
@@ -175,7 +176,7 @@ def seed_selectivity(lib, shim) -> None:
     evaluator skips a dead branch per block, (a) per 32 elements (kortest), (b) never."""
     func = bodies.BODIES["seed"]
     body = bodies.typed_body("seed", func)
-    jit = proto_jit.JitKernel(lib, body, 4)
+    jit = proto_jit.JitKernel(lib, body, UNROLL)
     llvm_k = proto_llvm.LlvmKernel(body, 32)
     ufunc = ik.ufunc(func)
     rng = np.random.default_rng(3)
@@ -205,7 +206,7 @@ def overhead(lib, shim) -> None:
     """Per-call cost at n=1 and n=1000 (axpy): what a call costs besides its elements."""
     func = bodies.BODIES["axpy"]
     body = bodies.typed_body("axpy", func)
-    jit = proto_jit.JitKernel(lib, body, 4)
+    jit = proto_jit.JitKernel(lib, body, UNROLL)
     ufunc = ik.ufunc(func)
     jit_ufunc = shim.make(jit.entry, 2, "jit_axpy_overhead")
     rows = []
@@ -239,10 +240,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--bodies", default="axpy,multi,poly,poly7,hypot_like,seed")
     parser.add_argument("--libmvec", action="store_true", help="seed: glibc's sin, not ironkernel's own")
+    parser.add_argument("--unroll", type=int, default=0, help="(a): vectors per iteration, 1-8 (0: by chain depth)")
     args = parser.parse_args()
     ik.set_num_threads(1)
     lib = proto_jit.load()
-    global T_LLVM_INIT
+    global T_LLVM_INIT, UNROLL
+    UNROLL = args.unroll
     T_LLVM_INIT = proto_llvm._init()
     if not args.libmvec:  # (a) and (b) call ironkernel's own vector sin, as ironkernel does
         proto_llvm.use_math("sin", "ik_vector_sin", proto_jit.use_ironkernel_sin(lib))
@@ -265,7 +268,7 @@ def main() -> None:
         t0 = time.perf_counter()
         ufunc = ik.ufunc(func)
         ik_decorate_s = time.perf_counter() - t0
-        jit = proto_jit.JitKernel(lib, body, unroll=4)
+        jit = proto_jit.JitKernel(lib, body, unroll=UNROLL)
         jit_ufunc = shim.make(jit.entry, body.n_inputs, f"jit_{name}")  # a real np.ufunc around (a)
         llvm_k = proto_llvm.LlvmKernel(body, w=32)
         llvm_strict = proto_llvm.LlvmKernel(body, w=32, strict=True)
