@@ -171,6 +171,29 @@ def scaling(lib) -> None:
               f"{med['b']:.3f} | {med['ik']:.3f} |")
 
 
+def llvm_o0_speed(lib, names: list[str]) -> None:
+    """(b) through LLVM's O0 pipeline (code generation still -O3): as fast as O3 for this IR?"""
+    print("\n## (b) O3 vs O0 pipeline, 1e5, ns per element (median of 41)\n")
+    print("| body | (b) O3 | (b) O0 pipeline | (a) |")
+    print("|---|---:|---:|---:|")
+    buf = (ctypes.c_double * 1)()
+    for name in names:
+        body = bodies.typed_body(name, bodies.BODIES[name])
+        k3, k0 = proto_llvm.LlvmKernel(body, 32, 3), proto_llvm.LlvmKernel(body, 32, 0)
+        jit = proto_jit.JitKernel(lib, body, UNROLL)
+        n = 100_000
+        rng = np.random.default_rng(0)
+        ins = [rng.standard_normal(n) for _ in range(body.n_inputs)]
+        o = np.empty(n)
+        ptrs = (ctypes.c_void_p * len(ins))(*[x.ctypes.data for x in ins])
+        times = {3: [], 0: [], "a": []}
+        for _ in range(41):
+            for key, entry in ((3, k3.entry), (0, k0.entry), ("a", jit.entry)):
+                lib.ikp_bench(ctypes.c_void_p(entry), ptrs, o.ctypes.data, n, 2, 1, buf)
+                times[key].append(buf[0] / n)
+        print(f"| {name} | " + " | ".join(f"{statistics.median(times[k]):.3f}" for k in (3, 0, "a")) + " |")
+
+
 def seed_selectivity(lib, shim) -> None:
     """The seed at 1e5 when its condition is false everywhere, true everywhere, or mixed: today's
     evaluator skips a dead branch per block, (a) per 32 elements (kortest), (b) never."""
@@ -362,6 +385,7 @@ def main() -> None:
     warm(lib, shim, args.bodies.split(","))
     seed_selectivity(lib, shim)
     scaling(lib)
+    llvm_o0_speed(lib, args.bodies.split(","))
     print(f"\nimport ironkernel: {T_IMPORT_IK * 1e3:.0f} ms")
     print("# load after:", os.getloadavg())
     print(subprocess.run(["sh", "-c", "top -bn1 | head -12"], capture_output=True, text=True).stdout)
