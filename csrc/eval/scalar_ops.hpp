@@ -132,12 +132,12 @@ struct Sign {
 };
 struct LogicalNot {
     template <class T> static constexpr bool ok = true;
-    template <class T> static bool f(T a) { return !(a != T(0)); }
+    template <class T> static bool f(T a) { return a == T(0); }  // (== not !: GCC vectorises it on bool)
 };
 struct Invert {
     template <class T> static constexpr bool ok = !is_fp<T>;
     template <class T> static T f(T a) {
-        if constexpr (is_bool<T>) return !a;
+        if constexpr (is_bool<T>) return a == false;  // (as LogicalNot)
         else return static_cast<T>(~a);
     }
 };
