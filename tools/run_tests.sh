@@ -22,6 +22,8 @@ done
 # Arrays of 256+ elements run in chunks where they can; the blocked evaluator alone, too.
 IK_CHUNKS=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
   tests/python/test_random_expressions.py tests/python/test_chunks.py
+# One-op bodies run as their kernel straight over the arrays; every op through the evaluators, too.
+IK_DIRECT=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_chunks.py
 
 # The portable build (-Dportable=true: the baseline kernels and libm, as on aarch64, macOS or musl),
 # installed into a venv of its own beside the full build: the tests of the operations against it.

@@ -2,6 +2,7 @@
 // over the chunk, every value of a chunk in the first-level cache) where it can, and blocked (a
 // block of elements at a time, with lazily evaluated where branches and exact flags) for the rest.
 #include "evaluator.hpp"
+#include "direct.hpp"
 #include "fp_flags.hpp"
 
 #include <algorithm>
@@ -62,9 +63,6 @@ class Scratch {
         index_stride_ = round_up(static_cast<std::size_t>(p.block) * sizeof(std::int32_t));
         prepared_id_ = buffer_ ? p.layout_id : 0;
     }
-    // Set IK_TESTING_FAIL_ALLOCATIONS in the environment to make every scratch allocation fail,
-    // so that tests reach the out-of-memory path (read only when scratch memory is allocated).
-    static bool fail_allocations_for_testing() { return std::getenv("IK_TESTING_FAIL_ALLOCATIONS") != nullptr; }
     std::int32_t* index(std::int32_t where, int branch) {
         return reinterpret_cast<std::int32_t*>(buffer_.get() + index_offset_ +
                                                index_stride_ * (2 * static_cast<std::size_t>(where) + static_cast<std::size_t>(branch)));
@@ -503,8 +501,13 @@ std::ptrdiff_t run_chunks(const Program& p, Scratch& s, char* const* args, const
 
 }  // namespace
 
+bool fail_allocations_for_testing() { return std::getenv("IK_TESTING_FAIL_ALLOCATIONS") != nullptr; }
+
 void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end,
                 bool stream_outputs) {
+    // A one-op body writes its output as the kernel makes it; streamed outputs (see run) go through
+    // the evaluators, which store them past the caches.
+    if (!stream_outputs && run_direct(p, args, steps, begin, end)) return;
     Scratch& s = scratch;
     s.prepare(p);  // throws std::bad_alloc when out of memory
     const std::ptrdiff_t first_block = std::min<std::ptrdiff_t>(p.block, end - begin);

@@ -33,6 +33,10 @@ bool run(const Program& program, char* const* args, const std::ptrdiff_t* steps,
 void run_serial(const Program& program, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
                 std::ptrdiff_t end, bool stream_outputs = false);
 
+// Set IK_TESTING_FAIL_ALLOCATIONS in the environment to make every allocation of scratch memory
+// fail, so that tests reach the out-of-memory path (read only when such memory is allocated).
+bool fail_allocations_for_testing();
+
 // The threads one call may use, held for the duration of its parallel region. At most one call
 // at a time gets more than one thread (concurrent calls from other Python threads run serially
 // instead of oversubscribing the cores), none inside another parallel region, and none in a

@@ -104,6 +104,7 @@ std::string to_string(const Program& p) {
     for (auto r : p.output_registers) out += " r" + std::to_string(r);
     out += "\nblock " + std::to_string(p.block) + " elements" + (p.chunked ? " (chunks of " + std::to_string(p.chunk) + ")" : "") + ", " + std::to_string(p.registers.size()) + " registers, ~" +
            std::to_string(p.cost_per_element).substr(0, 4) + " ns/element\n";
+    if (p.direct) out += "one op: its kernel runs straight over contiguous arrays (no blocks)\n";
     return out;
 }
 

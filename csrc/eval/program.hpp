@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -72,6 +73,17 @@ struct Region {
     double cost = 0;           // estimated ns per element of this region's code, nested regions included
 };
 
+// A program that is one compute instruction from the ufunc's inputs and constants into its one
+// output (a one-op body: np.add(x, y), x * 2.5, np.sin(x)): nothing to fuse, so it runs as that
+// instruction's kernel straight over the arrays where they are contiguous (eval/direct.cpp),
+// without the copies and per-chunk work of the evaluators.
+struct DirectForm {
+    Kernel kernel = nullptr;
+    int arity = 0;
+    std::int32_t input[3] = {-1, -1, -1};     // per operand: the ufunc input it reads, or -1
+    std::int32_t constant[3] = {-1, -1, -1};  // per operand read from no input: its Program::constants entry
+};
+
 struct Program {
     int n_inputs = 0;
     std::vector<Register> registers;
@@ -86,6 +98,7 @@ struct Program {
     std::ptrdiff_t block = 1024;                   // elements per block
     bool chunked = false;                          // every compute instruction has a chunk kernel
     std::ptrdiff_t chunk = chunk_size;             // elements per chunk: chain_chunk_size if chunks run chains only
+    std::optional<DirectForm> direct;              // set by find_direct_form: a one-instruction program
     ir::Graph graph;                               // the optimised graph it came from (for explain)
     // Distinct for every program made (copies share it, and their layout): lets a thread's
     // scratch memory know it is already laid out for this program.

@@ -22,7 +22,8 @@ ir::Graph remove_dead(const ir::Graph& graph);
 // order); throws eval::NoKernel if an op has no kernel for its dtype.
 eval::Program lower(const ir::Graph& graph);
 
-// The whole pipeline (pipeline.cpp), in order: verify, simplify, fold, simplify, remove dead, lower.
+// The whole pipeline (pipeline.cpp), in order: verify, simplify, fold, simplify, remove dead, lower,
+// and the program's direct form (eval::find_direct_form).
 eval::Program compile(const ir::Graph& graph);
 
 }  // namespace ik::passes

@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "eval/direct.hpp"
 #include "lowering.hpp"
 #include "passes.hpp"
 
@@ -44,7 +45,9 @@ eval::Program lower(const ir::Graph& graph) {
 
 eval::Program compile(const ir::Graph& graph) {
     ir::verify(graph);
-    return lower(remove_dead(simplify(fold_constants(simplify(graph)))));
+    eval::Program program = lower(remove_dead(simplify(fold_constants(simplify(graph)))));
+    program.direct = eval::find_direct_form(program);
+    return program;
 }
 
 }  // namespace ik::passes

@@ -292,9 +292,11 @@ def test_allocation_failure_in_the_loop_raises_memory_error():
     # must raise MemoryError, not return an out= array it never wrote.
     code = textwrap.dedent("""
         import numpy as np, ironkernel as ik
-        f = ik.ufunc(lambda a: a * 2 + 1)
-        g = ik.gufunc("(n)->()")(lambda a: np.sum(a * 2))
+        f = ik.ufunc(lambda a: np.sqrt(a) * 2 + 1)
+        one_op = ik.ufunc(lambda a: a * 2)  # run directly, with memory for the repeated 2
+        g = ik.gufunc("(n)->()")(lambda a: np.sum(np.sqrt(a) * 2))
         for call in (lambda: f(np.arange(10.0), out=np.full(10, -7.0)),
+                     lambda: one_op(np.arange(10.0), out=np.full(10, -7.0)),
                      lambda: g(np.ones((3, 4)), out=np.full(3, -7.0))):
             try:
                 result = call()

@@ -1,0 +1,134 @@
+// The direct form: a one-op body as its typed kernel over the arrays, as NumPy runs its own loop.
+// Measured before it, 1 thread, 1e5 elements, out= given: int8 add 0.50x of NumPy, float32
+// maximum 0.72x, float64 absolute 0.71x; the chunked evaluator spent more on each chunk of 256
+// (pointers, the flag check, the store) than the kernel did on its elements.
+#include "direct.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "evaluator.hpp"
+#include "kernels.hpp"
+
+namespace ik::eval {
+namespace {
+
+// Elements per kernel call when an operand is one value repeated: the value is laid out this
+// many times once per call, and the kernel walks the arrays span by span.
+constexpr std::ptrdiff_t repeat_span = 2048;
+
+bool direct_enabled() {
+    static const bool enabled = [] {
+        const char* env = std::getenv("IK_DIRECT");  // IK_DIRECT=0: the evaluators only (tests, comparisons)
+        return !(env && std::strcmp(env, "0") == 0);
+    }();
+    return enabled;
+}
+
+bool aligned_contiguous(const char* base, std::ptrdiff_t step, std::size_t itemsize) {
+    return step == static_cast<std::ptrdiff_t>(itemsize) && reinterpret_cast<std::uintptr_t>(base) % itemsize == 0;
+}
+
+// Memory for repeated operands, per thread: up to three operands of repeat_span elements of 16 bytes.
+struct RepeatBuffer {
+    static constexpr std::size_t operand_bytes = repeat_span * 16;
+    struct Free {
+        void operator()(unsigned char* p) const { std::free(p); }
+    };
+    std::unique_ptr<unsigned char, Free> memory;
+    unsigned char* operand(int k) {
+        if (!memory) {
+            if (!fail_allocations_for_testing())
+                memory.reset(static_cast<unsigned char*>(std::aligned_alloc(64, 3 * operand_bytes)));
+            if (!memory) throw std::bad_alloc();
+        }
+        return memory.get() + static_cast<std::size_t>(k) * operand_bytes;
+    }
+};
+thread_local RepeatBuffer repeat_buffer;
+
+void fill(void* dst, const void* value, std::size_t itemsize, std::ptrdiff_t n) {
+    auto* d = static_cast<unsigned char*>(dst);
+    for (std::ptrdiff_t i = 0; i < n; ++i) std::memcpy(d + static_cast<std::size_t>(i) * itemsize, value, itemsize);
+}
+
+}  // namespace
+
+std::optional<DirectForm> find_direct_form(const Program& p) {
+    if (p.regions.size() != 1 || p.regions[0].code.size() != 1 || p.output_registers.size() != 1) return std::nullopt;
+    const Instr& in = p.regions[0].code[0];
+    if (in.kind != InstrKind::compute || !in.kernel || in.dst != p.output_registers[0]) return std::nullopt;
+    DirectForm form;
+    form.kernel = in.kernel;
+    for (int k = 0; k < 3 && in.src[k] >= 0; ++k, ++form.arity) {
+        const std::int32_t r = in.src[k];
+        const auto input = std::find(p.input_registers.begin(), p.input_registers.end(), r);
+        const auto constant = std::find_if(p.constants.begin(), p.constants.end(), [&](const auto& c) { return c.first == r; });
+        if (input != p.input_registers.end()) form.input[k] = static_cast<std::int32_t>(input - p.input_registers.begin());
+        else if (constant != p.constants.end()) form.constant[k] = static_cast<std::int32_t>(constant - p.constants.begin());
+        else return std::nullopt;
+    }
+    return form;
+}
+
+bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end) {
+    if (!p.direct || !direct_enabled()) return false;
+    const DirectForm& form = *p.direct;
+    const std::size_t n_in = static_cast<std::size_t>(p.n_inputs);
+    const std::ptrdiff_t n = end - begin;
+    const std::size_t out_size = ir::itemsize(p.registers[static_cast<std::size_t>(p.output_registers[0])].dtype);
+    char* out = args[n_in] + begin * steps[n_in];
+    if (!aligned_contiguous(out, steps[n_in], out_size)) return false;
+    const ByteRange out_range = range_of(out, steps[n_in], n, out_size);
+    const void* operand[3] = {nullptr, nullptr, nullptr};
+    const void* repeated[3] = {nullptr, nullptr, nullptr};  // the one value of a repeated operand
+    std::size_t operand_size[3] = {0, 0, 0};
+    bool any_repeated = false;
+    for (int k = 0; k < form.arity; ++k) {
+        const auto i = static_cast<std::size_t>(form.input[k]);
+        if (form.input[k] < 0) {
+            const auto& [reg, value] = p.constants[static_cast<std::size_t>(form.constant[k])];
+            repeated[k] = value.bytes.data();
+            operand_size[k] = ir::itemsize(p.registers[static_cast<std::size_t>(reg)].dtype);
+        } else if (steps[i] == 0) {
+            repeated[k] = args[i];
+            operand_size[k] = ir::itemsize(p.input_dtypes[i]);
+        } else {
+            const char* base = args[i] + begin * steps[i];
+            const std::size_t size = operand_size[k] = ir::itemsize(p.input_dtypes[i]);
+            if (!aligned_contiguous(base, steps[i], size)) return false;
+            // The very elements of the output (out=x) are read before written, lane by lane;
+            // elements shifted against it are not.
+            if (base != out && range_of(base, steps[i], n, size).overlaps(out_range)) return false;
+            operand[k] = base;
+        }
+        any_repeated = any_repeated || repeated[k];
+    }
+    if (!any_repeated) {
+        form.kernel(operand, out, n);
+        return true;
+    }
+    const std::ptrdiff_t span = std::min(n, repeat_span);
+    for (int k = 0; k < form.arity; ++k) {
+        if (!repeated[k]) continue;
+        // Copied first: a repeated input may be the output's memory (a stride-0 out= aliasing it).
+        unsigned char value[16];
+        std::memcpy(value, repeated[k], operand_size[k]);
+        void* memory = repeat_buffer.operand(k);
+        fill(memory, value, operand_size[k], span);
+        operand[k] = memory;
+    }
+    const void* at[3];
+    for (std::ptrdiff_t start = 0; start < n; start += span) {
+        for (int k = 0; k < form.arity; ++k)
+            at[k] = repeated[k] ? operand[k] : static_cast<const char*>(operand[k]) + static_cast<std::size_t>(start) * operand_size[k];
+        form.kernel(at, out + static_cast<std::size_t>(start) * out_size, std::min(span, n - start));
+    }
+    return true;
+}
+
+}  // namespace ik::eval

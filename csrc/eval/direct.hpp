@@ -1,0 +1,22 @@
+// One-op programs run as their kernel straight over the arrays (Program::direct).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+
+#include "program.hpp"
+
+namespace ik::eval {
+
+// The direct form of a program that is one compute instruction of the ufunc's inputs and
+// constants into its one output, else nothing.
+std::optional<DirectForm> find_direct_form(const Program& p);
+
+// Evaluates elements [begin, end) by the program's direct form when the arrays allow it: every
+// input contiguous or of stride 0, the output contiguous, all aligned to their element size, and
+// the output the very elements of an input or apart from it. Returns false, having written
+// nothing, otherwise (or when the program has no direct form, or IK_DIRECT=0 turned it off).
+// Throws std::bad_alloc when the memory for a repeated operand cannot be had.
+bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end);
+
+}  // namespace ik::eval
