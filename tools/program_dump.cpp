@@ -49,6 +49,13 @@ void dump(const eval::Program& p, std::ostream& out) {
         out << " " << r << "=";
         for (auto b : value.bytes) out << int(b) << ".";
     }
+    out << "\ndirect: ";
+    if (p.direct)
+        out << set(p.direct->kernel) << " arity " << p.direct->arity << " inputs " << p.direct->input[0] << ","
+            << p.direct->input[1] << "," << p.direct->input[2] << " constants " << p.direct->constant[0] << ","
+            << p.direct->constant[1] << "," << p.direct->constant[2];
+    else
+        out << "none";
     out << "\n";
     for (std::size_t k = 0; k < p.regions.size(); ++k) {
         const eval::Region& r = p.regions[k];
