@@ -20,10 +20,21 @@ A peer module defines:
 from __future__ import annotations
 
 import importlib
+import os
 from types import ModuleType
 
 # Column order of the tables: the reference first, the limits last.
-PEER_NAMES: tuple[str, ...] = ("numpy", "ironkernel", "numexpr", "numba", "jax", "copy", "limit")
+PEER_NAMES: tuple[str, ...] = (
+    "numpy",
+    "ironkernel",
+    "numexpr",
+    "numba",
+    "jax",
+    "torch",
+    "drjit",
+    "copy",
+    "limit",
+)
 
 
 def load_peers() -> list[ModuleType]:
@@ -33,3 +44,12 @@ def load_peers() -> list[ModuleType]:
 
 def setup_key(expr_name: str, dtype: object) -> str:
     return f"{expr_name}/{dtype}"
+
+
+def thread_count() -> int:
+    """The thread count given to the peers that are told one (torch, Dr.Jit): OpenMP's default,
+    which ironkernel and numba take, ``OMP_NUM_THREADS`` if set, else the cores this process may use."""
+    try:
+        return max(1, int(os.environ["OMP_NUM_THREADS"].split(",")[0]))
+    except (KeyError, ValueError):
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -22,6 +22,7 @@ class Cell:
     matches: bool | None = None  # None: not checked (reference or not run)
     max_rel_err: float | None = None
     bit_equal: float | None = None  # fraction of elements with NumPy's bits (any NaN equals any NaN)
+    max_ulp: float | None = None  # largest error in units in the last place of NumPy's result
     error: str = ""  # exception text when the peer failed on this cell
 
 
@@ -107,15 +108,30 @@ def verification_lines(cells: list[Cell], expr: str, dtype: str, peers: list[str
     return lines
 
 
+def format_ulp(ulp: float) -> str:
+    if ulp == 0:
+        return "0 ulp"
+    if math.isinf(ulp):
+        return "NaN or inf where NumPy differs"
+    return f"{ulp:.3g} ulp" if ulp < 1e6 else f"{ulp:.1e} ulp"
+
+
 def bit_equality_table(cells: list[Cell], dtype: str, peers: list[str], exprs: list[str]) -> str:
-    """Per expression and peer: the share of elements bit-identical to NumPy's, the lowest over sizes."""
+    """Per expression and peer: the share of elements bit-identical to NumPy's and the largest
+    error in ulp, the worst of each over the sizes."""
     checked = [p for p in peers if any(c.peer == p and c.bit_equal is not None for c in cells)]
     lines = ["| expression | " + " | ".join(checked) + " |", "|---|" + "---:|" * len(checked)]
     for expr in exprs:
         row = []
         for peer in checked:
-            shares = [c.bit_equal for c in cells if (c.expr, c.dtype, c.peer) == (expr, dtype, peer) and c.bit_equal is not None]
-            row.append("—" if not shares else "100%" if min(shares) == 1.0 else f"{100 * min(shares):.1f}%")
+            mine = [c for c in cells if (c.expr, c.dtype, c.peer) == (expr, dtype, peer) and c.bit_equal is not None]
+            if not mine:
+                row.append("—")
+                continue
+            share = min(c.bit_equal for c in mine)
+            text = "100%" if share == 1.0 else f"{100 * share:.1f}%"
+            ulps = [c.max_ulp for c in mine if c.max_ulp is not None]
+            row.append(text if share == 1.0 or not ulps else f"{text}, {format_ulp(max(ulps))}")
         lines.append(f"| {expr} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 

@@ -102,13 +102,27 @@ def make_inputs(n: int, dtype: str, count: int) -> list[np.ndarray]:
     return [rng.standard_normal(n).astype(dtype) for _ in range(count)]
 
 
-def check(result: object, reference: np.ndarray, expr: Expression, dtype: str) -> tuple[bool, float, float]:
-    """Does a peer's result match NumPy's, its worst relative error, and the share of elements
-    with exactly NumPy's bits (a peer that contracts a * b + c into one fused multiply-add, or
-    reorders arithmetic, is fast at the price of those bits)."""
+def ulp_errors(got: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """|got - reference| in units in the last place of NumPy's result, per element, in the
+    result's dtype: 0 where the values are equal (or both NaN), inf where only one is NaN or an
+    infinity. A reference of 0 has the smallest subnormal as its unit, so any nonzero answer
+    there counts as enormous."""
+    with np.errstate(all="ignore"):
+        unit = np.spacing(np.abs(reference)).astype(np.float64)
+        ulps = np.abs(got.astype(np.float64) - reference.astype(np.float64)) / unit
+    ulps[np.isnan(ulps)] = np.inf
+    ulps[(got == reference) | (np.isnan(got) & np.isnan(reference))] = 0.0
+    return ulps
+
+
+def check(result: object, reference: np.ndarray, expr: Expression, dtype: str) -> tuple[bool, float, float, float]:
+    """Does a peer's result match NumPy's, its worst relative error, the share of elements with
+    exactly NumPy's bits (a peer that contracts a * b + c into one fused multiply-add, or reorders
+    arithmetic, is fast at the price of those bits), and its worst error in ulp of NumPy's result.
+    A mismatch is reported in the tables; it never stops the run."""
     got = np.asarray(result)
     if got.shape != reference.shape or got.dtype != reference.dtype:
-        return False, float("inf"), 0.0
+        return False, float("inf"), 0.0, float("inf")
     got, reference = np.ascontiguousarray(got), np.ascontiguousarray(reference)
     same_bits = (got.view(np.uint8).reshape(got.size, -1) == reference.view(np.uint8).reshape(got.size, -1)).all(axis=1)
     bit_equal = float(np.mean(same_bits | (np.isnan(got) & np.isnan(reference)))) if got.size else 1.0
@@ -117,7 +131,8 @@ def check(result: object, reference: np.ndarray, expr: Expression, dtype: str) -
     with np.errstate(divide="ignore", invalid="ignore"):
         diff = np.abs(got.astype(np.float64) - reference)
         rel = np.where(diff == 0, 0.0, diff / np.abs(reference))
-    return ok, float(np.nanmax(rel)) if rel.size else 0.0, bit_equal
+    max_ulp = float(ulp_errors(got, reference).max()) if got.size else 0.0
+    return ok, float(np.nanmax(rel)) if rel.size else 0.0, bit_equal, max_ulp
 
 
 def prepare(
@@ -137,7 +152,7 @@ def prepare(
         out.fill(np.nan)  # a peer that ignores out= cannot pass on a previous peer's answer
         result = call()  # warm-up: caches, thread pools, JIT for this shape
         if peer.COMPUTES and peer.NAME != "numpy":
-            cell.matches, cell.max_rel_err, cell.bit_equal = check(result, reference, expr, cell.dtype)
+            cell.matches, cell.max_rel_err, cell.bit_equal, cell.max_ulp = check(result, reference, expr, cell.dtype)
     except Exception as exc:  # noqa: BLE001 -- one broken peer must not end the whole run
         cell.error = f"{type(exc).__name__}: {exc}"
         return None
@@ -213,8 +228,8 @@ def header(
         + (" (--quick)" if args.quick else ""),
         f"- other processes' CPU use just before the run: {busy:.2f} cores"
         + (
-            " -- WARNING: the machine is busy; OpenMP peers (ironkernel, numba, limit) spin-wait "
-            "and lose whole scheduler time slices when a core is taken"
+            " -- WARNING: the machine is busy; threaded peers (ironkernel, numba, torch.compile, drjit, "
+            "limit) lose whole scheduler time slices when a core is taken"
             if busy > BUSY_CORES
             else ""
         ),
@@ -272,7 +287,10 @@ def main(argv: list[str] | None = None) -> int:
         lines += verification_lines(cells, "seed", dtype, names)
         lines += [
             "",
-            f"Elements bit-identical to NumPy's ({dtype}; the lowest share over the sizes; any NaN equals any NaN):",
+            (
+                f"Accuracy against NumPy ({dtype}): the share of elements bit-identical to NumPy's (any NaN "
+                "equals any NaN), then the largest error in ulp of NumPy's result; the worst over the sizes:"
+            ),
             "",
             bit_equality_table(cells, dtype, names, expr_names),
         ]

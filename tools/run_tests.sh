@@ -17,7 +17,8 @@ pytest                                   # settings in pyproject.toml: the insta
 python tests/numpy_suite/run.py --sample 2000
 # The kernels are compiled per instruction set; the exactness tests run on each this CPU has.
 for isa in avx2 sse2; do
-  IK_SIMD=$isa pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py
+  IK_SIMD=$isa pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
+    tests/python/test_uniform_divisor.py
 done
 # Arrays of 256+ elements run in chunks where they can; the blocked evaluator alone, too.
 IK_CHUNKS=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \

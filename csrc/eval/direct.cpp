@@ -29,8 +29,9 @@ bool direct_enabled() {
     return enabled;
 }
 
+// (Element sizes are powers of 2: a mask, not a division, which costs as much as a short call.)
 bool aligned_contiguous(const char* base, std::ptrdiff_t step, std::size_t itemsize) {
-    return step == static_cast<std::ptrdiff_t>(itemsize) && reinterpret_cast<std::uintptr_t>(base) % itemsize == 0;
+    return step == static_cast<std::ptrdiff_t>(itemsize) && (reinterpret_cast<std::uintptr_t>(base) & (itemsize - 1)) == 0;
 }
 
 // Memory for repeated operands, per thread: up to three operands of repeat_span elements of 16 bytes.
@@ -64,8 +65,10 @@ std::optional<DirectForm> find_direct_form(const Program& p) {
     if (in.kind != InstrKind::compute || !in.kernel || in.dst != p.output_registers[0]) return std::nullopt;
     DirectForm form;
     form.kernel = in.kernel;
+    form.output_size = ir::itemsize(p.registers[static_cast<std::size_t>(in.dst)].dtype);
     for (int k = 0; k < 3 && in.src[k] >= 0; ++k, ++form.arity) {
         const std::int32_t r = in.src[k];
+        form.operand_size[k] = ir::itemsize(p.registers[static_cast<std::size_t>(r)].dtype);
         const auto input = std::find(p.input_registers.begin(), p.input_registers.end(), r);
         const auto constant = std::find_if(p.constants.begin(), p.constants.end(), [&](const auto& c) { return c.first == r; });
         if (input != p.input_registers.end()) form.input[k] = static_cast<std::int32_t>(input - p.input_registers.begin());
@@ -76,30 +79,31 @@ std::optional<DirectForm> find_direct_form(const Program& p) {
 }
 
 bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end) {
+    // No output overlaps an input here but as the very same elements: that makes run()'s check
+    // for recurrences needless, so that calls of a few elements (NumPy calls the loop once per
+    // run of selected elements of a where= mask) cost little more than the kernel.
     if (!p.direct || !direct_enabled()) return false;
     const DirectForm& form = *p.direct;
     const std::size_t n_in = static_cast<std::size_t>(p.n_inputs);
     const std::ptrdiff_t n = end - begin;
-    const std::size_t out_size = ir::itemsize(p.registers[static_cast<std::size_t>(p.output_registers[0])].dtype);
     char* out = args[n_in] + begin * steps[n_in];
-    if (!aligned_contiguous(out, steps[n_in], out_size)) return false;
-    const ByteRange out_range = range_of(out, steps[n_in], n, out_size);
+    if (!aligned_contiguous(out, steps[n_in], form.output_size)) return false;
+    const ByteRange out_range = range_of(out, steps[n_in], n, form.output_size);
     const void* operand[3] = {nullptr, nullptr, nullptr};
     const void* repeated[3] = {nullptr, nullptr, nullptr};  // the one value of a repeated operand
-    std::size_t operand_size[3] = {0, 0, 0};
     bool any_repeated = false;
     for (int k = 0; k < form.arity; ++k) {
         const auto i = static_cast<std::size_t>(form.input[k]);
+        const std::size_t size = form.operand_size[k];
         if (form.input[k] < 0) {
-            const auto& [reg, value] = p.constants[static_cast<std::size_t>(form.constant[k])];
-            repeated[k] = value.bytes.data();
-            operand_size[k] = ir::itemsize(p.registers[static_cast<std::size_t>(reg)].dtype);
+            repeated[k] = p.constants[static_cast<std::size_t>(form.constant[k])].second.bytes.data();
         } else if (steps[i] == 0) {
+            // One element inside the output (the accumulator of ufunc.reduce): element i would
+            // read element i - 1's result; the evaluators run such calls one element at a time.
+            if (range_of(args[i], 0, 1, size).overlaps(out_range)) return false;
             repeated[k] = args[i];
-            operand_size[k] = ir::itemsize(p.input_dtypes[i]);
         } else {
             const char* base = args[i] + begin * steps[i];
-            const std::size_t size = operand_size[k] = ir::itemsize(p.input_dtypes[i]);
             if (!aligned_contiguous(base, steps[i], size)) return false;
             // The very elements of the output (out=x) are read before written, lane by lane;
             // elements shifted against it are not.
@@ -115,18 +119,15 @@ bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps
     const std::ptrdiff_t span = std::min(n, repeat_span);
     for (int k = 0; k < form.arity; ++k) {
         if (!repeated[k]) continue;
-        // Copied first: a repeated input may be the output's memory (a stride-0 out= aliasing it).
-        unsigned char value[16];
-        std::memcpy(value, repeated[k], operand_size[k]);
         void* memory = repeat_buffer.operand(k);
-        fill(memory, value, operand_size[k], span);
+        fill(memory, repeated[k], form.operand_size[k], span);
         operand[k] = memory;
     }
     const void* at[3];
     for (std::ptrdiff_t start = 0; start < n; start += span) {
         for (int k = 0; k < form.arity; ++k)
-            at[k] = repeated[k] ? operand[k] : static_cast<const char*>(operand[k]) + static_cast<std::size_t>(start) * operand_size[k];
-        form.kernel(at, out + static_cast<std::size_t>(start) * out_size, std::min(span, n - start));
+            at[k] = repeated[k] ? operand[k] : static_cast<const char*>(operand[k]) + static_cast<std::size_t>(start) * form.operand_size[k];
+        form.kernel(at, out + static_cast<std::size_t>(start) * form.output_size, std::min(span, n - start));
     }
     return true;
 }

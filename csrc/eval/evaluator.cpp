@@ -379,9 +379,19 @@ void prefetch_next_block(const Program& p, char* const* args, const std::ptrdiff
 // and each lane is read before it is written (not so when a chunk may have to run again). Any
 // other output must not share memory with an input or another output, which a later instruction
 // would then read after it was overwritten.
-std::vector<std::size_t> direct_outputs(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
-                                        std::ptrdiff_t end, bool stream_outputs, bool last_in_place) {
-    std::vector<std::size_t> direct;
+// (A fixed array, not a vector: a call of a few elements, as where= masks make, cannot afford an
+// allocation. NumPy allows 64 operands in all.)
+struct OutputList {
+    std::uint8_t index[64];
+    std::size_t count = 0;
+    void push_back(std::size_t k) { index[count++] = static_cast<std::uint8_t>(k); }
+    const std::uint8_t* begin() const { return index; }
+    const std::uint8_t* end() const { return index + count; }
+};
+
+OutputList direct_outputs(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
+                          std::ptrdiff_t end, bool stream_outputs, bool last_in_place) {
+    OutputList direct;
     const Region& root = p.regions[0];
     const std::size_t n_in = static_cast<std::size_t>(p.n_inputs), n_out = p.output_registers.size();
     if (stream_outputs || root.code.empty()) return direct;
@@ -434,7 +444,7 @@ void point_inputs(const Program& p, Scratch& s, char* const* args, const std::pt
         const std::size_t size = ir::itemsize(p.input_dtypes[i]);
         const char* base = args[i] + start * steps[i];
         auto& ptr = s.ptr[static_cast<std::size_t>(reg)];
-        if (steps[i] == static_cast<std::ptrdiff_t>(size) && reinterpret_cast<std::uintptr_t>(base) % size == 0) {
+        if (steps[i] == static_cast<std::ptrdiff_t>(size) && (reinterpret_cast<std::uintptr_t>(base) & (size - 1)) == 0) {
             ptr = const_cast<char*>(base);
         } else {
             ptr = s.home[static_cast<std::size_t>(reg)];
@@ -445,7 +455,7 @@ void point_inputs(const Program& p, Scratch& s, char* const* args, const std::pt
 
 // Points the registers of direct outputs at elements `start` of their arrays.
 void point_direct_outputs(const Program& p, Scratch& s, char* const* args, const std::ptrdiff_t* steps,
-                          const std::vector<std::size_t>& direct, std::ptrdiff_t start) {
+                          const OutputList& direct, std::ptrdiff_t start) {
     const std::size_t n_in = static_cast<std::size_t>(p.n_inputs);
     for (const std::size_t k : direct)
         s.home[static_cast<std::size_t>(p.output_registers[k])] = args[n_in + k] + start * steps[n_in + k];
@@ -481,7 +491,7 @@ bool chunks_enabled() {
 // evaluator. Nothing of that chunk has been written (its outputs are stored after the check, and
 // direct outputs never share memory with an input), so the blocked evaluator takes over there.
 std::ptrdiff_t run_chunks(const Program& p, Scratch& s, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
-                          std::ptrdiff_t end, bool stream, const std::vector<std::size_t>& direct) {
+                          std::ptrdiff_t end, bool stream, const OutputList& direct) {
     const int before = fp::raised();
     if (before) fp::clear(before);
     ChunkRunner runner(p, s);
@@ -521,7 +531,7 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
     }
     // (IK_BLOCK may make blocks, and so the scratch memory, smaller than a chunk.)
     const bool chunks = p.chunked && p.block >= p.chunk && end - begin >= p.chunk && chunks_enabled();
-    const std::vector<std::size_t> direct = direct_outputs(p, args, steps, begin, end, stream_outputs, !chunks);
+    const OutputList direct = direct_outputs(p, args, steps, begin, end, stream_outputs, !chunks);
     BlockRunner runner(p, s);
     // Chunks where they can; where a chunk hands over, blocks for a while, then chunks again.
     // The blocked stretch doubles each time chunks hand over at once (a where guarding invalid

@@ -82,6 +82,8 @@ struct DirectForm {
     int arity = 0;
     std::int32_t input[3] = {-1, -1, -1};     // per operand: the ufunc input it reads, or -1
     std::int32_t constant[3] = {-1, -1, -1};  // per operand read from no input: its Program::constants entry
+    std::size_t operand_size[3] = {0, 0, 0};  // bytes per element
+    std::size_t output_size = 0;
 };
 
 struct Program {

@@ -400,11 +400,11 @@ struct NotEqual {
 };
 struct LogicalAnd {
     template <class T> static constexpr bool ok = true;
-    template <class T> static bool f(T a, T b) { return (a != T(0)) && (b != T(0)); }
+    template <class T> static bool f(T a, T b) { return (a != T(0)) & (b != T(0)); }  // & |: no branch per element
 };
 struct LogicalOr {
     template <class T> static constexpr bool ok = true;
-    template <class T> static bool f(T a, T b) { return (a != T(0)) || (b != T(0)); }
+    template <class T> static bool f(T a, T b) { return (a != T(0)) | (b != T(0)); }
 };
 struct LogicalXor {
     template <class T> static constexpr bool ok = true;

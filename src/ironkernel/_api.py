@@ -265,7 +265,8 @@ def _argument_code(arg: Any, nin: int) -> int:
     """An argument of ik.explain as the type resolver sees it: a dtype's type number, or the code of
     a Python scalar (weak only with two or more inputs, as NumPy marks them)."""
     kinds = {int: -1, float: -2, complex: -3}
-    kind = arg if arg in kinds else type(arg) if type(arg) in kinds else None
+    # (Identity, not `in`: an array is unhashable, and a NumPy scalar type compares unlike int.)
+    kind = next((k for k in kinds if arg is k), None) or (type(arg) if type(arg) in kinds else None)
     if kind is not None:
         return kinds[kind] if nin > 1 else np.asarray(kind(0)).dtype.num
     return (arg.dtype if isinstance(arg, (np.ndarray, np.generic)) else np.dtype(arg)).num

@@ -86,7 +86,9 @@ TEST(ThreadPool, WorkerFlagsAreRaisedOnTheCaller) {
             }
         });
         worker_ran = on_worker.load();
-        if (worker_ran) EXPECT_NE(std::fetestexcept(FE_DIVBYZERO), 0);
+        if (worker_ran) {
+            EXPECT_NE(std::fetestexcept(FE_DIVBYZERO), 0);
+        }
     }
     std::feclearexcept(FE_ALL_EXCEPT);
 }

@@ -158,6 +158,17 @@ def test_explain_shows_lazy_branch(f):
     assert "lazy region" in text and "sin" in text and "float64" in text
 
 
+@pytest.mark.parametrize(("args", "loop"), [
+    ((np.ones(3, np.float32), 2.0), "(float32, float32) -> (float32)"),  # arrays, as a call takes them
+    ((np.float32, float), "(float32, float32) -> (float32)"),
+    ((np.int8(1), 3), "(int8, int8) -> (int8)"),
+    ((np.ones(2, np.int16), np.ones(2, np.float32)), "(int16, float32) -> (float32)"),  # cast inside
+])
+def test_explain_takes_arguments_as_a_call_does(args, loop):
+    kernel = ik.ufunc(lambda a, b: a + b)
+    assert ik.explain(kernel, *args).splitlines()[0] == f"loop {loop}"
+
+
 def test_demo_runs():
     import subprocess
     import sys

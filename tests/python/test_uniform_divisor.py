@@ -1,0 +1,97 @@
+"""Integer floor_divide, remainder and fmod by a divisor that is the same at every element run as a
+multiply and shifts (csrc/eval/uniform_divisor.hpp): every quotient and remainder must be NumPy's."""
+
+import numpy as np
+import pytest
+
+import ironkernel as ik
+
+rng = np.random.default_rng(11)
+
+OPS = {
+    "floor_divide": np.floor_divide,
+    "remainder": np.remainder,
+    "fmod": np.fmod,
+}
+INTEGERS = ["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64"]
+
+
+def edge_values(dtype):
+    info = np.iinfo(dtype)
+    values = {0, 1, 2, 3, 5, 7, 10, 100, info.max, info.max - 1, info.max // 2, info.max // 2 + 1, info.min}
+    values |= {info.min + 1, info.min // 2, -1, -2, -3, -7, -100} if info.min < 0 else set()
+    values |= {2**k for k in range(info.bits - (info.min < 0))} | {2**k + 1 for k in range(info.bits - 1)}
+    values |= {2**k - 1 for k in range(1, info.bits - (info.min < 0) + 1)}
+    return sorted(v for v in values if info.min <= v <= info.max)
+
+
+def dividends(dtype):
+    info = np.iinfo(dtype)
+    if info.bits <= 8:
+        return np.arange(info.min, info.max + 1, dtype=dtype)
+    random = rng.integers(info.min, info.max, size=5000, dtype=dtype, endpoint=True)
+    return np.concatenate([np.array(edge_values(dtype), dtype=dtype), random])
+
+
+def divisors(dtype):
+    info = np.iinfo(dtype)
+    if info.bits <= 8:
+        return [d for d in range(info.min, info.max + 1) if d not in (0, -1)]
+    random = rng.integers(info.min, info.max, size=30, dtype=dtype, endpoint=True)
+    return [int(d) for d in {*edge_values(dtype), *random.tolist()} if d not in (0, -1)]
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("dtype", INTEGERS)
+def test_every_divisor_as_an_array_of_one_value(op, dtype):
+    kernel = ik.ufunc(lambda a, b: OPS[op](a, b))
+    a = dividends(dtype)
+    for d in divisors(dtype):
+        b = np.full(a.shape, d, dtype=dtype)
+        got, expected = kernel(a, b), OPS[op](a, b)
+        if not np.array_equal(got, expected):
+            bad = np.flatnonzero(got != expected)[0]
+            pytest.fail(f"{op}({a[bad]}, {d}) as {dtype}: {got[bad]}, NumPy {expected[bad]}")
+
+
+# Python ints the dtype holds (NumPy refuses the others; test_dtype_matrix covers that).
+CONSTANT_CASES = [(dtype, d) for dtype in ["int8", "uint16", "int32", "int64", "uint64"]
+                  for d in [7, -7, 1, 2, 1000, 255] if np.iinfo(dtype).min <= d <= np.iinfo(dtype).max]
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize(("dtype", "d"), CONSTANT_CASES)
+def test_a_constant_divisor_in_the_body(op, dtype, d):
+    kernel = ik.ufunc(lambda a: OPS[op](a, d))
+    a = dividends(dtype)
+    np.testing.assert_array_equal(kernel(a), OPS[op](a, d))
+    fused = ik.ufunc(lambda a: OPS[op](a, d) + 1)  # through the evaluators: a block of repeated d
+    np.testing.assert_array_equal(fused(a), OPS[op](a, d) + np.array(1, dtype))
+
+
+@pytest.mark.parametrize("op", OPS)
+def test_a_stride_0_divisor_and_a_varying_one(op):
+    kernel = ik.ufunc(lambda a, b: OPS[op](a, b))
+    a = dividends("int64")
+    np.testing.assert_array_equal(kernel(a, np.int64(-13)), OPS[op](a, np.int64(-13)))
+    b = np.full(a.shape, 9, np.int64)
+    b[len(b) // 2] = 4  # uniform until half way: element by element
+    np.testing.assert_array_equal(kernel(a, b), OPS[op](a, b))
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("divisor", [0, -1])
+def test_divisors_with_flags_keep_numpys_flags(op, divisor):
+    kernel = ik.ufunc(lambda a, b: OPS[op](a, b))
+    a = np.array([np.iinfo(np.int32).min, -5, 0, 5], np.int32)
+    b = np.full(4, divisor, np.int32)
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(kernel(a, b), OPS[op](a, b))
+    with np.errstate(all="raise"):
+        try:
+            OPS[op](a, b)
+        except FloatingPointError as e:
+            with pytest.raises(FloatingPointError, match=str(e).split()[0]):
+                kernel(a, b)
+        else:
+            kernel(a, b)
