@@ -9,6 +9,7 @@
 #include <cfenv>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <new>
 
@@ -380,7 +381,7 @@ void prefetch_next_block(const Program& p, char* const* args, const std::ptrdiff
 // other output must not share memory with an input or another output, which a later instruction
 // would then read after it was overwritten.
 // (A fixed array, not a vector: a call of a few elements, as where= masks make, cannot afford an
-// allocation. NumPy allows 64 operands in all.)
+// allocation. Programs with more outputs, as gufunc stages may have, write none directly.)
 struct OutputList {
     std::uint8_t index[64];
     std::size_t count = 0;
@@ -394,7 +395,7 @@ OutputList direct_outputs(const Program& p, char* const* args, const std::ptrdif
     OutputList direct;
     const Region& root = p.regions[0];
     const std::size_t n_in = static_cast<std::size_t>(p.n_inputs), n_out = p.output_registers.size();
-    if (stream_outputs || root.code.empty()) return direct;
+    if (stream_outputs || root.code.empty() || n_out > std::size(direct.index)) return direct;
     const std::ptrdiff_t n = end - begin;
     auto range = [&](std::size_t operand, std::size_t itemsize) {
         return range_of(args[operand] + begin * steps[operand], steps[operand], n, itemsize);
