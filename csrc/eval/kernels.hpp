@@ -94,41 +94,118 @@ struct ChainStep {
 };
 // How a step reads its operand; with the op and side, it picks the step's loop in a chain kernel.
 enum class ChainOperand : std::uint8_t { memory, scalar, with_pre, with_pair };
-constexpr std::uint8_t chain_load_code(ChainOperand kind) { return static_cast<std::uint8_t>(kind); }
+// The step loops of the chain kernels, one per code, from the table chain_codes.def.
+enum class ChainCode : std::uint8_t {
+#define IK_CHAIN_CODE(name, needs) name,
+#include "chain_codes.def"
+#undef IK_CHAIN_CODE
+};
+inline constexpr std::size_t chain_codes = 0  // + 1 per row
+#define IK_CHAIN_CODE(name, needs) +1
+#include "chain_codes.def"
+#undef IK_CHAIN_CODE
+    ;
+constexpr std::uint8_t code_of(ChainCode code) { return static_cast<std::uint8_t>(code); }
+// Codes within a group of the table, from the group's first row (checked below).
+constexpr std::uint8_t chain_load_code(ChainOperand kind) {
+    return static_cast<std::uint8_t>(code_of(ChainCode::load_memory) + static_cast<int>(kind));
+}
 constexpr std::uint8_t chain_unary_code(ChainOp op) {
-    return static_cast<std::uint8_t>(3 + static_cast<int>(op) - static_cast<int>(ChainOp::negative));
+    const int index = static_cast<int>(op) - static_cast<int>(ChainOp::negative);
+    return static_cast<std::uint8_t>(code_of(ChainCode::negative) + index);
 }
 constexpr std::uint8_t chain_binary_code(ChainOp op, bool swapped, ChainOperand kind) {
-    return static_cast<std::uint8_t>(7 + (static_cast<int>(op) * 2 + swapped) * 4 + static_cast<int>(kind));
+    return static_cast<std::uint8_t>(code_of(ChainCode::add_memory) + (static_cast<int>(op) * 2 + swapped) * 4 +
+                                     static_cast<int>(kind));
 }
 constexpr std::uint8_t chain_select_code(ChainCompare compare, bool swapped) {
-    return static_cast<std::uint8_t>(39 + static_cast<int>(compare) * 2 + swapped);
+    return static_cast<std::uint8_t>(code_of(ChainCode::select_greater) + static_cast<int>(compare) * 2 + swapped);
 }
-// A square root computing a side value, and binary steps reading it: after the selects.
-inline constexpr std::uint8_t chain_sqrt_with_side_code = 51;
+// A square root computing a side value, and binary steps reading it.
+inline constexpr std::uint8_t chain_sqrt_with_side_code = code_of(ChainCode::sqrt_with_side);
 constexpr std::uint8_t chain_from_side_code(ChainOp op, bool swapped) {
-    return static_cast<std::uint8_t>(52 + static_cast<int>(op) * 2 + swapped);
+    return static_cast<std::uint8_t>(code_of(ChainCode::add_from_side) + static_cast<int>(op) * 2 + swapped);
 }
-// A select as MIN (greater) or MAX (less), see min_max: after the from-side steps.
+// A select as MIN (greater) or MAX (less), see min_max.
 constexpr std::uint8_t chain_min_max_code(ChainCompare compare) {
-    return static_cast<std::uint8_t>(60 + (compare == ChainCompare::less));
+    return static_cast<std::uint8_t>(code_of(ChainCode::min_max_greater) + (compare == ChainCompare::less));
 }
-inline constexpr std::uint8_t chain_store_code = 62;
+inline constexpr std::uint8_t chain_store_code = code_of(ChainCode::store_step);
 // A multiply that goes on to add or subtract a constant (ChainStep::then), x from memory or a
-// constant: 16 codes after the store.
+// constant.
 constexpr std::uint8_t chain_multiply_then_code(const ChainStep& step) {
-    return static_cast<std::uint8_t>(chain_store_code + 1 + step.scalar * 8 + step.swapped * 4 +
+    return static_cast<std::uint8_t>(code_of(ChainCode::multiply_memory_then_add) + step.scalar * 8 + step.swapped * 4 +
                                      (step.then == ChainOp::subtract) * 2 + step.then_swapped);
 }
-// exp and sin inline, and either by its kernel (ChainStep::math): after the multiply-then codes.
-inline constexpr std::uint8_t chain_exp_code = chain_store_code + 1 + 16;
-inline constexpr std::uint8_t chain_sin_code = chain_exp_code + 1;
-inline constexpr std::uint8_t chain_math_by_kernel_code = chain_sin_code + 1;
+// exp and sin inline, and either by its kernel (ChainStep::math).
+inline constexpr std::uint8_t chain_exp_code = code_of(ChainCode::exp_step);
+inline constexpr std::uint8_t chain_sin_code = code_of(ChainCode::sin_step);
+inline constexpr std::uint8_t chain_math_by_kernel_code = code_of(ChainCode::math_by_kernel);
 // A square root with an exp or sin side computed inline (ChainStep::side_inline).
 constexpr std::uint8_t chain_sqrt_with_inline_side_code(ChainOp op) {
-    return static_cast<std::uint8_t>(chain_math_by_kernel_code + 1 + (op == ChainOp::sin));
+    return code_of(op == ChainOp::sin ? ChainCode::sqrt_with_sin_side : ChainCode::sqrt_with_exp_side);
 }
-inline constexpr std::size_t chain_codes = chain_math_by_kernel_code + 3u;
+// Every code the functions above give is the row of that name in chain_codes.def.
+namespace chain_code_checks {
+constexpr bool step_is(std::uint8_t code, ChainCode row) { return code == code_of(row); }
+static_assert(step_is(chain_load_code(ChainOperand::memory), ChainCode::load_memory) &&
+              step_is(chain_load_code(ChainOperand::scalar), ChainCode::load_scalar) &&
+              step_is(chain_load_code(ChainOperand::with_pre), ChainCode::load_with_pre));
+static_assert(step_is(chain_unary_code(ChainOp::negative), ChainCode::negative) &&
+              step_is(chain_unary_code(ChainOp::absolute), ChainCode::absolute) &&
+              step_is(chain_unary_code(ChainOp::square), ChainCode::square) &&
+              step_is(chain_unary_code(ChainOp::sqrt), ChainCode::sqrt));
+#define IK_CHECK_BINARY(OP, SWAPPED, NAME)                                                    \
+    static_assert(step_is(chain_binary_code(ChainOp::OP, SWAPPED, ChainOperand::memory),            \
+                          ChainCode::NAME##_memory) &&                                              \
+                  step_is(chain_binary_code(ChainOp::OP, SWAPPED, ChainOperand::scalar),            \
+                          ChainCode::NAME##_scalar) &&                                              \
+                  step_is(chain_binary_code(ChainOp::OP, SWAPPED, ChainOperand::with_pre),          \
+                          ChainCode::NAME##_with_pre) &&                                            \
+                  step_is(chain_binary_code(ChainOp::OP, SWAPPED, ChainOperand::with_pair),         \
+                          ChainCode::NAME##_with_pair));                                            \
+    static_assert(step_is(chain_from_side_code(ChainOp::OP, SWAPPED), ChainCode::NAME##_from_side));
+IK_CHECK_BINARY(add, false, add)
+IK_CHECK_BINARY(add, true, add_swapped)
+IK_CHECK_BINARY(subtract, false, subtract)
+IK_CHECK_BINARY(subtract, true, subtract_swapped)
+IK_CHECK_BINARY(multiply, false, multiply)
+IK_CHECK_BINARY(multiply, true, multiply_swapped)
+IK_CHECK_BINARY(divide, false, divide)
+IK_CHECK_BINARY(divide, true, divide_swapped)
+#undef IK_CHECK_BINARY
+#define IK_CHECK_SELECT(COMPARE)                                                                      \
+    static_assert(step_is(chain_select_code(ChainCompare::COMPARE, false), ChainCode::select_##COMPARE) && \
+                  step_is(chain_select_code(ChainCompare::COMPARE, true), ChainCode::select_##COMPARE##_swapped));
+IK_CHECK_SELECT(greater)
+IK_CHECK_SELECT(greater_equal)
+IK_CHECK_SELECT(less)
+IK_CHECK_SELECT(less_equal)
+IK_CHECK_SELECT(equal)
+IK_CHECK_SELECT(not_equal)
+#undef IK_CHECK_SELECT
+static_assert(step_is(chain_min_max_code(ChainCompare::greater), ChainCode::min_max_greater) &&
+              step_is(chain_min_max_code(ChainCompare::less), ChainCode::min_max_less));
+constexpr std::uint8_t then_code(bool scalar, bool swapped, ChainOp then, bool then_swapped) {
+    ChainStep step{ChainOp::multiply, swapped};
+    step.scalar = scalar;
+    step.then = then;
+    step.then_swapped = then_swapped;
+    return chain_multiply_then_code(step);
+}
+#define IK_CHECK_THEN(SCALAR, SWAPPED, NAME)                                                                 \
+    static_assert(step_is(then_code(SCALAR, SWAPPED, ChainOp::add, false), ChainCode::NAME##_then_add) &&       \
+                  step_is(then_code(SCALAR, SWAPPED, ChainOp::add, true), ChainCode::NAME##_then_add_swapped) && \
+                  step_is(then_code(SCALAR, SWAPPED, ChainOp::subtract, false),                                \
+                          ChainCode::NAME##_then_subtract) &&                                                  \
+                  step_is(then_code(SCALAR, SWAPPED, ChainOp::subtract, true),                                 \
+                          ChainCode::NAME##_then_subtract_swapped));
+IK_CHECK_THEN(false, false, multiply_memory)
+IK_CHECK_THEN(false, true, multiply_swapped_memory)
+IK_CHECK_THEN(true, false, multiply_scalar)
+IK_CHECK_THEN(true, true, multiply_swapped_scalar)
+#undef IK_CHECK_THEN
+}  // namespace chain_code_checks
 constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
     const ChainOperand kind = step.pair != ChainOp::none ? ChainOperand::with_pair
                               : step.pre != ChainOp::none ? ChainOperand::with_pre

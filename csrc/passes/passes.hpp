@@ -18,10 +18,12 @@ ir::Graph simplify(const ir::Graph& graph);
 // Keeps only nodes the outputs depend on (and renumbers them in order).
 ir::Graph remove_dead(const ir::Graph& graph);
 
-// Lowers an optimised graph to a program; throws ir::InvalidGraph if an op has no kernel for its dtype.
+// Lowers an optimised graph to a program by the lowering passes (lowering.hpp, in pipeline.cpp's
+// order); throws eval::NoKernel if an op has no kernel for its dtype.
 eval::Program lower(const ir::Graph& graph);
 
-// The whole pipeline, in order: simplify, fold, simplify, remove dead, lower.
+// The whole pipeline (pipeline.cpp), in order: verify, simplify, fold, simplify, remove dead, lower,
+// and the program's direct form (eval::find_direct_form).
 eval::Program compile(const ir::Graph& graph);
 
 }  // namespace ik::passes

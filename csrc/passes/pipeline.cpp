@@ -1,0 +1,53 @@
+// The pipeline: the one place the order of the passes is written.
+#include <cstdlib>
+#include <string_view>
+
+#include "eval/direct.hpp"
+#include "lowering.hpp"
+#include "passes.hpp"
+
+namespace ik::passes {
+
+namespace {
+
+// IK_CHAINS=0: no fused chains (tests and comparisons).
+bool chains_enabled() {
+    static const bool enabled = [] {
+        const char* env = std::getenv("IK_CHAINS");
+        return !(env && std::string_view(env) == "0");
+    }();
+    return enabled;
+}
+
+}  // namespace
+
+eval::Program lower(const ir::Graph& graph) {
+    Lowering lowering(graph);
+    find_flag_free(lowering);
+    place_in_regions(lowering);
+    emit_instructions(lowering);
+    eval::Program program = std::move(lowering.program);
+    if (chains_enabled()) {
+        // Reads as emitted: what the chain passes check "read by nothing else" against.
+        const std::vector<int> reads = count_reads(program);
+        fuse_chains(program, reads);
+        absorb_math(program, reads);
+        use_min_max(program);
+        use_multiply_then(program);
+        merge_chains(program);
+        encode_chains(program);
+        chain_wheres_for_chunks(program, reads);
+    }
+    assign_slots(program);
+    choose_block_size(program);
+    return program;
+}
+
+eval::Program compile(const ir::Graph& graph) {
+    ir::verify(graph);
+    eval::Program program = lower(remove_dead(simplify(fold_constants(simplify(graph)))));
+    program.direct = eval::find_direct_form(program);
+    return program;
+}
+
+}  // namespace ik::passes
