@@ -44,7 +44,7 @@ def assert_numpy_bits_and_warnings(body, kernel, *args, ulp=None):
         if differs.any():
             k = int(np.argmax(differs.any(axis=1)))
             raise AssertionError(f"{int(differs.any(axis=1).sum())} differ; the first: input bits "
-                                 f"{[hex(int(a.view(np.uint16)[k])) for a in args]}: got {g[k:k + 1].tobytes()[::-1].hex()}, "
+                                 f"{[a[k:k + 1].tobytes()[::-1].hex() for a in args]}: got {g[k:k + 1].tobytes()[::-1].hex()}, "
                                  f"NumPy {e[k:k + 1].tobytes()[::-1].hex()}")
     assert got_warnings == expected_warnings, f"warnings {got_warnings}, NumPy's {expected_warnings}"
 
@@ -93,3 +93,40 @@ def test_float16_binary_over_every_value_against_special_values(name):
             y = np.full_like(x, s)
             assert_numpy_bits_and_warnings(body, kernel, x, y)
             assert_numpy_bits_and_warnings(body, kernel, y, x)
+
+
+def float32_rounding_cases() -> np.ndarray:
+    """float32 values at every binary16 rounding boundary: for each float32 exponent and each
+    number s of bits a conversion drops (13 for normal binary16 results, up to 24 for subnormal
+    ones), the dropped bits 0, 1, halfway - 1, halfway, halfway + 1 and all ones, under random
+    kept bits; then random float32 values of every exponent. Both signs."""
+    rng = np.random.default_rng(11)
+    parts = []
+    for s in range(13, 25):
+        half = 1 << (s - 1)
+        low = np.array([0, 1, half - 1, half, half + 1, (1 << s) - 1], np.uint32)
+        kept = rng.integers(0, 1 << 23, 48, dtype=np.uint32) & ~np.uint32((1 << s) - 1) & np.uint32(0x7FFFFF)
+        kept = np.concatenate([kept, [0, np.uint32(0x7FFFFF) & ~np.uint32((1 << s) - 1)]]).astype(np.uint32)
+        mantissas = (kept[:, None] | low[None, :]).ravel()
+        exponents = np.arange(256, dtype=np.uint32) << 23
+        parts.append((exponents[:, None] | mantissas[None, :]).ravel())
+    parts.append(rng.integers(0, 1 << 31, 1 << 20, dtype=np.uint32))
+    bits = np.concatenate(parts)
+    return np.concatenate([bits, bits | np.uint32(0x80000000)]).view(np.float32)
+
+
+def test_float32_to_float16_rounds_and_warns_like_numpy_at_every_boundary():
+    x = float32_rounding_cases()
+    body = lambda a: a.astype(np.float16)  # noqa: E731
+    kernel = ik.ufunc(body)
+    magnitude = x.view(np.uint32) & 0x7FFFFFFF
+    groups = [x, x[magnitude < 0x33000000], x[(magnitude >= 0x33000000) & (magnitude < 0x38800000)],
+              x[(magnitude >= 0x38800000) & (magnitude < 0x477FE000)],
+              x[(magnitude >= 0x477FE000) & (magnitude < 0x7F800000)], x[magnitude >= 0x7F800000]]
+    # values just below 2**-14 that round to it: underflow in NumPy (tininess before rounding)
+    groups.append(np.array([0x387FF000, 0x387FFFFF, 0x387FE000, 0x38800000], np.uint32).view(np.float32))
+    for g in groups:
+        for part in (g, g[:7], g[:9]):
+            assert_numpy_bits_and_warnings(body, kernel, part)
+        for k in range(0, min(g.size, 64)):
+            assert_numpy_bits_and_warnings(body, kernel, np.repeat(g[k:k + 1], 9))
