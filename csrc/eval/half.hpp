@@ -9,6 +9,10 @@
 
 #include "ir/dtype.hpp"
 
+#if defined(__F16C__) && defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #ifndef IK_ISA
 #error "define IK_ISA before including half.hpp"
 #endif
@@ -41,8 +45,10 @@ inline std::uint16_t from_bits(U bits, int& flags) {
     const U magnitude = bits & (~U(0) >> 1);
     const U inf = ((U(1) << (total - 1 - mantissa_bits)) - 1) << mantissa_bits;
     const U fraction_mask = (U(1) << mantissa_bits) - 1;
-    if (magnitude > inf)  // NaN: keep it NaN (quiet) with the top of the payload
-        return static_cast<std::uint16_t>(sign | 0x7e00u | ((magnitude & fraction_mask) >> (mantissa_bits - 10)));
+    if (magnitude > inf) {  // NaN: the top of the payload, signalling stays signalling, as NumPy's
+        const auto payload = static_cast<std::uint16_t>((magnitude & fraction_mask) >> (mantissa_bits - 10));
+        return static_cast<std::uint16_t>(sign | 0x7c00u | (payload == 0 ? 1u : payload));  // 0 would be inf
+    }
     // 65520 and above round to infinity.
     const U overflow_at = (U(15 + bias) << mantissa_bits) | (U(0x3ffu) << (mantissa_bits - 10)) | (U(1) << (mantissa_bits - 11));
     if (magnitude >= overflow_at) {
@@ -77,6 +83,68 @@ inline std::uint16_t from_float(float f, int& flags) {
     std::uint32_t bits;
     std::memcpy(&bits, &f, 4);
     return from_bits<std::uint32_t, 23, 127>(bits, flags);
+}
+
+// Blocks of n values each way: the functions above element by element, or with the F16C
+// conversion instructions where the build has them, giving the same bits and flags. vcvtph2ps is
+// exact, but quiets a signalling NaN, which the float32 kernel must see as signalling (its flags
+// are NumPy's), so those lanes go through it quiet and lose the quiet bit after. vcvtps2ph rounds
+// as from_bits does (to nearest even, the top of a NaN's payload), but quiets a signalling NaN
+// (those vectors are converted element by element instead), and its flags are not
+// NumPy's: it detects tininess after rounding (a value just below 2**-14 that rounds to it raises
+// no underflow; NumPy's npy_float_to_half raises one) and raises invalid for a signalling NaN and
+// inexact. So its flags are discarded and overflow and underflow computed from the lanes, as
+// from_bits does: overflow where a finite value became infinite, underflow where a value below
+// 2**-14 did not come back exactly.
+inline void to_float_block(const std::uint16_t* h, float* f, std::ptrdiff_t n) {
+    std::ptrdiff_t i = 0;
+#if defined(__F16C__) && defined(__AVX2__)
+    const __m256i magnitude_mask = _mm256_set1_epi32(0x7fff);
+    for (; i + 8 <= n; i += 8) {
+        const __m256i bits = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i)));
+        const __m256i magnitude = _mm256_and_si256(bits, magnitude_mask);
+        const __m256i signalling = _mm256_and_si256(_mm256_cmpgt_epi32(magnitude, _mm256_set1_epi32(0x7c00)),
+                                                    _mm256_cmpgt_epi32(_mm256_set1_epi32(0x7e00), magnitude));
+        const __m256i quieted = _mm256_or_si256(bits, _mm256_and_si256(signalling, _mm256_set1_epi32(0x200)));
+        const __m128i packed = _mm_packus_epi32(_mm256_castsi256_si128(quieted), _mm256_extracti128_si256(quieted, 1));
+        const __m256i converted = _mm256_castps_si256(_mm256_cvtph_ps(packed));
+        const __m256i result = _mm256_andnot_si256(_mm256_and_si256(signalling, _mm256_set1_epi32(0x400000)), converted);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(f + i), result);
+    }
+#endif
+    for (; i < n; ++i) f[i] = to_float(h[i]);
+}
+
+inline void from_float_block(const float* f, std::uint16_t* h, std::ptrdiff_t n, int& flags) {
+    std::ptrdiff_t i = 0;
+#if defined(__F16C__) && defined(__AVX2__)
+    if (n >= 8) {
+        const unsigned before = _mm_getcsr();
+        const __m256i magnitude_mask = _mm256_set1_epi32(0x7fffffff);
+        __m256i overflow = _mm256_setzero_si256(), underflow = _mm256_setzero_si256();
+        for (; i + 8 <= n; i += 8) {
+            const __m256 x = _mm256_loadu_ps(f + i);
+            const __m128i r = _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT);
+            const __m256i magnitude = _mm256_and_si256(_mm256_castps_si256(x), magnitude_mask);
+            const __m256i back = _mm256_and_si256(_mm256_castps_si256(_mm256_cvtph_ps(r)), magnitude_mask);
+            const __m256i r_magnitude = _mm256_and_si256(_mm256_cvtepu16_epi32(r), _mm256_set1_epi32(0x7fff));
+            overflow = _mm256_or_si256(overflow, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(0x7f800000), magnitude),
+                                                                  _mm256_cmpeq_epi32(r_magnitude, _mm256_set1_epi32(0x7c00))));
+            underflow = _mm256_or_si256(underflow, _mm256_andnot_si256(_mm256_cmpeq_epi32(back, magnitude),
+                                                                       _mm256_cmpgt_epi32(_mm256_set1_epi32(0x38800000), magnitude)));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(h + i), r);
+            // A signalling NaN, which vcvtps2ph quiets: these lanes element by element.
+            const __m256i signalling = _mm256_andnot_si256(
+                _mm256_slli_epi32(magnitude, 9), _mm256_cmpgt_epi32(magnitude, _mm256_set1_epi32(0x7f800000)));
+            if (!_mm256_testz_si256(signalling, _mm256_set1_epi32(std::int32_t(0x80000000u))))
+                for (int k = 0; k < 8; ++k) h[i + k] = from_float(f[i + k], flags);
+        }
+        _mm_setcsr(before);
+        if (!_mm256_testz_si256(overflow, overflow)) flags |= FE_OVERFLOW;
+        if (!_mm256_testz_si256(underflow, underflow)) flags |= FE_UNDERFLOW;
+    }
+#endif
+    for (; i < n; ++i) h[i] = from_float(f[i], flags);
 }
 
 inline std::uint16_t from_double(double d, int& flags) {

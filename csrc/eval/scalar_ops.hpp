@@ -100,21 +100,30 @@ struct Sqrt {
 struct Floor {
     template <class T> static constexpr bool ok = true;  // bool and integers: unchanged, as NumPy
     template <class T> static T f(T a) {
-        if constexpr (is_fp<T>) return std::floor(a);
+        if constexpr (is_fp<T>) {
+            if (bits_isnan(a)) return a + a;  // quiet, invalid for a signalling NaN, as NumPy's
+            return std::floor(a);
+        }
         else return a;
     }
 };
 struct Ceil {
     template <class T> static constexpr bool ok = true;  // bool and integers: unchanged, as NumPy
     template <class T> static T f(T a) {
-        if constexpr (is_fp<T>) return std::ceil(a);
+        if constexpr (is_fp<T>) {
+            if (bits_isnan(a)) return a + a;  // quiet, invalid for a signalling NaN, as NumPy's
+            return std::ceil(a);
+        }
         else return a;
     }
 };
 struct Trunc {
     template <class T> static constexpr bool ok = true;  // bool and integers: unchanged, as NumPy
     template <class T> static T f(T a) {
-        if constexpr (is_fp<T>) return std::trunc(a);
+        if constexpr (is_fp<T>) {
+            if (bits_isnan(a)) return a + a;  // quiet, invalid for a signalling NaN, as NumPy's
+            return std::trunc(a);
+        }
         else return a;
     }
 };
