@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include "eval/uniform_divisor.hpp"
@@ -20,7 +21,11 @@ template <class T> T floor_quotient(T n, T d) {
         if (n % d != 0 && ((n < 0) != (d < 0))) --q;
     return q;
 }
-template <class T> T floor_remainder(T n, T d) { return static_cast<T>(n - floor_quotient(n, d) * d); }
+// In unsigned arithmetic: q * d may lie below the type's range (min // 3 rounds down), n - q * d not.
+template <class T> T floor_remainder(T n, T d) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(static_cast<U>(n) - static_cast<U>(static_cast<U>(floor_quotient(n, d)) * static_cast<U>(d))));
+}
 
 template <class T> void check(T n, T d, const UniformDivisor<T>& u) {
     ASSERT_EQ(u.floor_quotient(n), floor_quotient(n, d)) << +n << " // " << +d;
