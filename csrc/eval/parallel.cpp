@@ -131,10 +131,10 @@ double get_parallel_threshold_ns() { return threshold_ns.load(); }
 bool run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t n) noexcept {
     if (n <= 0) return true;
     try {
-        // A one-op body too small for threads (or streamed outputs) straight to its kernel: with
+        // A one-op body or a program with JIT code, too small for threads, straight to its code: with
         // where=, NumPy calls the loop once per run of selected elements, a few elements each.
-        if (p.direct && static_cast<double>(n) * p.cost_per_element < threshold_ns.load(std::memory_order_relaxed) &&
-            run_direct(p, args, steps, 0, n))
+        if ((p.direct || p.jit) && static_cast<double>(n) * p.cost_per_element < threshold_ns.load(std::memory_order_relaxed) &&
+            (run_direct(p, args, steps, 0, n) || run_jit(p, args, steps, 0, n)))
             return true;
         if (n > 1 && has_recurrence(p, args, steps, n)) {
             for (std::ptrdiff_t i = 0; i < n; ++i) run_serial(p, args, steps, i, i + 1);
