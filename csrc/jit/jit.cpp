@@ -120,7 +120,7 @@ void Assembler::order_nodes() {
 // Which lanes a node must be computed on: every lane (-1), or those where the condition guard_
 // (negated or not) selects it, when every reader is the where's branch under that condition. A
 // node both branches of one where read is needed on every lane. Nested lazy branches and a node
-// under two different conditions are not covered (computing them eagerly would change the flags).
+// under two different conditions are not covered (computing them eagerly could change the flags).
 bool Assembler::compute_guards() {
     const std::size_t count = graph_.nodes.size();
     guard_.assign(count, -2);  // -2: no reader seen yet
@@ -128,13 +128,18 @@ bool Assembler::compute_guards() {
     guard_[static_cast<std::size_t>(output_)] = -1;
     auto merge = [&](int node, int g, bool negated) {
         int& guard = guard_[static_cast<std::size_t>(node)];
+        if (is_constant(node)) {  // a memory operand: nothing to compute
+            guard = -1;
+            return true;
+        }
         if (guard == -2) {
             guard = g;
             guard_negated_[static_cast<std::size_t>(node)] = negated;
         } else if (guard == -1 || g == -1) {
             guard = -1;
         } else if (guard != g) {
-            return false;
+            if (this->node(node).op != Op::input) return false;
+            guard = -1;  // a load raises no flag: on every lane
         } else if (guard_negated_[static_cast<std::size_t>(node)] != negated) {
             guard = -1;  // both branches: every lane, as NumPy computes it
         }
@@ -147,8 +152,15 @@ bool Assembler::compute_guards() {
         const ir::Node& n = node(i);
         const int g = guard_[static_cast<std::size_t>(i)];
         const bool negated = guard_negated_[static_cast<std::size_t>(i)];
-        if (n.op == Op::where) {
-            if (g != -1) return false;  // a where inside a lazy branch: not in this slice
+        if (n.op == Op::where && g != -1) {
+            // A where inside a lazy branch (np.clip's nested form): its branches are computed on
+            // every lane of the outer branch, which raises nothing only when they are values
+            // already (inputs, constants). Nested lazy branches: not in this slice.
+            for (int k = 1; k < 3; ++k)
+                if (node(n.args[k]).op != Op::input && !is_constant(n.args[k])) return false;
+            for (int k = 0; k < 3; ++k)
+                if (!merge(n.args[k], g, negated)) return false;
+        } else if (n.op == Op::where) {
             if (!merge(n.args[0], g, negated) || !merge(n.args[1], n.args[0], false) || !merge(n.args[2], n.args[0], true))
                 return false;
         } else {
