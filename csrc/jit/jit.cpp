@@ -305,8 +305,8 @@ bool Assembler::build() {
     push(r13);
     push(r14);
     push(r15);
-    // The input pointers, the last first: rdi (the pointer array) is the last one's register.
-    for (int j = n_inputs_ - 1; j >= 0; --j) mov(Reg64(input_gprs[j]), ptr[rdi + 8 * j]);
+    // The input pointers in order: rdi (the pointer array) is the last one's register.
+    for (int j = 0; j < n_inputs_; ++j) mov(Reg64(input_gprs[j]), ptr[rdi + 8 * j]);
     xor_(ecx, ecx);
     count(6 + n_inputs_);
 

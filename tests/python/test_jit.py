@@ -206,6 +206,28 @@ def test_strided_unaligned_and_broadcast_calls(dtype):
         same_bits(f(x, dtype(0.5)), body(x, dtype(0.5)))
 
 
+def many_values(a, b, c, d, e, f, g, h, i):
+    xs = [a, b, c, d, e, f, g, h, i]
+    roots = [np.sqrt(np.abs(x)) for x in xs]
+    acc = 0.0
+    for p in range(9):
+        for q in range(p + 1, 9):
+            acc = acc + roots[p] * xs[q] - xs[p] / (roots[q] + 1.0)
+    return acc
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_nine_inputs_and_many_live_values(dtype):
+    # Every input register in use, and too many live values for 4 vectors per step.
+    f = ik.ufunc(many_values)
+    if JIT_ON:
+        assert "jit: " in ik.explain(f, *[dtype] * 9)
+    for n in [1, 17, 1001]:
+        args = operands(n, 9, dtype, seed=n)
+        with np.errstate(all="ignore"):
+            same_bits(f(*args), many_values(*args))
+
+
 def test_two_threads_give_one_threads_bits():
     body = BODIES["where_both"][0]
     f = ik.ufunc(body)
