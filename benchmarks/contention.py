@@ -4,8 +4,10 @@ busy processes beside, and with another library's thread pool in the same proces
     python benchmarks/contention.py [--sizes 1e5,1e6,1e7] [--calls 60] [--rounds 2]
                                     [--compare /path/to/other/ironkernel --labels new,old]
 
-Each condition (idle; one and two `python -c "while True: pass"` processes beside; NumPy's BLAS
-via np.dot on 500x500 matrices between the kernel calls, if NumPy has a threaded BLAS) is timed
+Each condition (idle; one and two `python -c "while True: pass"` processes beside; another
+library's pool called between the kernel calls: NumPy's BLAS via np.dot on 500x500 matrices, if
+NumPy has a threaded BLAS, torch's np.sin of a million float64 elements, Dr.Jit's, each on 2
+threads, if installed: their call's time alone and between the kernel calls is reported) is timed
 in a fresh subprocess per build, the builds alternating for --rounds rounds so that a slow spell
 of the machine hits both. Within a subprocess, 1 and 2 threads alternate every 10 calls. Every
 call writes into out= and is timed on its own: median, 90th and 99th percentile. --compare adds
@@ -18,6 +20,7 @@ installs to finish before it starts, and for those and for idle cores before eac
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shlex
@@ -26,8 +29,10 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CONDITIONS = ("idle", "1 busy", "2 busy", "blas")
-BUSY = {"idle": 0, "1 busy": 1, "2 busy": 2, "blas": 0}
+CONDITIONS = ("idle", "1 busy", "2 busy", "blas", "torch", "drjit")
+BUSY = {"idle": 0, "1 busy": 1, "2 busy": 2, "blas": 0, "torch": 0, "drjit": 0}
+# Another library's thread pool in the same process, called between the kernel calls: its call.
+POOLS = ("blas", "torch", "drjit")
 OTHERS = ("cc1plus", "pytest", "pip", "meson")
 
 
@@ -92,13 +97,14 @@ def worker(args: argparse.Namespace) -> None:
 
     import ironkernel as ik
 
-    blas = None
-    if args.condition == "blas":
-        a = np.random.default_rng(1).standard_normal((500, 500))
-        blas = lambda: np.dot(a, a)
+    blas = other_pool(args.condition)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     times: dict[str, list[float]] = {}
     gc.disable()
+    if blas is not None:  # the other library's call alone, before any kernel ran
+        blas()
+        times["other|alone"] = [timed(blas) for _ in range(100)]
+        times["other|beside"] = []
     for expr in EXPRESSIONS:
         kernel = ik.ufunc(expr.numpy)
         for n in sizes:
@@ -112,12 +118,59 @@ def worker(args: argparse.Namespace) -> None:
                         kernel(*inputs, out=out)  # warm: caches, scratch memory, workers
                         for _ in range(min(10, args.calls - start)):
                             if blas is not None:
-                                blas()
+                                times["other|beside"].append(timed(blas))
                             t0 = time.perf_counter_ns()
                             kernel(*inputs, out=out)
                             times[f"{expr.name}|{n}|{threads}"].append((time.perf_counter_ns() - t0) / 1e6)
             del inputs, out
     print(json.dumps(times))
+
+
+def timed(call) -> float:
+    t0 = time.perf_counter_ns()
+    call()
+    return (time.perf_counter_ns() - t0) / 1e6
+
+
+def other_pool(condition: str):
+    """The call of another library's thread pool (2 threads) for a condition, or None."""
+    import numpy as np
+
+    x = np.random.default_rng(1).standard_normal(1_000_000)
+    if condition == "blas":
+        a = np.random.default_rng(1).standard_normal((500, 500))
+        return lambda: np.dot(a, a)
+    if condition == "torch":  # an element-wise op on torch's intra-op (OpenMP) pool
+        import torch
+
+        torch.set_num_threads(2)
+        t = torch.from_numpy(x)
+        return lambda: torch.sin(t)
+    if condition == "drjit":
+        import drjit as dr
+        from drjit.llvm import Float64
+
+        dr.set_thread_count(2)
+        d = Float64(x)
+        dr.eval(d)
+
+        def call():
+            r = dr.sin(d)
+            dr.eval(r)
+            dr.sync_thread()
+
+        return call
+    return None
+
+
+def library_available(condition: str) -> bool:
+    if condition == "blas":
+        return has_threaded_blas()
+    try:
+        importlib.import_module({"torch": "torch", "drjit": "drjit.llvm"}[condition])
+    except ImportError:
+        return False
+    return True
 
 
 def run_condition(condition: str, path: str | None, args: argparse.Namespace) -> dict[str, list[float]]:
@@ -187,9 +240,10 @@ def main() -> None:
     labels = args.labels.split(",")
     builds = [(labels[0], None)] + ([(labels[1], args.compare)] if args.compare else [])
     conditions = [c for c in args.conditions.split(",") if c]
-    if "blas" in conditions and not has_threaded_blas():
-        print("# no threaded BLAS in this NumPy: the 'blas' condition is skipped", file=sys.stderr)
-        conditions.remove("blas")
+    for pool in POOLS:
+        if pool in conditions and not library_available(pool):
+            print(f"# no {pool} (threaded) here: the '{pool}' condition is skipped", file=sys.stderr)
+            conditions.remove(pool)
     if not args.no_wait:
         wait_until_quiet(check_load=True)
     results: dict[tuple[str, str], dict[str, list[float]]] = {}
@@ -209,7 +263,7 @@ def main() -> None:
         f"\n{os.cpu_count()} cores, float64, out= given; milliseconds: median / p90 / p99 of {args.calls * args.rounds} calls"
     )
     print("each; ratio: 2 threads over 1, median and p90 (below 1: 2 threads faster).\n")
-    keys = list(next(iter(results.values())).keys())
+    keys = [k for k in next(iter(results.values())).keys() if not k.startswith("other|")]
     rows = sorted({k.rsplit("|", 1)[0] for k in keys}, key=lambda k: keys.index(k + "|1"))
     for condition in conditions:
         print(f"\n**{condition}**\n")
@@ -227,6 +281,16 @@ def main() -> None:
                 cell = lambda s: " / ".join(f"{v:.3g}" for v in s)
                 line += f" {cell(one)} | {cell(two)} | {two[0] / one[0]:.2f} / {two[1] / one[1]:.2f} |"
             print(line)
+        if condition in POOLS:
+            for label, _ in builds:
+                got = results[(label, condition)]
+                alone, beside = stats(got["other|alone"]), stats(got["other|beside"])
+                print(f"\n{label}: the {condition} call (2 threads) alone {alone[0]:.3g} / {alone[1]:.3g} ms, "
+                      f"between kernel calls {beside[0]:.3g} / {beside[1]:.3g} ms (median / p90: "
+                      f"{beside[0] / alone[0]:.2f}x / {beside[1] / alone[1]:.2f}x)")
+                if (label, "idle") in results:
+                    worst = max(stats(got[r + "|2"])[0] / stats(results[(label, "idle")][r + "|2"])[0] for r in rows)
+                    print(f"{label}: ironkernel's 2-thread median beside it, over idle's: at most {worst:.2f}x")
 
 
 if __name__ == "__main__":

@@ -30,16 +30,21 @@ IK_DIRECT=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/
 IK_JIT=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
   tests/python/test_random_expressions.py
 
-# The portable build (-Dportable=true: the baseline kernels and libm, as on aarch64, macOS or musl),
-# installed into a venv of its own beside the full build: the tests of the operations against it.
+# The portable build (-Dportable=true: the baseline kernels and libm, as on aarch64, macOS or musl;
+# -Dopenmp=disabled: no OpenMP, as with clang without libomp), installed into a venv of its own
+# beside the full build: the tests of the operations and of the thread controls against it.
 PORTABLE_VENV="${TMPDIR:-/tmp}/ironkernel-portable-venv"
 rm -rf "$PORTABLE_VENV"
 python -m venv "$PORTABLE_VENV"
 "$PORTABLE_VENV/bin/python" -m pip install -q pytest hypothesis "numpy==$(python -c 'import numpy; print(numpy.__version__)')"
-"$PORTABLE_VENV/bin/python" -m pip install -q . -Csetup-args=-Dportable=true
+"$PORTABLE_VENV/bin/python" -m pip install -q . -Csetup-args=-Dportable=true -Csetup-args=-Dopenmp=disabled
 "$PORTABLE_VENV/bin/python" -c "import ironkernel as ik; ik.show_config()"
 "$PORTABLE_VENV/bin/python" -m pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
-  tests/python/test_gufunc.py tests/python/test_dtype_matrix.py tests/python/test_errors.py tests/python/test_install.py
+  tests/python/test_gufunc.py tests/python/test_dtype_matrix.py tests/python/test_errors.py tests/python/test_install.py \
+  tests/python/test_direct.py tests/python/test_uniform_divisor.py
+# Threads without OpenMP: OMP_NUM_THREADS, ik.set_num_threads, results the same whatever the count
+# (threadpoolctl needs OpenMP: its test is in test_interop, not run here).
+"$PORTABLE_VENV/bin/python" -m pytest -q -p no:cacheprovider tests/python/test_threads.py -k "not dask"
 
 # The code other CPUs compile and nothing above does (without SSE2: the chain kernels' generic
 # lanes, the C library's flag functions): the core and the C++ suite cross-compiled for aarch64

@@ -1,6 +1,5 @@
 // Threading of a call: how many threads it may use (OpenMP's controls, ik.set_num_threads) and
 // how its blocks are split among them (parallel_for, on the pool of thread_pool.hpp).
-#include <omp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 
 #include "direct.hpp"
 #include "evaluator.hpp"
+#include "openmp_controls.hpp"
 #include "parallel_for.hpp"
 
 namespace ik::eval {
@@ -106,7 +106,7 @@ std::ptrdiff_t pieces_for(const Program& p, std::ptrdiff_t n, int threads, std::
 
 ThreadGrant::ThreadGrant(int wanted) {
     // Not inside a parallel loop (a body calling a kernel), ours or another library's OpenMP region.
-    if (wanted <= 1 || pool_lost_in_fork() || on_pool_worker() || omp_in_parallel()) return;
+    if (wanted <= 1 || pool_lost_in_fork() || on_pool_worker() || openmp::in_parallel()) return;
     if (active_regions.fetch_add(1) != 0) {
         active_regions.fetch_sub(1);
         return;
@@ -123,7 +123,7 @@ int get_requested_threads() { return requested_threads.load(); }
 int get_num_threads() {
     if (pool_lost_in_fork()) return 1;
     // Read at every call, so that threadpoolctl's limit (omp_set_num_threads) holds.
-    return requested_threads.load() > 0 ? requested_threads.load() : omp_get_max_threads();
+    return requested_threads.load() > 0 ? requested_threads.load() : openmp::max_threads();
 }
 void set_parallel_threshold_ns(double ns) { threshold_ns.store(ns); }
 double get_parallel_threshold_ns() { return threshold_ns.load(); }
@@ -131,13 +131,17 @@ double get_parallel_threshold_ns() { return threshold_ns.load(); }
 bool run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t n) noexcept {
     if (n <= 0) return true;
     try {
-        // A one-op body or a program with JIT code, too small for threads, straight to its code: with
-        // where=, NumPy calls the loop once per run of selected elements, a few elements each.
-        if ((p.direct || p.jit) && static_cast<double>(n) * p.cost_per_element < threshold_ns.load(std::memory_order_relaxed) &&
-            (run_direct(p, args, steps, 0, n) || run_jit(p, args, steps, 0, n)))
-            return true;
+        // A call too small for threads (and so for streamed outputs) skips their set-up: with
+        // where=, NumPy calls the loop once per run of selected elements, a few elements each. A
+        // one-op body goes straight to its kernel, a program with JIT code to its machine code.
+        const bool small = static_cast<double>(n) * p.cost_per_element < threshold_ns.load(std::memory_order_relaxed);
+        if (small && ((p.direct && run_direct(p, args, steps, 0, n)) || (p.jit && run_jit(p, args, steps, 0, n)))) return true;
         if (n > 1 && has_recurrence(p, args, steps, n)) {
             for (std::ptrdiff_t i = 0; i < n; ++i) run_serial(p, args, steps, i, i + 1);
+            return true;
+        }
+        if (small) {
+            run_serial(p, args, steps, 0, n);
             return true;
         }
         const bool stream = stream_outputs(p, steps, n);

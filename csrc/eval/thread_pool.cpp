@@ -2,8 +2,8 @@
 // call only while it still has work, so that the caller never waits for a thread that has not
 // started.
 #include "thread_pool.hpp"
+#include "openmp_controls.hpp"
 
-#include <omp.h>
 
 #include <algorithm>
 
@@ -138,7 +138,7 @@ int start_workers(Pool& pool, int wanted) {
 
 int pool_capacity() {
     if (workers_lost.load()) return 0;
-    static const int capacity = std::max(0, omp_get_num_procs() - 1);
+    static const int capacity = std::max(0, openmp::processors() - 1);
     return capacity;
 }
 

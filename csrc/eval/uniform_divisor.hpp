@@ -67,7 +67,7 @@ template <class T> class UniformDivisor {
     T floor_quotient_positive(T n) const {
         const U sign = sign_of(n);
         const U x = static_cast<U>(static_cast<U>(n) ^ sign);
-        return static_cast<T>(static_cast<U>(static_cast<U>(mulhi(half_magic_, x) >> half_shift_) ^ sign));
+        return static_cast<T>(static_cast<U>(mulhi_shifted(half_magic_, x, half_shift_) ^ sign));
     }
 
     // NumPy's floor_divide: the quotient rounded toward minus infinity.
@@ -111,6 +111,11 @@ template <class T> class UniformDivisor {
     using Wide = std::conditional_t<bits == 8, std::uint16_t,
                                     std::conditional_t<bits == 16, std::uint32_t,
                                                        std::conditional_t<bits == 32, std::uint64_t, unsigned __int128>>>;
+    // mulhi(a, b) >> s, in one shift of the wide product where that is one lane.
+    static U mulhi_shifted(U a, U b, int s) {
+        if constexpr (bits < 64) return static_cast<U>((static_cast<Wide>(a) * b) >> (bits + s));
+        else return static_cast<U>(mulhi(a, b) >> s);
+    }
     static U mulhi(U a, U b) {
 #if defined(__AVX2__)
         if constexpr (bits == 64) {

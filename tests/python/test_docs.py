@@ -81,6 +81,17 @@ def test_code_examples_run(path):
             assert output.rstrip() == shown.rstrip(), f"{path}:{blocks[k + 1][1]}: output differs"
 
 
+ENVIRONMENT_READ = re.compile(r'getenv\("(IK_[A-Z0-9_]+)"\)|environ(?:\.get\(|\[)"(IK_[A-Z0-9_]+)"')
+
+
+def test_every_environment_variable_read_is_documented():
+    sources = [*(ROOT / "csrc").rglob("*.[ch]pp"), *(ROOT / "csrc").rglob("*.inc"), *(ROOT / "src").rglob("*.py")]
+    read = {name for path in sources for pair in ENVIRONMENT_READ.findall(path.read_text()) for name in pair if name}
+    documented = set(re.findall(r"`(IK_[A-Z0-9_]+)`", (DOCS / "reference" / "environment.md").read_text()))
+    assert len(read) >= 6, read  # a broken pattern would find none
+    assert read <= documented, f"read but not in docs/reference/environment.md: {sorted(read - documented)}"
+
+
 def test_pages_have_examples():
     counts = {p.name: sum(lang == "python" for lang, _, _ in fenced_blocks(p)) for p in pages()}
     assert sum(counts.values()) >= 30, counts  # a broken fence parser would find none
