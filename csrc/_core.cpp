@@ -214,6 +214,7 @@ PYBIND11_MODULE(_core, m) {
     m.def("get_parallel_threshold_ns", &ik::eval::get_parallel_threshold_ns);
     m.def("simd_isa", [] { return std::string(ik::simd::math_table().isa); });
     m.def("kernel_isa", [] { return std::string(ik::eval::kernel_isa()); });
+    m.def("jit_status", &ik::passes::jit_status);
     m.def("set_signals_underflow", [](const std::string& name, bool is_f32, bool signals) {
 #define IK_X(f) if (name == #f) return ik::simd::set_signals_underflow(ik::simd::Unary::f, is_f32, signals);
         IK_SIMD_UNARY_FUNCTIONS(IK_X)

@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-if ! dpkg -s libgtest-dev >/dev/null 2>&1; then
+# libxbyak-dev: the header-only assembler the JIT (csrc/jit) is built with; without it, no JIT.
+if ! dpkg -s libgtest-dev libxbyak-dev >/dev/null 2>&1; then
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq libgtest-dev g++ pkg-config >/dev/null
+  $SUDO apt-get install -y -qq libgtest-dev libxbyak-dev g++ pkg-config >/dev/null
 fi
 
 python -m pip install -q ".[test]"
@@ -25,6 +26,9 @@ IK_CHUNKS=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/
   tests/python/test_random_expressions.py tests/python/test_chunks.py
 # One-op bodies run as their kernel straight over the arrays; every op through the evaluators, too.
 IK_DIRECT=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_chunks.py
+# Float bodies run as machine code where the CPU has AVX-512 (csrc/jit); the evaluators alone, too.
+IK_JIT=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
+  tests/python/test_random_expressions.py
 
 # The portable build (-Dportable=true: the baseline kernels and libm, as on aarch64, macOS or musl;
 # -Dopenmp=disabled: no OpenMP, as with clang without libomp), installed into a venv of its own

@@ -34,6 +34,14 @@ bool aligned_contiguous(const char* base, std::ptrdiff_t step, std::size_t items
     return step == static_cast<std::ptrdiff_t>(itemsize) && (reinterpret_cast<std::uintptr_t>(base) & (itemsize - 1)) == 0;
 }
 
+bool jit_on() {
+    static const bool enabled = [] {
+        const char* env = std::getenv("IK_JIT");  // IK_JIT=0: no machine code (tests, comparisons)
+        return !(env && std::strcmp(env, "0") == 0);
+    }();
+    return enabled;
+}
+
 // Memory for repeated operands, per thread: up to three operands of repeat_span elements of 16 bytes.
 struct RepeatBuffer {
     static constexpr std::size_t operand_bytes = repeat_span * 16;
@@ -129,6 +137,31 @@ bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps
             at[k] = repeated[k] ? operand[k] : static_cast<const char*>(operand[k]) + static_cast<std::size_t>(start) * form.operand_size[k];
         form.kernel(at, out + static_cast<std::size_t>(start) * form.output_size, std::min(span, n - start));
     }
+    return true;
+}
+
+bool jit_enabled() { return jit_on(); }
+
+bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end) {
+    if (!p.jit || !jit_on()) return false;
+    const std::size_t n_in = static_cast<std::size_t>(p.n_inputs), size = ir::itemsize(p.jit->dtype);
+    const std::ptrdiff_t n = end - begin;
+    char* out = args[n_in] + begin * steps[n_in];
+    if (!aligned_contiguous(out, steps[n_in], size)) return false;
+    const ByteRange out_range = range_of(out, steps[n_in], n, size);
+    constexpr std::size_t max_inputs = 16;
+    const void* inputs[max_inputs] = {};
+    if (n_in > max_inputs) return false;
+    for (std::size_t i = 0; i < n_in; ++i) {
+        if (p.input_registers[i] < 0) continue;  // not read by the program
+        const char* base = args[i] + begin * steps[i];
+        if (!aligned_contiguous(base, steps[i], size)) return false;
+        // The very elements of the output (out=x) are read before written, vector by vector;
+        // elements shifted against it are not.
+        if (base != out && range_of(base, steps[i], n, size).overlaps(out_range)) return false;
+        inputs[i] = base;
+    }
+    p.jit->function(inputs, out, n);
     return true;
 }
 

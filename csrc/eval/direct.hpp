@@ -1,4 +1,4 @@
-// One-op programs run as their kernel straight over the arrays (Program::direct).
+// Programs run straight over the arrays: one-op programs as their kernel (Program::direct), others as their JIT code (Program::jit).
 #pragma once
 
 #include <cstddef>
@@ -18,5 +18,14 @@ std::optional<DirectForm> find_direct_form(const Program& p);
 // nothing, otherwise (or when the program has no direct form, or IK_DIRECT=0 turned it off).
 // Throws std::bad_alloc when the memory for a repeated operand cannot be had.
 bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end);
+
+// IK_JIT=0 turns the JIT off: no machine code is made (compile()) nor run (tests, comparisons).
+bool jit_enabled();
+
+// Evaluates elements [begin, end) by the program's JIT code when the arrays allow it: every input
+// it reads contiguous and aligned to its element size (not of stride 0), the output too, and the
+// output the very elements of an input or apart from it. Returns false, having written nothing,
+// otherwise (or when the program has no JIT code, or IK_JIT=0 turned it off).
+bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end);
 
 }  // namespace ik::eval

@@ -518,7 +518,8 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
                 bool stream_outputs) {
     // A one-op body writes its output as the kernel makes it; streamed outputs (see run) go through
     // the evaluators, which store them past the caches.
-    if (!stream_outputs && run_direct(p, args, steps, begin, end)) return;
+    // Then programs with machine code (jit/), the same way.
+    if (!stream_outputs && (run_direct(p, args, steps, begin, end) || run_jit(p, args, steps, begin, end))) return;
     Scratch& s = scratch;
     s.prepare(p);  // throws std::bad_alloc when out of memory
     const std::ptrdiff_t first_block = std::min<std::ptrdiff_t>(p.block, end - begin);

@@ -105,6 +105,15 @@ const KernelSet& kernels() {
 }  // namespace
 
 const char* kernel_isa() { return kernels().name; }
+bool cpu_supports_avx512() {
+#if IK_HAVE_X86_ISAS
+    __builtin_cpu_init();
+    return allowed("avx512") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+#else
+    return false;
+#endif
+}
 Kernel find_kernel(ir::Op op, ir::DType t) { return kernels().find_kernel(op, t); }
 Kernel find_cast(ir::DType from, ir::DType to) { return kernels().find_cast(from, to); }
 Kernel find_ldexp(ir::DType x, ir::DType exponent) { return kernels().find_ldexp(x, exponent); }

@@ -278,6 +278,9 @@ void select(std::size_t itemsize, const bool* cond, const void* a, const void* b
 
 // The instruction set whose kernels were chosen for this CPU ("avx512", "avx2" or "baseline").
 const char* kernel_isa();
+// Whether this CPU has AVX-512 F, DQ, BW and VL and IK_SIMD allows AVX-512 (whether or not this
+// build has the AVX-512 kernels): what the JIT's code needs.
+bool cpu_supports_avx512();
 
 // Number of true entries of a bool block, and the positions of the true (or false) ones.
 std::ptrdiff_t count_true(const bool* cond, std::ptrdiff_t n);

@@ -105,6 +105,12 @@ std::string to_string(const Program& p) {
     out += "\nblock " + std::to_string(p.block) + " elements" + (p.chunked ? " (chunks of " + std::to_string(p.chunk) + ")" : "") + ", " + std::to_string(p.registers.size()) + " registers, ~" +
            std::to_string(p.cost_per_element).substr(0, 4) + " ns/element\n";
     if (p.direct) out += "one op: its kernel runs straight over contiguous arrays (no blocks)\n";
+    if (p.jit) {
+        const std::string us = std::to_string(p.jit->compile_us);
+        out += "jit: " + std::to_string(p.jit->instructions) + " instructions, compiled in " + us.substr(0, us.find('.') + 2) +
+               " µs (AVX-512, " + std::to_string(p.jit->unroll) + " vectors per step, " + std::to_string(p.jit->code_bytes) +
+               " bytes): runs straight over contiguous arrays\n";
+    }
     return out;
 }
 

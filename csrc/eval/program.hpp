@@ -1,7 +1,9 @@
 // The program: a typed graph lowered to regions of flat instructions over block registers.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -86,6 +88,18 @@ struct DirectForm {
     std::size_t output_size = 0;
 };
 
+// Machine code for the whole program over contiguous arrays (csrc/jit): where the build has the
+// JIT, the CPU has AVX-512 and every op of the graph has an emitter. Immutable once made.
+struct JitCode {
+    using Function = void (*)(const void* const* inputs, void* out, std::ptrdiff_t n);
+    Function function = nullptr;
+    std::shared_ptr<const void> pages;  // the read+execute mapping the function lives in
+    ir::DType dtype = ir::DType::unknown;  // of every input read and of the output
+    int instructions = 0, unroll = 0;
+    std::size_t code_bytes = 0;
+    double compile_us = 0;
+};
+
 struct Program {
     int n_inputs = 0;
     std::vector<Register> registers;
@@ -101,6 +115,7 @@ struct Program {
     bool chunked = false;                          // every compute instruction has a chunk kernel
     std::ptrdiff_t chunk = chunk_size;             // elements per chunk: chain_chunk_size if chunks run chains only
     std::optional<DirectForm> direct;              // set by find_direct_form: a one-instruction program
+    std::optional<JitCode> jit;                    // set by jit::compile when covered (run_jit)
     ir::Graph graph;                               // the optimised graph it came from (for explain)
     // Distinct for every program made (copies share it, and their layout): lets a thread's
     // scratch memory know it is already laid out for this program.

@@ -1,6 +1,8 @@
 // The optimisation passes, each a function from graph to graph, and the pipeline that orders them.
 #pragma once
 
+#include <string>
+
 #include "eval/program.hpp"
 #include "ir/graph.hpp"
 
@@ -23,7 +25,10 @@ ir::Graph remove_dead(const ir::Graph& graph);
 eval::Program lower(const ir::Graph& graph);
 
 // The whole pipeline (pipeline.cpp), in order: verify, simplify, fold, simplify, remove dead, lower,
-// and the program's direct form (eval::find_direct_form).
+// and the program's direct form (eval::find_direct_form), else its JIT code (jit::compile).
 eval::Program compile(const ir::Graph& graph);
+
+// Whether compile() makes JIT code in this process, and if not why, for ik.show_config().
+std::string jit_status();
 
 }  // namespace ik::passes

@@ -1,8 +1,12 @@
 // The pipeline: the one place the order of the passes is written.
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "eval/direct.hpp"
+#if IK_HAVE_JIT
+#include "jit/jit.hpp"
+#endif
 #include "lowering.hpp"
 #include "passes.hpp"
 
@@ -47,7 +51,20 @@ eval::Program compile(const ir::Graph& graph) {
     ir::verify(graph);
     eval::Program program = lower(remove_dead(simplify(fold_constants(simplify(graph)))));
     program.direct = eval::find_direct_form(program);
+#if IK_HAVE_JIT
+    if (!program.direct && eval::jit_enabled()) program.jit = jit::compile(program.graph);
+#endif
     return program;
+}
+
+std::string jit_status() {
+#if IK_HAVE_JIT
+    if (!eval::jit_enabled()) return "off (IK_JIT=0)";
+    if (!jit::cpu_supported()) return "off (this CPU lacks AVX-512 F/DQ/BW/VL or BMI2, or IK_SIMD caps it)";
+    return "on (AVX-512)";
+#else
+    return "not built (x86-64 Linux with xbyak's headers only)";
+#endif
 }
 
 }  // namespace ik::passes

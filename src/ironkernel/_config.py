@@ -35,6 +35,7 @@ def _config() -> dict[str, Any]:
         "runtime": {
             "kernel_isa": _core.kernel_isa(),
             "math_table": _core.simd_isa(),
+            "jit": _core.jit_status(),
             "threads": get_num_threads(),
             "thread_runtime": _build_config.THREADS,
         },
@@ -44,6 +45,7 @@ def _config() -> dict[str, Any]:
             "kernel_isas": list(_build_config.KERNEL_ISAS),
             "math_tables": list(_build_config.MATH_TABLES),
             "avx512_compiled": "avx512" in _build_config.KERNEL_ISAS,
+            "jit": _build_config.JIT,
             "host": _build_config.HOST,
             "compiler": _build_config.COMPILER,
             "buildtype": _build_config.BUILDTYPE,
@@ -60,8 +62,9 @@ def show_config(mode: str = "stdout") -> dict[str, Any] | None:
     """Print what this ironkernel is and does here, to paste into a bug report.
 
     The versions of ironkernel, NumPy and Python; the platform and CPU; the kernel instruction
-    set and math table chosen for this CPU (``IK_SIMD`` can cap them); the thread count; what the
-    build compiled (portable or not, libmvec, the AVX2 and AVX-512 kernels); and the ``IK_*`` and
+    set and math table chosen for this CPU (``IK_SIMD`` can cap them); whether the JIT makes machine
+    code (``IK_JIT=0`` turns it off); the thread count; what the build compiled (portable or not,
+    libmvec, the AVX2 and AVX-512 kernels, the JIT); and the ``IK_*`` and
     ``OMP_*`` environment variables set. Paste ``numpy.show_config()``'s beside it.
 
     Parameters

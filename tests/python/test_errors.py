@@ -304,6 +304,7 @@ def test_allocation_failure_in_the_loop_raises_memory_error():
                 continue
             raise SystemExit(f"no MemoryError; returned {result!r}")
     """)
-    env = {**os.environ, "IK_TESTING_FAIL_ALLOCATIONS": "1", "OMP_NUM_THREADS": "1"}
+    # IK_JIT=0: machine code (csrc/jit) needs no memory per call, so f would not reach the hook.
+    env = {**os.environ, "IK_TESTING_FAIL_ALLOCATIONS": "1", "OMP_NUM_THREADS": "1", "IK_JIT": "0"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -1,0 +1,102 @@
+// The code generator the emitter table writes through: jit.cpp drives it, emitters_x86.cpp is the table.
+#pragma once
+
+#include <xbyak/xbyak.h>
+
+#include <memory>
+#include <vector>
+
+#include "ir/graph.hpp"
+
+namespace ik::jit {
+
+constexpr int max_unroll = 8;
+constexpr int max_inputs = 9;  // the general registers left for input pointers
+
+// Compiles one float graph (every value of dtype float32 or float64, comparisons into bool) into
+//     void kernel(const void* const* inputs, void* out, std::ptrdiff_t n)
+// over contiguous arrays. Every value of a step of `unroll` vectors lives in zmm registers
+// (comparisons in opmask registers); constants live after the code and are read as broadcast
+// memory operands. A node only a `where` branch needs runs under that where's condition mask with
+// zeroing, and the last partial vector runs every op under a tail mask: AVX-512 raises no flag in
+// a masked-off lane, so no lane NumPy would not compute raises one.
+class Assembler : public Xbyak::CodeGenerator {
+   public:
+    Assembler(const ir::Graph& graph, ir::DType dtype, int unroll);
+
+    // Emits the kernel; false (having emitted something unusable) when the graph is outside what
+    // the JIT covers or its values do not fit the registers at this unroll.
+    bool build();
+    int instructions() const { return instructions_; }
+
+    // For the emitters: the node being emitted, its result and operands.
+    const ir::Node& node(int i) const { return graph_.nodes[static_cast<std::size_t>(i)]; }
+    bool is_constant(int i) const { return node(i).op == ir::Op::constant; }
+    bool f64() const { return f64_; }
+    // A computed value's register (copy u).
+    Xbyak::Zmm z(int i, int u) const { return Xbyak::Zmm(values_[static_cast<std::size_t>(i)].reg[u]); }
+    Xbyak::Opmask km(int i, int u) const { return Xbyak::Opmask(values_[static_cast<std::size_t>(i)].reg[u]); }
+    // The current node's register for copy u, written under mask k (0: every lane) with zeroing.
+    Xbyak::Zmm dst(int u, int k) const;
+    // Any operand in a register: a constant is broadcast into zmm0 (the scratch) first.
+    Xbyak::Zmm reg(int i, int u);
+    // Any operand as the last source of an EVEX instruction: a constant as a broadcast memory operand.
+    template <class F>
+    void with_src(int i, int u, F f) {
+        if (is_constant(i))
+            f(ptr_b[rip + *const_label_[static_cast<std::size_t>(i)]]);
+        else
+            f(z(i, u));
+    }
+    Xbyak::Address abs_mask() { return ptr_b[rip + abs_label_]; }
+    Xbyak::Address sign_mask() { return ptr_b[rip + sign_label_]; }
+    Xbyak::Address one() { return ptr[rip + one_label_]; }  // for vbroadcastsd/ss
+    int current() const { return current_; }
+    void count(int instructions = 1) { instructions_ += instructions; }
+    // Loads input node i's copy u (under mask k, 0: none).
+    void load_input(int i, int u, int k);
+
+   private:
+    struct Value {
+        bool is_mask = false;
+        int reg[max_unroll] = {-1, -1, -1, -1, -1, -1, -1, -1};
+    };
+
+    bool check_types();
+    void order_nodes();
+    bool compute_guards();
+    bool allocate();
+    void emit_body(int copies, bool tail);
+    int mask_for(int i, int u, bool tail);
+    void skip_if_unselected(int i, int copies, bool tail, const Xbyak::Label& skip);
+    // Opmask instructions of the vector's width: 8 lanes (float64) or 16 (float32).
+    void kmov(const Xbyak::Opmask& d, const Xbyak::Opmask& s);
+    void knot(const Xbyak::Opmask& d, const Xbyak::Opmask& s);
+    void kand(const Xbyak::Opmask& d, const Xbyak::Opmask& a, const Xbyak::Opmask& b);
+    void kor(const Xbyak::Opmask& d, const Xbyak::Opmask& a, const Xbyak::Opmask& b);
+
+    const ir::Graph& graph_;
+    const ir::DType dtype_;
+    const bool f64_;
+    const int unroll_, lanes_, itemsize_;
+    int output_ = -1, n_inputs_ = 0, current_ = 0, instructions_ = 0;
+    std::vector<int> order_;      // live nodes in emission order (a where's condition before its branches)
+    std::vector<int> position_;   // per node: its place in order_, -1 if dead
+    std::vector<Value> values_;   // per node
+    std::vector<int> last_use_;   // per node: the position of its last reader
+    std::vector<int> guard_;      // per node: -1 computed on every lane, else the condition node it runs under
+    std::vector<bool> guard_negated_;
+    std::vector<std::unique_ptr<Xbyak::Label>> const_label_;  // per constant node: its value after the code
+    Xbyak::Label abs_label_, sign_label_, one_label_;
+};
+
+// One row of the emitter table: how an op is emitted for copy u under write mask k (0: none),
+// or why it falls back to the interpreter. Exactly one of the two is set.
+using Emit = void (*)(Assembler&, const ir::Node&, int u, int k);
+struct EmitterRow {
+    Emit emit = nullptr;
+    const char* fallback = nullptr;
+};
+EmitterRow emitter_row(ir::Op op);
+
+}  // namespace ik::jit

@@ -1,0 +1,207 @@
+// The emitter table: per op of ir/ops.def, the AVX-512 instructions that compute it, or why it
+// falls back to the interpreter. Each op is one IEEE instruction (never an FMA), so results are
+// NumPy's bits; a switch with no default makes a new op in ops.def a decision here.
+#include "assembler.hpp"
+
+namespace ik::jit {
+namespace {
+
+using Xbyak::CodeGenerator;
+using Xbyak::Operand;
+using Xbyak::Opmask;
+using Xbyak::Xmm;
+using Xbyak::Zmm;
+using ir::Op;
+
+using Ins = void (CodeGenerator::*)(const Xmm&, const Operand&, const Operand&);
+
+// a OP b. A constant is the broadcast memory operand: the second source, or for a commutative op
+// whose first operand is the constant, swapped there.
+template <Ins F64, Ins F32, bool Commutative>
+void binary(Assembler& j, const ir::Node& n, int u, int k) {
+    const Zmm d = j.dst(u, k);
+    const bool swap = Commutative && j.is_constant(n.args[0]);
+    const Zmm first = j.reg(n.args[swap ? 1 : 0], u);
+    j.with_src(n.args[swap ? 0 : 1], u, [&](const Operand& second) { (j.*(j.f64() ? F64 : F32))(d, first, second); });
+    j.count();
+}
+
+// Quiet predicates (_OQ, and _UQ for not_equal): a NaN operand raises no invalid flag, as NumPy's
+// comparisons raise none.
+template <int Predicate>
+void compare(Assembler& j, const ir::Node& n, int u, int k) {
+    Opmask d = j.km(j.current(), u);
+    if (k) d = d | Opmask(k);
+    const Zmm first = j.reg(n.args[0], u);
+    j.with_src(n.args[1], u, [&](const Operand& second) {
+        if (j.f64())
+            j.vcmppd(d, first, second, Predicate);
+        else
+            j.vcmpps(d, first, second, Predicate);
+    });
+    j.count();
+}
+
+// Sign-bit operations, as NumPy's own loops do them (a NaN keeps its payload).
+template <Ins F64, Ins F32>
+void sign_bits(Assembler& j, const ir::Node& n, int u, int k, const Xbyak::Address& mask) {
+    (j.*(j.f64() ? F64 : F32))(j.dst(u, k), j.reg(n.args[0], u), mask);
+    j.count();
+}
+
+void absolute(Assembler& j, const ir::Node& n, int u, int k) {
+    sign_bits<&CodeGenerator::vandpd, &CodeGenerator::vandps>(j, n, u, k, j.abs_mask());
+}
+void negative(Assembler& j, const ir::Node& n, int u, int k) {
+    sign_bits<&CodeGenerator::vxorpd, &CodeGenerator::vxorps>(j, n, u, k, j.sign_mask());
+}
+void positive(Assembler& j, const ir::Node& n, int u, int k) {
+    const Zmm a = j.reg(n.args[0], u);
+    if (j.f64())
+        j.vmovapd(j.dst(u, k), a);
+    else
+        j.vmovaps(j.dst(u, k), a);
+    j.count();
+}
+void square(Assembler& j, const ir::Node& n, int u, int k) {
+    const Zmm a = j.reg(n.args[0], u);
+    if (j.f64())
+        j.vmulpd(j.dst(u, k), a, a);
+    else
+        j.vmulps(j.dst(u, k), a, a);
+    j.count();
+}
+void reciprocal(Assembler& j, const ir::Node& n, int u, int k) {  // NumPy's: 1 / x, rounded once
+    if (j.f64())
+        j.vbroadcastsd(Zmm(0), j.one());
+    else
+        j.vbroadcastss(Zmm(0), j.one());
+    j.with_src(n.args[0], u, [&](const Operand& a) {
+        if (j.f64())
+            j.vdivpd(j.dst(u, k), Zmm(0), a);
+        else
+            j.vdivps(j.dst(u, k), Zmm(0), a);
+    });
+    j.count(2);
+}
+void square_root(Assembler& j, const ir::Node& n, int u, int k) {
+    j.with_src(n.args[0], u, [&](const Operand& a) {
+        if (j.f64())
+            j.vsqrtpd(j.dst(u, k), a);
+        else
+            j.vsqrtps(j.dst(u, k), a);
+    });
+    j.count();
+}
+// cond ? b : c. A blend raises no flag, so it needs no mask; the branches were computed lazily.
+void where(Assembler& j, const ir::Node& n, int u, int) {
+    const Zmm otherwise = j.reg(n.args[2], u);
+    const Zmm d = j.z(j.current(), u) | j.km(n.args[0], u);
+    j.with_src(n.args[1], u, [&](const Operand& b) {
+        if (j.f64())
+            j.vblendmpd(d, otherwise, b);
+        else
+            j.vblendmps(d, otherwise, b);
+    });
+    j.count();
+}
+void input(Assembler& j, const ir::Node&, int u, int k) { j.load_input(j.current(), u, k); }
+void constant(Assembler&, const ir::Node&, int, int) {}  // read where used, as a broadcast memory operand
+
+constexpr const char* math = "vector math: not in the first slice (calls of simd::MathTable routines next)";
+constexpr const char* integer_only = "integer or bool operands only";
+constexpr const char* not_written = "not written yet";
+
+}  // namespace
+
+EmitterRow emitter_row(Op op) {
+    switch (op) {
+        case Op::input: return {input};
+        case Op::constant: return {constant};
+        case Op::where: return {where};
+        case Op::negative: return {negative};
+        case Op::positive: return {positive};
+        case Op::absolute: return {absolute};
+        case Op::square: return {square};
+        case Op::reciprocal: return {reciprocal};
+        case Op::sqrt: return {square_root};
+        case Op::add: return {binary<&CodeGenerator::vaddpd, &CodeGenerator::vaddps, true>};
+        case Op::subtract: return {binary<&CodeGenerator::vsubpd, &CodeGenerator::vsubps, false>};
+        case Op::multiply: return {binary<&CodeGenerator::vmulpd, &CodeGenerator::vmulps, true>};
+        case Op::divide: return {binary<&CodeGenerator::vdivpd, &CodeGenerator::vdivps, false>};
+        case Op::greater: return {compare<0x1e>};        // GT_OQ
+        case Op::greater_equal: return {compare<0x1d>};  // GE_OQ
+        case Op::less: return {compare<0x11>};           // LT_OQ
+        case Op::less_equal: return {compare<0x12>};     // LE_OQ
+        case Op::equal: return {compare<0x00>};          // EQ_OQ
+        case Op::not_equal: return {compare<0x04>};      // NEQ_UQ: true for NaN, as NumPy's !=
+        case Op::cast: return {nullptr, "casts: the first slice has one dtype per kernel"};
+        case Op::floor:
+        case Op::ceil:
+        case Op::trunc:
+        case Op::rint: return {nullptr, "vrndscale: not written yet"};
+        case Op::maximum:
+        case Op::minimum:
+        case Op::fmax:
+        case Op::fmin: return {nullptr, "NumPy's NaN and signed-zero rules for extrema: not written yet"};
+        case Op::copysign: return {nullptr, "bit operations: not written yet"};
+        case Op::sign:
+        case Op::heaviside:
+        case Op::isnan:
+        case Op::isinf:
+        case Op::isfinite:
+        case Op::signbit:
+        case Op::deg2rad:
+        case Op::rad2deg:
+        case Op::spacing:
+        case Op::nextafter:
+        case Op::frexp_mantissa:
+        case Op::frexp_exponent:
+        case Op::ldexp:
+        case Op::floor_divide:
+        case Op::remainder:
+        case Op::fmod: return {nullptr, not_written};
+        case Op::conjugate:
+        case Op::real:
+        case Op::imag: return {nullptr, "complex operands"};
+        case Op::logical_not:
+        case Op::logical_and:
+        case Op::logical_or:
+        case Op::logical_xor:
+        case Op::invert:
+        case Op::bitwise_and:
+        case Op::bitwise_or:
+        case Op::bitwise_xor:
+        case Op::left_shift:
+        case Op::right_shift: return {nullptr, integer_only};
+        case Op::sin:
+        case Op::cos:
+        case Op::tan:
+        case Op::arcsin:
+        case Op::arccos:
+        case Op::arctan:
+        case Op::sinh:
+        case Op::cosh:
+        case Op::tanh:
+        case Op::arcsinh:
+        case Op::arccosh:
+        case Op::arctanh:
+        case Op::exp:
+        case Op::exp2:
+        case Op::expm1:
+        case Op::log:
+        case Op::log2:
+        case Op::log10:
+        case Op::log1p:
+        case Op::cbrt:
+        case Op::power:
+        case Op::arctan2:
+        case Op::hypot:
+        case Op::logaddexp:
+        case Op::logaddexp2: return {nullptr, math};
+        case Op::count: break;  // not an op
+    }
+    return {nullptr, "not an op"};
+}
+
+}  // namespace ik::jit

@@ -1,0 +1,258 @@
+"""The JIT (csrc/jit): machine code for float bodies gives NumPy's bits and flags, lazy where included."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ironkernel as ik
+
+JIT_ON = ik.show_config(mode="dicts")["runtime"]["jit"].startswith("on")
+needs_jit = pytest.mark.skipif(not JIT_ON, reason="no JIT here (not built, no AVX-512, or IK_JIT=0)")
+
+DTYPES = [np.float64, np.float32]
+SIZES = list(range(41)) + [1000, 100003]  # every tail length, and n in {1, 7, 8, 15, 16, 17} among them
+
+
+def poly24(x):
+    acc = x * 0.5 + 0.25
+    for k in range(23):
+        acc = acc * x + (0.125 * (k % 5) - 0.25)
+    return acc
+
+
+# name -> (body, number of inputs, lazy: a where whose branches NumPy computes eagerly)
+BODIES = {
+    "axpy": (lambda x, y: 2.5 * x + y, 2, False),
+    "poly": (lambda x: ((((0.5 * x + 1.25) * x - 2.0) * x + 0.75) * x - 3.0) * x + 1.0, 1, False),
+    "hypot_like": (lambda x, y: np.sqrt(x * x + y * y), 2, False),
+    "multi": (lambda a, b, c, d: a * b + c * d - np.sqrt(np.abs(a - d)), 4, False),
+    "negative_square": (lambda x, y: -np.square(x) / y, 2, False),
+    "reciprocal": (lambda x, y: np.reciprocal(x) - y, 2, False),
+    "constant_first": (lambda x, y: (1.0 - x) / (2.0 + y), 2, False),
+    "poly24": (poly24, 1, False),
+    "where_sqrt": (lambda x: np.where(x > 0, np.sqrt(x) + 1.0, -x), 1, True),
+    "where_divide": (lambda x, y: np.where(y != 0, x / y, 0.0) * 2.0, 2, True),
+    "where_both": (lambda x, y: np.where(x <= y, x * y - 1.0, (x - y) / 3.0), 2, True),
+    "where_two": (lambda x, y: np.where(x == y, x, y + 1.0) + np.where(x >= 1.5, 1.0, x), 2, True),
+    "clamp": (lambda x: np.where(x < -1, -1, np.where(x > 1, 1, x)), 1, False),
+    "where_shared": (lambda x, y: np.where(x < y, np.sqrt(x * y) + 1.0, np.sqrt(x * y) - 1.0), 2, True),
+}
+
+
+def special_values(dtype):
+    fi = np.finfo(dtype)
+    return np.array(
+        [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, fi.tiny, -fi.tiny, fi.smallest_subnormal,
+         -fi.smallest_subnormal, fi.max, -fi.max, 1.0, -1.0, 0.5, 3.0],
+        dtype,
+    )
+
+
+def operands(n, nin, dtype, seed):
+    rng = np.random.default_rng(seed)
+    special = special_values(dtype)
+    out = []
+    for _ in range(nin):
+        a = rng.standard_normal(n).astype(dtype)
+        pick = rng.random(n) < 0.3
+        a[pick] = rng.choice(special, pick.sum())
+        out.append(a)
+    return out
+
+
+def same_bits(got, expected):
+    """Equal bit for bit (-0.0 is not 0.0), any NaN equal to any NaN."""
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    uint = np.uint64 if got.dtype == np.float64 else np.uint32
+    same = (got.view(uint) == expected.view(uint)) | (np.isnan(got) & np.isnan(expected))
+    bad = np.flatnonzero(~same)
+    assert bad.size == 0, f"{bad.size} elements differ, first at {bad[0]}: {got[bad[0]]!r} vs {expected[bad[0]]!r}"
+
+
+def flags_of(fn, *args, **kwargs):
+    """The floating-point flags a call raises, as NumPy reports them ("invalid value", ...)."""
+    seen = set()
+    with np.errstate(all="call", call=lambda kind, flag: seen.add(kind)):
+        result = fn(*args, **kwargs)
+    return seen, result
+
+
+@needs_jit
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+@pytest.mark.parametrize("name", list(BODIES))
+def test_body_gets_jit_code(name, dtype):
+    body, nin, _ = BODIES[name]
+    assert "jit: " in ik.explain(ik.ufunc(body), *[dtype] * nin)
+
+
+@pytest.mark.parametrize(
+    "body, dtype",
+    [
+        (lambda x: np.floor(x) * 2.0 + x, np.float64),  # vrndscale: not written yet
+        (lambda x, y: np.maximum(x, y) * 2.0, np.float64),  # NaN rules for extrema: not written
+        (lambda x, y: x * y + 1, np.int64),
+        (lambda x, y: x * y + 1, np.float16),
+        (lambda x: np.where(x > 0, np.where(x > 1, x * 2.0, x), -x), np.float64),  # nested where
+    ],
+)
+def test_uncovered_body_falls_back(body, dtype):
+    f = ik.ufunc(body)
+    nin = body.__code__.co_argcount
+    assert "jit: " not in ik.explain(f, *[dtype] * nin)
+    args = operands(100, nin, np.float64, 3)
+    args = [np.abs(a * 10).astype(dtype) if np.dtype(dtype).kind == "i" else a.astype(dtype) for a in args]
+    with np.errstate(all="ignore"):
+        same_bits(np.asarray(f(*args), dtype=np.float64), np.asarray(body(*args), dtype=np.float64))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+@pytest.mark.parametrize("name", list(BODIES))
+def test_bits_and_flags_are_numpys(name, dtype):
+    body, nin, lazy = BODIES[name]
+    f = ik.ufunc(body)
+    for n in SIZES:
+        args = operands(n, nin, dtype, seed=n)
+        with np.errstate(all="ignore"):
+            expected = np.asarray(body(*args), dtype=dtype)
+        flags, got = flags_of(f, *args)
+        same_bits(got, expected)
+        if not lazy:  # NumPy computes a where's branches on every lane; ironkernel does not
+            expected_flags, _ = flags_of(body, *args)
+            assert flags == expected_flags, (n, flags, expected_flags)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+@pytest.mark.parametrize(
+    "x, y, flag",
+    [(0.0, 0.0, "invalid value"), (1.0, 0.0, "divide by zero"), (-1.0, 1.0, "invalid value"), ("max", 2.0, "overflow")],
+    ids=["0/0", "1/0", "sqrt(-1)", "overflow"],
+)
+def test_taken_branch_raises_and_untaken_raises_nothing(x, y, flag, dtype):
+    x = np.finfo(dtype).max if x == "max" else x
+    def raising(a, b):  # the flag's op on the one lane (a, b) = (x, y)
+        return np.sqrt(a) if flag == "invalid value" and x < 0 else (a * b * b if flag == "overflow" else a / b)
+
+    taken = ik.ufunc(lambda a, b, c: np.where(c > 0, raising(a, b) + 1.0, c))
+    untaken = ik.ufunc(lambda a, b, c: np.where(c < 0, raising(a, b) + 1.0, c))
+    for n in [1, 7, 8, 15, 16, 17, 40, 1000]:
+        for at in sorted({0, n // 2, n - 1}):
+            a = np.ones(n, dtype)
+            b = np.ones(n, dtype)
+            c = np.ones(n, dtype)
+            a[at], b[at] = x, y
+            assert flag in flags_of(taken, a, b, c)[0], (n, at)
+            assert flags_of(untaken, a, b, c)[0] == set(), (n, at)
+            with np.errstate(all="raise"):
+                untaken(a, b, c)
+                with pytest.raises(FloatingPointError):
+                    taken(a, b, c)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_tail_lanes_raise_nothing(dtype):
+    # Past the last element the tail's vector holds no element: 1/x there would divide by zero.
+    f = ik.ufunc(lambda x, y: 1.0 / x + np.sqrt(y) - y / x)
+    for n in range(1, 41):
+        with np.errstate(all="raise"):
+            same_bits(f(np.full(n, 2.0, dtype), np.full(n, 4.0, dtype)), np.full(n, 0.5 + 2.0 - 2.0, dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_quiet_comparisons_on_nan(dtype):
+    f = ik.ufunc(lambda x, y: np.where(x > y, x, y * 2.0) + np.where(x != y, 1.0, 0.0))
+    x = np.array([np.nan, 1.0, np.nan, -np.inf] * 5, dtype)
+    y = np.array([1.0, np.nan, np.nan, np.inf] * 5, dtype)
+    with np.errstate(all="raise"):
+        got = f(x, y)
+    with np.errstate(all="ignore"):
+        same_bits(got, np.where(x > y, x, y * 2.0) + np.where(x != y, 1.0, 0.0))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_out_aliasing_an_input(dtype):
+    body = BODIES["multi"][0]
+    f = ik.ufunc(body)
+    for n in [1, 17, 1000, 100003]:
+        a, b, c, d = operands(n, 4, dtype, seed=n)
+        with np.errstate(all="ignore"):
+            expected = body(a, b, c, d)
+            for k, target in enumerate([a, b, c, d]):
+                args = [arr.copy() for arr in (a, b, c, d)]
+                got = f(*args, out=args[k])
+                assert got is args[k]
+                same_bits(got, expected)
+            # Shifted against the output by one element: the JIT must not run it (the evaluators do).
+            buffer = np.concatenate([a, a[-1:]])
+            expected_shifted = body(buffer[1:], b, c, d)
+            f(buffer[1:], b, c, d, out=buffer[:-1])
+            same_bits(buffer[:-1], expected_shifted)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_strided_unaligned_and_broadcast_calls(dtype):
+    body = BODIES["where_both"][0]
+    f = ik.ufunc(body)
+    x, y = operands(3001, 2, dtype, seed=5)
+    raw = np.zeros(3001 * np.dtype(dtype).itemsize + 1, np.uint8)
+    unaligned = raw[1:].view(dtype)
+    unaligned[:] = x
+    with np.errstate(all="ignore"):
+        same_bits(f(x[::2], y[::2]), body(x[::2], y[::2]))
+        same_bits(f(unaligned, y), body(x, y))
+        same_bits(f(x, y[:1]), body(x, y[:1]))
+        same_bits(f(x, dtype(0.5)), body(x, dtype(0.5)))
+
+
+def many_values(a, b, c, d, e, f, g, h, i):
+    xs = [a, b, c, d, e, f, g, h, i]
+    roots = [np.sqrt(np.abs(x)) for x in xs]
+    acc = 0.0
+    for p in range(9):
+        for q in range(p + 1, 9):
+            acc = acc + roots[p] * xs[q] - xs[p] / (roots[q] + 1.0)
+    return acc
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_nine_inputs_and_many_live_values(dtype):
+    # Every input register in use, and too many live values for 4 vectors per step.
+    f = ik.ufunc(many_values)
+    if JIT_ON:
+        assert "jit: " in ik.explain(f, *[dtype] * 9)
+    for n in [1, 17, 1001]:
+        args = operands(n, 9, dtype, seed=n)
+        with np.errstate(all="ignore"):
+            same_bits(f(*args), many_values(*args))
+
+
+def test_two_threads_give_one_threads_bits():
+    body = BODIES["where_both"][0]
+    f = ik.ufunc(body)
+    x, y = operands(3_000_003, 2, np.float64, seed=7)
+    before = ik.get_num_threads()
+    try:
+        with np.errstate(all="ignore"):
+            ik.set_num_threads(1)
+            one = f(x, y)
+            ik.set_num_threads(2)
+            two = f(x, y)
+    finally:
+        ik.set_num_threads(before)
+    same_bits(two, one)
+    with np.errstate(all="ignore"):
+        same_bits(one, body(x, y))
+
+
+def test_ik_jit_0_turns_it_off():
+    code = (
+        "import numpy as np, ironkernel as ik\n"
+        "f = ik.ufunc(lambda x, y: 2.5 * x + y)\n"
+        "print(ik.show_config(mode='dicts')['runtime']['jit'])\n"
+        "print('jit: ' in ik.explain(f, np.float64, np.float64))\n"
+    )
+    env = dict(os.environ, IK_JIT="0")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0].startswith(("off", "not built")) and out[1] == "False"
