@@ -4,9 +4,9 @@
     python benchmarks/reductions.py [--shapes 10000x1000,1000000x3,100x100000] [--dtype float64,float32]
                                     [--functions sum,mean,...] [--threads 1] [--quick]
 
-Each gufunc row is a row of the array (``rows``: C-contiguous) or a column of a C-contiguous
-array (``transposed``: the gufunc gets ``b.T``, its rows strided, neighbouring rows adjacent in
-memory). NumPy runs ``np.<fn>(x, axis=-1, out=out)``, ironkernel ``k(x, out=out)``. Prints one
+The array ``a`` of each shape is C-contiguous; the gufunc reduces its rows (``rows``) or those of
+``a.T`` (``transposed``: a row's elements a whole row of ``a`` apart, neighbouring rows adjacent
+in memory). NumPy runs ``np.<fn>(x, axis=-1, out=out)``, ironkernel ``k(x, out=out)``. Prints one
 markdown table of median times (timed in turns, so both see the same machine) and the ratio
 numpy_time / ironkernel_time: above 1, ironkernel is faster.
 """
@@ -28,8 +28,7 @@ SHAPES = "10000x1000,1000000x3,100x100000"
 FUNCTIONS = "sum,mean,max,min,argmax,argmin,any,all,prod"
 
 
-def make_input(rows: int, n: int, dtype: str, layout: str, rng: np.random.Generator) -> np.ndarray:
-    shape = (rows, n) if layout == "rows" else (n, rows)
+def make_input(shape: tuple[int, int], dtype: str, layout: str, rng: np.random.Generator) -> np.ndarray:
     if np.dtype(dtype).kind == "b":
         x = rng.random(shape) < 0.5
     elif np.dtype(dtype).kind in "iu":
@@ -58,9 +57,9 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|---|---|---:|---:|---:|")
     for dtype in args.dtype.split(","):
         for shape in args.shapes.split(","):
-            rows, n = (int(float(v)) for v in shape.split("x"))
+            size = tuple(int(float(v)) for v in shape.split("x"))
             for layout in ("rows", "transposed"):
-                x = make_input(rows, n, dtype, layout, rng)
+                x = make_input(size, dtype, layout, rng)
                 for name in args.functions.split(","):
                     f = getattr(np, name)
                     k = ik.gufunc("(n)->()", name=f"ik_{name}")(lambda v, f=f: f(v))
@@ -76,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
                         {"numpy": lambda: f(x, axis=-1, out=out_np), "ik": lambda: k(x, out=out_ik)},
                         target_s, min_runs=3)
                     t_np, t_ik = times["numpy"][0], times["ik"][0]
-                    print(f"| {name} | {dtype} | {rows}x{n} | {layout} | {format_seconds(t_np)} | "
+                    print(f"| {name} | {dtype} | {shape} | {layout} | {format_seconds(t_np)} | "
                           f"{format_seconds(t_ik)} | {t_np / t_ik:.2f} |", flush=True)
 
 
