@@ -196,14 +196,14 @@ bool run_short_rows(const GufuncPlan& plan, char* const* args, const std::ptrdif
                     std::ptrdiff_t chunk, int threads) {
     const std::ptrdiff_t rows = dims[0], n = dims[1];
     std::vector<std::ptrdiff_t> core = core_steps(plan, steps);
-    // A direct reduction takes rows of any length, in groups of up to 1024 rows (the most
+    // A direct reduction takes rows of any length, in groups of up to 2048 rows (the most
     // reduce_rows puts side by side), a group or more per thread; but one long row per thread is left to
     // run_gufunc, which splits rows among threads.
     const bool direct = plan.direct && (threads <= 1 || rows >= threads) &&
                         direct_reduction_runs(*plan.direct, args[plan.direct->input], steps[plan.direct->input], n,
                                               core[static_cast<std::size_t>(plan.direct->input)]);
     if (!direct && (rows < 2 || n < 1 || n >= chunk)) return false;
-    const std::ptrdiff_t group = direct ? std::min<std::ptrdiff_t>(1024, (rows + threads - 1) / std::max(threads, 1))
+    const std::ptrdiff_t group = direct ? std::min<std::ptrdiff_t>(2048, (rows + threads - 1) / std::max(threads, 1))
                                         : std::min(rows, std::max<std::ptrdiff_t>(1, chunk / n));
     Layout layout{plan, args, steps, std::move(core), n, group, {}, RowChunks(direct ? 1 : n, chunk), direct};
     if (layout.one_chunk.count() != 1) return false;  // NumPy's buffers shorter than a row (a small bufsize)
