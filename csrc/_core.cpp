@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "eval/direct_reduce.hpp"
 #include "eval/evaluator.hpp"
 #include "eval/kernels.hpp"
 #include "eval/reduce.hpp"
@@ -121,6 +122,7 @@ PlanHandle make_plan(int nin, int nout, std::vector<bool> input_has_core, std::v
         if (pass) plan->cost_per_element += program->cost_per_element;
         plan->stages.push_back(std::move(stage));
     }
+    ik::eval::set_direct_reduction(*plan);
     return plan;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,16 @@ struct Stage {
     std::vector<StageOutput> outputs;  // one per program output
 };
 
+// A plan whose one pass reads gufunc input `input` and reduces it, as it is or cast to value
+// (np.sum of int8 sums int64, np.mean of int32 sums float64, np.any of floats reduces x != 0):
+// its rows are reduced straight from the operand (direct_reduce.hpp).
+struct DirectReduction {
+    std::size_t stage;  // the pass among the plan's stages
+    Reduce kind;
+    ir::DType source, value;  // the input's dtype; the dtype reduced (the cast's, or source)
+    int input;
+};
+
 struct GufuncPlan {
     int nin = 0, nout = 0;
     std::vector<bool> input_has_core, output_has_core;
@@ -46,6 +57,7 @@ struct GufuncPlan {
     double cost_per_element = 0;               // of all passes, for threading
     // Non-empty when a reduction has no identity (max, argmax, ...): NumPy's error for empty rows.
     std::string empty_row_error;
+    std::optional<DirectReduction> direct;  // set by set_direct_reduction
 };
 
 // NumPy's gufunc loop steps are one outer step per operand, then one core step per operand that

@@ -28,6 +28,8 @@ namespace ik::eval {
     void select(std::size_t, const bool*, const void*, const void*, void*, std::ptrdiff_t);                     \
     std::ptrdiff_t count_true(const bool*, std::ptrdiff_t);                                                     \
     std::ptrdiff_t positions(const bool*, bool, std::int32_t*, std::ptrdiff_t);                                 \
+    void reduce_rows(Reduce, ir::DType, ir::DType, const char*, std::ptrdiff_t, std::ptrdiff_t, std::ptrdiff_t,  \
+                     std::ptrdiff_t, char*, std::ptrdiff_t);                                                    \
     }
 IK_DECLARE_ISA(isa_baseline)
 #if IK_HAVE_X86_ISAS
@@ -59,12 +61,13 @@ struct KernelSet {
     decltype(&isa_baseline::select) select;
     decltype(&isa_baseline::count_true) count_true;
     decltype(&isa_baseline::positions) positions;
+    decltype(&isa_baseline::reduce_rows) reduce_rows;
 };
 
 #define IK_KERNEL_SET(isa, label)                                                                                  \
     KernelSet {                                                                                                    \
         label, &isa::find_kernel, &isa::find_cast, &isa::find_ldexp, &isa::find_chunk_kernel, &isa::find_chunk_cast, &isa::find_chain_kernel, &isa::chain_vector_bytes, &isa::chain_has_inline_math, &isa::find_chain_count, &isa::load_strided, &isa::store_strided, &isa::broadcast,       \
-            &isa::gather, &isa::scatter, &isa::select, &isa::count_true, &isa::positions                           \
+            &isa::gather, &isa::scatter, &isa::select, &isa::count_true, &isa::positions, &isa::reduce_rows                          \
     }
 
 #if IK_HAVE_X86_ISAS
@@ -113,6 +116,10 @@ bool cpu_supports_avx512() {
 #else
     return false;
 #endif
+}
+void reduce_rows_kernel(Reduce kind, ir::DType source, ir::DType value, const char* data, std::ptrdiff_t rows,
+                        std::ptrdiff_t row_step, std::ptrdiff_t n, std::ptrdiff_t step, char* out, std::ptrdiff_t out_step) {
+    kernels().reduce_rows(kind, source, value, data, rows, row_step, n, step, out, out_step);
 }
 Kernel find_kernel(ir::Op op, ir::DType t) { return kernels().find_kernel(op, t); }
 Kernel find_cast(ir::DType from, ir::DType to) { return kernels().find_cast(from, to); }

@@ -276,6 +276,11 @@ void gather(std::size_t itemsize, const void* src, const std::int32_t* index, vo
 void scatter(std::size_t itemsize, const void* src, const std::int32_t* index, void* dst, std::ptrdiff_t n);
 void select(std::size_t itemsize, const bool* cond, const void* a, const void* b, void* out, std::ptrdiff_t n);
 
+// The loops of a direct reduction (direct_reduce.hpp's reduce_rows, which states what they do).
+enum class Reduce : std::uint8_t;
+void reduce_rows_kernel(Reduce kind, ir::DType source, ir::DType value, const char* data, std::ptrdiff_t rows,
+                        std::ptrdiff_t row_step, std::ptrdiff_t n, std::ptrdiff_t step, char* out, std::ptrdiff_t out_step);
+
 // The instruction set whose kernels were chosen for this CPU ("avx512", "avx2" or "baseline").
 const char* kernel_isa();
 // Whether this CPU has AVX-512 F, DQ, BW and VL and IK_SIMD allows AVX-512 (whether or not this

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "direct_reduce.hpp"
 #include "evaluator.hpp"
 #include "parallel_for.hpp"
 #include "reduce.hpp"
@@ -33,7 +34,8 @@ struct Layout {
         return core[k] == core_itemsize[k] && steps[k] == n * core[k];
     }
     std::vector<std::ptrdiff_t> core_itemsize;  // bytes of an element of each core operand
-    RowChunks one_chunk;                        // a row is one chunk (n < chunk)
+    RowChunks one_chunk;                        // a row is one chunk (n < chunk), unless direct
+    bool direct = false;                        // plan.direct's pass runs as reduce_rows
 };
 
 // The memory of one thread: row values of a group, reduction state, staging buffers.
@@ -63,9 +65,18 @@ class Group {
             }
         }
         std::size_t reduction = 0;
-        for (const Stage& stage : plan.stages) {
-            if (stage.pass) run_pass(stage, first_row, rows, reduction);
-            else run_scalar(stage, rows);
+        for (std::size_t s = 0; s < plan.stages.size(); ++s) {
+            const Stage& stage = plan.stages[s];
+            if (l_.direct && s == plan.direct->stage) {
+                const int i = plan.direct->input;
+                reduce_rows(*plan.direct, l_.args[i] + first_row * l_.steps[i], rows, l_.steps[i], l_.n,
+                            l_.core[static_cast<std::size_t>(i)], cell(0, stage.outputs[0].index), row_stride());
+                ++reduction;
+            } else if (stage.pass) {
+                run_pass(stage, first_row, rows, reduction);
+            } else {
+                run_scalar(stage, rows);
+            }
         }
         for (int k = 0; k < plan.nout; ++k) {
             const std::int32_t slot = plan.output_slot[static_cast<std::size_t>(k)];
@@ -184,9 +195,17 @@ class Group {
 bool run_short_rows(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps,
                     std::ptrdiff_t chunk, int threads) {
     const std::ptrdiff_t rows = dims[0], n = dims[1];
-    if (rows < 2 || n < 1 || n >= chunk) return false;
-    Layout layout{plan, args, steps, core_steps(plan, steps), n, std::min(rows, std::max<std::ptrdiff_t>(1, chunk / n)), {},
-                  RowChunks(n, chunk)};
+    std::vector<std::ptrdiff_t> core = core_steps(plan, steps);
+    // A direct reduction takes rows of any length, in groups of up to 2048 rows (the most
+    // reduce_rows puts side by side), a group or more per thread; but one long row per thread is left to
+    // run_gufunc, which splits rows among threads.
+    const bool direct = plan.direct && (threads <= 1 || rows >= threads) &&
+                        direct_reduction_runs(*plan.direct, args[plan.direct->input], steps[plan.direct->input], n,
+                                              core[static_cast<std::size_t>(plan.direct->input)]);
+    if (!direct && (rows < 2 || n < 1 || n >= chunk)) return false;
+    const std::ptrdiff_t group = direct ? std::min<std::ptrdiff_t>(2048, (rows + threads - 1) / std::max(threads, 1))
+                                        : std::min(rows, std::max<std::ptrdiff_t>(1, chunk / n));
+    Layout layout{plan, args, steps, std::move(core), n, group, {}, RowChunks(direct ? 1 : n, chunk), direct};
     if (layout.one_chunk.count() != 1) return false;  // NumPy's buffers shorter than a row (a small bufsize)
     layout.core_itemsize.assign(static_cast<std::size_t>(plan.nin + plan.nout), 0);
     // The loop's dtypes per operand: from the first pass that reads or writes it.
