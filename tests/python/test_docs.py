@@ -92,6 +92,12 @@ def test_every_environment_variable_read_is_documented():
     assert read <= documented, f"read but not in docs/reference/environment.md: {sorted(read - documented)}"
 
 
+def test_no_page_holds_merge_conflict_markers():
+    marked = [f"{p.relative_to(ROOT)}:{i}" for p in pages() for i, line in enumerate(p.read_text().splitlines(), 1)
+              if line.startswith(("<<<<<<< ", ">>>>>>> "))]
+    assert not marked, marked  # a merge left both sides of a conflict in the text (Sphinx shows them as is)
+
+
 def test_pages_have_examples():
     counts = {p.name: sum(lang == "python" for lang, _, _ in fenced_blocks(p)) for p in pages()}
     assert sum(counts.values()) >= 30, counts  # a broken fence parser would find none
