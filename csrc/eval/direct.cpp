@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -22,10 +21,7 @@ namespace {
 constexpr std::ptrdiff_t repeat_span = 2048;
 
 bool direct_enabled() {
-    static const bool enabled = [] {
-        const char* env = std::getenv("IK_DIRECT");  // IK_DIRECT=0: the evaluators only (tests, comparisons)
-        return !(env && std::strcmp(env, "0") == 0);
-    }();
+    static const bool enabled = switch_on("IK_DIRECT");  // IK_DIRECT=0: the evaluators only (tests, comparisons)
     return enabled;
 }
 
@@ -34,12 +30,13 @@ bool aligned_contiguous(const char* base, std::ptrdiff_t step, std::size_t items
     return step == static_cast<std::ptrdiff_t>(itemsize) && (reinterpret_cast<std::uintptr_t>(base) & (itemsize - 1)) == 0;
 }
 
-bool jit_on() {
-    static const bool enabled = [] {
-        const char* env = std::getenv("IK_JIT");  // IK_JIT=0: no machine code (tests, comparisons)
-        return !(env && std::strcmp(env, "0") == 0);
-    }();
-    return enabled;
+// Whether a kernel over contiguous arrays may read n elements at base (of `step` bytes apart)
+// while writing the output at out: contiguous, aligned, and either the very elements of the
+// output (out=x: each is read before it is written) or apart from it (elements shifted against
+// it would be read after they were written).
+bool readable_in_place(const char* base, std::ptrdiff_t step, std::size_t size, std::ptrdiff_t n, const char* out,
+                       const ByteRange& out_range) {
+    return aligned_contiguous(base, step, size) && (base == out || !range_of(base, step, n, size).overlaps(out_range));
 }
 
 // Memory for repeated operands, per thread: up to three operands of repeat_span elements of 16 bytes.
@@ -126,10 +123,7 @@ bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps
             repeated[k] = args[i];
         } else {
             const char* base = args[i] + begin * steps[i];
-            if (!aligned_contiguous(base, steps[i], size)) return false;
-            // The very elements of the output (out=x) are read before written, lane by lane;
-            // elements shifted against it are not.
-            if (base != out && range_of(base, steps[i], n, size).overlaps(out_range)) return false;
+            if (!readable_in_place(base, steps[i], size, n, out, out_range)) return false;
             operand[k] = base;
         }
         any_repeated = any_repeated || repeated[k];
@@ -154,10 +148,13 @@ bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps
     return true;
 }
 
-bool jit_enabled() { return jit_on(); }
+bool jit_enabled() {
+    static const bool enabled = switch_on("IK_JIT");  // IK_JIT=0: no machine code (tests, comparisons)
+    return enabled;
+}
 
 bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end) {
-    if (!p.jit || !jit_on()) return false;
+    if (!p.jit || !jit_enabled()) return false;
     const std::size_t n_in = static_cast<std::size_t>(p.n_inputs), size = ir::itemsize(p.jit->dtype);
     const std::ptrdiff_t n = end - begin;
     char* out = args[n_in] + begin * steps[n_in];
@@ -169,10 +166,7 @@ bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, s
     for (std::size_t i = 0; i < n_in; ++i) {
         if (p.input_registers[i] < 0) continue;  // not read by the program
         const char* base = args[i] + begin * steps[i];
-        if (!aligned_contiguous(base, steps[i], size)) return false;
-        // The very elements of the output (out=x) are read before written, vector by vector;
-        // elements shifted against it are not.
-        if (base != out && range_of(base, steps[i], n, size).overlaps(out_range)) return false;
+        if (!readable_in_place(base, steps[i], size, n, out, out_range)) return false;
         inputs[i] = base;
     }
     p.jit->function(inputs, out, n);

@@ -480,10 +480,7 @@ void store_outputs(const Program& p, const Scratch& s, char* const* args, const 
 }
 
 bool chunks_enabled() {
-    static const bool enabled = [] {
-        const char* env = std::getenv("IK_CHUNKS");  // IK_CHUNKS=0: blocks only (tests, comparisons)
-        return !(env && std::strcmp(env, "0") == 0);
-    }();
+    static const bool enabled = switch_on("IK_CHUNKS");  // IK_CHUNKS=0: blocks only (tests, comparisons)
     return enabled;
 }
 
@@ -513,6 +510,11 @@ std::ptrdiff_t run_chunks(const Program& p, Scratch& s, char* const* args, const
 }  // namespace
 
 bool fail_allocations_for_testing() { return std::getenv("IK_TESTING_FAIL_ALLOCATIONS") != nullptr; }
+
+bool switch_on(const char* variable) {
+    const char* value = std::getenv(variable);
+    return !(value && std::strcmp(value, "0") == 0);
+}
 
 void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end,
                 bool stream_outputs) {

@@ -37,6 +37,10 @@ void run_serial(const Program& program, char* const* args, const std::ptrdiff_t*
 // fail, so that tests reach the out-of-memory path (read only when such memory is allocated).
 bool fail_allocations_for_testing();
 
+// An on/off switch of the environment (IK_CHUNKS, IK_DIRECT, IK_JIT, IK_CHAINS): on unless set to
+// "0". Callers read it once (docs/reference/environment.md lists them).
+bool switch_on(const char* variable);
+
 // The threads one call may use, held for the duration of its parallel region. At most one call
 // at a time gets more than one thread (concurrent calls from other Python threads run serially
 // instead of oversubscribing the cores), none inside another parallel region, and none in a

@@ -1,9 +1,8 @@
 // The pipeline: the one place the order of the passes is written.
-#include <cstdlib>
 #include <string>
-#include <string_view>
 
 #include "eval/direct.hpp"
+#include "eval/evaluator.hpp"
 #if IK_HAVE_JIT
 #include "jit/jit.hpp"
 #endif
@@ -16,10 +15,7 @@ namespace {
 
 // IK_CHAINS=0: no fused chains (tests and comparisons).
 bool chains_enabled() {
-    static const bool enabled = [] {
-        const char* env = std::getenv("IK_CHAINS");
-        return !(env && std::string_view(env) == "0");
-    }();
+    static const bool enabled = eval::switch_on("IK_CHAINS");
     return enabled;
 }
 

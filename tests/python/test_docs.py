@@ -81,7 +81,8 @@ def test_code_examples_run(path):
             assert output.rstrip() == shown.rstrip(), f"{path}:{blocks[k + 1][1]}: output differs"
 
 
-ENVIRONMENT_READ = re.compile(r'getenv\("(IK_[A-Z0-9_]+)"\)|environ(?:\.get\(|\[)"(IK_[A-Z0-9_]+)"')
+# (switch_on: csrc/eval/evaluator.hpp's reader of the on/off switches.)
+ENVIRONMENT_READ = re.compile(r'(?:getenv|switch_on)\("(IK_[A-Z0-9_]+)"\)|environ(?:\.get\(|\[)"(IK_[A-Z0-9_]+)"')
 
 
 def test_every_environment_variable_read_is_documented():
