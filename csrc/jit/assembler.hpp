@@ -68,6 +68,7 @@ class Assembler : public Xbyak::CodeGenerator {
     bool allocate();
     void emit_body(int copies, bool tail);
     int mask_for(int i, int u, bool tail);
+    void load_guard(const Xbyak::Opmask& k, int i, int u, bool tail);
     void skip_if_unselected(int i, int copies, bool tail, const Xbyak::Label& skip);
     // Opmask instructions of the vector's width: 8 lanes (float64) or 16 (float32).
     void kmov(const Xbyak::Opmask& d, const Xbyak::Opmask& s);

@@ -217,34 +217,31 @@ bool Assembler::allocate() {
 // The write mask for copy u of node i: k1 (the tail's lanes) and the node's condition, combined
 // in k7. 0: none.
 int Assembler::mask_for(int i, int u, bool tail) {
+    if (guard_[static_cast<std::size_t>(i)] < 0) return tail ? 1 : 0;
+    load_guard(k7, i, u, tail);
+    return 7;
+}
+
+// Sets k to node i's condition on the lanes of copy u (negated for an else branch), and to the
+// tail's lanes of it with `tail`.
+void Assembler::load_guard(const Opmask& k, int i, int u, bool tail) {
     const int g = guard_[static_cast<std::size_t>(i)];
-    if (g < 0) return tail ? 1 : 0;
     if (guard_negated_[static_cast<std::size_t>(i)])
-        knot(k7, km(g, u));
+        knot(k, km(g, u));
     else
-        kmov(k7, km(g, u));
+        kmov(k, km(g, u));
     count();
     if (tail) {
-        kand(k7, k7, k1);
+        kand(k, k, k1);
         count();
     }
-    return 7;
 }
 
 // Jumps to `skip` when node i's condition selects no lane of any copy.
 void Assembler::skip_if_unselected(int i, int copies, bool tail, const Label& skip) {
-    const int g = guard_[static_cast<std::size_t>(i)];
     for (int u = 0; u < copies; ++u) {
         const Opmask k = u == 0 ? k7 : k0;  // k0 cannot mask, but can hold a value
-        if (guard_negated_[static_cast<std::size_t>(i)])
-            knot(k, km(g, u));
-        else
-            kmov(k, km(g, u));
-        count();
-        if (tail) {
-            kand(k, k, k1);
-            count();
-        }
+        load_guard(k, i, u, tail);
         if (u > 0) {
             kor(k7, k7, k0);
             count();
