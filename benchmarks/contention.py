@@ -97,13 +97,13 @@ def worker(args: argparse.Namespace) -> None:
 
     import ironkernel as ik
 
-    blas = other_pool(args.condition)
+    other = other_pool(args.condition)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     times: dict[str, list[float]] = {}
     gc.disable()
-    if blas is not None:  # the other library's call alone, before any kernel ran
-        blas()
-        times["other|alone"] = [timed(blas) for _ in range(100)]
+    if other is not None:  # the other library's call alone, before any kernel ran
+        other()
+        times["other|alone"] = [timed(other) for _ in range(100)]
         times["other|beside"] = []
     for expr in EXPRESSIONS:
         kernel = ik.ufunc(expr.numpy)
@@ -117,8 +117,8 @@ def worker(args: argparse.Namespace) -> None:
                     with ik.threads(threads):
                         kernel(*inputs, out=out)  # warm: caches, scratch memory, workers
                         for _ in range(min(10, args.calls - start)):
-                            if blas is not None:
-                                times["other|beside"].append(timed(blas))
+                            if other is not None:
+                                times["other|beside"].append(timed(other))
                             t0 = time.perf_counter_ns()
                             kernel(*inputs, out=out)
                             times[f"{expr.name}|{n}|{threads}"].append((time.perf_counter_ns() - t0) / 1e6)
