@@ -6,6 +6,7 @@
 #include "eval/evaluator.hpp"
 #include "eval/kernels.hpp"
 #include "eval/reduce.hpp"
+#include "eval/thread_pool.hpp"
 #include "ir/graph.hpp"
 #include "passes/passes.hpp"
 #include "simd/math.hpp"
@@ -214,6 +215,11 @@ PYBIND11_MODULE(_core, m) {
     m.def("get_requested_threads", &ik::eval::get_requested_threads);
     m.def("set_parallel_threshold_ns", &ik::eval::set_parallel_threshold_ns, py::arg("ns"));
     m.def("get_parallel_threshold_ns", &ik::eval::get_parallel_threshold_ns);
+    m.def("pool_statistics", [] {
+        const auto& s = ik::eval::pool_statistics();
+        return py::dict(py::arg("offered") = s.offered.load(), py::arg("unhelped") = s.unhelped.load(),
+                        py::arg("withheld") = s.withheld.load(), py::arg("crowded") = s.crowded.load());
+    }, "Counts of what the thread pool did with threaded calls (eval/thread_pool.hpp: PoolStatistics).");
     m.def("simd_isa", [] { return std::string(ik::simd::math_table().isa); });
     m.def("kernel_isa", [] { return std::string(ik::eval::kernel_isa()); });
     m.def("jit_status", &ik::passes::jit_status);

@@ -43,7 +43,7 @@ bool switch_on(const char* variable);
 
 // The threads one call may use, held for the duration of its parallel region. At most one call
 // at a time gets more than one thread (concurrent calls from other Python threads run serially
-// instead of oversubscribing the cores), none inside another parallel region, and none in a
+// instead of oversubscribing the cores, and so does every call for 20 ms after two met), none inside another parallel region, and none in a
 // process forked after the pool's workers started (they do not survive fork()).
 class ThreadGrant {
    public:
@@ -55,6 +55,7 @@ class ThreadGrant {
 
    private:
     int threads_ = 1;
+    bool counted_ = false;  // counted among the calls running now
 };
 
 // Threads: 0 means "as OpenMP says" (OMP_NUM_THREADS, or the number of cores).

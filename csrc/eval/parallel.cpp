@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cfenv>
+#include <chrono>
+#include <cstdint>
+#include <limits>
 
 #include "direct.hpp"
 #include "evaluator.hpp"
@@ -16,9 +19,21 @@ namespace {
 
 std::atomic<int> requested_threads{0};
 std::atomic<double> threshold_ns{20000.0};
-// Parallel regions running now, from any Python thread: a second concurrent call runs serially
-// instead of oversubscribing the cores.
-std::atomic<int> active_regions{0};
+// Calls large enough for threads running now, from any Python thread, and when one last started
+// while another was running. Only a call that starts alone gets threads: the others run on their
+// callers' threads instead of oversubscribing the cores. And while calls keep meeting (many Python
+// threads calling kernels, as a Dask threaded scheduler or a ThreadPoolExecutor does), each runs
+// on its caller's thread: the callers keep the cores busy between them, and a worker woken for
+// one of them would only queue behind the others (the caller then waits for it, one scheduler
+// slice at worst). Measured with 8 callers: benchmarks/callers.py, docs/guide/threads.md.
+std::atomic<int> large_calls{0};
+std::atomic<std::int64_t> last_crowded_ns{std::numeric_limits<std::int64_t>::min() / 2};
+constexpr std::int64_t crowd_memory_ns = 20'000'000;
+
+std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 
 // True when an output shares memory with an input without being the very same elements, as in
 // ufunc.reduce (accumulator with stride 0, as input and output) and ufunc.accumulate (output one
@@ -107,15 +122,19 @@ std::ptrdiff_t pieces_for(const Program& p, std::ptrdiff_t n, int threads, std::
 ThreadGrant::ThreadGrant(int wanted) {
     // Not inside a parallel loop (a body calling a kernel), ours or another library's OpenMP region.
     if (wanted <= 1 || pool_lost_in_fork() || on_pool_worker() || openmp::in_parallel()) return;
-    if (active_regions.fetch_add(1) != 0) {
-        active_regions.fetch_sub(1);
+    counted_ = true;
+    const bool alone = large_calls.fetch_add(1) == 0;
+    const std::int64_t now = now_ns();
+    if (!alone) last_crowded_ns.store(now, std::memory_order_relaxed);
+    if (!alone || now - last_crowded_ns.load(std::memory_order_relaxed) < crowd_memory_ns) {
+        pool_statistics().crowded.fetch_add(1, std::memory_order_relaxed);
         return;
     }
     threads_ = wanted;
 }
 
 ThreadGrant::~ThreadGrant() {
-    if (threads_ > 1) active_regions.fetch_sub(1);
+    if (counted_) large_calls.fetch_sub(1);
 }
 
 void set_num_threads(int n) { requested_threads.store(std::max(0, n)); }

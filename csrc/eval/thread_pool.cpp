@@ -67,6 +67,7 @@ struct Pool {
     std::atomic<int> late_calls{0};
     std::atomic<int> unoffered{0};
     std::atomic<int> probe_interval{8};  // offer every this many calls while workers come late
+    PoolStatistics statistics;
 
     std::mutex create;  // guards `workers`
     int workers = 0;
@@ -77,6 +78,8 @@ Pool& the_pool() {
     static Pool* const pool = new Pool;
     return *pool;
 }
+
+void count(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
 
 thread_local bool is_pool_worker = false;
 
@@ -144,6 +147,8 @@ int pool_capacity() {
 
 bool on_pool_worker() { return is_pool_worker; }
 
+PoolStatistics& pool_statistics() { return the_pool().statistics; }
+
 bool pool_lost_in_fork() { return workers_lost.load(); }
 
 void run_on_pool(int helpers, PoolJob& job) {
@@ -158,10 +163,12 @@ void run_on_pool(int helpers, PoolJob& job) {
     const bool skip = pool.late_calls.load(std::memory_order_relaxed) >= late_limit &&
                       pool.unoffered.fetch_add(1, std::memory_order_relaxed) + 1 < pool.probe_interval.load(std::memory_order_relaxed);
     if (helpers <= 0 || skip) {
+        if (skip) count(pool.statistics.withheld);
         job.run(0);
         return;
     }
     pool.unoffered.store(0, std::memory_order_relaxed);
+    const auto start = std::chrono::steady_clock::now();
     pool.job = &job;
     pool.helpers = helpers;
     pool.next_participant.store(1);
@@ -172,9 +179,18 @@ void run_on_pool(int helpers, PoolJob& job) {
     pool.state.notify_all();
     job.run(0);
     pool.state.store(open & ~1u);  // closed: no worker joins from now on
+    const auto worked = std::chrono::steady_clock::now();
     if (!spin_until([&] { return pool.inside.load() == 0; }, caller_spin))
         for (int n = pool.inside.load(); n != 0; n = pool.inside.load()) pool.inside.wait(n);
-    if (pool.helped.load(std::memory_order_relaxed)) {
+    // A worker that lost its core in the middle of a piece made the caller wait for it: when that
+    // wait is long against the caller's own work (on an idle machine it is at most the rest of
+    // one piece, a small part of it), the call was about as slow as on one thread or slower, and
+    // it counts as a call the workers did not help with.
+    const auto waited = std::chrono::steady_clock::now() - worked;
+    const bool helped = pool.helped.load(std::memory_order_relaxed) && waited < (worked - start) / 2;
+    count(pool.statistics.offered);
+    if (!helped) count(pool.statistics.unhelped);
+    if (helped) {
         pool.late_calls.store(0, std::memory_order_relaxed);
         pool.probe_interval.store(first_probe, std::memory_order_relaxed);
     } else if (pool.late_calls.fetch_add(1, std::memory_order_relaxed) >= late_limit) {  // a failed probe

@@ -4,7 +4,9 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <csignal>
+#include <cstdint>
 #include <initializer_list>
 
 namespace ik::eval {
@@ -45,6 +47,15 @@ class PoolJob {
 // workers all came too late (their cores busy with other processes), calls run on the caller
 // alone without waking them, but for a few probes that see whether they come in time again.
 void run_on_pool(int helpers, PoolJob& job);
+
+// What the pool did, since the process started: calls offered to the workers, offered calls no
+// worker helped with in time (none came, or the caller waited for one long), calls that ran on the
+// caller alone because workers kept coming late, and calls that ran on their caller alone because
+// other calls were running (ThreadGrant). For benchmarks and tests: they tell why a call ran as it did.
+struct PoolStatistics {
+    std::atomic<std::uint64_t> offered{0}, unhelped{0}, withheld{0}, crowded{0};
+};
+PoolStatistics& pool_statistics();
 
 // The most helpers the pool can give: the processors this process may run on, minus the caller.
 int pool_capacity();

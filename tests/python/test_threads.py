@@ -382,3 +382,33 @@ def test_output_overlapping_the_input_holds_numpys_values_whatever_the_thread_co
         got = base.copy()
         f(got[:-1], out=got[1:])
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one processor: the pool has no workers to offer calls to")
+def test_calls_that_meet_run_on_their_callers_threads_and_a_lone_caller_gets_threads_back():
+    # Calls from several Python threads at once each run on their caller's thread (the callers keep
+    # the cores busy; a worker would queue behind them), for a moment after they last met too; then
+    # a lone call is offered to the pool's workers again.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ironkernel import _core
+
+    f = ik.ufunc(lambda a: np.sin(a) * np.exp(-a * a))
+    x = np.linspace(-3.0, 3.0, 400_003)
+    with ik.threads(1):
+        alone = f(x)
+    with ik.threads(2):
+        before = _core.pool_statistics()
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda _: [f(x) for _ in range(10)], range(4), timeout=120))
+        after = _core.pool_statistics()
+        time.sleep(0.1)  # longer than the 20 ms calls are remembered to have met
+        np.testing.assert_array_equal(f(x), alone)
+        later = _core.pool_statistics()
+    for got in results:
+        for r in got:
+            np.testing.assert_array_equal(r, alone)
+    assert after["crowded"] > before["crowded"], (before, after)
+    assert later["crowded"] == after["crowded"], (after, later)
+    offered = lambda s: s["offered"] + s["withheld"]  # noqa: E731 - offered, or withheld as workers came late
+    assert offered(later) == offered(after) + 1, (after, later)
