@@ -7,63 +7,30 @@ compiler, no AVX2 or no libmvec.
 
 from __future__ import annotations
 
-import atexit
 import ctypes
-import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from expressions import Expression
+from native_build import build, flags, unavailable_reason
+from peers import thread_count
 
 NAME = "limit"
 WRITES_OUT = True
 COMPUTES = True
-SOURCE = Path(__file__).parent / "limit" / "limit_seed.cpp"
-THREADS = os.cpu_count() or 1
+THREADS = thread_count()
+FLAGS = flags("-O2")
 
 _kernel: Any = None
 
 
-def _cpu_level() -> str | None:
-    """The -march level the CPU runs: x86-64-v4 with AVX-512, x86-64-v3 with AVX2 and FMA."""
-    try:
-        flags = set(Path("/proc/cpuinfo").read_text().split())
-    except OSError:
-        return None
-    if {"avx512f", "avx512dq", "avx512vl", "avx512bw"} <= flags:
-        return "x86-64-v4"
-    if {"avx2", "fma"} <= flags:
-        return "x86-64-v3"
-    return None
-
-
-FLAGS = ["-O2", f"-march={_cpu_level() or 'native'}", "-fopenmp", "-fPIC", "-shared"]
-
-
-def _build() -> ctypes.CDLL:
-    folder = tempfile.mkdtemp(prefix="ik_limit_")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    library = Path(folder) / "liblimit_seed.so"
-    command = ["g++", *FLAGS, str(SOURCE), "-o", str(library), "-lmvec", "-lm"]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"g++ failed: {result.stderr.strip().splitlines()[-1:]}")
-    return ctypes.CDLL(str(library))
-
-
 def available() -> tuple[bool, str]:
     global _kernel
-    if shutil.which("g++") is None:
-        return False, "unavailable: no g++ on PATH"
-    if _cpu_level() is None:
-        return False, "unavailable: CPU has neither AVX-512 nor AVX2 + FMA"
+    if reason := unavailable_reason():
+        return False, reason
     try:
-        library = _build()
+        library = build("limit_seed.cpp", FLAGS, ("-lmvec", "-lm"))
     except Exception as exc:  # noqa: BLE001 -- a failed build is the reason to skip
         return False, f"unavailable: {exc}"
     _kernel = library.limit_seed_f64

@@ -33,13 +33,15 @@ PEER_NAMES: tuple[str, ...] = (
     "torch",
     "drjit",
     "copy",
+    "floor",
     "limit",
 )
 
 
-def load_peers() -> list[ModuleType]:
+def load_peers(names: set[str] | None = None) -> list[ModuleType]:
+    """The peer modules (those of `names` only, if given: PEER_NAMES' spelling)."""
     # Imported by module name so run.py works when started as `python benchmarks/run.py`.
-    return [importlib.import_module(f"peer_{name}") for name in PEER_NAMES]
+    return [importlib.import_module(f"peer_{name}") for name in PEER_NAMES if names is None or name in names]
 
 
 def setup_key(expr_name: str, dtype: object) -> str:

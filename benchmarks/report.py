@@ -159,7 +159,7 @@ def plot_speedups(cells: list[Cell], dtype: str, peers: list[str], exprs: list[s
                 if e == expr and p == peer and cell.seconds and reference and reference.seconds:
                     points.append((size, reference.seconds / cell.seconds))
             if points:
-                style = "--" if peer in ("copy", "limit") else "-"  # references, not contenders
+                style = "--" if peer in ("copy", "floor", "limit") else "-"  # references, not contenders
                 # A fixed colour per peer, so a peer missing from one panel does not recolour the rest.
                 (line,) = ax.plot(
                     *zip(*points), style, marker="o", label=peer, color=f"C{peers.index(peer) % 10}"

@@ -1,7 +1,10 @@
 """Times every expression at every size against every installed peer, in one process.
 
     python benchmarks/run.py [--sizes 1e3,1e5,1e6,1e7] [--dtype float64,float32] [--quick]
-                             [--out benchmarks/results]
+                             [--peers ironkernel,drjit,...] [--out benchmarks/results]
+
+"floor" is the memory floor of one pass (peer_floor.py: out = sum of the inputs, on the same
+threads); OMP_NUM_THREADS=1 before the command gives the one-thread table of every peer.
 
 Prints a markdown table of median times with the ratio numpy_time / peer_time
 (> 1 means faster than NumPy) and writes results.md and speedup_<dtype>.png to --out.
@@ -24,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the peer modules sit next to this file
 
 from expressions import EXPRESSIONS, Expression
-from peers import load_peers
+from peers import PEER_NAMES, load_peers
 from report import Cell, bit_equality_table, plot_speedups, setup_table, timing_table, verification_lines
 from timing import interleaved_median_seconds
 
@@ -46,6 +49,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--dtype", default="float64", help="comma-separated: float64,float32")
     parser.add_argument("--quick", action="store_true", help="2 sizes, shorter timing (< 2 min)")
+    parser.add_argument("--peers", help="comma-separated peer names to run (default: all; numpy always)")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     args = parser.parse_args(argv)
     sizes_text = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
@@ -229,7 +233,7 @@ def header(
         f"- other processes' CPU use just before the run: {busy:.2f} cores"
         + (
             " -- WARNING: the machine is busy; threaded peers (ironkernel, numba, torch.compile, drjit, "
-            "limit) lose whole scheduler time slices when a core is taken"
+            "floor, limit) lose whole scheduler time slices when a core is taken"
             if busy > BUSY_CORES
             else ""
         ),
@@ -253,7 +257,10 @@ def header(
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     available, skipped = [], []
-    for peer in load_peers():
+    wanted = set(args.peers.split(",")) | {"numpy"} if args.peers else None
+    if wanted is not None and (unknown := wanted - set(PEER_NAMES)):
+        sys.exit(f"unknown peers {sorted(unknown)}: choose from {', '.join(PEER_NAMES)}")
+    for peer in load_peers(wanted):
         ok, info = peer.available()
         (available if ok else skipped).append((peer, info))
     lines = header(available, skipped, args, other_cpu_use())
