@@ -10,31 +10,10 @@
 namespace ik::simd {
 namespace {
 
-// The C library's answer (glibc): exp and exp2 of large negative arguments, and the functions with
-// f(x) ~ x near 0 for subnormal x.
-constexpr bool c_library_signals_underflow(Unary f) {
-    switch (f) {
-        case Unary::exp:
-        case Unary::exp2:
-        case Unary::sin:
-        case Unary::tan:
-        case Unary::arcsin:
-        case Unary::arctan:
-        case Unary::sinh:
-        case Unary::arcsinh:
-        case Unary::arctanh:
-        case Unary::expm1:
-        case Unary::log1p:
-            return true;
-        default:
-            return false;
-    }
-}
-
 struct UnderflowTable {
     UnderflowTable() {
         for (int f = 0; f < static_cast<int>(Unary::count); ++f)
-            for (auto& row : signals) row[f] = c_library_signals_underflow(static_cast<Unary>(f));
+            for (auto& row : signals) row[f] = ir::info(op_of(static_cast<Unary>(f))).underflow;  // the C library's (glibc) answer
     }
     std::atomic<bool> signals[2][static_cast<int>(Unary::count)];  // [is_f32][f]
 };
