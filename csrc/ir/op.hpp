@@ -23,6 +23,8 @@ enum class ResultType : std::uint8_t { same, bool_, real, int32 };
 enum class Accuracy : std::uint8_t { exact, math };
 // The flags an op raises (ops.def's flags column, which says what each value means).
 enum class Flags : std::uint8_t { none, some, invalid, divide, overflow, divide_or_overflow };
+// What a fused chain does with the op (ops.def's chain column).
+enum class Chain : std::uint8_t { step, select, no };
 
 struct OpInfo {
     std::string_view name;
@@ -32,6 +34,7 @@ struct OpInfo {
     Accuracy accuracy;
     Flags flags;
     bool underflow;  // a vanishing result signals underflow (for math functions: the C library's default)
+    Chain chain;
 };
 
 namespace detail {
@@ -46,8 +49,9 @@ constexpr bool underflow_no = false;
 }  // namespace detail
 
 inline constexpr OpInfo op_infos[op_count] = {
-#define IK_OP(name, arity, result, cost, accuracy, flags, underflow) \
-    {#name, arity, detail::result_##result, cost, detail::accuracy_##accuracy, Flags::flags, detail::underflow_##underflow},
+#define IK_OP(name, arity, result, cost, accuracy, flags, underflow, chain)                                   \
+    {#name, arity, detail::result_##result, cost, detail::accuracy_##accuracy, Flags::flags, detail::underflow_##underflow, \
+     Chain::chain},
 #include "ops.def"
 #undef IK_OP
 };
