@@ -239,4 +239,39 @@ PYBIND11_MODULE(_core, m) {
 #undef IK_X
         };
     });
+
+    // ops.def's columns beyond op_table's, and what the core has for each op: the tests derive
+    // their lists from these and check that every op has a kernel, a flag rule and a test row.
+    m.def("op_facts", [] {
+        static constexpr const char* flags[] = {"none", "some", "invalid", "divide", "overflow", "divide_or_overflow"};
+        static constexpr const char* chain[] = {"step", "select", "no"};
+        std::vector<py::dict> out;
+        for (int k = 0; k < ik::ir::op_count; ++k) {
+            const auto op = static_cast<ik::ir::Op>(k);
+            const ik::ir::OpInfo& info = ik::ir::info(op);
+            std::vector<std::string> kernel_dtypes;
+#define IK_X(name, ...)                                                 \
+    if (ik::eval::find_kernel(op, ik::ir::DType::name) != nullptr) \
+        kernel_dtypes.emplace_back(ik::ir::dtype_name(ik::ir::DType::name));
+            IK_DTYPES(IK_X)
+#undef IK_X
+            std::string math_table;
+#define IK_X(f) if (op == ik::ir::Op::f) math_table = "unary";
+            IK_SIMD_UNARY_FUNCTIONS(IK_X)
+#undef IK_X
+#define IK_X(f) if (op == ik::ir::Op::f) math_table = "binary";
+            IK_SIMD_BINARY_FUNCTIONS(IK_X)
+#undef IK_X
+            py::dict row;
+            row["name"] = std::string(info.name);
+            row["flags"] = flags[static_cast<int>(info.flags)];
+            row["underflow"] = info.underflow;
+            row["chain"] = chain[static_cast<int>(info.chain)];
+            row["math_table"] = math_table;
+            row["kernel_dtypes"] = kernel_dtypes;
+            out.push_back(row);
+        }
+        return out;
+    }, "ops.def's flags, underflow and chain columns per op, its math table (unary, binary or ''), and "
+       "the dtypes find_kernel has a kernel for, in op-number order.");
 }

@@ -281,11 +281,9 @@ enum class Reduce : std::uint8_t;
 void reduce_rows_kernel(Reduce kind, ir::DType source, ir::DType value, const char* data, std::ptrdiff_t rows,
                         std::ptrdiff_t row_step, std::ptrdiff_t n, std::ptrdiff_t step, char* out, std::ptrdiff_t out_step);
 
-// The instruction set whose kernels were chosen for this CPU ("avx512", "avx2" or "baseline").
+// The instruction set whose kernels were chosen for this CPU ("avx512", "avx2" or "baseline"): the
+// best compiled at or below simd::chosen_isa().
 const char* kernel_isa();
-// Whether this CPU has AVX-512 F, DQ, BW and VL and IK_SIMD allows AVX-512 (whether or not this
-// build has the AVX-512 kernels): what the JIT's code needs.
-bool cpu_supports_avx512();
 
 // Number of true entries of a bool block, and the positions of the true (or false) ones.
 std::ptrdiff_t count_true(const bool* cond, std::ptrdiff_t n);

@@ -9,7 +9,7 @@
 namespace ik::ir {
 
 enum class Op : std::uint8_t {
-#define IK_OP(name, arity, result, cost, accuracy) name,
+#define IK_OP(name, ...) name,
 #include "ops.def"
 #undef IK_OP
     count
@@ -21,6 +21,10 @@ constexpr int op_count = static_cast<int>(Op::count);
 // int32: int32.
 enum class ResultType : std::uint8_t { same, bool_, real, int32 };
 enum class Accuracy : std::uint8_t { exact, math };
+// The flags an op raises (ops.def's flags column, which says what each value means).
+enum class Flags : std::uint8_t { none, some, invalid, divide, overflow, divide_or_overflow };
+// What a fused chain does with the op (ops.def's chain column).
+enum class Chain : std::uint8_t { step, select, no };
 
 struct OpInfo {
     std::string_view name;
@@ -28,6 +32,9 @@ struct OpInfo {
     ResultType result;
     int cost;
     Accuracy accuracy;
+    Flags flags;
+    bool underflow;  // a vanishing result signals underflow (for math functions: the C library's default)
+    Chain chain;
 };
 
 namespace detail {
@@ -37,11 +44,14 @@ constexpr ResultType result_real = ResultType::real;
 constexpr ResultType result_int32 = ResultType::int32;
 constexpr Accuracy accuracy_exact = Accuracy::exact;
 constexpr Accuracy accuracy_math = Accuracy::math;
+constexpr bool underflow_yes = true;
+constexpr bool underflow_no = false;
 }  // namespace detail
 
 inline constexpr OpInfo op_infos[op_count] = {
-#define IK_OP(name, arity, result, cost, accuracy) \
-    {#name, arity, detail::result_##result, cost, detail::accuracy_##accuracy},
+#define IK_OP(name, arity, result, cost, accuracy, flags, underflow, chain)                                   \
+    {#name, arity, detail::result_##result, cost, detail::accuracy_##accuracy, Flags::flags, detail::underflow_##underflow, \
+     Chain::chain},
 #include "ops.def"
 #undef IK_OP
 };

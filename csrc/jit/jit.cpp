@@ -12,6 +12,7 @@
 
 #include "assembler.hpp"
 #include "eval/kernels.hpp"
+#include "simd/dispatch.hpp"
 
 namespace ik::jit {
 
@@ -401,7 +402,7 @@ int chain_depth(const ir::Graph& g) {
 }  // namespace
 
 bool cpu_supported() {
-    static const bool supported = eval::cpu_supports_avx512() && __builtin_cpu_supports("bmi2");
+    static const bool supported = simd::chosen_isa() >= simd::Isa::avx512;  // F, DQ, BW, VL and BMI2
     return supported;
 }
 

@@ -34,73 +34,45 @@ double constant_value(const eval::Program& program, std::int32_t r) {
     return dtype_of(program, r) == ir::DType::float32 ? c->second.as<float>() : c->second.as<double>();
 }
 
-// Every op is listed (the build fails on a new op until it is placed here): a chain step is a
-// float op that rounds each result alone and has a loop in the chain kernels.
+// From ops.def's chain column (every op has a row, so a new op is placed there): a chain step is a
+// float op that rounds each result alone and has a loop in the chain kernels, ChainOp of its name.
 bool chain_op(Op op, eval::ChainOp& out) {
     switch (op) {
-        case Op::add: out = eval::ChainOp::add; return true;
-        case Op::subtract: out = eval::ChainOp::subtract; return true;
-        case Op::multiply: out = eval::ChainOp::multiply; return true;
-        case Op::divide: out = eval::ChainOp::divide; return true;
-        case Op::negative: out = eval::ChainOp::negative; return true;
-        case Op::absolute: out = eval::ChainOp::absolute; return true;
-        case Op::square: out = eval::ChainOp::square; return true;
-        case Op::sqrt: out = eval::ChainOp::sqrt; return true;
-        case Op::exp: out = eval::ChainOp::exp; return true;  // where chain_inlines: see fuse_chains
-        case Op::sin: out = eval::ChainOp::sin; return true;
-        // Not a chain step: structural ops, comparisons (select steps compute those, see
-        // chain_compare), and ops without a loop in the chain kernels.
-        case Op::input: case Op::constant: case Op::where: case Op::cast:
-        case Op::greater: case Op::greater_equal: case Op::less: case Op::less_equal: case Op::equal:
-        case Op::not_equal:
-        case Op::positive: case Op::reciprocal: case Op::floor: case Op::ceil: case Op::trunc: case Op::rint:
-        case Op::sign: case Op::logical_not: case Op::invert: case Op::isnan: case Op::isinf: case Op::isfinite:
-        case Op::signbit: case Op::deg2rad: case Op::rad2deg: case Op::conjugate: case Op::real: case Op::imag:
-        case Op::spacing: case Op::frexp_mantissa: case Op::frexp_exponent:
-        case Op::cos: case Op::tan: case Op::arcsin: case Op::arccos: case Op::arctan: case Op::sinh: case Op::cosh:
-        case Op::tanh: case Op::arcsinh: case Op::arccosh: case Op::arctanh: case Op::exp2: case Op::expm1:
-        case Op::log: case Op::log2: case Op::log10: case Op::log1p: case Op::cbrt:
-        case Op::floor_divide: case Op::remainder: case Op::fmod: case Op::maximum: case Op::minimum: case Op::fmax:
-        case Op::fmin: case Op::logical_and: case Op::logical_or: case Op::logical_xor: case Op::bitwise_and:
-        case Op::bitwise_or: case Op::bitwise_xor: case Op::left_shift: case Op::right_shift: case Op::copysign:
-        case Op::nextafter: case Op::heaviside: case Op::ldexp:
-        case Op::power: case Op::arctan2: case Op::hypot: case Op::logaddexp: case Op::logaddexp2:
+#define IK_CHAIN_step(name) \
+    case Op::name: out = eval::ChainOp::name; return true;
+#define IK_CHAIN_select(name) \
+    case Op::name: return false;
+#define IK_CHAIN_no(name) \
+    case Op::name: return false;
+#define IK_OP(name, arity, result, cost, accuracy, flags, underflow, chain) IK_CHAIN_##chain(name)
+#include "ir/ops.def"
+#undef IK_OP
         case Op::count:
             break;
     }
     return false;
 }
 
-// Every op is listed, as in chain_op: the six comparisons, quiet on quiet NaNs as NumPy's are.
+// As chain_op, for the rows marked select: the six comparisons, quiet on quiet NaNs as NumPy's are.
 bool chain_compare(Op op, eval::ChainCompare& out) {
     switch (op) {
-        case Op::greater: out = eval::ChainCompare::greater; return true;
-        case Op::greater_equal: out = eval::ChainCompare::greater_equal; return true;
-        case Op::less: out = eval::ChainCompare::less; return true;
-        case Op::less_equal: out = eval::ChainCompare::less_equal; return true;
-        case Op::equal: out = eval::ChainCompare::equal; return true;
-        case Op::not_equal: out = eval::ChainCompare::not_equal; return true;
-        // Not a comparison.
-        case Op::input: case Op::constant: case Op::where: case Op::cast:
-        case Op::negative: case Op::positive: case Op::absolute: case Op::square: case Op::reciprocal: case Op::sqrt:
-        case Op::floor: case Op::ceil: case Op::trunc: case Op::rint: case Op::sign: case Op::logical_not:
-        case Op::invert: case Op::isnan: case Op::isinf: case Op::isfinite: case Op::signbit: case Op::deg2rad:
-        case Op::rad2deg: case Op::conjugate: case Op::real: case Op::imag: case Op::spacing:
-        case Op::frexp_mantissa: case Op::frexp_exponent:
-        case Op::sin: case Op::cos: case Op::tan: case Op::arcsin: case Op::arccos: case Op::arctan: case Op::sinh:
-        case Op::cosh: case Op::tanh: case Op::arcsinh: case Op::arccosh: case Op::arctanh: case Op::exp:
-        case Op::exp2: case Op::expm1: case Op::log: case Op::log2: case Op::log10: case Op::log1p: case Op::cbrt:
-        case Op::add: case Op::subtract: case Op::multiply: case Op::divide: case Op::floor_divide:
-        case Op::remainder: case Op::fmod: case Op::maximum: case Op::minimum: case Op::fmax: case Op::fmin:
-        case Op::logical_and: case Op::logical_or: case Op::logical_xor: case Op::bitwise_and: case Op::bitwise_or:
-        case Op::bitwise_xor: case Op::left_shift: case Op::right_shift: case Op::copysign: case Op::nextafter:
-        case Op::heaviside: case Op::ldexp:
-        case Op::power: case Op::arctan2: case Op::hypot: case Op::logaddexp: case Op::logaddexp2:
+#undef IK_CHAIN_select
+#undef IK_CHAIN_step
+#define IK_CHAIN_select(name) \
+    case Op::name: out = eval::ChainCompare::name; return true;
+#define IK_CHAIN_step(name) \
+    case Op::name: return false;
+#define IK_OP(name, arity, result, cost, accuracy, flags, underflow, chain) IK_CHAIN_##chain(name)
+#include "ir/ops.def"
+#undef IK_OP
         case Op::count:
             break;
     }
     return false;
 }
+#undef IK_CHAIN_step
+#undef IK_CHAIN_select
+#undef IK_CHAIN_no
 
 bool is_chain_comparison(const eval::Program& program, const eval::Instr& c, ir::DType t) {
     eval::ChainCompare compare;

@@ -40,29 +40,6 @@ class FlagGuard {
     int before_;
 };
 
-// What an infinite result from finite inputs means for each function: a pole (divide by zero) or
-// overflow. (Whether results that vanish from non-zero inputs signal underflow: signals_underflow.)
-enum class Infinity { none, divide, overflow };
-
-constexpr Infinity infinity_rule(Unary f) {
-    switch (f) {
-        case Unary::log:
-        case Unary::log2:
-        case Unary::log10:
-        case Unary::log1p:
-        case Unary::arctanh:
-            return Infinity::divide;
-        case Unary::exp:
-        case Unary::exp2:
-        case Unary::expm1:
-        case Unary::sinh:
-        case Unary::cosh:
-            return Infinity::overflow;
-        default:
-            return Infinity::none;
-    }
-}
-
 // Classification on the bits (integer operations only, so the scan vectorises and raises no flag).
 template <class T> using Bits = std::conditional_t<sizeof(T) == 8, std::uint64_t, std::uint32_t>;
 template <class T> constexpr Bits<T> inf_bits = sizeof(T) == 8 ? Bits<T>(0x7ff0000000000000ull) : Bits<T>(0x7f800000u);
@@ -77,6 +54,18 @@ template <class T> bool is_nan(T v) { return magnitude(v) > inf_bits<T>; }
 template <class T> bool is_inf(T v) { return magnitude(v) == inf_bits<T>; }
 template <class T> bool is_finite(T v) { return magnitude(v) < inf_bits<T>; }
 
+// The flag of an infinite result from finite operands, by the op's flags column (ir/ops.def); a
+// pole is a first operand of 0 (for unary functions: every such result).
+constexpr int infinity_flag(ir::Flags rule, bool pole) {
+    switch (rule) {
+        case ir::Flags::divide: return FE_DIVBYZERO;
+        case ir::Flags::overflow: return FE_OVERFLOW;
+        case ir::Flags::divide_or_overflow: return pole ? FE_DIVBYZERO : FE_OVERFLOW;
+        case ir::Flags::none: case ir::Flags::some: case ir::Flags::invalid: break;
+    }
+    return 0;
+}
+
 template <class T> int unary_flags(Unary f, const T* in, const T* out, std::ptrdiff_t n) {
     // Branch-free accumulation: one pass, no early exit, vectorised by the compiler.
     unsigned invalid = 0, infinite = 0, vanished = 0;
@@ -87,10 +76,7 @@ template <class T> int unary_flags(Unary f, const T* in, const T* out, std::ptrd
         vanished |= (y < min_normal_bits<T>) & (x != 0) & (x < inf_bits<T>);
     }
     int flags = invalid ? FE_INVALID : 0;
-    if (infinite) {
-        if (infinity_rule(f) == Infinity::divide) flags |= FE_DIVBYZERO;
-        if (infinity_rule(f) == Infinity::overflow) flags |= FE_OVERFLOW;
-    }
+    if (infinite) flags |= infinity_flag(ir::info(op_of(f)).flags, true);
     if (vanished && signals_underflow(f, sizeof(T) == 4)) flags |= FE_UNDERFLOW;
     return flags;
 }
@@ -105,14 +91,11 @@ template <class T> int binary_flags(Binary f, const T* a, const T* b, const T* o
         overflow |= infinite & (x != 0);
         vanished |= (r < min_normal_bits<T>) & (x != 0) & (x < inf_bits<T>) & (y < inf_bits<T>);
     }
+    const ir::OpInfo& op = ir::info(op_of(f));
     int flags = invalid ? FE_INVALID : 0;
-    if (f == Binary::power) {
-        if (pole) flags |= FE_DIVBYZERO;
-        if (overflow) flags |= FE_OVERFLOW;
-        if (vanished) flags |= FE_UNDERFLOW;
-    } else if (f == Binary::hypot && (pole || overflow)) {
-        flags |= FE_OVERFLOW;
-    }
+    if (pole) flags |= infinity_flag(op.flags, true);
+    if (overflow) flags |= infinity_flag(op.flags, false);
+    if (vanished && op.underflow) flags |= FE_UNDERFLOW;
     return flags;
 }
 

@@ -3,6 +3,8 @@
 
 #include <cstddef>
 
+#include "ir/op.hpp"
+
 namespace ik::simd {
 
 // Every function here reads n contiguous inputs and writes n contiguous outputs (out may equal in).
@@ -37,6 +39,27 @@ enum class Binary {
 #undef IK_X
         count
 };
+
+// The op of each function: the names are ops.def's, whose row holds the function's facts (the
+// flags it raises, whether it signals underflow).
+constexpr ir::Op op_of(Unary f) {
+    switch (f) {
+#define IK_X(name) case Unary::name: return ir::Op::name;
+        IK_SIMD_UNARY_FUNCTIONS(IK_X)
+#undef IK_X
+        case Unary::count: break;
+    }
+    return ir::Op::count;
+}
+constexpr ir::Op op_of(Binary f) {
+    switch (f) {
+#define IK_X(name) case Binary::name: return ir::Op::name;
+        IK_SIMD_BINARY_FUNCTIONS(IK_X)
+#undef IK_X
+        case Binary::count: break;
+    }
+    return ir::Op::count;
+}
 
 struct MathTable {
     const char* isa;  // "avx512", "avx2", "sse2" or "scalar"

@@ -2,41 +2,18 @@
 #include <atomic>
 #include <cfenv>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 
-#include <initializer_list>
-
+#include "dispatch.hpp"
 #include "math.hpp"
 
 namespace ik::simd {
 namespace {
 
-// The C library's answer (glibc): exp and exp2 of large negative arguments, and the functions with
-// f(x) ~ x near 0 for subnormal x.
-constexpr bool c_library_signals_underflow(Unary f) {
-    switch (f) {
-        case Unary::exp:
-        case Unary::exp2:
-        case Unary::sin:
-        case Unary::tan:
-        case Unary::arcsin:
-        case Unary::arctan:
-        case Unary::sinh:
-        case Unary::arcsinh:
-        case Unary::arctanh:
-        case Unary::expm1:
-        case Unary::log1p:
-            return true;
-        default:
-            return false;
-    }
-}
-
 struct UnderflowTable {
     UnderflowTable() {
         for (int f = 0; f < static_cast<int>(Unary::count); ++f)
-            for (auto& row : signals) row[f] = c_library_signals_underflow(static_cast<Unary>(f));
+            for (auto& row : signals) row[f] = ir::info(op_of(static_cast<Unary>(f))).underflow;  // the C library's (glibc) answer
     }
     std::atomic<bool> signals[2][static_cast<int>(Unary::count)];  // [is_f32][f]
 };
@@ -137,24 +114,20 @@ const MathTable* table();
 const MathTable* math_table_for(const char* isa) {
     if (std::strcmp(isa, "scalar") == 0) return &scalar_table;
 #if IK_HAVE_LIBMVEC
-    __builtin_cpu_init();
-    if (std::strcmp(isa, "avx512") == 0 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
-        return avx512::table();
-    if (std::strcmp(isa, "avx2") == 0 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return avx2::table();
+    if (std::strcmp(isa, "avx512") == 0 && cpu_has(Isa::avx512)) return avx512::table();
+    if (std::strcmp(isa, "avx2") == 0 && cpu_has(Isa::avx2)) return avx2::table();
 #endif
     return nullptr;
 }
 
 namespace {
 
-// IK_SIMD=scalar|sse2|avx2|avx512 caps the choice (sse2 has no vector table: scalar).
+// The best table at or below the level dispatch chose (IK_SIMD=sse2 has no vector table: scalar).
 const MathTable& choose() {
-    const char* cap = std::getenv("IK_SIMD");
-    const bool any = !cap;
-    for (const char* isa : {"avx512", "avx2"}) {
-        if (!any && std::strcmp(cap, isa) != 0 && !(std::strcmp(cap, "avx512") == 0 && std::strcmp(isa, "avx2") == 0)) continue;
-        if (const MathTable* t = math_table_for(isa)) return *t;
-    }
+#if IK_HAVE_LIBMVEC
+    if (chosen_isa() >= Isa::avx512) return *avx512::table();
+    if (chosen_isa() >= Isa::avx2) return *avx2::table();
+#endif
     return scalar_table;
 }
 
