@@ -3,7 +3,7 @@
 #include <pybind11/stl.h>
 
 #include "eval/direct_reduce.hpp"
-#include "eval/evaluator.hpp"
+#include "eval/parallel.hpp"
 #include "eval/kernels.hpp"
 #include "eval/reduce.hpp"
 #include "ir/graph.hpp"

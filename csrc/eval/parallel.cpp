@@ -1,11 +1,14 @@
 // Threading of a call: how many threads it may use (OpenMP's controls, ik.set_num_threads) and
 // how its blocks are split among them (parallel_for, on the pool of thread_pool.hpp).
+#include "parallel.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cfenv>
 
+#include "byte_range.hpp"
 #include "direct.hpp"
 #include "evaluator.hpp"
 #include "openmp_controls.hpp"
