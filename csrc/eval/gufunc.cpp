@@ -77,7 +77,7 @@ class RowRunner {
 
     // threads > 1: the passes of this row split their chunks among that many threads.
     void run_row(std::ptrdiff_t row, RowState& state, ChunkBuffers& buffers, int threads = 1) {
-        char* base[64];  // NumPy's most operands (NPY_MAXARGS)
+        char* base[max_operands];
         const int nargs = plan_.nin + plan_.nout;
         for (int i = 0; i < nargs; ++i) base[i] = args_[i] + row * steps_[i];
         if (plan_.length_slot >= 0) {

@@ -7,15 +7,29 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "program.hpp"
 
 namespace ik::eval {
 
-// sequential_sum adds the values one after the other from +0, as NumPy's float16 np.dot does
-// (sum is pairwise, as np.sum); its chunks must be reduced in row order.
-enum class Reduce : std::uint8_t { sum, prod, max, min, any, all, argmax, argmin, sequential_sum };
+// The reductions of a row, in their stable numbering (Python reads it through _core). sequential_sum
+// adds the values one after the other from +0, as NumPy's float16 np.dot does (sum is pairwise, as
+// np.sum); its chunks must be reduced in row order.
+#define IK_REDUCTIONS(X) X(sum) X(prod) X(max) X(min) X(any) X(all) X(argmax) X(argmin) X(sequential_sum)
+
+enum class Reduce : std::uint8_t {
+#define IK_X(name) name,
+    IK_REDUCTIONS(IK_X)
+#undef IK_X
+};
+
+// The reduction's name above ("sum", "argmax"), for ik.explain and _core.
+std::string_view reduce_name(Reduce kind);
+// NumPy's error for this reduction of an empty row when it has no identity (max, argmax, ...);
+// empty if it has one.
+std::string_view empty_row_error(Reduce kind);
 
 // Where a stage reads or writes a value. Row values ("table" slots) are the scalars of one row:
 // scalar inputs, the core length, reduction results and scalars computed from them.
@@ -47,6 +61,10 @@ struct DirectReduction {
     int input;
 };
 
+// NumPy's most operands of a ufunc (NPY_MAXARGS in NumPy 2): a plan has at most this many inputs
+// and outputs together, so that a row's operand pointers fit in a fixed array.
+constexpr int max_operands = 64;
+
 struct GufuncPlan {
     int nin = 0, nout = 0;
     std::vector<bool> input_has_core, output_has_core;
@@ -60,6 +78,11 @@ struct GufuncPlan {
     std::string empty_row_error;
     std::optional<DirectReduction> direct;  // set by set_direct_reduction
 };
+
+// What a stage reads and writes, in words, for ik.explain: per program input its source ("gufunc
+// input 0", "row value t2"), per program output its target ("sum into row value t1").
+std::vector<std::string> describe_inputs(const Stage& stage);
+std::vector<std::string> describe_outputs(const Stage& stage);
 
 // NumPy's gufunc loop steps are one outer step per operand, then one core step per operand that
 // has the core dimension, in operand order. The core step of every operand (0 for those without).
