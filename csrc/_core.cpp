@@ -2,9 +2,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include "eval/direct_reduce.hpp"
-#include "eval/evaluator.hpp"
+#include "eval/parallel.hpp"
 #include "eval/kernels.hpp"
+#include "eval/make_plan.hpp"
 #include "eval/reduce.hpp"
 #include "eval/thread_pool.hpp"
 #include "ir/graph.hpp"
@@ -57,74 +57,16 @@ py::object make_ufunc(const std::string& name, const std::string& doc, int nin, 
 
 using PlanHandle = std::shared_ptr<ik::eval::GufuncPlan>;
 
-// Builds a gufunc plan from the tuples _gufunc.py makes; see eval/gufunc.hpp for the fields.
-const char* reduce_name(ik::eval::Reduce kind) {
-    switch (kind) {
-        case ik::eval::Reduce::sum: return "sum";
-        case ik::eval::Reduce::prod: return "prod";
-        case ik::eval::Reduce::max: return "max";
-        case ik::eval::Reduce::min: return "min";
-        case ik::eval::Reduce::any: return "any";
-        case ik::eval::Reduce::all: return "all";
-        case ik::eval::Reduce::argmax: return "argmax";
-        case ik::eval::Reduce::argmin: return "argmin";
-        case ik::eval::Reduce::sequential_sum: return "sequential_sum";
-    }
-    return "?";
-}
+using StageTuple = std::tuple<bool, ProgramHandle, std::vector<std::pair<int, int>>, std::vector<std::tuple<int, int, int>>>;
 
-// NumPy's error for a reduction without identity over an empty row; empty if it has one.
-std::string empty_row_error(ik::eval::Reduce kind) {
-    switch (kind) {
-        case ik::eval::Reduce::max: return "zero-size array to reduction operation maximum which has no identity";
-        case ik::eval::Reduce::min: return "zero-size array to reduction operation minimum which has no identity";
-        case ik::eval::Reduce::argmax: return "attempt to get argmax of an empty sequence";
-        case ik::eval::Reduce::argmin: return "attempt to get argmin of an empty sequence";
-        case ik::eval::Reduce::sum:
-        case ik::eval::Reduce::sequential_sum:
-        case ik::eval::Reduce::prod:
-        case ik::eval::Reduce::any:
-        case ik::eval::Reduce::all: return "";
-    }
-    return "";
-}
-
+// A gufunc plan from the tuples _gufunc.py makes; eval/make_plan.hpp says what they hold.
 PlanHandle make_plan(int nin, int nout, std::vector<bool> input_has_core, std::vector<bool> output_has_core,
                      std::vector<int> table, std::vector<int> input_slot, std::vector<int> output_slot, int length_slot,
-                     const std::vector<std::tuple<bool, ProgramHandle, std::vector<std::pair<int, int>>,
-                                                  std::vector<std::tuple<int, int, int>>>>& stages) {
-    auto plan = std::make_shared<ik::eval::GufuncPlan>();
-    plan->nin = nin;
-    plan->nout = nout;
-    plan->input_has_core = std::move(input_has_core);
-    plan->output_has_core = std::move(output_has_core);
-    for (int t : table) {
-        const auto dtype = static_cast<ik::ir::DType>(t);
-        if (!ik::ir::is_valid(dtype)) throw py::value_error("bad dtype in gufunc plan");
-        plan->table.push_back(dtype);
-    }
-    plan->input_slot = std::move(input_slot);
-    plan->output_slot = std::move(output_slot);
-    plan->length_slot = length_slot;
-    for (const auto& [pass, program, inputs, outputs] : stages) {
-        ik::eval::Stage stage;
-        stage.pass = pass;
-        stage.program = program;
-        for (const auto& [kind, index] : inputs)
-            stage.inputs.push_back({static_cast<ik::eval::StageInput::Kind>(kind), index});
-        for (std::size_t k = 0; k < outputs.size(); ++k) {
-            const auto& [kind, index, reduce] = outputs[k];
-            if (k >= program->output_registers.size()) throw py::value_error("gufunc stage has more outputs than its program");
-            const auto value_dtype = program->registers[static_cast<std::size_t>(program->output_registers[k])].dtype;
-            stage.outputs.push_back({static_cast<ik::eval::StageOutput::Kind>(kind), index, static_cast<ik::eval::Reduce>(reduce), value_dtype});
-            if (kind == ik::eval::StageOutput::reduce_into_table && plan->empty_row_error.empty())
-                plan->empty_row_error = empty_row_error(static_cast<ik::eval::Reduce>(reduce));
-        }
-        if (pass) plan->cost_per_element += program->cost_per_element;
-        plan->stages.push_back(std::move(stage));
-    }
-    ik::eval::set_direct_reduction(*plan);
-    return plan;
+                     const std::vector<StageTuple>& stages) {
+    ik::eval::PlanSpec spec{nin, nout, std::move(input_has_core), std::move(output_has_core), std::move(table),
+                            std::move(input_slot), std::move(output_slot), length_slot, {}};
+    for (const auto& [pass, program, inputs, outputs] : stages) spec.stages.push_back({pass, program, inputs, outputs});
+    return ik::eval::make_plan(spec);
 }
 
 py::object make_gufunc(const std::string& name, const std::string& doc, int nin, int nout, const std::string& signature,
@@ -156,6 +98,7 @@ PYBIND11_MODULE(_core, m) {
 
     py::register_exception<ik::ir::InvalidGraph>(m, "InvalidIRError", PyExc_ValueError);
     py::register_exception<ik::eval::NoKernel>(m, "NoKernelError", PyExc_NotImplementedError);
+    py::register_exception<ik::eval::InvalidPlan>(m, "InvalidPlanError", PyExc_ValueError);
 
     py::class_<ik::eval::Program, ProgramHandle>(m, "Program")
         .def("__str__", [](const ik::eval::Program& p) { return ik::eval::to_string(p); })
@@ -167,18 +110,9 @@ PYBIND11_MODULE(_core, m) {
             // (is a pass, program, what each program input reads, where each output goes) per
             // stage, for ik.explain.
             std::vector<std::tuple<bool, ProgramHandle, std::vector<std::string>, std::vector<std::string>>> out;
-            for (const auto& s : p.stages) {
-                std::vector<std::string> sources, targets;
-                for (const auto& i : s.inputs)
-                    sources.push_back((i.kind == ik::eval::StageInput::vector_input ? "gufunc input " : "row value t") + std::to_string(i.index));
-                for (const auto& o : s.outputs) {
-                    const std::string slot = "row value t" + std::to_string(o.index);
-                    if (o.kind == ik::eval::StageOutput::reduce_into_table) targets.push_back(std::string(reduce_name(o.reduce)) + " into " + slot);
-                    else if (o.kind == ik::eval::StageOutput::table) targets.push_back(slot);
-                    else targets.push_back("gufunc output " + std::to_string(o.index));
-                }
-                out.emplace_back(s.pass, std::const_pointer_cast<ik::eval::Program>(s.program), std::move(sources), std::move(targets));
-            }
+            for (const auto& s : p.stages)
+                out.emplace_back(s.pass, std::const_pointer_cast<ik::eval::Program>(s.program), ik::eval::describe_inputs(s),
+                                 ik::eval::describe_outputs(s));
             return out;
         });
     m.def("make_plan", &make_plan);

@@ -10,7 +10,8 @@
 #include <memory>
 #include <new>
 
-#include "evaluator.hpp"
+#include "byte_range.hpp"
+#include "environment.hpp"
 #include "kernels.hpp"
 
 namespace ik::eval {

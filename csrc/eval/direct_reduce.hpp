@@ -4,7 +4,7 @@
 
 #include <cstddef>
 
-#include "gufunc.hpp"
+#include "gufunc_plan.hpp"
 
 namespace ik::eval {
 

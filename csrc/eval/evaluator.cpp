@@ -2,7 +2,9 @@
 // over the chunk, every value of a chunk in the first-level cache) where it can, and blocked (a
 // block of elements at a time, with lazily evaluated where branches and exact flags) for the rest.
 #include "evaluator.hpp"
+#include "byte_range.hpp"
 #include "direct.hpp"
+#include "environment.hpp"
 #include "fp_flags.hpp"
 
 #include <algorithm>
@@ -508,13 +510,6 @@ std::ptrdiff_t run_chunks(const Program& p, Scratch& s, char* const* args, const
 }
 
 }  // namespace
-
-bool fail_allocations_for_testing() { return std::getenv("IK_TESTING_FAIL_ALLOCATIONS") != nullptr; }
-
-bool switch_on(const char* variable) {
-    const char* value = std::getenv(variable);
-    return !(value && std::strcmp(value, "0") == 0);
-}
 
 void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end,
                 bool stream_outputs) {

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "evaluator.hpp"
+#include "parallel.hpp"
 #include "parallel_for.hpp"
 #include "reduce.hpp"
 #include "short_rows.hpp"
@@ -76,7 +77,7 @@ class RowRunner {
 
     // threads > 1: the passes of this row split their chunks among that many threads.
     void run_row(std::ptrdiff_t row, RowState& state, ChunkBuffers& buffers, int threads = 1) {
-        char* base[64];  // NumPy's most operands (NPY_MAXARGS)
+        char* base[max_operands];
         const int nargs = plan_.nin + plan_.nout;
         for (int i = 0; i < nargs; ++i) base[i] = args_[i] + row * steps_[i];
         if (plan_.length_slot >= 0) {
@@ -215,18 +216,6 @@ class RowRunner {
 };
 
 }  // namespace
-
-std::vector<std::ptrdiff_t> core_steps(const GufuncPlan& plan, const std::ptrdiff_t* steps) {
-    const int nargs = plan.nin + plan.nout;
-    std::vector<std::ptrdiff_t> core(static_cast<std::size_t>(nargs), 0);
-    std::size_t k = static_cast<std::size_t>(nargs);
-    for (int i = 0; i < nargs; ++i) {
-        const bool has_core = i < plan.nin ? plan.input_has_core[static_cast<std::size_t>(i)]
-                                           : plan.output_has_core[static_cast<std::size_t>(i - plan.nin)];
-        if (has_core) core[static_cast<std::size_t>(i)] = steps[k++];
-    }
-    return core;
-}
 
 bool run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps) noexcept {
     try {

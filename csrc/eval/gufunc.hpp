@@ -1,68 +1,12 @@
-// Fused reductions over one core dimension (gufuncs such as (n),(n)->() or (n)->(n)): a plan of
-// element-wise programs run in passes over each row, with reductions folded between passes.
+// Fused reductions over one core dimension (gufuncs such as (n),(n)->() or (n)->(n)): running a
+// plan (gufunc_plan.hpp) over NumPy's gufunc loop arguments, rows in parallel.
 #pragma once
 
-#include <cstdint>
-#include <memory>
-#include <optional>
-#include <string>
-#include <vector>
+#include <cstddef>
 
-#include "program.hpp"
+#include "gufunc_plan.hpp"
 
 namespace ik::eval {
-
-// sequential_sum adds the values one after the other from +0, as NumPy's float16 np.dot does
-// (sum is pairwise, as np.sum); its chunks must be reduced in row order.
-enum class Reduce : std::uint8_t { sum, prod, max, min, any, all, argmax, argmin, sequential_sum };
-
-// Where a stage reads or writes a value. Row values ("table" slots) are the scalars of one row:
-// scalar inputs, the core length, reduction results and scalars computed from them.
-struct StageInput {
-    enum Kind : std::uint8_t { vector_input, table } kind;
-    std::int32_t index;  // gufunc input, or table slot
-};
-struct StageOutput {
-    enum Kind : std::uint8_t { reduce_into_table, table, vector_output } kind;
-    std::int32_t index;  // table slot, or gufunc output
-    Reduce reduce = Reduce::sum;
-    ir::DType value_dtype = ir::DType::float64;  // reduce_into_table: of the reduced values (argmax: not the table's)
-};
-
-struct Stage {
-    bool pass = false;  // a pass runs over the row's core elements; otherwise one element
-    std::shared_ptr<const Program> program;
-    std::vector<StageInput> inputs;    // one per program input
-    std::vector<StageOutput> outputs;  // one per program output
-};
-
-// A plan whose one pass reads gufunc input `input` and reduces it, as it is or cast to value
-// (np.sum of int8 sums int64, np.mean of int32 sums float64, np.any of floats reduces x != 0):
-// its rows are reduced straight from the operand (direct_reduce.hpp).
-struct DirectReduction {
-    std::size_t stage;  // the pass among the plan's stages
-    Reduce kind;
-    ir::DType source, value;  // the input's dtype; the dtype reduced (the cast's, or source)
-    int input;
-};
-
-struct GufuncPlan {
-    int nin = 0, nout = 0;
-    std::vector<bool> input_has_core, output_has_core;
-    std::vector<ir::DType> table;              // dtype of each row value
-    std::vector<std::int32_t> input_slot;      // per input without core dimension: its table slot (-1 otherwise)
-    std::vector<std::int32_t> output_slot;     // per output without core dimension: the table slot it copies
-    std::int32_t length_slot = -1;             // the core length as int64, if the body uses it
-    std::vector<Stage> stages;
-    double cost_per_element = 0;               // of all passes, for threading
-    // Non-empty when a reduction has no identity (max, argmax, ...): NumPy's error for empty rows.
-    std::string empty_row_error;
-    std::optional<DirectReduction> direct;  // set by set_direct_reduction
-};
-
-// NumPy's gufunc loop steps are one outer step per operand, then one core step per operand that
-// has the core dimension, in operand order. The core step of every operand (0 for those without).
-std::vector<std::ptrdiff_t> core_steps(const GufuncPlan& plan, const std::ptrdiff_t* steps);
 
 // The gufunc inner loop body: dims[0] rows, dims[1] core elements, NumPy's gufunc step layout.
 // Returns false when out of memory, as run(): the caller must raise MemoryError.

@@ -1,5 +1,7 @@
 // Threading of a call: how many threads it may use (OpenMP's controls, ik.set_num_threads) and
 // how its blocks are split among them (parallel_for, on the pool of thread_pool.hpp).
+#include "parallel.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "byte_range.hpp"
 #include "direct.hpp"
 #include "evaluator.hpp"
 #include "openmp_controls.hpp"

@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "gufunc.hpp"
+#include "gufunc_plan.hpp"
 #include "ir/dtype.hpp"
 
 namespace ik::eval {

@@ -3,7 +3,7 @@
 
 #include <cstddef>
 
-#include "gufunc.hpp"
+#include "gufunc_plan.hpp"
 
 namespace ik::eval {
 

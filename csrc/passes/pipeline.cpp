@@ -2,7 +2,7 @@
 #include <string>
 
 #include "eval/direct.hpp"
-#include "eval/evaluator.hpp"
+#include "eval/environment.hpp"
 #if IK_HAVE_JIT
 #include "jit/jit.hpp"
 #endif

@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <cstring>
 
-#include "eval/evaluator.hpp"
+#include "eval/parallel.hpp"
 
 namespace ik::ufunc {
 namespace {

@@ -13,8 +13,8 @@ from ._gufunc import gufunc
 from ._numpy_probes import install as _install_numpy_probes
 from ._pickle import install as _install_pickling
 from ._trace import TracingError
+from ._version import __version__
 
-__version__ = "0.1.0"
 __all__ = [
     "ufunc", "gufunc", "explain", "testing", "set_num_threads", "get_num_threads", "threads", "supported_functions",
     "TracingError", "show_config", "dask_ufunc"]

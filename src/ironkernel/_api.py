@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import collections
-import threading
 from typing import Any, Callable, overload
 
 import numpy as np
 
 from . import _core
+from ._gufunc import build as build_gufunc
 from ._ir import Graph, PayloadError, from_payload, to_payload, typed_bytes
 from ._trace import TracingError, trace
 from ._loops import LoopMaker, check_body, dtype_of_num
-
-# Names a kernel must not take: NumPy treats some ufunc names specially (reductions of "add"),
-# and pandas dispatches ufuncs to operators by name.
-_RESERVED_NAMES = frozenset(n for n, v in vars(np).items() if isinstance(v, np.ufunc)) | frozenset(
-    "add sub mul pow mod floordiv truediv divmod eq ne lt gt le ge remainder matmul or xor and".split())
-
-
-def _ufunc_name(name: str) -> str:
-    name = "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "kernel"
-    return f"{name}_ik" if name in _RESERVED_NAMES else name
+from ._ops import supported_ufuncs
+from ._registry import kernel_name, remember, remembered
 
 
 def _identity_value(identity: Any) -> bool | int | float | None:
@@ -38,9 +29,7 @@ def _build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
     combination of argument dtypes on first use (_loops.py). Raises here if NumPy rejects the body
     for every input dtype."""
     if options.get("signature"):
-        from ._gufunc import build
-
-        return build(graph, options, func_name)
+        return build_gufunc(graph, options, func_name)
     graph.func_name = func_name
     check_body(graph)
     programs: dict[bytes, Any] = {}  # loops with the same typed IR (int64 as 'l' and 'q') share a program
@@ -57,26 +46,9 @@ def _build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
                             to_payload(graph, options))
 
 
-# Rebuilt (unpickled) kernels by payload, so that unpickling in the same process returns the same
-# object and repeated unpickling compiles once. Strong references (ufuncs cannot be weakly
-# referenced), bounded.
-_CACHE_SIZE = 256
-_cache: collections.OrderedDict[bytes, np.ufunc] = collections.OrderedDict()
-_cache_lock = threading.Lock()
-
-
-def _remember(payload: bytes, u: np.ufunc) -> None:
-    with _cache_lock:
-        _cache[payload] = u
-        _cache.move_to_end(payload)
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-
-
 def rebuild(payload: bytes) -> np.ufunc:
     """The ufunc a payload describes (used by unpickling)."""
-    with _cache_lock:
-        u = _cache.get(payload)
+    u = remembered(payload)
     if u is not None:
         return u
     graph, options = from_payload(payload)
@@ -89,7 +61,7 @@ def rebuild(payload: bytes) -> np.ufunc:
                            f"pickled graph failed ({type(exc).__name__}: {exc}). The pickle is damaged, or was "
                            "written with another version of ironkernel or NumPy: pickle the kernel again with "
                            "this one.") from exc
-    _remember(payload, u)
+    remember(payload, u)
     return u
 
 
@@ -172,11 +144,11 @@ def ufunc(func: Callable | None = None, /, *, name: str | None = None, doc: str 
     def decorate(f: Callable) -> np.ufunc:
         graph = trace(f)
         func_name = getattr(f, "__name__", "kernel")
-        options = {"name": _ufunc_name(name or func_name), "doc": doc if doc is not None else (f.__doc__ or ""),
+        options = {"name": kernel_name(name or func_name), "doc": doc if doc is not None else (f.__doc__ or ""),
                    "identity": identity_value}
         u = _build(graph, options, func_name)
         _core.loop_maker_of(u).body = f
-        _remember(_core.payload_of(u), u)
+        remember(_core.payload_of(u), u)
         return u
 
     if func is None:
@@ -404,8 +376,6 @@ def supported_functions() -> list[str]:
     >>> "sqrt" in ik.supported_functions()
     True
     """
-    from ._ops import supported_ufuncs
-
     return sorted(supported_ufuncs() + ["where", "clip", "fix", "real", "imag", "angle", "sinc", "nan_to_num"])
 
 

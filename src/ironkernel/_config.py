@@ -10,6 +10,8 @@ from typing import Any, Literal, overload
 import numpy as np
 
 from . import _build_config, _core
+from ._api import get_num_threads
+from ._version import __version__
 
 
 def _cpu() -> str:
@@ -25,8 +27,6 @@ def _cpu() -> str:
 
 
 def _config() -> dict[str, Any]:
-    from . import __version__, get_num_threads
-
     return {
         "ironkernel": {"version": __version__, "path": os.path.dirname(os.path.abspath(__file__))},
         "numpy": {"version": np.__version__},

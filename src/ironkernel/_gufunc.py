@@ -21,6 +21,7 @@ from . import _core
 from ._ir import DTYPE_CODES, Graph, TypedNode, to_payload, typed_bytes
 from ._trace import trace
 from ._loops import LoopMaker, check_body
+from ._registry import kernel_name, remember
 from ._typing import LoopRejected
 
 # StageInput / StageOutput kinds and Reduce values of csrc/eval/gufunc.hpp.
@@ -275,15 +276,13 @@ def gufunc(signature: str, *, name: str | None = None, doc: str | None = None) -
     parse_signature(signature)  # fail at decoration, before tracing
 
     def decorate(f: Callable) -> np.ufunc:
-        from ._api import _remember, _ufunc_name
-
         graph = trace(f, reductions=True)
         func_name = getattr(f, "__name__", "kernel")
-        options = {"name": _ufunc_name(name or func_name), "doc": doc if doc is not None else (f.__doc__ or ""),
+        options = {"name": kernel_name(name or func_name), "doc": doc if doc is not None else (f.__doc__ or ""),
                    "identity": None, "signature": signature}
         u = build(graph, options, func_name)
         _core.loop_maker_of(u).body = f
-        _remember(_core.payload_of(u), u)
+        remember(_core.payload_of(u), u)
         return u
 
     return decorate

@@ -12,11 +12,11 @@ import copyreg
 import numpy as np
 
 from . import _core
+from ._api import rebuild
 
 
+# Pickles name this function (ironkernel._pickle._rebuild): it stays, so that older pickles load.
 def _rebuild(payload: bytes) -> np.ufunc:
-    from ._api import rebuild
-
     return rebuild(payload)
 
 

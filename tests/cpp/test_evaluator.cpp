@@ -14,6 +14,7 @@
 
 #include "eval/evaluator.hpp"
 #include "eval/kernels.hpp"
+#include "eval/parallel.hpp"
 #include "eval/parallel_for.hpp"
 #include "eval/reduce.hpp"
 #include "graph_helpers.hpp"

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "eval/evaluator.hpp"
+#include "eval/parallel.hpp"
 #include "eval/parallel_for.hpp"
 #include "eval/thread_pool.hpp"
 

@@ -81,7 +81,7 @@ def test_code_examples_run(path):
             assert output.rstrip() == shown.rstrip(), f"{path}:{blocks[k + 1][1]}: output differs"
 
 
-# (switch_on: csrc/eval/evaluator.hpp's reader of the on/off switches.)
+# (switch_on: csrc/eval/environment.hpp's reader of the on/off switches.)
 ENVIRONMENT_READ = re.compile(r'(?:getenv|switch_on)\("(IK_[A-Z0-9_]+)"\)|environ(?:\.get\(|\[)"(IK_[A-Z0-9_]+)"')
 
 

@@ -329,11 +329,11 @@ def test_reductions_outside_gufunc_are_refused():
 def test_gufunc_pickles():
     import pickle
 
-    from ironkernel import _api
+    from ironkernel import _registry
 
     k = ik.gufunc("(n)->(n)")(softmax_body)
     data = pickle.dumps(k)
-    _api._cache.clear()
+    _registry._cache.clear()
     k2 = pickle.loads(data)
     assert k2.signature == "(n)->(n)"
     x = np.random.default_rng(6).standard_normal((3, 5))

@@ -67,11 +67,11 @@ def test_pickle_round_trip_in_process_returns_same_object():
 
 
 def test_pickle_rebuilds_from_ir():
-    from ironkernel import _api
+    from ironkernel import _registry
 
     f = ik.ufunc(lambda a, b: np.hypot(a, b) * 2, name="hyp2")
     data = pickle.dumps(f)
-    _api._cache.clear()
+    _registry._cache.clear()
     g = pickle.loads(data)
     assert g is not f and isinstance(g, np.ufunc) and g.__name__ == "hyp2"
     x = np.linspace(0, 5, 11)
@@ -85,12 +85,12 @@ def test_numpy_ufuncs_still_pickle_by_name():
 def test_corrupted_pickle_gives_a_clear_error():
     f = ik.ufunc(lambda a: a + 1)
     data = pickle.dumps(f)
-    from ironkernel import _api
+    from ironkernel import _registry
 
-    payload = next(v for v in _api._cache if _api._cache[v] is f)
+    payload = next(v for v in _registry._cache if _registry._cache[v] is f)
     broken = data.replace(payload[6:30], b"x" * 24)
     with pytest.raises(ValueError, match="corrupted kernel payload|not an ironkernel"):
-        _api._cache.clear()
+        _registry._cache.clear()
         pickle.loads(broken)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import ironkernel as ik
-from ironkernel import _api, _core, _pickle
+from ironkernel import _api, _core, _pickle, _registry
 
 FUZZ = pathlib.Path(__file__).resolve().parents[1] / "fuzz"
 
@@ -34,7 +34,7 @@ def _payload(kernel) -> bytes:
 
 
 def _unpickle_damaged(payload: bytes):
-    _api._cache.clear()  # as in a fresh process
+    _registry._cache.clear()  # as in a fresh process
     return pickle.loads(pickle.dumps(_PickledPayload(payload)))
 
 
@@ -91,7 +91,7 @@ def test_bit_flips_give_a_kernel_or_a_clear_error(kernel):
 
 def test_truncated_pickle_stream_is_refused_by_pickle(kernel):
     data = pickle.dumps(kernel)
-    _api._cache.clear()
+    _registry._cache.clear()
     for n in (1, len(data) // 2, len(data) - 1):
         with pytest.raises((pickle.UnpicklingError, EOFError, ValueError)):
             pickle.loads(data[:n])
@@ -108,7 +108,7 @@ def test_seed_payloads_rebuild():
     files = sorted((FUZZ / "corpus_payload").iterdir())
     assert files
     for path in files:
-        _api._cache.clear()
+        _registry._cache.clear()
         assert isinstance(_api.rebuild(path.read_bytes()), np.ufunc)
 
 
