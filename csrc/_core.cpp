@@ -4,9 +4,11 @@
 
 #include "eval/parallel.hpp"
 #include "eval/kernels.hpp"
+#include "eval/gufunc_plan.hpp"
 #include "eval/make_plan.hpp"
 #include "eval/reduce.hpp"
 #include "eval/thread_pool.hpp"
+#include "ir/dtype.hpp"
 #include "ir/graph.hpp"
 #include "passes/passes.hpp"
 #include "simd/math.hpp"
@@ -92,6 +94,34 @@ std::vector<std::tuple<std::string, int, std::string, std::string>> op_table() {
 
 }  // namespace
 
+// The numbers Python must agree on with the core, read from here (no Python copy of any of them):
+// the IR's dtype codes, magic and version, the gufunc plan's kinds and reductions, the call-key
+// codes of the type resolver, and the version the extension was built as (checked at import).
+void export_numbers(py::module_& m) {
+    py::dict dtype_codes;
+#define IK_X(name, ctype, code, size) dtype_codes[py::str(#name)] = static_cast<int>(ik::ir::DType::name);
+    IK_DTYPES(IK_X)
+#undef IK_X
+    m.attr("dtype_codes") = dtype_codes;
+    m.attr("ir_magic") = py::bytes(ik::ir::ir_magic, sizeof ik::ir::ir_magic);
+    m.attr("ir_version") = ik::ir::ir_format_version;
+    py::dict reductions;
+#define IK_X(name) reductions[py::str(#name)] = static_cast<int>(ik::eval::Reduce::name);
+    IK_REDUCTIONS(IK_X)
+#undef IK_X
+    m.attr("reductions") = reductions;
+    m.attr("stage_input_kinds") = py::dict(py::arg("vector_input") = static_cast<int>(ik::eval::StageInput::vector_input),
+                                           py::arg("table") = static_cast<int>(ik::eval::StageInput::table));
+    m.attr("stage_output_kinds") =
+        py::dict(py::arg("reduce_into_table") = static_cast<int>(ik::eval::StageOutput::reduce_into_table),
+                 py::arg("table") = static_cast<int>(ik::eval::StageOutput::table),
+                 py::arg("vector_output") = static_cast<int>(ik::eval::StageOutput::vector_output));
+    m.attr("call_key_codes") = py::dict(py::arg("weak_int") = ik::ufunc::weak_int, py::arg("weak_float") = ik::ufunc::weak_float,
+                                        py::arg("weak_complex") = ik::ufunc::weak_complex,
+                                        py::arg("no_operand") = ik::ufunc::no_operand, py::arg("not_fixed") = ik::ufunc::not_fixed);
+    m.attr("version") = IK_VERSION;
+}
+
 PYBIND11_MODULE(_core, m) {
     m.doc() = "ironkernel's C++ core: compile typed IR, register ufuncs, control threads.";
     if (!ik::ufunc::init_numpy()) throw py::error_already_set();
@@ -144,6 +174,7 @@ PYBIND11_MODULE(_core, m) {
     }, py::arg("ufunc"), py::arg("key"), "The type numbers of the loop a call with this key runs (made if new).");
     m.def("op_table", &op_table, "(name, arity, result, accuracy) for every op, in op-number order.");
     m.def("ir_format_version", [] { return ik::ir::ir_format_version; });
+    export_numbers(m);
     m.def("set_num_threads", &ik::eval::set_num_threads, py::arg("n"));
     m.def("get_num_threads", &ik::eval::get_num_threads);
     m.def("get_requested_threads", &ik::eval::get_requested_threads);

@@ -82,6 +82,8 @@ std::string to_string(const Graph& graph);
 
 // The versioned byte format that crosses from Python into C++ (and is fuzzed).
 constexpr std::uint16_t ir_format_version = 1;
+// The first bytes of the IR byte format (serialize.cpp).
+inline constexpr char ir_magic[4] = {'I', 'K', 'I', 'R'};
 std::string serialize(const Graph& graph);
 Graph deserialize(const std::string& bytes);  // verifies; throws InvalidGraph
 

@@ -41,13 +41,12 @@ class Reader {
     std::size_t pos_ = 0;
 };
 
-constexpr char magic[4] = {'I', 'K', 'I', 'R'};
 
 }  // namespace
 
 std::string serialize(const Graph& graph) {
     Writer w;
-    w.out.append(magic, 4);
+    w.out.append(ir_magic, sizeof ir_magic);
     w.put<std::uint16_t>(ir_format_version);
     w.put<std::uint16_t>(static_cast<std::uint16_t>(graph.n_inputs));
     w.put<std::uint16_t>(static_cast<std::uint16_t>(graph.outputs.size()));
@@ -67,7 +66,7 @@ Graph deserialize(const std::string& bytes) {
     Reader r(bytes);
     char m[4];
     for (char& c : m) c = r.get<char>();
-    if (std::memcmp(m, magic, 4) != 0) throw InvalidGraph("invalid IR: not ironkernel IR bytes");
+    if (std::memcmp(m, ir_magic, sizeof ir_magic) != 0) throw InvalidGraph("invalid IR: not ironkernel IR bytes");
     const auto version = r.get<std::uint16_t>();
     if (version != ir_format_version)
         throw InvalidGraph("invalid IR: format version " + std::to_string(version) + ", this build reads " +

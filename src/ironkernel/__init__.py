@@ -5,7 +5,12 @@ Decorate a function of NumPy element-wise operations with ``@ik.ufunc`` and get 
 math and threads.
 """
 
-from . import _core, testing
+from . import _core
+from ._version import __version__, check_extension
+
+check_extension(_core.version)  # before anything reads the extension's numbers
+
+from . import testing
 from ._api import explain, get_num_threads, set_num_threads, supported_functions, threads, ufunc
 from ._config import show_config
 from ._dask import dask_ufunc
@@ -13,7 +18,6 @@ from ._gufunc import gufunc
 from ._numpy_probes import install as _install_numpy_probes
 from ._pickle import install as _install_pickling
 from ._trace import TracingError
-from ._version import __version__
 
 __all__ = [
     "ufunc", "gufunc", "explain", "testing", "set_num_threads", "get_num_threads", "threads", "supported_functions",

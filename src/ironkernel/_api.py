@@ -10,7 +10,7 @@ from . import _core
 from ._gufunc import build as build_gufunc
 from ._ir import Graph, PayloadError, from_payload, to_payload, typed_bytes
 from ._trace import TracingError, trace
-from ._loops import LoopMaker, check_body, dtype_of_num
+from ._loops import NOT_FIXED, LoopMaker, check_body, dtype_of_num
 from ._ops import supported_ufuncs
 from ._registry import kernel_name, remember, remembered
 
@@ -209,7 +209,7 @@ def explain(u: np.ufunc, *args: Any) -> str:
     if args or not _core.loop_types_of(u):
         if args and len(args) != u.nin:
             raise TypeError(f"explain: {u.__name__} takes {u.nin} argument(s), got {len(args)}")
-        key = [_argument_code(a, u.nin) for a in args or [np.float64] * u.nin] + [-1] * u.nargs
+        key = [_argument_code(a, u.nin) for a in args or [np.float64] * u.nin] + [NOT_FIXED] * u.nargs
         wanted = [_core.loop_types_for(u, key)]
     else:
         wanted = _core.loop_types_of(u)
@@ -236,7 +236,8 @@ def explain(u: np.ufunc, *args: Any) -> str:
 def _argument_code(arg: Any, nin: int) -> int:
     """An argument of ik.explain as the type resolver sees it: a dtype's type number, or the code of
     a Python scalar (weak only with two or more inputs, as NumPy marks them)."""
-    kinds = {int: -1, float: -2, complex: -3}
+    kinds = {int: _core.call_key_codes["weak_int"], float: _core.call_key_codes["weak_float"],
+             complex: _core.call_key_codes["weak_complex"]}
     # (Identity, not `in`: an array is unhashable, and a NumPy scalar type compares unlike int.)
     kind = next((k for k in kinds if arg is k), None) or (type(arg) if type(arg) in kinds else None)
     if kind is not None:

@@ -24,12 +24,12 @@ from ._loops import LoopMaker, check_body
 from ._registry import kernel_name, remember
 from ._typing import LoopRejected
 
-# StageInput / StageOutput kinds and Reduce values of csrc/eval/gufunc.hpp.
-_VECTOR_INPUT, _TABLE_INPUT = 0, 1
-_REDUCE_INTO_TABLE, _TABLE_OUTPUT, _VECTOR_OUTPUT = 0, 1, 2
+# StageInput / StageOutput kinds and Reduce values of csrc/eval/gufunc_plan.hpp, as _core gives them.
+_VECTOR_INPUT, _TABLE_INPUT = (_core.stage_input_kinds[k] for k in ("vector_input", "table"))
+_REDUCE_INTO_TABLE, _TABLE_OUTPUT, _VECTOR_OUTPUT = (
+    _core.stage_output_kinds[k] for k in ("reduce_into_table", "table", "vector_output"))
 # reduce_sequential_sum adds one value after the other (NumPy's float16 np.dot), reduce_sum pairwise.
-_REDUCE_KINDS = {"reduce_sum": 0, "reduce_prod": 1, "reduce_max": 2, "reduce_min": 3, "reduce_any": 4,
-                 "reduce_all": 5, "reduce_argmax": 6, "reduce_argmin": 7, "reduce_sequential_sum": 8}
+_REDUCE_KINDS = {f"reduce_{name}": code for name, code in _core.reductions.items()}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _core
+
 from ._ops import OPS, op_for_ufunc
 
 PAYLOAD_MAGIC = b"IKPY"
@@ -253,26 +255,11 @@ def _read_node(i: int, node: object, n_inputs: int, in_gufunc: bool) -> Node:
 
 # ---- the typed format read by the C++ core (csrc/ir/serialize.cpp) --------------------------
 
-IR_MAGIC = b"IKIR"
-IR_VERSION = 1
+IR_MAGIC = _core.ir_magic
+IR_VERSION = _core.ir_version
 
-# csrc/ir/dtype.hpp numbering.
-DTYPE_CODES = {
-    np.dtype(np.bool_): 0,
-    np.dtype(np.int8): 1,
-    np.dtype(np.uint8): 2,
-    np.dtype(np.int16): 3,
-    np.dtype(np.uint16): 4,
-    np.dtype(np.int32): 5,
-    np.dtype(np.uint32): 6,
-    np.dtype(np.int64): 7,
-    np.dtype(np.uint64): 8,
-    np.dtype(np.float32): 9,
-    np.dtype(np.float64): 10,
-    np.dtype(np.float16): 11,
-    np.dtype(np.complex64): 12,
-    np.dtype(np.complex128): 13,
-}
+# csrc/ir/dtype.hpp numbering, as _core gives it.
+DTYPE_CODES = {np.dtype(getattr(np, name)): code for name, code in _core.dtype_codes.items()}
 
 
 class TypedNode(NamedTuple):  # a tuple: made many times per decoration, and cheaply

@@ -17,12 +17,14 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import _core
 from ._ir import DTYPE_CODES, Graph
 from ._typing import LoopRejected, declared_dtypes, type_graph
 
-# CallKey codes of csrc/ufunc/make_ufunc.hpp.
-_WEAK_KINDS = {-1: int, -2: float, -3: complex}
-_NO_OPERAND, _NOT_FIXED = -9, -1
+# CallKey codes of csrc/ufunc/make_ufunc.hpp, as _core gives them.
+_CODES = _core.call_key_codes
+_WEAK_KINDS = {_CODES["weak_int"]: int, _CODES["weak_float"]: float, _CODES["weak_complex"]: complex}
+_NO_OPERAND, NOT_FIXED = _CODES["no_operand"], _CODES["not_fixed"]
 
 # The dtypes ironkernel computes in, in NumPy's loop order: the candidates tried where a call fixes
 # only output dtypes (dtype=), or where the natural loop cannot start a reduction from the identity.
@@ -95,7 +97,7 @@ class LoopMaker:
         codes, fixed = key[: self.nin], key[self.nin:]
         specs = []
         for k in range(self.nin):
-            if fixed[k] != _NOT_FIXED:
+            if fixed[k] != NOT_FIXED:
                 specs.append(self.dtype(fixed[k]))
             elif codes[k] in _WEAK_KINDS:
                 specs.append(_WEAK_KINDS[codes[k]])
@@ -107,8 +109,8 @@ class LoopMaker:
             in_dtypes = declared_dtypes(self.graph, tuple(specs))
         except LoopRejected as exc:
             raise exc.for_call(self.kernel_name) from None
-        fixed_out = tuple(None if t == _NOT_FIXED else self.dtype(t) for t in fixed[self.nin:])
-        fixed_in = tuple(t != _NOT_FIXED for t in fixed[: self.nin])
+        fixed_out = tuple(None if t == NOT_FIXED else self.dtype(t) for t in fixed[self.nin:])
+        fixed_in = tuple(t != NOT_FIXED for t in fixed[: self.nin])
         if (self.nin, self.nout) == (2, 1) and fixed_in == (True, False) and fixed_out[0] == in_dtypes[0]:
             # NumPy fixes the first input and the output to one dtype for reduce, accumulate and
             # reduceat with dtype= or out=, whose loops must be homogeneous: the second input too.
