@@ -68,9 +68,15 @@ def include_graph() -> dict[str, set[str]]:
 
 
 def _imported_modules(tree: ast.AST) -> list[str]:
-    """The package modules a module's source imports ("__init__" for the package itself)."""
+    """The package modules a module's source imports ("__init__" for the package itself). Imports
+    under `if TYPE_CHECKING:` are for annotations only and never run: not counted."""
+    type_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
+                 and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+                 for stmt in block.body for n in ast.walk(stmt)}
     names = []
     for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
         if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
             names.append(node.module.split(".")[0])
         elif isinstance(node, ast.ImportFrom) and node.level == 1:  # from . import x, y
