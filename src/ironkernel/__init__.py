@@ -20,7 +20,7 @@ from ._pickle import install as _install_pickling
 from ._trace import TracingError
 
 __all__ = [
-    "ufunc", "gufunc", "explain", "testing", "set_num_threads", "get_num_threads", "threads", "supported_functions",
+    "__version__", "ufunc", "gufunc", "explain", "testing", "set_num_threads", "get_num_threads", "threads", "supported_functions",
     "TracingError", "show_config", "dask_ufunc"]
 
 _install_pickling()

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _core
 from ._ops import ALIASES, OPS
-from ._typing import builtin_exception_type
+from ._typing_rules import builtin_exception_type
 
 # The stated accuracy of transcendental functions against NumPy's own results (both sides' errors
 # add up: NumPy's SIMD sin/exp are not correctly rounded either). See docs/functions.md.
