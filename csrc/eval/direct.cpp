@@ -153,7 +153,8 @@ bool jit_enabled() {
     return enabled;
 }
 
-bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end) {
+bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end,
+             bool stream) {
     if (!p.jit || !jit_enabled()) return false;
     const std::size_t n_in = static_cast<std::size_t>(p.n_inputs), size = ir::itemsize(p.jit->dtype);
     const std::ptrdiff_t n = end - begin;
@@ -169,7 +170,7 @@ bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, s
         if (!readable_in_place(base, steps[i], size, n, out, out_range)) return false;
         inputs[i] = base;
     }
-    p.jit->function(inputs, out, n);
+    p.jit->function(inputs, out, n, stream);
     return true;
 }
 

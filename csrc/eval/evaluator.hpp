@@ -33,6 +33,13 @@ bool run(const Program& program, char* const* args, const std::ptrdiff_t* steps,
 void run_serial(const Program& program, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
                 std::ptrdiff_t end, bool stream_outputs = false);
 
+// Contiguous outputs of more bytes than this are streamed past the caches when memory bounds
+// the call (the last-level cache one core can use).
+std::size_t streaming_threshold_bytes();
+// Whether memory bounds a call of this program over contiguous operands (its estimated compute
+// per element is shorter than moving the element's bytes): such calls stream large outputs.
+bool streams_large_outputs(const Program& p);
+
 // Set IK_TESTING_FAIL_ALLOCATIONS in the environment to make every allocation of scratch memory
 // fail, so that tests reach the out-of-memory path (read only when such memory is allocated).
 bool fail_allocations_for_testing();

@@ -49,18 +49,6 @@ bool has_recurrence(const Program& p, char* const* args, const std::ptrdiff_t* s
     return false;
 }
 
-// Outputs larger than this are streamed past the caches (see run_serial): the last-level cache
-// this core can use, which an output of that size would evict anyway. Virtual machines report
-// the whole socket's L3; a core's share is rarely above 32 MiB.
-std::size_t streaming_threshold_bytes() {
-    static const std::size_t bytes = [] {
-        const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-        constexpr std::size_t cap = std::size_t{32} << 20;
-        return l3 > 0 ? std::min(static_cast<std::size_t>(l3), cap) : cap;
-    }();
-    return bytes;
-}
-
 // Streaming saves the read of each output line before it is written, and costs a copy of every
 // chunk (the evaluator cannot then write the output directly). That pays when memory bounds the
 // call, not when computing does: measured at 10M-100M elements, 2 threads, streamed outputs made
@@ -68,6 +56,10 @@ std::size_t streaming_threshold_bytes() {
 // when moving its bytes takes longer than the program's estimated compute, at about 16 GB/s
 // (half this 2-core machine's copy bandwidth) per core.
 constexpr double ns_per_byte = 1.0 / 16.0;
+
+bool memory_bound(const Program& p, std::size_t element_bytes) {
+    return static_cast<double>(element_bytes) * ns_per_byte > p.cost_per_element;
+}
 
 bool stream_outputs(const Program& p, const std::ptrdiff_t* steps, std::ptrdiff_t n) {
     std::size_t out_bytes = 0, element_bytes = 0;
@@ -79,8 +71,7 @@ bool stream_outputs(const Program& p, const std::ptrdiff_t* steps, std::ptrdiff_
     }
     for (std::size_t i = 0; i < static_cast<std::size_t>(p.n_inputs); ++i)
         if (steps[i] != 0) element_bytes += ir::itemsize(p.input_dtypes[i]);
-    const bool memory_bound = static_cast<double>(element_bytes) * ns_per_byte > p.cost_per_element;
-    return memory_bound && out_bytes > streaming_threshold_bytes();
+    return memory_bound(p, element_bytes) && out_bytes > streaming_threshold_bytes();
 }
 
 int threads_for(const Program& p, std::ptrdiff_t n) {
@@ -103,6 +94,26 @@ std::ptrdiff_t pieces_for(const Program& p, std::ptrdiff_t n, int threads, std::
 }
 
 }  // namespace
+
+// Outputs larger than this are streamed past the caches (see run_serial): the last-level cache
+// this core can use, which an output of that size would evict anyway. Virtual machines report
+// the whole socket's L3; a core's share is rarely above 32 MiB.
+std::size_t streaming_threshold_bytes() {
+    static const std::size_t bytes = [] {
+        const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+        constexpr std::size_t cap = std::size_t{32} << 20;
+        return l3 > 0 ? std::min(static_cast<std::size_t>(l3), cap) : cap;
+    }();
+    return bytes;
+}
+
+bool streams_large_outputs(const Program& p) {
+    std::size_t element_bytes = 0;
+    for (const std::int32_t r : p.output_registers) element_bytes += ir::itemsize(p.registers[static_cast<std::size_t>(r)].dtype);
+    for (std::size_t i = 0; i < p.input_dtypes.size(); ++i)
+        if (p.input_registers[i] >= 0) element_bytes += ir::itemsize(p.input_dtypes[i]);
+    return memory_bound(p, element_bytes);
+}
 
 ThreadGrant::ThreadGrant(int wanted) {
     // Not inside a parallel loop (a body calling a kernel), ours or another library's OpenMP region.

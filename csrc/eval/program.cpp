@@ -3,6 +3,8 @@
 
 #include <atomic>
 
+#include "evaluator.hpp"
+
 namespace ik::eval {
 namespace {
 
@@ -109,7 +111,10 @@ std::string to_string(const Program& p) {
         const std::string us = std::to_string(p.jit->compile_us);
         out += "jit: " + std::to_string(p.jit->instructions) + " instructions, compiled in " + us.substr(0, us.find('.') + 2) +
                " µs (AVX-512, " + std::to_string(p.jit->unroll) + " vectors per step, " + std::to_string(p.jit->code_bytes) +
-               " bytes): runs straight over contiguous arrays\n";
+               " bytes): runs straight over contiguous arrays" +
+               (streams_large_outputs(p) ? ", streaming outputs over " + std::to_string(streaming_threshold_bytes() >> 20) +
+                                               " MiB past the caches (non-temporal stores)\n"
+                                         : "\n");
     }
     return out;
 }

@@ -91,7 +91,9 @@ struct DirectForm {
 // Machine code for the whole program over contiguous arrays (csrc/jit): where the build has the
 // JIT, the CPU has AVX-512 and every op of the graph has an emitter. Immutable once made.
 struct JitCode {
-    using Function = void (*)(const void* const* inputs, void* out, std::ptrdiff_t n);
+    // stream: write the output with non-temporal stores (an unaligned head and the tail with
+    // ordinary ones), then sfence; for outputs far larger than the caches (see run_serial).
+    using Function = void (*)(const void* const* inputs, void* out, std::ptrdiff_t n, std::ptrdiff_t stream);
     Function function = nullptr;
     std::shared_ptr<const void> pages;  // the read+execute mapping the function lives in
     ir::DType dtype = ir::DType::unknown;  // of every input read and of the output

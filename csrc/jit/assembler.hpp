@@ -14,8 +14,8 @@ constexpr int max_unroll = 8;
 constexpr int max_inputs = 9;  // the general registers left for input pointers
 
 // Compiles one float graph (every value of dtype float32 or float64, comparisons into bool) into
-//     void kernel(const void* const* inputs, void* out, std::ptrdiff_t n)
-// over contiguous arrays. Every value of a step of `unroll` vectors lives in zmm registers
+//     void kernel(const void* const* inputs, void* out, std::ptrdiff_t n, std::ptrdiff_t stream)
+// over contiguous arrays (eval::JitCode::Function; stream: non-temporal stores). Every value of a step of `unroll` vectors lives in zmm registers
 // (comparisons in opmask registers); constants live after the code and are read as broadcast
 // memory operands. A node only a `where` branch needs runs under that where's condition mask with
 // zeroing, and the last partial vector runs every op under a tail mask: AVX-512 raises no flag in
@@ -67,6 +67,7 @@ class Assembler : public Xbyak::CodeGenerator {
     bool compute_guards();
     bool allocate();
     void emit_body(int copies, bool tail);
+    void emit_stream_head(const Xbyak::Label& main_loop);
     int mask_for(int i, int u, bool tail);
     void load_guard(const Xbyak::Opmask& k, int i, int u, bool tail);
     void skip_if_unselected(int i, int copies, bool tail, const Xbyak::Label& skip);

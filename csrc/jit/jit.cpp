@@ -21,7 +21,8 @@ using ir::Op;
 namespace {
 
 // General registers holding the input pointers, by input position. rcx: the element index,
-// rdx: n, rsi: out, r11 and rax: scratch. rbx and r12-r15 are saved by the prologue.
+// rdx: n, rsi: out, rbp: the stream flag, r11 and rax: scratch. rbx, rbp and r12-r15 are saved
+// by the prologue.
 const int input_gprs[max_inputs] = {Operand::R8,  Operand::R9,  Operand::R10, Operand::R12, Operand::R13,
                                     Operand::R14, Operand::R15, Operand::RBX, Operand::RDI};
 
@@ -289,6 +290,34 @@ void Assembler::emit_body(int copies, bool tail) {
     if (run_end) L(*run_end);
 }
 
+// With the stream flag: the elements before out's first 64-byte boundary (at most a vector's
+// lanes minus one; out is aligned to the element size), as one vector under k1 with an ordinary
+// masked store, so that every non-temporal store of the main loop is aligned. Leaves rcx at the
+// first element of the main loop.
+void Assembler::emit_stream_head(const Label& main_loop) {
+    test(rbp, rbp);
+    jz(main_loop, T_NEAR);
+    mov(rax, rsi);
+    neg(rax);
+    and_(eax, 63);
+    shr(eax, f64_ ? 3 : 2);  // elements to the boundary
+    cmp(rax, rdx);
+    cmovg(rax, rdx);
+    test(eax, eax);
+    jz(main_loop, T_NEAR);
+    mov(r11d, f64_ ? 0xff : 0xffff);
+    bzhi(r11d, r11d, eax);
+    f64_ ? kmovb(k1, r11d) : kmovw(k1, r11d);
+    count(13);
+    emit_body(1, true);
+    if (f64_)
+        vmovupd(ptr[rsi] | k1, z(output_, 0));
+    else
+        vmovups(ptr[rsi] | k1, z(output_, 0));
+    mov(rcx, rax);
+    count(2);
+}
+
 bool Assembler::build() {
     if (!check_types()) return false;
     order_nodes();
@@ -298,28 +327,45 @@ bool Assembler::build() {
         if (is_constant(i)) const_label_[static_cast<std::size_t>(i)] = std::make_unique<Label>();
 
     push(rbx);
+    push(rbp);
     push(r12);
     push(r13);
     push(r14);
     push(r15);
+    mov(rbp, rcx);  // the stream flag, for the whole call
     // The input pointers in order: rdi (the pointer array) is the last one's register.
     for (int j = 0; j < n_inputs_; ++j) mov(Reg64(input_gprs[j]), ptr[rdi + 8 * j]);
     xor_(ecx, ecx);
-    count(6 + n_inputs_);
+    count(8 + n_inputs_);
 
     const int step = lanes_ * unroll_;
-    Label main_loop, main_done, tail_loop, done;
+    Label main_loop, main_done, tail_loop, done, stream_stores;
+    emit_stream_head(main_loop);
     L(main_loop);  // while rcx + step <= n
     lea(r11, ptr[rcx + step]);
     cmp(r11, rdx);
     jg(main_done, T_NEAR);
     count(3);
     emit_body(unroll_, false);
+    // One predictable branch per step chooses the stores; the body is emitted once.
+    test(rbp, rbp);
+    jnz(stream_stores, T_NEAR);
+    count(2);
     for (int u = 0; u < unroll_; ++u) {
         if (f64_)
             vmovupd(ptr[rsi + rcx * itemsize_ + 64 * u], z(output_, u));
         else
             vmovups(ptr[rsi + rcx * itemsize_ + 64 * u], z(output_, u));
+    }
+    add(rcx, step);
+    jmp(main_loop, T_NEAR);
+    count(unroll_ + 2);
+    L(stream_stores);  // aligned here: the head brought out + rcx to a 64-byte boundary
+    for (int u = 0; u < unroll_; ++u) {
+        if (f64_)
+            vmovntpd(ptr[rsi + rcx * itemsize_ + 64 * u], z(output_, u));
+        else
+            vmovntps(ptr[rsi + rcx * itemsize_ + 64 * u], z(output_, u));
     }
     add(rcx, step);
     jmp(main_loop, T_NEAR);
@@ -341,15 +387,24 @@ bool Assembler::build() {
         vmovups(ptr[rsi + rcx * itemsize_] | k1, z(output_, 0));
     add(rcx, lanes_);
     jmp(tail_loop, T_NEAR);
+    count(3);
     L(done);
+    // Non-temporal stores are weakly ordered: make them visible before the call returns (and
+    // before another thread, or the caller, reads the output).
+    Label fenced;
+    test(rbp, rbp);
+    jz(fenced);
+    sfence();
+    L(fenced);
     vzeroupper();
     pop(r15);
     pop(r14);
     pop(r13);
     pop(r12);
+    pop(rbp);
     pop(rbx);
     ret();
-    count(10);
+    count(11);
     // The constants, after the code (read-only once mapped).
     align(8);
     auto data = [&](std::uint64_t bits64, std::uint32_t bits32) { f64_ ? dq(bits64) : dd(bits32); };
