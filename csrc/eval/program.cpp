@@ -112,6 +112,7 @@ std::string to_string(const Program& p) {
         out += "jit: " + std::to_string(p.jit->instructions) + " instructions, compiled in " + us.substr(0, us.find('.') + 2) +
                " µs (AVX-512, " + std::to_string(p.jit->unroll) + " vectors per step, " + std::to_string(p.jit->code_bytes) +
                " bytes): runs straight over contiguous arrays" +
+               (p.jit->broadcast.empty() ? "" : " and stride-0 inputs (" + std::to_string(p.jit->broadcast.size()) + " patterns)") +
                (streams_large_outputs(p) ? ", streaming outputs over " + std::to_string(streaming_threshold_bytes() >> 20) +
                                                " MiB past the caches (non-temporal stores)\n"
                                          : "\n");

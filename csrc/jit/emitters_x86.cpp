@@ -15,12 +15,12 @@ using ir::Op;
 
 using Ins = void (CodeGenerator::*)(const Xmm&, const Operand&, const Operand&);
 
-// a OP b. A constant is the broadcast memory operand: the second source, or for a commutative op
-// whose first operand is the constant, swapped there.
+// a OP b. A value in memory (constant, stride-0 input) is the broadcast memory operand: the
+// second source, or for a commutative op whose first operand is in memory, swapped there.
 template <Ins F64, Ins F32, bool Commutative>
 void binary(Assembler& j, const ir::Node& n, int u, int k) {
     const Zmm d = j.dst(u, k);
-    const bool swap = Commutative && j.is_constant(n.args[0]);
+    const bool swap = Commutative && j.in_memory(n.args[0]);
     const Zmm first = j.reg(n.args[swap ? 1 : 0], u);
     j.with_src(n.args[swap ? 0 : 1], u, [&](const Operand& second) { (j.*(j.f64() ? F64 : F32))(d, first, second); });
     j.count();
@@ -105,8 +105,9 @@ void where(Assembler& j, const ir::Node& n, int u, int) {
     });
     j.count();
 }
+// (A stride-0 input, like a constant, is read where used, as a broadcast memory operand.)
 void input(Assembler& j, const ir::Node&, int u, int k) { j.load_input(j.current(), u, k); }
-void constant(Assembler&, const ir::Node&, int, int) {}  // read where used, as a broadcast memory operand
+void constant(Assembler&, const ir::Node&, int, int) {}
 
 constexpr const char* math = "vector math: not in the first slice (calls of simd::MathTable routines next)";
 constexpr const char* integer_only = "integer or bool operands only";

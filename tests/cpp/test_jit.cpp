@@ -97,6 +97,36 @@ TEST(Jit, StreamsEveryHeadAndTailWithoutWritingOutside) {
     }
 }
 
+// Inputs of stride 0: one element, read as it broadcast, alone or both (every pattern of two inputs).
+TEST(Jit, ReadsStrideZeroInputsAsOneValue) {
+    if (!ik::jit::cpu_supported()) GTEST_SKIP() << "no AVX-512";
+    const auto code = ik::jit::compile(divide_graph());
+    ASSERT_TRUE(code.has_value());
+    ASSERT_EQ(code->broadcast.size(), 3u);
+    for (const double one_y : {0.0, -4.0}) {
+        for (std::uint32_t pattern = 1; pattern < 4; ++pattern) {
+            const auto function = code->for_stride0(pattern);
+            ASSERT_NE(function, nullptr) << pattern;
+            for (std::ptrdiff_t n = 0; n <= 70; ++n) {
+                std::vector<double> x(static_cast<std::size_t>(n)), y(x.size(), one_y), out(x.size() + 8, 7.0);
+                for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<double>(i) - 3.5;
+                if (pattern & 1) std::fill(x.begin(), x.end(), 2.0);
+                const double x0 = 2.0;
+                const void* inputs[2] = {pattern & 1 ? &x0 : static_cast<const void*>(x.data()), pattern & 2 ? &one_y : y.data()};
+                std::feclearexcept(FE_ALL_EXCEPT);
+                function(inputs, out.data(), n, 0);
+                EXPECT_FALSE(std::fetestexcept(FE_DIVBYZERO | FE_INVALID)) << n;
+                for (std::size_t i = 0; i < x.size(); ++i) {
+                    const double w = y[i] != 0.0 ? x[i] / y[i] : -1.0;
+                    EXPECT_EQ(out[i], w * 2.5 + x[i]) << "pattern " << pattern << " n " << n << " i " << i;
+                }
+                for (std::size_t i = x.size(); i < out.size(); ++i) EXPECT_EQ(out[i], 7.0) << "wrote past the end, n=" << n;
+            }
+        }
+    }
+    EXPECT_EQ(code->for_stride0(4), nullptr);  // no third input
+}
+
 TEST(Jit, RefusesWhatItDoesNotCover) {
     ik::ir::GraphBuilder b(1);
     const auto x = b.input(0, DType::float64);

@@ -206,6 +206,53 @@ def test_strided_unaligned_and_broadcast_calls(dtype):
         same_bits(f(x, dtype(0.5)), body(x, dtype(0.5)))
 
 
+def stride0_patterns(nin):
+    """Which inputs are passed with stride 0: each alone, and all of them when there are up to 3."""
+    singles = [{k} for k in range(nin)]
+    return singles + ([set(range(nin))] if 1 < nin <= 3 else [])
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+@pytest.mark.parametrize("name", list(BODIES))
+def test_stride0_inputs_give_numpys_bits_and_flags(name, dtype):
+    # A broadcast input (a Python scalar, a row of one) reaches the loop with stride 0: the JIT
+    # reads its one element broadcast. Its value is each special value in turn.
+    body, nin, lazy = BODIES[name]
+    f = ik.ufunc(body)
+    if JIT_ON:
+        assert "stride-0 inputs" in ik.explain(f, *[dtype] * nin)
+    special = special_values(dtype)
+    for pattern in stride0_patterns(nin):
+        for n in list(range(0, 41, 3)) + [1000]:
+            args = operands(n, nin, dtype, seed=n)
+            for value in special[:: 3 if n > 40 else 1]:
+                called = [np.broadcast_to(np.array([value], dtype), n) if k in pattern else a for k, a in enumerate(args)]
+                with np.errstate(all="ignore"):
+                    expected = np.asarray(body(*called), dtype=dtype)
+                flags, got = flags_of(f, *called)
+                same_bits(got, expected)
+                if not lazy:
+                    assert flags == flags_of(body, *called)[0], (pattern, n, value)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_python_scalar_arguments_and_streamed_broadcasts(dtype):
+    f = ik.ufunc(BODIES["where_divide"][0])
+    x, y = operands(2003, 2, dtype, seed=3)
+    with np.errstate(all="raise"):  # y = 0 selects the branch with no division: no flag
+        same_bits(f(x, 0.0), np.zeros(2003, dtype))
+    with np.errstate(all="ignore"):
+        same_bits(f(x, -2.0), BODIES["where_divide"][0](x, dtype(-2.0)))
+        same_bits(f(np.float64(3.0).astype(dtype), y), BODIES["where_divide"][0](dtype(3.0), y))
+    # A streamed output with a stride-0 input, on 2 threads.
+    axpy = BODIES["axpy"][0]
+    n = streamed_size(dtype)
+    big = operands(n, 1, dtype, seed=4)[0]
+    with np.errstate(all="ignore"):
+        got = with_threads(2, lambda: ik.ufunc(axpy)(big, dtype(0.5)))
+        same_bits(got, axpy(big, dtype(0.5)))
+
+
 def many_values(a, b, c, d, e, f, g, h, i):
     xs = [a, b, c, d, e, f, g, h, i]
     roots = [np.sqrt(np.abs(x)) for x in xs]
