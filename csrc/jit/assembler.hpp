@@ -53,12 +53,13 @@ class Assembler : public Xbyak::CodeGenerator {
     template <class F>
     void with_src(int i, int u, F f) {
         if (in_memory(i))
-            f(memory_operand(i, true));
+            f(memory_operand(i, ptr_b));
         else
             f(z(i, u));
     }
-    // Where value i (in_memory) is: with_broadcast, as an embedded-broadcast operand ({1toN}).
-    Xbyak::Address memory_operand(int i, bool with_broadcast);
+    // Where value i (in_memory) is, as an operand of the frame's kind (ptr: the element; ptr_b,
+    // zword_b: broadcast to every lane, {1toN}).
+    Xbyak::Address memory_operand(int i, const Xbyak::AddressFrame& frame);
     Xbyak::Address abs_mask() { return ptr_b[rip + abs_label_]; }
     Xbyak::Address sign_mask() { return ptr_b[rip + sign_label_]; }
     Xbyak::Address one() { return ptr[rip + one_label_]; }  // for vbroadcastsd/ss

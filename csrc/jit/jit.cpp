@@ -54,7 +54,7 @@ Zmm Assembler::dst(int u, int k) const {
 
 Zmm Assembler::reg(int i, int u) {
     if (!in_memory(i)) return z(i, u);
-    const Address value = memory_operand(i, false);
+    const Address value = memory_operand(i, ptr);
     if (f64_)
         vbroadcastsd(zmm0, value);
     else
@@ -63,13 +63,9 @@ Zmm Assembler::reg(int i, int u) {
     return zmm0;
 }
 
-Address Assembler::memory_operand(int i, bool with_broadcast) {
-    if (is_constant(i)) {
-        const Label& at = *const_label_[static_cast<std::size_t>(i)];
-        return with_broadcast ? ptr_b[rip + at] : ptr[rip + at];
-    }
-    const Reg64 base(input_gprs[node(i).value.as<std::int32_t>()]);
-    return with_broadcast ? ptr_b[base] : ptr[base];
+Address Assembler::memory_operand(int i, const AddressFrame& frame) {
+    if (is_constant(i)) return frame[rip + *const_label_[static_cast<std::size_t>(i)]];
+    return frame[Reg64(input_gprs[node(i).value.as<std::int32_t>()])];
 }
 
 void Assembler::kmov(const Opmask& d, const Opmask& s) { f64_ ? kmovb(d, s) : kmovw(d, s); }

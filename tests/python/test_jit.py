@@ -1,5 +1,6 @@
 """The JIT (csrc/jit): machine code for float bodies gives NumPy's bits and flags, lazy where included."""
 
+import io
 import os
 import subprocess
 import sys
@@ -39,6 +40,12 @@ BODIES = {
     "where_two": (lambda x, y: np.where(x == y, x, y + 1.0) + np.where(x >= 1.5, 1.0, x), 2, True),
     "clamp": (lambda x: np.where(x < -1, -1, np.where(x > 1, 1, x)), 1, False),
     "where_shared": (lambda x, y: np.where(x < y, np.sqrt(x * y) + 1.0, np.sqrt(x * y) - 1.0), 2, True),
+    # (No ±0 constant beside an extremum: NumPy's loops with a scalar operand break -0.0/0.0 ties
+    # by lane position; the evaluators' rule, which the JIT keeps, is tested against them below.)
+    "extrema": (lambda x, y: np.maximum(x, y) - np.minimum(y, x) * np.fmax(x, 0.5) / np.fmin(-0.25, y), 2, False),
+    "clip": (lambda x: np.clip(x, -1.0, 1.0) * 3.0, 1, False),
+    "clip_arguments": (lambda x, lo, hi: np.clip(x, lo, hi) + lo, 3, False),
+    "where_maximum": (lambda x, y: np.where(x < 1.0, np.maximum(np.sqrt(x), y), x), 2, True),
 }
 
 
@@ -92,7 +99,7 @@ def test_body_gets_jit_code(name, dtype):
     "body, dtype",
     [
         (lambda x: np.floor(x) * 2.0 + x, np.float64),  # vrndscale: not written yet
-        (lambda x, y: np.maximum(x, y) * 2.0, np.float64),  # NaN rules for extrema: not written
+        (lambda x, y: np.copysign(x, y) * 2.0, np.float64),  # bit operations: not written yet
         (lambda x, y: x * y + 1, np.int64),
         (lambda x, y: x * y + 1, np.float16),
         (lambda x: np.where(x > 0, np.where(x > 1, x * 2.0, x), -x), np.float64),  # nested where
@@ -204,6 +211,64 @@ def test_strided_unaligned_and_broadcast_calls(dtype):
         same_bits(f(unaligned, y), body(x, y))
         same_bits(f(x, y[:1]), body(x, y[:1]))
         same_bits(f(x, dtype(0.5)), body(x, dtype(0.5)))
+
+
+EXTREMA = {"maximum": np.maximum, "minimum": np.minimum, "fmax": np.fmax, "fmin": np.fmin}
+
+
+def extremum_pairs(dtype):
+    """Every pair of special values, NaNs of several payloads and signs among them, as (x, y)."""
+    uint = np.uint64 if np.dtype(dtype) == np.float64 else np.uint32
+    if uint is np.uint64:
+        nans = [0x7FF8000000000001, 0xFFF8000000000002, 0x7FF80000000000AB, 0xFFFFFFFFFFFFFFFF]
+    else:
+        nans = [0x7FC00001, 0xFFC00002, 0x7FC000AB, 0xFFFFFFFF]
+    values = np.concatenate([special_values(dtype), np.array(nans, uint).view(dtype)])
+    x, y = np.meshgrid(values, values)
+    return x.ravel().copy(), y.ravel().copy()
+
+
+def evaluator_bits(source, dtype, arrays):
+    """The bytes the evaluators (IK_JIT=0) give for body source on arrays, in a fresh process."""
+    code = (
+        "import io, sys, numpy as np, ironkernel as ik\n"
+        f"f = ik.ufunc(eval({source!r}))\n"
+        "args = np.load(io.BytesIO(sys.stdin.buffer.read()))\n"
+        "with np.errstate(all='ignore'):\n"
+        "    sys.stdout.buffer.write(f(*args).tobytes())\n"
+    )
+    buffer = io.BytesIO()
+    np.save(buffer, np.stack(arrays))
+    env = dict(os.environ, IK_JIT="0")
+    out = subprocess.run([sys.executable, "-c", code], env=env, input=buffer.getvalue(), capture_output=True, check=True).stdout
+    return np.frombuffer(out, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_extrema_keep_the_evaluators_bits_for_signed_zeros_and_nan_payloads(dtype):
+    # -f(...) keeps every bit (a sign flip) and makes the body two ops, so that the JIT runs it;
+    # each extremum with arrays, with a constant first and second, and under a where's mask.
+    x, y = extremum_pairs(dtype)
+    x, y = np.tile(x, 3), np.tile(y, 3)[::-1].copy()  # every pair at every lane and tail position
+    uint = np.uint64 if np.dtype(dtype) == np.float64 else np.uint32
+    for name in EXTREMA:
+        sources = [
+            f"lambda x, y: -np.{name}(x, y)",
+            f"lambda x, y: -np.{name}(-0.0, y)",
+            f"lambda x, y: -np.{name}(x, 0.0)",
+            f"lambda x, y: np.where(x != 1.0, -np.{name}(x, y), 7.0)",
+        ]
+        for source in sources:
+            f = ik.ufunc(eval(source))
+            if JIT_ON:
+                assert "jit: " in ik.explain(f, dtype, dtype), source
+            with np.errstate(all="raise"):  # quiet NaNs: no flag
+                got = f(x, y)
+            expected = evaluator_bits(source, dtype, [x, y])
+            bad = np.flatnonzero(got.view(uint) != expected.view(uint))
+            assert bad.size == 0, (source, x[bad[0]], y[bad[0]], got[bad[0]], expected[bad[0]])
+            with np.errstate(all="ignore"):
+                same_bits(got, np.asarray(eval(source)(x, y), dtype))  # NumPy's values, any NaN for NaN
 
 
 def stride0_patterns(nin):
