@@ -1,8 +1,9 @@
-"""A/B of the JIT (csrc/jit) against the evaluators: ns per element, 1 thread, out= given.
+"""A/B of the JIT (csrc/jit) against the evaluators: ns per element, out= given (1 thread unless --threads).
 
 IK_JIT is read once per process, so each round runs one process per mode, alternately
 (IK_JIT=1, IK_JIT=0, IK_JIT=1, ...), and the table gives the median of the rounds' medians.
     python benchmarks/jit_ab.py --sizes 1e3,1e5,1e6 --dtype float64,float32 --rounds 3
+    python benchmarks/jit_ab.py --sizes 1e7 --dtype float64 --threads 2   # streamed outputs
 """
 
 from __future__ import annotations
@@ -21,17 +22,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 BODIES = ("axpy", "poly", "hypot_like", "multi", "clamp")
 
 
-def measure(sizes: list[int], dtypes: list[str]) -> dict[str, float]:
+def measure(sizes: list[int], dtypes: list[str], threads: int, bodies: list[str]) -> dict[str, float]:
     import numpy as np
 
     import ironkernel as ik
     from expressions import EXPRESSIONS
 
-    ik.set_num_threads(1)
+    ik.set_num_threads(threads)
     by_name = {e.name: e for e in EXPRESSIONS}
     rng = np.random.default_rng(0)
     out: dict[str, float] = {}
-    for name in BODIES:
+    for name in bodies:
         expression = by_name[name]
         f = ik.ufunc(expression.numpy)
         for dtype in dtypes:
@@ -56,18 +57,20 @@ def main() -> None:
     parser.add_argument("--sizes", default="1e3,1e5,1e6")
     parser.add_argument("--dtype", default="float64,float32")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--bodies", default=",".join(BODIES))
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = parser.parse_args()
     sizes = [int(float(s)) for s in a.sizes.split(",")]
     dtypes = a.dtype.split(",")
     if a.child:
-        print(json.dumps(measure(sizes, dtypes)))
+        print(json.dumps(measure(sizes, dtypes, a.threads, a.bodies.split(","))))
         return
     runs: dict[str, list[dict[str, float]]] = {"1": [], "0": []}
     for r in range(a.rounds):
         for mode in ("1", "0") if r % 2 == 0 else ("0", "1"):
             env = dict(os.environ, IK_JIT=mode)
-            child = [sys.executable, __file__, "--child", "--sizes", a.sizes, "--dtype", a.dtype]
+            child = [sys.executable, __file__, "--child", "--sizes", a.sizes, "--dtype", a.dtype, "--threads", str(a.threads), "--bodies", a.bodies]
             runs[mode].append(json.loads(subprocess.run(child, env=env, check=True, capture_output=True, text=True).stdout))
     print(f"load average after: {os.getloadavg()}")
     print("| body | dtype | n | IK_JIT=1 ns/el | IK_JIT=0 ns/el | speed-up | JIT code |")

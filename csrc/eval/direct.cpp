@@ -154,7 +154,8 @@ bool jit_enabled() {
     return enabled;
 }
 
-bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end) {
+bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end,
+             bool stream) {
     if (!p.jit || !jit_enabled()) return false;
     const std::size_t n_in = static_cast<std::size_t>(p.n_inputs), size = ir::itemsize(p.jit->dtype);
     const std::ptrdiff_t n = end - begin;
@@ -164,13 +165,23 @@ bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, s
     constexpr std::size_t max_inputs = 16;
     const void* inputs[max_inputs] = {};
     if (n_in > max_inputs) return false;
+    std::uint32_t stride0_inputs = 0;
     for (std::size_t i = 0; i < n_in; ++i) {
         if (p.input_registers[i] < 0) continue;  // not read by the program
+        if (steps[i] == 0) {
+            // One element inside the output (ufunc.reduce's accumulator): the evaluators' case.
+            if (range_of(args[i], 0, 1, size).overlaps(out_range)) return false;
+            stride0_inputs |= std::uint32_t{1} << i;
+            inputs[i] = args[i];
+            continue;
+        }
         const char* base = args[i] + begin * steps[i];
         if (!readable_in_place(base, steps[i], size, n, out, out_range)) return false;
         inputs[i] = base;
     }
-    p.jit->function(inputs, out, n);
+    const JitCode::Function function = p.jit->for_stride0(stride0_inputs);
+    if (!function) return false;
+    function(inputs, out, n, stream);
     return true;
 }
 

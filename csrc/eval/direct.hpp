@@ -23,9 +23,12 @@ bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps
 bool jit_enabled();
 
 // Evaluates elements [begin, end) by the program's JIT code when the arrays allow it: every input
-// it reads contiguous and aligned to its element size (not of stride 0), the output too, and the
-// output the very elements of an input or apart from it. Returns false, having written nothing,
-// otherwise (or when the program has no JIT code, or IK_JIT=0 turned it off).
-bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end);
+// it reads contiguous and aligned to its element size, or of stride 0 where the JIT has code for
+// that pattern (JitCode::for_stride0), the output contiguous and aligned too, and the output the
+// very elements of an input or apart from it. Returns false, having written nothing,
+// otherwise (or when the program has no JIT code, or IK_JIT=0 turned it off). stream: write the
+// output with non-temporal stores, fenced before returning (run_serial's stream_outputs).
+bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end,
+             bool stream = false);
 
 }  // namespace ik::eval

@@ -514,9 +514,10 @@ std::ptrdiff_t run_chunks(const Program& p, Scratch& s, char* const* args, const
 void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end,
                 bool stream_outputs) {
     // A one-op body writes its output as the kernel makes it; streamed outputs (see run) go through
-    // the evaluators, which store them past the caches.
-    // Then programs with machine code (jit/), the same way.
-    if (!stream_outputs && (run_direct(p, args, steps, begin, end) || run_jit(p, args, steps, begin, end))) return;
+    // the evaluators, which store them past the caches. Then programs with machine code (jit/),
+    // which stream their output themselves.
+    if (!stream_outputs && run_direct(p, args, steps, begin, end)) return;
+    if (run_jit(p, args, steps, begin, end, stream_outputs)) return;
     Scratch& s = scratch;
     s.prepare(p);  // throws std::bad_alloc when out of memory
     const std::ptrdiff_t first_block = std::min<std::ptrdiff_t>(p.block, end - begin);

@@ -1,6 +1,7 @@
 // Threading of a call: how many threads it may use (OpenMP's controls, ik.set_num_threads) and
 // how its blocks are split among them (parallel_for, on the pool of thread_pool.hpp).
 #include "parallel.hpp"
+#include "streaming.hpp"
 
 #include <unistd.h>
 
@@ -67,26 +68,8 @@ bool has_recurrence(const Program& p, char* const* args, const std::ptrdiff_t* s
     return false;
 }
 
-// Outputs larger than this are streamed past the caches (see run_serial): the last-level cache
-// this core can use, which an output of that size would evict anyway. Virtual machines report
-// the whole socket's L3; a core's share is rarely above 32 MiB.
-std::size_t streaming_threshold_bytes() {
-    static const std::size_t bytes = [] {
-        const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-        constexpr std::size_t cap = std::size_t{32} << 20;
-        return l3 > 0 ? std::min(static_cast<std::size_t>(l3), cap) : cap;
-    }();
-    return bytes;
-}
-
-// Streaming saves the read of each output line before it is written, and costs a copy of every
-// chunk (the evaluator cannot then write the output directly). That pays when memory bounds the
-// call, not when computing does: measured at 10M-100M elements, 2 threads, streamed outputs made
-// `2.5*x + y` 15-25% faster and the seed expression or logistic 6-9% slower. Memory bounds a call
-// when moving its bytes takes longer than the program's estimated compute, at about 16 GB/s
-// (half this 2-core machine's copy bandwidth) per core.
-constexpr double ns_per_byte = 1.0 / 16.0;
-
+// Whether this call streams its outputs: every output contiguous, the program bound by memory,
+// the outputs together larger than the cache (streaming.hpp).
 bool stream_outputs(const Program& p, const std::ptrdiff_t* steps, std::ptrdiff_t n) {
     std::size_t out_bytes = 0, element_bytes = 0;
     for (std::size_t k = 0; k < p.output_registers.size(); ++k) {
@@ -97,8 +80,7 @@ bool stream_outputs(const Program& p, const std::ptrdiff_t* steps, std::ptrdiff_
     }
     for (std::size_t i = 0; i < static_cast<std::size_t>(p.n_inputs); ++i)
         if (steps[i] != 0) element_bytes += ir::itemsize(p.input_dtypes[i]);
-    const bool memory_bound = static_cast<double>(element_bytes) * ns_per_byte > p.cost_per_element;
-    return memory_bound && out_bytes > streaming_threshold_bytes();
+    return memory_bound(p.cost_per_element, element_bytes) && out_bytes > streaming_threshold_bytes();
 }
 
 int threads_for(const Program& p, std::ptrdiff_t n) {

@@ -3,8 +3,19 @@
 
 #include <atomic>
 
+#include "streaming.hpp"
+
 namespace ik::eval {
 namespace {
+
+// Whether calls of p over contiguous operands stream outputs larger than the cache (ik.explain).
+bool streams_large_outputs(const Program& p) {
+    std::size_t element_bytes = 0;
+    for (const std::int32_t r : p.output_registers) element_bytes += ir::itemsize(p.registers[static_cast<std::size_t>(r)].dtype);
+    for (std::size_t i = 0; i < p.input_dtypes.size(); ++i)
+        if (p.input_registers[i] >= 0) element_bytes += ir::itemsize(p.input_dtypes[i]);
+    return memory_bound(p.cost_per_element, element_bytes);
+}
 
 // "r7". (Appending, not "r" + ...: GCC 12 warns falsely about the inlined operator+.)
 std::string name_of(std::int32_t r) {
@@ -109,7 +120,11 @@ std::string to_string(const Program& p) {
         const std::string us = std::to_string(p.jit->compile_us);
         out += "jit: " + std::to_string(p.jit->instructions) + " instructions, compiled in " + us.substr(0, us.find('.') + 2) +
                " µs (AVX-512, " + std::to_string(p.jit->unroll) + " vectors per step, " + std::to_string(p.jit->code_bytes) +
-               " bytes): runs straight over contiguous arrays\n";
+               " bytes): runs straight over contiguous arrays" +
+               (p.jit->broadcast.empty() ? "" : " and stride-0 inputs (" + std::to_string(p.jit->broadcast.size()) + " patterns)") +
+               (streams_large_outputs(p) ? ", streaming outputs over " + std::to_string(streaming_threshold_bytes() >> 20) +
+                                               " MiB past the caches (non-temporal stores)\n"
+                                         : "\n");
     }
     return out;
 }

@@ -91,13 +91,30 @@ struct DirectForm {
 // Machine code for the whole program over contiguous arrays (csrc/jit): where the build has the
 // JIT, the CPU has AVX-512 and every op of the graph has an emitter. Immutable once made.
 struct JitCode {
-    using Function = void (*)(const void* const* inputs, void* out, std::ptrdiff_t n);
-    Function function = nullptr;
-    std::shared_ptr<const void> pages;  // the read+execute mapping the function lives in
+    // stream: write the output with non-temporal stores (an unaligned head and the tail with
+    // ordinary ones), then sfence; for outputs far larger than the caches (see run_serial).
+    using Function = void (*)(const void* const* inputs, void* out, std::ptrdiff_t n, std::ptrdiff_t stream);
+    Function function = nullptr;  // every input it reads contiguous
+    // The same program for calls whose inputs of the mask (bit i: input i) have stride 0, each
+    // such input passed as its one element and read as it broadcast; not every mask has code.
+    struct Broadcast {
+        std::uint32_t stride0_inputs;
+        Function function;
+    };
+    std::vector<Broadcast> broadcast;
+    std::shared_ptr<const void> pages;  // the read+execute mapping every function lives in
     ir::DType dtype = ir::DType::unknown;  // of every input read and of the output
     int instructions = 0, unroll = 0;
     std::size_t code_bytes = 0;
     double compile_us = 0;
+
+    // The function for calls whose inputs of the mask have stride 0, or null.
+    Function for_stride0(std::uint32_t stride0_inputs) const {
+        if (stride0_inputs == 0) return function;
+        for (const Broadcast& b : broadcast)
+            if (b.stride0_inputs == stride0_inputs) return b.function;
+        return nullptr;
+    }
 };
 
 struct Program {

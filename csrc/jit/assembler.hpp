@@ -3,6 +3,7 @@
 
 #include <xbyak/xbyak.h>
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -14,15 +15,16 @@ constexpr int max_unroll = 8;
 constexpr int max_inputs = 9;  // the general registers left for input pointers
 
 // Compiles one float graph (every value of dtype float32 or float64, comparisons into bool) into
-//     void kernel(const void* const* inputs, void* out, std::ptrdiff_t n)
-// over contiguous arrays. Every value of a step of `unroll` vectors lives in zmm registers
+//     void kernel(const void* const* inputs, void* out, std::ptrdiff_t n, std::ptrdiff_t stream)
+// over contiguous arrays (eval::JitCode::Function; stream: non-temporal stores), but for the
+// inputs of the mask `stride0_inputs` (bit i: input i), of which the caller passes one element. Every value of a step of `unroll` vectors lives in zmm registers
 // (comparisons in opmask registers); constants live after the code and are read as broadcast
 // memory operands. A node only a `where` branch needs runs under that where's condition mask with
 // zeroing, and the last partial vector runs every op under a tail mask: AVX-512 raises no flag in
 // a masked-off lane, so no lane NumPy would not compute raises one.
 class Assembler : public Xbyak::CodeGenerator {
    public:
-    Assembler(const ir::Graph& graph, ir::DType dtype, int unroll);
+    Assembler(const ir::Graph& graph, ir::DType dtype, int unroll, std::uint32_t stride0_inputs = 0);
 
     // Emits the kernel; false (having emitted something unusable) when the graph is outside what
     // the JIT covers or its values do not fit the registers at this unroll.
@@ -32,22 +34,32 @@ class Assembler : public Xbyak::CodeGenerator {
     // For the emitters: the node being emitted, its result and operands.
     const ir::Node& node(int i) const { return graph_.nodes[static_cast<std::size_t>(i)]; }
     bool is_constant(int i) const { return node(i).op == ir::Op::constant; }
+    // A value read from memory as one element broadcast, where it is used: a constant, or an
+    // input of stride 0. It has no register.
+    bool in_memory(int i) const {
+        return is_constant(i) || (node(i).op == ir::Op::input && (stride0_inputs_ >> node(i).value.as<std::int32_t>() & 1));
+    }
     bool f64() const { return f64_; }
     // A computed value's register (copy u).
     Xbyak::Zmm z(int i, int u) const { return Xbyak::Zmm(values_[static_cast<std::size_t>(i)].reg[u]); }
     Xbyak::Opmask km(int i, int u) const { return Xbyak::Opmask(values_[static_cast<std::size_t>(i)].reg[u]); }
     // The current node's register for copy u, written under mask k (0: every lane) with zeroing.
     Xbyak::Zmm dst(int u, int k) const;
-    // Any operand in a register: a constant is broadcast into zmm0 (the scratch) first.
+    // Any operand in a register: a value in memory is broadcast into zmm0 (the scratch) first.
+    // (An emitter takes at most one operand so: any other is the memory operand.)
     Xbyak::Zmm reg(int i, int u);
-    // Any operand as the last source of an EVEX instruction: a constant as a broadcast memory operand.
+    // Any operand as the last source of an EVEX instruction: a value in memory as a broadcast
+    // memory operand.
     template <class F>
     void with_src(int i, int u, F f) {
-        if (is_constant(i))
-            f(ptr_b[rip + *const_label_[static_cast<std::size_t>(i)]]);
+        if (in_memory(i))
+            f(memory_operand(i, ptr_b));
         else
             f(z(i, u));
     }
+    // Where value i (in_memory) is, as an operand of the frame's kind (ptr: the element; ptr_b,
+    // zword_b: broadcast to every lane, {1toN}).
+    Xbyak::Address memory_operand(int i, const Xbyak::AddressFrame& frame);
     Xbyak::Address abs_mask() { return ptr_b[rip + abs_label_]; }
     Xbyak::Address sign_mask() { return ptr_b[rip + sign_label_]; }
     Xbyak::Address one() { return ptr[rip + one_label_]; }  // for vbroadcastsd/ss
@@ -67,6 +79,7 @@ class Assembler : public Xbyak::CodeGenerator {
     bool compute_guards();
     bool allocate();
     void emit_body(int copies, bool tail);
+    void emit_stream_head(const Xbyak::Label& main_loop);
     int mask_for(int i, int u, bool tail);
     void load_guard(const Xbyak::Opmask& k, int i, int u, bool tail);
     void skip_if_unselected(int i, int copies, bool tail, const Xbyak::Label& skip);
@@ -80,6 +93,7 @@ class Assembler : public Xbyak::CodeGenerator {
     const ir::DType dtype_;
     const bool f64_;
     const int unroll_, lanes_, itemsize_;
+    const std::uint32_t stride0_inputs_;
     int output_ = -1, n_inputs_ = 0, current_ = 0, instructions_ = 0;
     std::vector<int> order_;      // live nodes in emission order (a where's condition before its branches)
     std::vector<int> position_;   // per node: its place in order_, -1 if dead

@@ -3,6 +3,8 @@
 // NumPy's bits; a switch with no default makes a new op in ops.def a decision here.
 #include "assembler.hpp"
 
+#include <cstdint>
+
 namespace ik::jit {
 namespace {
 
@@ -15,12 +17,12 @@ using ir::Op;
 
 using Ins = void (CodeGenerator::*)(const Xmm&, const Operand&, const Operand&);
 
-// a OP b. A constant is the broadcast memory operand: the second source, or for a commutative op
-// whose first operand is the constant, swapped there.
+// a OP b. A value in memory (constant, stride-0 input) is the broadcast memory operand: the
+// second source, or for a commutative op whose first operand is in memory, swapped there.
 template <Ins F64, Ins F32, bool Commutative>
 void binary(Assembler& j, const ir::Node& n, int u, int k) {
     const Zmm d = j.dst(u, k);
-    const bool swap = Commutative && j.is_constant(n.args[0]);
+    const bool swap = Commutative && j.in_memory(n.args[0]);
     const Zmm first = j.reg(n.args[swap ? 1 : 0], u);
     j.with_src(n.args[swap ? 0 : 1], u, [&](const Operand& second) { (j.*(j.f64() ? F64 : F32))(d, first, second); });
     j.count();
@@ -93,6 +95,44 @@ void square_root(Assembler& j, const ir::Node& n, int u, int k) {
     });
     j.count();
 }
+// NumPy's extrema, as the evaluator's kernels compute them (eval/kernels_impl.inc): maximum(a, b)
+// is a where a > b or a is NaN, else b (so a tie, -0.0 against 0.0 too, gives b); minimum the
+// same with <; fmax and fmin take a where b is NaN instead. Here b is taken where !(a > b)
+// (NGT_UQ; NLT_UQ for <: quiet, a NaN raises no flag, and unordered lanes count) and the NaN
+// test (vfpclass QNaN|SNaN, which raises nothing) of the operand kept when NaN is false. Only
+// the compare is under the write mask; the blend, the one write of the result, comes after every
+// operand was read (the result may take an operand's register).
+template <int NotBeyond, bool NanOfFirst>
+void extremum(Assembler& j, const ir::Node& n, int u, int k) {
+    const int b = n.args[1];
+    const Zmm a = j.reg(n.args[0], u);
+    const Opmask take_b(7), beyond_not(0);  // k7: guard scratch, reloaded for every copy (mask_for)
+    j.with_src(b, u, [&](const Operand& second) {
+        const Opmask d = k ? beyond_not | Opmask(k) : beyond_not;
+        if (j.f64())
+            j.vcmppd(d, a, second, NotBeyond);
+        else
+            j.vcmpps(d, a, second, NotBeyond);
+    });
+    constexpr std::uint8_t nan = 0x81;  // QNaN | SNaN
+    auto nan_test = [&](const Operand& x) { j.f64() ? j.vfpclasspd(take_b, x, nan) : j.vfpclassps(take_b, x, nan); };
+    if (NanOfFirst)
+        nan_test(a);
+    else if (j.in_memory(b))
+        nan_test(j.memory_operand(b, j.zword_b));
+    else
+        nan_test(j.z(b, u));
+    j.f64() ? j.kandnb(take_b, take_b, beyond_not) : j.kandnw(take_b, take_b, beyond_not);
+    const Zmm d = j.z(j.current(), u) | take_b;
+    j.with_src(b, u, [&](const Operand& second) {
+        if (j.f64())
+            j.vblendmpd(d, a, second);
+        else
+            j.vblendmps(d, a, second);
+    });
+    j.count(4);
+}
+
 // cond ? b : c. A blend raises no flag, so it needs no mask; the branches were computed lazily.
 void where(Assembler& j, const ir::Node& n, int u, int) {
     const Zmm otherwise = j.reg(n.args[2], u);
@@ -105,8 +145,9 @@ void where(Assembler& j, const ir::Node& n, int u, int) {
     });
     j.count();
 }
+// (A stride-0 input, like a constant, is read where used, as a broadcast memory operand.)
 void input(Assembler& j, const ir::Node&, int u, int k) { j.load_input(j.current(), u, k); }
-void constant(Assembler&, const ir::Node&, int, int) {}  // read where used, as a broadcast memory operand
+void constant(Assembler&, const ir::Node&, int, int) {}
 
 constexpr const char* math = "vector math: not in the first slice (calls of simd::MathTable routines next)";
 constexpr const char* integer_only = "integer or bool operands only";
@@ -140,10 +181,10 @@ EmitterRow emitter_row(Op op) {
         case Op::ceil:
         case Op::trunc:
         case Op::rint: return {nullptr, "vrndscale: not written yet"};
-        case Op::maximum:
-        case Op::minimum:
-        case Op::fmax:
-        case Op::fmin: return {nullptr, "NumPy's NaN and signed-zero rules for extrema: not written yet"};
+        case Op::maximum: return {extremum<0x1a, true>};  // NGT_UQ
+        case Op::minimum: return {extremum<0x15, true>};  // NLT_UQ
+        case Op::fmax: return {extremum<0x1a, false>};
+        case Op::fmin: return {extremum<0x15, false>};
         case Op::copysign: return {nullptr, "bit operations: not written yet"};
         case Op::sign:
         case Op::heaviside:

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -22,7 +23,8 @@ using ir::Op;
 namespace {
 
 // General registers holding the input pointers, by input position. rcx: the element index,
-// rdx: n, rsi: out, r11 and rax: scratch. rbx and r12-r15 are saved by the prologue.
+// rdx: n, rsi: out, rbp: the stream flag, r11 and rax: scratch. rbx, rbp and r12-r15 are saved
+// by the prologue.
 const int input_gprs[max_inputs] = {Operand::R8,  Operand::R9,  Operand::R10, Operand::R12, Operand::R13,
                                     Operand::R14, Operand::R15, Operand::RBX, Operand::RDI};
 
@@ -35,14 +37,15 @@ constexpr std::size_t max_nodes = 1000;
 
 }  // namespace
 
-Assembler::Assembler(const ir::Graph& graph, ir::DType dtype, int unroll)
+Assembler::Assembler(const ir::Graph& graph, ir::DType dtype, int unroll, std::uint32_t stride0_inputs)
     : CodeGenerator(64 * 1024, DontSetProtectRWE),  // emitted here, never executed here (see map_code)
       graph_(graph),
       dtype_(dtype),
       f64_(dtype == ir::DType::float64),
       unroll_(unroll),
       lanes_(f64_ ? 8 : 16),
-      itemsize_(f64_ ? 8 : 4) {}
+      itemsize_(f64_ ? 8 : 4),
+      stride0_inputs_(stride0_inputs) {}
 
 Zmm Assembler::dst(int u, int k) const {
     Zmm d = z(current_, u);
@@ -51,14 +54,19 @@ Zmm Assembler::dst(int u, int k) const {
 }
 
 Zmm Assembler::reg(int i, int u) {
-    if (!is_constant(i)) return z(i, u);
-    const Address value = ptr[rip + *const_label_[static_cast<std::size_t>(i)]];
+    if (!in_memory(i)) return z(i, u);
+    const Address value = memory_operand(i, ptr);
     if (f64_)
         vbroadcastsd(zmm0, value);
     else
         vbroadcastss(zmm0, value);
     count();
     return zmm0;
+}
+
+Address Assembler::memory_operand(int i, const AddressFrame& frame) {
+    if (is_constant(i)) return frame[rip + *const_label_[static_cast<std::size_t>(i)]];
+    return frame[Reg64(input_gprs[node(i).value.as<std::int32_t>()])];
 }
 
 void Assembler::kmov(const Opmask& d, const Opmask& s) { f64_ ? kmovb(d, s) : kmovw(d, s); }
@@ -71,7 +79,7 @@ void Assembler::kor(const Opmask& d, const Opmask& a, const Opmask& b) { f64_ ? 
 bool Assembler::check_types() {
     if (graph_.outputs.size() != 1 || graph_.nodes.size() > max_nodes) return false;
     output_ = graph_.outputs[0];
-    if (is_constant(output_)) return false;
+    if (in_memory(output_)) return false;
     for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
         const ir::Node& n = graph_.nodes[i];
         if (!ir::is_valid(n.op) || !emitter_row(n.op).emit) return false;
@@ -82,10 +90,6 @@ bool Assembler::check_types() {
         }
         if (n.op == Op::where && !is_comparison(node(n.args[0]).op)) return false;
         if (n.op == Op::input) n_inputs_ = std::max(n_inputs_, n.value.as<std::int32_t>() + 1);
-        // Two constant operands would both need zmm0 (fold_constants leaves none but where's).
-        int constants = 0;
-        for (int k = 0; k < n.arity(); ++k) constants += is_constant(n.args[k]);
-        if (constants > 1 && n.op != Op::where) return false;
     }
     // A comparison read by anything but a where's condition would need a bool value.
     for (const ir::Node& n : graph_.nodes)
@@ -129,7 +133,7 @@ bool Assembler::compute_guards() {
     guard_[static_cast<std::size_t>(output_)] = -1;
     auto merge = [&](int node, int g, bool negated) {
         int& guard = guard_[static_cast<std::size_t>(node)];
-        if (is_constant(node)) {  // a memory operand: nothing to compute
+        if (in_memory(node)) {  // a memory operand: nothing to compute
             guard = -1;
             return true;
         }
@@ -196,12 +200,12 @@ bool Assembler::allocate() {
     };
     for (const int i : order_) {
         const ir::Node& n = node(i);
-        if (n.op == Op::constant) continue;
+        if (in_memory(i)) continue;
         // Operands read last here are freed first, so the result may take their register: an
         // emitter reads copy u's operands in the instruction that writes copy u's result.
         for (int k = 0; k < n.arity(); ++k) {
             const auto a = static_cast<std::size_t>(n.args[k]);
-            if (last_use_[a] == position_[static_cast<std::size_t>(i)] && !is_constant(n.args[k]) && !freed[a]) {
+            if (last_use_[a] == position_[static_cast<std::size_t>(i)] && !in_memory(n.args[k]) && !freed[a]) {
                 auto& pool = values_[a].is_mask ? kfree : zfree;
                 for (int u = 0; u < unroll_; ++u) pool[static_cast<std::size_t>(values_[a].reg[u])] = true;
                 freed[a] = true;
@@ -271,7 +275,7 @@ void Assembler::emit_body(int copies, bool tail) {
     std::unique_ptr<Label> run_end;
     for (const int i : order_) {
         const ir::Node& n = node(i);
-        if (n.op == Op::constant) continue;
+        if (in_memory(i)) continue;
         const auto g = static_cast<std::size_t>(i);
         if (run_end && (guard_[g] != guard_[static_cast<std::size_t>(previous)] ||
                         guard_negated_[g] != guard_negated_[static_cast<std::size_t>(previous)])) {
@@ -290,6 +294,34 @@ void Assembler::emit_body(int copies, bool tail) {
     if (run_end) L(*run_end);
 }
 
+// With the stream flag: the elements before out's first 64-byte boundary (at most a vector's
+// lanes minus one; out is aligned to the element size), as one vector under k1 with an ordinary
+// masked store, so that every non-temporal store of the main loop is aligned. Leaves rcx at the
+// first element of the main loop.
+void Assembler::emit_stream_head(const Label& main_loop) {
+    test(rbp, rbp);
+    jz(main_loop, T_NEAR);
+    mov(rax, rsi);
+    neg(rax);
+    and_(eax, 63);
+    shr(eax, f64_ ? 3 : 2);  // elements to the boundary
+    cmp(rax, rdx);
+    cmovg(rax, rdx);
+    test(eax, eax);
+    jz(main_loop, T_NEAR);
+    mov(r11d, f64_ ? 0xff : 0xffff);
+    bzhi(r11d, r11d, eax);
+    f64_ ? kmovb(k1, r11d) : kmovw(k1, r11d);
+    count(13);
+    emit_body(1, true);
+    if (f64_)
+        vmovupd(ptr[rsi] | k1, z(output_, 0));
+    else
+        vmovups(ptr[rsi] | k1, z(output_, 0));
+    mov(rcx, rax);
+    count(2);
+}
+
 bool Assembler::build() {
     if (!check_types()) return false;
     order_nodes();
@@ -299,28 +331,45 @@ bool Assembler::build() {
         if (is_constant(i)) const_label_[static_cast<std::size_t>(i)] = std::make_unique<Label>();
 
     push(rbx);
+    push(rbp);
     push(r12);
     push(r13);
     push(r14);
     push(r15);
+    mov(rbp, rcx);  // the stream flag, for the whole call
     // The input pointers in order: rdi (the pointer array) is the last one's register.
     for (int j = 0; j < n_inputs_; ++j) mov(Reg64(input_gprs[j]), ptr[rdi + 8 * j]);
     xor_(ecx, ecx);
-    count(6 + n_inputs_);
+    count(8 + n_inputs_);
 
     const int step = lanes_ * unroll_;
-    Label main_loop, main_done, tail_loop, done;
+    Label main_loop, main_done, tail_loop, done, stream_stores;
+    emit_stream_head(main_loop);
     L(main_loop);  // while rcx + step <= n
     lea(r11, ptr[rcx + step]);
     cmp(r11, rdx);
     jg(main_done, T_NEAR);
     count(3);
     emit_body(unroll_, false);
+    // One predictable branch per step chooses the stores; the body is emitted once.
+    test(rbp, rbp);
+    jnz(stream_stores, T_NEAR);
+    count(2);
     for (int u = 0; u < unroll_; ++u) {
         if (f64_)
             vmovupd(ptr[rsi + rcx * itemsize_ + 64 * u], z(output_, u));
         else
             vmovups(ptr[rsi + rcx * itemsize_ + 64 * u], z(output_, u));
+    }
+    add(rcx, step);
+    jmp(main_loop, T_NEAR);
+    count(unroll_ + 2);
+    L(stream_stores);  // aligned here: the head brought out + rcx to a 64-byte boundary
+    for (int u = 0; u < unroll_; ++u) {
+        if (f64_)
+            vmovntpd(ptr[rsi + rcx * itemsize_ + 64 * u], z(output_, u));
+        else
+            vmovntps(ptr[rsi + rcx * itemsize_ + 64 * u], z(output_, u));
     }
     add(rcx, step);
     jmp(main_loop, T_NEAR);
@@ -342,15 +391,24 @@ bool Assembler::build() {
         vmovups(ptr[rsi + rcx * itemsize_] | k1, z(output_, 0));
     add(rcx, lanes_);
     jmp(tail_loop, T_NEAR);
+    count(3);
     L(done);
+    // Non-temporal stores are weakly ordered: make them visible before the call returns (and
+    // before another thread, or the caller, reads the output).
+    Label fenced;
+    test(rbp, rbp);
+    jz(fenced);
+    sfence();
+    L(fenced);
     vzeroupper();
     pop(r15);
     pop(r14);
     pop(r13);
     pop(r12);
+    pop(rbp);
     pop(rbx);
     ret();
-    count(10);
+    count(11);
     // The constants, after the code (read-only once mapped).
     align(8);
     auto data = [&](std::uint64_t bits64, std::uint32_t bits32) { f64_ ? dq(bits64) : dd(bits32); };
@@ -374,12 +432,13 @@ namespace {
 
 // Copies the code into pages of its own, read+write, then read+execute only (W^X). Null when the
 // system refuses (SELinux execmem, PaX): the interpreter runs the program instead.
-std::shared_ptr<const void> map_code(const std::uint8_t* code, std::size_t size) {
+std::shared_ptr<const void> map_code(const std::vector<std::uint8_t>& code) {
     const long page = sysconf(_SC_PAGESIZE);
+    const std::size_t size = code.size();
     const std::size_t bytes = (size + static_cast<std::size_t>(page) - 1) / static_cast<std::size_t>(page) * static_cast<std::size_t>(page);
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return nullptr;
-    std::memcpy(p, code, size);
+    std::memcpy(p, code.data(), size);
     if (mprotect(p, bytes, PROT_READ | PROT_EXEC) != 0) {
         munmap(p, bytes);
         return nullptr;
@@ -399,6 +458,40 @@ int chain_depth(const ir::Graph& g) {
     return deepest;
 }
 
+// The stride-0 patterns a program gets code for (bit i: input i of stride 0), besides none: each
+// input alone (a Python scalar or a broadcast row beside arrays), and with at most 3 inputs every
+// combination. The code of each pattern costs a few kB and a fraction of the compile time.
+std::vector<std::uint32_t> stride0_patterns(const ir::Graph& g) {
+    std::uint32_t inputs = 0;
+    for (const ir::Node& n : g.nodes)
+        if (n.op == Op::input && n.value.as<std::int32_t>() < max_inputs) inputs |= 1u << n.value.as<std::int32_t>();
+    std::vector<std::uint32_t> patterns;
+    if (std::popcount(inputs) <= 3) {
+        for (std::uint32_t m = inputs; m; m = (m - 1) & inputs) patterns.push_back(m);  // every non-empty subset
+        std::reverse(patterns.begin(), patterns.end());
+    } else {
+        for (std::uint32_t m = inputs; m; m &= m - 1) patterns.push_back(std::uint32_t{1} << std::countr_zero(m));
+    }
+    return patterns;
+}
+
+// The code of one pattern at the widest step whose values fit the registers (fewer vectors per
+// step otherwise), appended to `code` at a 64-byte boundary: its offset there, or -1 when the
+// JIT does not cover it. Throws xbyak's errors (code too big, a bad encoding).
+std::ptrdiff_t append_kernel(const ir::Graph& graph, ir::DType dtype, std::uint32_t stride0_inputs, std::vector<std::uint8_t>& code,
+                             int& unroll, int& instructions) {
+    for (unroll = chain_depth(graph) > 20 ? 8 : 4; unroll >= 1; unroll /= 2) {
+        Assembler a(graph, dtype, unroll, stride0_inputs);
+        if (!a.build()) continue;
+        const std::size_t offset = (code.size() + 63) / 64 * 64;
+        code.resize(offset);
+        code.insert(code.end(), a.getCode(), a.getCode() + a.getSize());
+        instructions = a.instructions();
+        return static_cast<std::ptrdiff_t>(offset);
+    }
+    return -1;
+}
+
 }  // namespace
 
 bool cpu_supported() {
@@ -411,27 +504,35 @@ std::optional<eval::JitCode> compile(const ir::Graph& graph) {
     if (!cpu_supported() || graph.outputs.size() != 1) return std::nullopt;
     const ir::DType dtype = graph.nodes[static_cast<std::size_t>(graph.outputs[0])].dtype;
     if (dtype != ir::DType::float64 && dtype != ir::DType::float32) return std::nullopt;
-    // Fewer vectors per step when the values do not fit the registers.
-    for (int unroll = chain_depth(graph) > 20 ? 8 : 4; unroll >= 1; unroll /= 2) {
-        try {
-            Assembler a(graph, dtype, unroll);
-            if (!a.build()) continue;
-            std::shared_ptr<const void> pages = map_code(a.getCode(), a.getSize());
-            if (!pages) return std::nullopt;
-            eval::JitCode code;
-            code.function = reinterpret_cast<eval::JitCode::Function>(const_cast<void*>(pages.get()));
-            code.pages = std::move(pages);
-            code.dtype = dtype;
-            code.instructions = a.instructions();
-            code.code_bytes = a.getSize();
-            code.unroll = unroll;
-            code.compile_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
-            return code;
-        } catch (...) {  // xbyak's errors (code too big, a bad encoding): no JIT for this program
-            return std::nullopt;
+    try {
+        // Every pattern's code in one mapping: each is position-independent (rip-relative
+        // constants after its code, relative jumps).
+        std::vector<std::uint8_t> code;
+        eval::JitCode jit;
+        const std::ptrdiff_t contiguous = append_kernel(graph, dtype, 0, code, jit.unroll, jit.instructions);
+        if (contiguous < 0) return std::nullopt;
+        std::vector<std::pair<std::uint32_t, std::ptrdiff_t>> offsets;
+        for (const std::uint32_t pattern : stride0_patterns(graph)) {
+            int unroll = 0, instructions = 0;
+            const std::ptrdiff_t offset = append_kernel(graph, dtype, pattern, code, unroll, instructions);
+            if (offset >= 0) offsets.push_back({pattern, offset});
         }
+        std::shared_ptr<const void> pages = map_code(code);
+        if (!pages) return std::nullopt;
+        const auto* base = static_cast<const std::uint8_t*>(pages.get());
+        auto function_at = [&](std::ptrdiff_t offset) {
+            return reinterpret_cast<eval::JitCode::Function>(const_cast<std::uint8_t*>(base + offset));
+        };
+        jit.function = function_at(contiguous);
+        for (const auto& [pattern, offset] : offsets) jit.broadcast.push_back({pattern, function_at(offset)});
+        jit.pages = std::move(pages);
+        jit.dtype = dtype;
+        jit.code_bytes = code.size();
+        jit.compile_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+        return jit;
+    } catch (...) {  // xbyak's errors (code too big, a bad encoding), std::bad_alloc: no JIT for this program
+        return std::nullopt;
     }
-    return std::nullopt;
 }
 
 }  // namespace ik::jit

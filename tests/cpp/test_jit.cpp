@@ -1,6 +1,7 @@
 // The JIT (csrc/jit): the emitter table decides every op, and the code computes over raw buffers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cfenv>
 #include <cmath>
 #include <cstring>
@@ -28,9 +29,9 @@ TEST(EmitterTable, EveryOpIsEmittedOrListedAsFallingBack) {
 TEST(EmitterTable, TheFirstSliceIsEmitted) {
     for (Op o : {Op::input, Op::constant, Op::where, Op::negative, Op::positive, Op::absolute, Op::square, Op::reciprocal,
                  Op::sqrt, Op::add, Op::subtract, Op::multiply, Op::divide, Op::greater, Op::greater_equal, Op::less,
-                 Op::less_equal, Op::equal, Op::not_equal})
+                 Op::less_equal, Op::equal, Op::not_equal, Op::maximum, Op::minimum, Op::fmax, Op::fmin})
         EXPECT_NE(ik::jit::emitter_row(o).emit, nullptr) << ik::ir::info(o).name;
-    for (Op o : {Op::sin, Op::maximum, Op::cast, Op::floor_divide}) EXPECT_EQ(ik::jit::emitter_row(o).emit, nullptr);
+    for (Op o : {Op::sin, Op::floor, Op::cast, Op::floor_divide}) EXPECT_EQ(ik::jit::emitter_row(o).emit, nullptr);
 }
 
 // where(y != 0, x / y, -1) * 2.5 + x in float64.
@@ -55,7 +56,7 @@ TEST(Jit, ComputesEveryTailLengthWithoutFlagsFromUnselectedLanes) {
         }
         const void* inputs[2] = {x.data(), y.data()};
         std::feclearexcept(FE_ALL_EXCEPT);
-        code->function(inputs, out.data(), n);
+        code->function(inputs, out.data(), n, 0);
         EXPECT_FALSE(std::fetestexcept(FE_DIVBYZERO | FE_INVALID)) << n;
         for (std::size_t i = 0; i < x.size(); ++i) {
             const double w = y[i] != 0.0 ? x[i] / y[i] : -1.0;
@@ -63,6 +64,67 @@ TEST(Jit, ComputesEveryTailLengthWithoutFlagsFromUnselectedLanes) {
         }
         for (std::size_t i = x.size(); i < out.size(); ++i) EXPECT_EQ(out[i], 7.0) << "wrote past the end, n=" << n;
     }
+}
+
+// Streamed: every output start within a 64-byte line (the unaligned head), every tail length;
+// the same values, no flag from a lane outside [0, n), nothing written outside it.
+TEST(Jit, StreamsEveryHeadAndTailWithoutWritingOutside) {
+    if (!ik::jit::cpu_supported()) GTEST_SKIP() << "no AVX-512";
+    const auto code = ik::jit::compile(divide_graph());
+    ASSERT_TRUE(code.has_value());
+    constexpr std::size_t guard = 16;
+    for (std::size_t head = 0; head < 8; ++head) {
+        for (std::ptrdiff_t n = 0; n <= 70; ++n) {
+            std::vector<double> x(static_cast<std::size_t>(n)), y(x.size());
+            for (std::size_t i = 0; i < x.size(); ++i) {
+                x[i] = static_cast<double>(i) - 3.5;
+                y[i] = i % 3 == 0 ? 0.0 : static_cast<double>(i % 5) - 2.0;
+            }
+            alignas(64) double memory[guard + 8 + 70 + guard];
+            std::fill(std::begin(memory), std::end(memory), 7.0);
+            double* out = memory + guard + head;
+            const void* inputs[2] = {x.data(), y.data()};
+            std::feclearexcept(FE_ALL_EXCEPT);
+            code->function(inputs, out, n, 1);
+            EXPECT_FALSE(std::fetestexcept(FE_DIVBYZERO | FE_INVALID)) << n;
+            for (std::size_t i = 0; i < x.size(); ++i) {
+                const double w = y[i] != 0.0 ? x[i] / y[i] : -1.0;
+                EXPECT_EQ(out[i], w * 2.5 + x[i]) << "head " << head << " n " << n << " i " << i;
+            }
+            for (double* p = memory; p < out; ++p) EXPECT_EQ(*p, 7.0) << "wrote before the start, n=" << n;
+            for (double* p = out + n; p < std::end(memory); ++p) EXPECT_EQ(*p, 7.0) << "wrote past the end, n=" << n;
+        }
+    }
+}
+
+// Inputs of stride 0: one element, read as it broadcast, alone or both (every pattern of two inputs).
+TEST(Jit, ReadsStrideZeroInputsAsOneValue) {
+    if (!ik::jit::cpu_supported()) GTEST_SKIP() << "no AVX-512";
+    const auto code = ik::jit::compile(divide_graph());
+    ASSERT_TRUE(code.has_value());
+    ASSERT_EQ(code->broadcast.size(), 3u);
+    for (const double one_y : {0.0, -4.0}) {
+        for (std::uint32_t pattern = 1; pattern < 4; ++pattern) {
+            const auto function = code->for_stride0(pattern);
+            ASSERT_NE(function, nullptr) << pattern;
+            for (std::ptrdiff_t n = 0; n <= 70; ++n) {
+                std::vector<double> x(static_cast<std::size_t>(n)), y(x.size(), one_y), out(x.size() + 8, 7.0);
+                for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<double>(i) - 3.5;
+                if (pattern & 1) std::fill(x.begin(), x.end(), 2.0);
+                const double x0 = 2.0;
+                const void* inputs[2] = {pattern & 1 ? &x0 : static_cast<const void*>(x.data()), pattern & 2 ? &one_y : y.data()};
+                std::feclearexcept(FE_ALL_EXCEPT);
+                function(inputs, out.data(), n, 0);
+                EXPECT_FALSE(std::fetestexcept(FE_DIVBYZERO | FE_INVALID)) << n;
+                for (std::size_t i = 0; i < x.size(); ++i) {
+                    const double w = y[i] != 0.0 ? x[i] / y[i] : -1.0;
+                    EXPECT_EQ(out[i], w * 2.5 + x[i]) << "pattern " << pattern << " n " << n << " i " << i;
+                }
+                for (std::size_t i = x.size(); i < out.size(); ++i) EXPECT_EQ(out[i], 7.0) << "wrote past the end, n=" << n;
+            }
+        }
+    }
+    EXPECT_EQ(code->for_stride0(4), nullptr);  // no third input
 }
 
 TEST(Jit, RefusesWhatItDoesNotCover) {

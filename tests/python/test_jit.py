@@ -1,5 +1,6 @@
 """The JIT (csrc/jit): machine code for float bodies gives NumPy's bits and flags, lazy where included."""
 
+import io
 import os
 import subprocess
 import sys
@@ -39,6 +40,12 @@ BODIES = {
     "where_two": (lambda x, y: np.where(x == y, x, y + 1.0) + np.where(x >= 1.5, 1.0, x), 2, True),
     "clamp": (lambda x: np.where(x < -1, -1, np.where(x > 1, 1, x)), 1, False),
     "where_shared": (lambda x, y: np.where(x < y, np.sqrt(x * y) + 1.0, np.sqrt(x * y) - 1.0), 2, True),
+    # (No ±0 constant beside an extremum: NumPy's loops with a scalar operand break -0.0/0.0 ties
+    # by lane position; the evaluators' rule, which the JIT keeps, is tested against them below.)
+    "extrema": (lambda x, y: np.maximum(x, y) - np.minimum(y, x) * np.fmax(x, 0.5) / np.fmin(-0.25, y), 2, False),
+    "clip": (lambda x: np.clip(x, -1.0, 1.0) * 3.0, 1, False),
+    "clip_arguments": (lambda x, lo, hi: np.clip(x, lo, hi) + lo, 3, False),
+    "where_maximum": (lambda x, y: np.where(x < 1.0, np.maximum(np.sqrt(x), y), x), 2, True),
 }
 
 
@@ -92,7 +99,7 @@ def test_body_gets_jit_code(name, dtype):
     "body, dtype",
     [
         (lambda x: np.floor(x) * 2.0 + x, np.float64),  # vrndscale: not written yet
-        (lambda x, y: np.maximum(x, y) * 2.0, np.float64),  # NaN rules for extrema: not written
+        (lambda x, y: np.copysign(x, y) * 2.0, np.float64),  # bit operations: not written yet
         (lambda x, y: x * y + 1, np.int64),
         (lambda x, y: x * y + 1, np.float16),
         (lambda x: np.where(x > 0, np.where(x > 1, x * 2.0, x), -x), np.float64),  # nested where
@@ -206,6 +213,111 @@ def test_strided_unaligned_and_broadcast_calls(dtype):
         same_bits(f(x, dtype(0.5)), body(x, dtype(0.5)))
 
 
+EXTREMA = {"maximum": np.maximum, "minimum": np.minimum, "fmax": np.fmax, "fmin": np.fmin}
+
+
+def extremum_pairs(dtype):
+    """Every pair of special values, NaNs of several payloads and signs among them, as (x, y)."""
+    uint = np.uint64 if np.dtype(dtype) == np.float64 else np.uint32
+    if uint is np.uint64:
+        nans = [0x7FF8000000000001, 0xFFF8000000000002, 0x7FF80000000000AB, 0xFFFFFFFFFFFFFFFF]
+    else:
+        nans = [0x7FC00001, 0xFFC00002, 0x7FC000AB, 0xFFFFFFFF]
+    values = np.concatenate([special_values(dtype), np.array(nans, uint).view(dtype)])
+    x, y = np.meshgrid(values, values)
+    return x.ravel().copy(), y.ravel().copy()
+
+
+def evaluator_bits(source, dtype, arrays):
+    """The bytes the evaluators (IK_JIT=0) give for body source on arrays, in a fresh process."""
+    code = (
+        "import io, sys, numpy as np, ironkernel as ik\n"
+        f"f = ik.ufunc(eval({source!r}))\n"
+        "args = np.load(io.BytesIO(sys.stdin.buffer.read()))\n"
+        "with np.errstate(all='ignore'):\n"
+        "    sys.stdout.buffer.write(f(*args).tobytes())\n"
+    )
+    buffer = io.BytesIO()
+    np.save(buffer, np.stack(arrays))
+    env = dict(os.environ, IK_JIT="0")
+    out = subprocess.run([sys.executable, "-c", code], env=env, input=buffer.getvalue(), capture_output=True, check=True).stdout
+    return np.frombuffer(out, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_extrema_keep_the_evaluators_bits_for_signed_zeros_and_nan_payloads(dtype):
+    # -f(...) keeps every bit (a sign flip) and makes the body two ops, so that the JIT runs it;
+    # each extremum with arrays, with a constant first and second, and under a where's mask.
+    x, y = extremum_pairs(dtype)
+    x, y = np.tile(x, 3), np.tile(y, 3)[::-1].copy()  # every pair at every lane and tail position
+    uint = np.uint64 if np.dtype(dtype) == np.float64 else np.uint32
+    for name in EXTREMA:
+        sources = [
+            f"lambda x, y: -np.{name}(x, y)",
+            f"lambda x, y: -np.{name}(-0.0, y)",
+            f"lambda x, y: -np.{name}(x, 0.0)",
+            f"lambda x, y: np.where(x != 1.0, -np.{name}(x, y), 7.0)",
+        ]
+        for source in sources:
+            f = ik.ufunc(eval(source))
+            if JIT_ON:
+                assert "jit: " in ik.explain(f, dtype, dtype), source
+            with np.errstate(all="raise"):  # quiet NaNs: no flag
+                got = f(x, y)
+            expected = evaluator_bits(source, dtype, [x, y])
+            bad = np.flatnonzero(got.view(uint) != expected.view(uint))
+            assert bad.size == 0, (source, x[bad[0]], y[bad[0]], got[bad[0]], expected[bad[0]])
+            with np.errstate(all="ignore"):
+                same_bits(got, np.asarray(eval(source)(x, y), dtype))  # NumPy's values, any NaN for NaN
+
+
+def stride0_patterns(nin):
+    """Which inputs are passed with stride 0: each alone, and all of them when there are up to 3."""
+    singles = [{k} for k in range(nin)]
+    return singles + ([set(range(nin))] if 1 < nin <= 3 else [])
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+@pytest.mark.parametrize("name", list(BODIES))
+def test_stride0_inputs_give_numpys_bits_and_flags(name, dtype):
+    # A broadcast input (a Python scalar, a row of one) reaches the loop with stride 0: the JIT
+    # reads its one element broadcast. Its value is each special value in turn.
+    body, nin, lazy = BODIES[name]
+    f = ik.ufunc(body)
+    if JIT_ON:
+        assert "stride-0 inputs" in ik.explain(f, *[dtype] * nin)
+    special = special_values(dtype)
+    for pattern in stride0_patterns(nin):
+        for n in list(range(0, 41, 3)) + [1000]:
+            args = operands(n, nin, dtype, seed=n)
+            for value in special[:: 3 if n > 40 else 1]:
+                called = [np.broadcast_to(np.array([value], dtype), n) if k in pattern else a for k, a in enumerate(args)]
+                with np.errstate(all="ignore"):
+                    expected = np.asarray(body(*called), dtype=dtype)
+                flags, got = flags_of(f, *called)
+                same_bits(got, expected)
+                if not lazy:
+                    assert flags == flags_of(body, *called)[0], (pattern, n, value)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_python_scalar_arguments_and_streamed_broadcasts(dtype):
+    f = ik.ufunc(BODIES["where_divide"][0])
+    x, y = operands(2003, 2, dtype, seed=3)
+    with np.errstate(all="raise"):  # y = 0 selects the branch with no division: no flag
+        same_bits(f(x, 0.0), np.zeros(2003, dtype))
+    with np.errstate(all="ignore"):
+        same_bits(f(x, -2.0), BODIES["where_divide"][0](x, dtype(-2.0)))
+        same_bits(f(np.float64(3.0).astype(dtype), y), BODIES["where_divide"][0](dtype(3.0), y))
+    # A streamed output with a stride-0 input, on 2 threads.
+    axpy = BODIES["axpy"][0]
+    n = streamed_size(dtype)
+    big = operands(n, 1, dtype, seed=4)[0]
+    with np.errstate(all="ignore"):
+        got = with_threads(2, lambda: ik.ufunc(axpy)(big, dtype(0.5)))
+        same_bits(got, axpy(big, dtype(0.5)))
+
+
 def many_values(a, b, c, d, e, f, g, h, i):
     xs = [a, b, c, d, e, f, g, h, i]
     roots = [np.sqrt(np.abs(x)) for x in xs]
@@ -244,6 +356,78 @@ def test_two_threads_give_one_threads_bits():
     same_bits(two, one)
     with np.errstate(all="ignore"):
         same_bits(one, body(x, y))
+
+
+def streamed_size(dtype):
+    """Elements of an output past the streaming threshold (the last-level cache, 32 MiB at most)."""
+    return (32 << 20) // np.dtype(dtype).itemsize + 1003
+
+
+def with_threads(n, fn):
+    before = ik.get_num_threads()
+    ik.set_num_threads(n)
+    try:
+        return fn()
+    finally:
+        ik.set_num_threads(before)
+
+
+def test_memory_bound_bodies_stream_through_the_jit():
+    streams = ik.explain(ik.ufunc(BODIES["axpy"][0]), np.float64, np.float64)
+    if JIT_ON:
+        assert "jit: " in streams and "streaming outputs over" in streams
+    assert "streaming" not in ik.explain(ik.ufunc(poly24), np.float64)  # compute bounds it
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_streamed_outputs_are_numpys_at_every_alignment(dtype, threads):
+    # Outputs past the cache size are written with non-temporal stores, aligned after a head of
+    # up to a vector's lanes; each thread's piece has its own head and tail.
+    def body(x, y):
+        return np.where(x > y, x - y, y) + 1.0
+
+    f = ik.ufunc(body)
+    if JIT_ON:
+        assert "streaming outputs over" in ik.explain(f, dtype, dtype)
+    n = streamed_size(dtype)
+    x, y = operands(n, 2, dtype, seed=11)
+    with np.errstate(all="ignore"):
+        expected = body(x, y)
+    lanes = 64 // np.dtype(dtype).itemsize
+    memory = np.full(n + 2 * lanes, 7.0, dtype)
+    for head in [0, 1, lanes // 2, lanes - 1]:
+        memory[:] = 7.0
+        out = memory[head : head + n]
+        with np.errstate(all="ignore"):
+            got = with_threads(threads, lambda: f(x, y, out=out))
+        assert got is out
+        same_bits(out, expected)
+        assert (memory[:head] == 7.0).all() and (memory[head + n :] == 7.0).all(), "wrote outside the output"
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_streamed_outputs_raise_numpys_flags(dtype, threads):
+    # 0/0 in the untaken branch at the head, inside and at the end of a streamed call: no flag;
+    # the same lanes taken: the flag, raised as FloatingPointError under errstate(raise).
+    f = ik.ufunc(lambda x, y, c: np.where(c > 0, x / y, c) + 1.0)
+    if JIT_ON:
+        assert "streaming outputs over" in ik.explain(f, dtype, dtype, dtype)
+    n = streamed_size(dtype)
+    x = np.ones(n, dtype)
+    y = np.ones(n, dtype)
+    for at in [0, 3, n // 2 + 5, n - 1]:
+        x[at] = y[at] = 0.0
+    out = np.empty(n + 1, dtype)[1:]
+    for c in [np.full(n, -1.0, dtype), np.full(n, 1.0, dtype)]:
+        with np.errstate(all="raise"):
+            if c[0] > 0:
+                with pytest.raises(FloatingPointError):
+                    with_threads(threads, lambda: f(x, y, c, out=out))
+            else:
+                with_threads(threads, lambda: f(x, y, c, out=out))
+                assert (out == 0.0).all()
 
 
 def test_ik_jit_0_turns_it_off():
