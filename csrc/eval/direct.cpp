@@ -95,6 +95,7 @@ std::optional<DirectForm> find_direct_form(const Program& p) {
         else if (constant != p.constants.end()) form.constant[k] = static_cast<std::int32_t>(constant - p.constants.begin());
         else return std::nullopt;
     }
+    form.short_calls = direct_enabled() && std::none_of(form.constant, form.constant + form.arity, [](std::int32_t c) { return c >= 0; });
     return form;
 }
 

@@ -86,6 +86,9 @@ struct DirectForm {
     std::int32_t constant[3] = {-1, -1, -1};  // per operand read from no input: its Program::constants entry
     std::size_t operand_size[3] = {0, 0, 0};  // bytes per element
     std::size_t output_size = 0;
+    // Every operand reads an input array (no constant) and IK_DIRECT leaves the direct form on:
+    // short calls may then go straight to the kernel (run_short_direct).
+    bool short_calls = false;
 };
 
 // Machine code for the whole program over contiguous arrays (csrc/jit): where the build has the

@@ -15,10 +15,6 @@
 #include <new>
 #include <system_error>
 #include <thread>
-#include <vector>
-
-#include <sched.h>
-#include <cstdlib>
 
 #if defined(__SSE2__)
 #include <immintrin.h>
@@ -50,7 +46,7 @@ bool spin_until(Done done, std::chrono::microseconds limit) {
 }
 
 constexpr auto caller_spin = std::chrono::microseconds(200);
-const auto worker_spin = std::chrono::microseconds(std::getenv("IK_EXP_WORKER_SPIN") ? std::atoi(std::getenv("IK_EXP_WORKER_SPIN")) : 100);
+constexpr auto worker_spin = std::chrono::microseconds(100);
 
 struct Pool {
     // The current job's generation times two, plus one while the job is open (workers may join).
@@ -75,8 +71,6 @@ struct Pool {
 
     std::mutex create;  // guards `workers`
     int workers = 0;
-    std::vector<pthread_t> threads;  // the workers', for their affinity
-    int kept_off_cpu = -1;           // the processor the workers are kept off (the caller's)
 };
 
 // Never destroyed: detached workers may still wait on it while the process exits.
@@ -131,9 +125,7 @@ int start_workers(Pool& pool, int wanted) {
         for (const int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&block, sig);
         pthread_sigmask(SIG_BLOCK, &block, &old);
         try {
-            std::thread worker(worker_main, std::ref(pool), pool.state.load());
-            pool.threads.push_back(worker.native_handle());
-            worker.detach();
+            std::thread(worker_main, std::ref(pool), pool.state.load()).detach();
             ++pool.workers;
             workers_started.store(true);
         } catch (const std::system_error&) {  // no more threads: the pool stays as it is
@@ -143,24 +135,6 @@ int start_workers(Pool& pool, int wanted) {
         pthread_sigmask(SIG_SETMASK, &old, nullptr);
     }
     return pool.workers;
-}
-
-// EXPERIMENT
-void keep_workers_off_callers_cpu(Pool& pool) {
-    const int cpu = sched_getcpu();
-    if (cpu < 0 || cpu == pool.kept_off_cpu) return;
-    static const cpu_set_t allowed = [] {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        sched_getaffinity(0, sizeof set, &set);
-        return set;
-    }();
-    cpu_set_t set = allowed;
-    CPU_CLR(cpu, &set);
-    if (CPU_COUNT(&set) == 0) return;
-    const std::lock_guard lock(pool.create);
-    for (const pthread_t t : pool.threads) pthread_setaffinity_np(t, sizeof set, &set);
-    pool.kept_off_cpu = cpu;
 }
 
 }  // namespace
@@ -194,8 +168,6 @@ void run_on_pool(int helpers, PoolJob& job) {
         return;
     }
     pool.unoffered.store(0, std::memory_order_relaxed);
-    static const bool keep_off = std::getenv("IK_EXP_KEEP_OFF") && std::getenv("IK_EXP_KEEP_OFF")[0] == '1';
-    if (keep_off) keep_workers_off_callers_cpu(pool);
     const auto start = std::chrono::steady_clock::now();
     pool.job = &job;
     pool.helpers = helpers;

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "eval/direct.hpp"
 #include "eval/parallel.hpp"
 
 namespace ik::ufunc {
@@ -53,7 +54,9 @@ void raise_memory_error() noexcept {
 }
 
 void elementwise_loop(char** args, npy_intp const* dimensions, npy_intp const* steps, void* data) noexcept {
-    if (!eval::run(*static_cast<const eval::Program*>(data), args, steps, dimensions[0])) raise_memory_error();
+    const auto& program = *static_cast<const eval::Program*>(data);
+    if (eval::run_short_direct(program, args, steps, dimensions[0])) return;
+    if (!eval::run(program, args, steps, dimensions[0])) raise_memory_error();
 }
 
 // The inner loop of every ironkernel gufunc: data points at the loop's plan.
