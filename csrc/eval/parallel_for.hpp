@@ -52,20 +52,20 @@ void parallel_for(int threads, std::ptrdiff_t count, MakeState make_state, Body 
             return false;
         }
 
-        bool run(int participant) noexcept override {
-            if (participant != 0 && !any_left()) return false;  // came late: no state to make
+        std::ptrdiff_t run(int participant) noexcept override {
+            if (participant != 0 && !any_left()) return 0;  // came late: no state to make
             std::optional<decltype(make_state())> state;
             try {
                 state.emplace(make_state());
             } catch (...) {  // the others take this participant's share; left over if there are none
-                return false;
+                return 0;
             }
-            bool took = false;
+            std::ptrdiff_t took = 0;
             const std::size_t n = shares.size();
             for (std::size_t j = 0; j < n; ++j) {  // every share, the participant's own first
                 Share& share = shares[(static_cast<std::size_t>(participant) + j) % n];
                 for (std::ptrdiff_t k = share.next++; k < share.end; k = share.next++) {
-                    took = true;
+                    ++took;
                     try {
                         body(*state, k);
                     } catch (...) {

@@ -61,7 +61,7 @@ struct Pool {
     int helpers = 0;
     std::atomic<int> next_participant{1};
     std::atomic<int> worker_flags{0};  // floating-point flags raised by the job's workers
-    std::atomic<bool> helped{false};   // a worker took a piece of the job
+    std::atomic<std::ptrdiff_t> worker_pieces{0};  // pieces of the job the workers took
     // Calls in a row that no worker helped with, and calls since the pool was last offered work
     // (only the ThreadGrant's holder reads and writes them).
     std::atomic<int> late_calls{0};
@@ -106,7 +106,7 @@ void worker_main(Pool& pool, std::uint32_t seen) {
             const int me = pool.next_participant.fetch_add(1);
             if (me <= pool.helpers) {
                 std::feclearexcept(fp::numpy_flags);
-                if (pool.job->run(me)) pool.helped.store(true, std::memory_order_relaxed);
+                if (const std::ptrdiff_t took = pool.job->run(me)) pool.worker_pieces.fetch_add(took);
                 if (const int raised = std::fetestexcept(fp::numpy_flags)) pool.worker_flags.fetch_or(raised);
             }
         }
@@ -173,21 +173,23 @@ void run_on_pool(int helpers, PoolJob& job) {
     pool.helpers = helpers;
     pool.next_participant.store(1);
     pool.worker_flags.store(0);
-    pool.helped.store(false);
+    pool.worker_pieces.store(0);
     const std::uint32_t open = ((pool.state.load() >> 1) + 1) << 1 | 1;
     pool.state.store(open);
     pool.state.notify_all();
-    job.run(0);
+    const std::ptrdiff_t caller_pieces = job.run(0);
     pool.state.store(open & ~1u);  // closed: no worker joins from now on
     const auto worked = std::chrono::steady_clock::now();
     if (!spin_until([&] { return pool.inside.load() == 0; }, caller_spin))
         for (int n = pool.inside.load(); n != 0; n = pool.inside.load()) pool.inside.wait(n);
-    // A worker that lost its core in the middle of a piece made the caller wait for it: when that
-    // wait is long against the caller's own work (on an idle machine it is at most the rest of
-    // one piece, a small part of it), the call was about as slow as on one thread or slower, and
-    // it counts as a call the workers did not help with.
+    // A worker that lost its core in the middle of a piece made the caller wait for it. The call
+    // was faster than on one thread only if that wait was shorter than the workers' pieces would
+    // have taken the caller (at its own pace per piece: pieces are of about equal work); else it
+    // counts as a call the workers did not help with. On an idle machine the wait is at most the
+    // rest of one piece a worker took; a worker that lost its core waits a scheduler slice.
     const auto waited = std::chrono::steady_clock::now() - worked;
-    const bool helped = pool.helped.load(std::memory_order_relaxed) && waited < (worked - start) / 2;
+    const std::ptrdiff_t worker_pieces = pool.worker_pieces.load();
+    const bool helped = worker_pieces > 0 && (caller_pieces == 0 || waited * caller_pieces < (worked - start) * worker_pieces);
     count(pool.statistics.offered);
     if (!helped) count(pool.statistics.unhelped);
     if (helped) {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 
@@ -29,10 +30,10 @@ inline void leave_signals_to_python_threads() {
 
 // One call's work: run(participant) is called once on the calling thread (participant 0) and
 // once on each worker that joins in time (participants 1, 2, ...); each call takes pieces of the
-// work until none is left, and says whether it took any.
+// work until none is left, and returns how many it took (pieces of about equal work).
 class PoolJob {
    public:
-    virtual bool run(int participant) noexcept = 0;
+    virtual std::ptrdiff_t run(int participant) noexcept = 0;
 
    protected:
     ~PoolJob() = default;
