@@ -2,12 +2,12 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include "eval/parallel.hpp"
-#include "eval/kernels.hpp"
-#include "eval/gufunc_plan.hpp"
-#include "eval/make_plan.hpp"
-#include "eval/reduce.hpp"
-#include "eval/thread_pool.hpp"
+#include "eval/threads/parallel.hpp"
+#include "eval/kernels/kernels.hpp"
+#include "eval/gufunc/gufunc_plan.hpp"
+#include "eval/gufunc/make_plan.hpp"
+#include "eval/gufunc/reduce.hpp"
+#include "eval/threads/thread_pool.hpp"
 #include "ir/dtype.hpp"
 #include "ir/graph.hpp"
 #include "passes/passes.hpp"
@@ -61,7 +61,7 @@ using PlanHandle = std::shared_ptr<ik::eval::GufuncPlan>;
 
 using StageTuple = std::tuple<bool, ProgramHandle, std::vector<std::pair<int, int>>, std::vector<std::tuple<int, int, int>>>;
 
-// A gufunc plan from the tuples _gufunc.py makes; eval/make_plan.hpp says what they hold.
+// A gufunc plan from the tuples _gufunc.py makes; eval/gufunc/make_plan.hpp says what they hold.
 PlanHandle make_plan(int nin, int nout, std::vector<bool> input_has_core, std::vector<bool> output_has_core,
                      std::vector<int> table, std::vector<int> input_slot, std::vector<int> output_slot, int length_slot,
                      const std::vector<StageTuple>& stages) {
@@ -184,7 +184,7 @@ PYBIND11_MODULE(_core, m) {
         const auto& s = ik::eval::pool_statistics();
         return py::dict(py::arg("offered") = s.offered.load(), py::arg("unhelped") = s.unhelped.load(),
                         py::arg("withheld") = s.withheld.load(), py::arg("crowded") = s.crowded.load());
-    }, "Counts of what the thread pool did with threaded calls (eval/thread_pool.hpp: PoolStatistics).");
+    }, "Counts of what the thread pool did with threaded calls (eval/threads/thread_pool.hpp: PoolStatistics).");
     m.def("simd_isa", [] { return std::string(ik::simd::math_table().isa); });
     m.def("kernel_isa", [] { return std::string(ik::eval::kernel_isa()); });
     m.def("jit_status", &ik::passes::jit_status);

@@ -3,7 +3,7 @@
 // block of elements at a time, with lazily evaluated where branches and exact flags) for the rest.
 #include "evaluator.hpp"
 #include "byte_range.hpp"
-#include "direct.hpp"
+#include "eval/direct/direct.hpp"
 #include "environment.hpp"
 #include "fp_flags.hpp"
 

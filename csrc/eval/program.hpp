@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "ir/graph.hpp"
-#include "kernels.hpp"
+#include "eval/kernels/kernels.hpp"
 
 namespace ik::eval {
 
@@ -77,7 +77,7 @@ struct Region {
 
 // A program that is one compute instruction from the ufunc's inputs and constants into its one
 // output (a one-op body: np.add(x, y), x * 2.5, np.sin(x)): nothing to fuse, so it runs as that
-// instruction's kernel straight over the arrays where they are contiguous (eval/direct.cpp),
+// instruction's kernel straight over the arrays where they are contiguous (eval/direct/direct.cpp),
 // without the copies and per-chunk work of the evaluators.
 struct DirectForm {
     Kernel kernel = nullptr;

@@ -8,7 +8,7 @@
 
 namespace ik::ir {
 
-// IEEE binary16, stored as its bits; arithmetic happens in float (see eval/half.hpp).
+// IEEE binary16, stored as its bits; arithmetic happens in float (see eval/kernels/half.hpp).
 struct Half {
     std::uint16_t bits;
 };

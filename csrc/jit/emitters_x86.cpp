@@ -95,7 +95,7 @@ void square_root(Assembler& j, const ir::Node& n, int u, int k) {
     });
     j.count();
 }
-// NumPy's extrema, as the evaluator's kernels compute them (eval/kernels_impl.inc): maximum(a, b)
+// NumPy's extrema, as the evaluator's kernels compute them (eval/kernels/kernels_impl.inc): maximum(a, b)
 // is a where a > b or a is NaN, else b (so a tie, -0.0 against 0.0 too, gives b); minimum the
 // same with <; fmax and fmin take a where b is NaN instead. Here b is taken where !(a > b)
 // (NGT_UQ; NLT_UQ for <: quiet, a NaN raises no flag, and unordered lanes count) and the NaN

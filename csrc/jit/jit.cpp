@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "assembler.hpp"
-#include "eval/kernels.hpp"
+#include "eval/kernels/kernels.hpp"
 #include "simd/dispatch.hpp"
 
 namespace ik::jit {

@@ -1,7 +1,7 @@
 // The pipeline: the one place the order of the passes is written.
 #include <string>
 
-#include "eval/direct.hpp"
+#include "eval/direct/direct.hpp"
 #include "eval/environment.hpp"
 #if IK_HAVE_JIT
 #include "jit/jit.hpp"

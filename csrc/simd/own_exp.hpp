@@ -18,7 +18,7 @@ namespace ik::simd::own {
 namespace {
 
 // Always inlined: the chain kernels compute exp inside their step loop, where a call would make
-// GCC keep the tile in memory (eval/chain_impl.inc).
+// GCC keep the tile in memory (eval/chains/chain_impl.inc).
 
 // The lanes of x within the bounds of exp_in_range.
 template <class V> [[gnu::always_inline]] inline Mask<V> exp_lanes_in_range(V x) {

@@ -11,8 +11,8 @@
 #include <cstddef>
 #include <cstring>
 
-#include "eval/direct.hpp"
-#include "eval/parallel.hpp"
+#include "eval/direct/direct.hpp"
+#include "eval/threads/parallel.hpp"
 
 namespace ik::ufunc {
 namespace {

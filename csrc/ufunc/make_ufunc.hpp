@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "eval/gufunc.hpp"
+#include "eval/gufunc/gufunc.hpp"
 #include "eval/program.hpp"
 
 namespace ik::ufunc {

@@ -24,7 +24,7 @@ from ._loops import LoopMaker, check_body
 from ._registry import kernel_name, remember
 from ._typing import LoopRejected
 
-# StageInput / StageOutput kinds and Reduce values of csrc/eval/gufunc_plan.hpp, as _core gives them.
+# StageInput / StageOutput kinds and Reduce values of csrc/eval/gufunc/gufunc_plan.hpp, as _core gives them.
 _VECTOR_INPUT, _TABLE_INPUT = (_core.stage_input_kinds[k] for k in ("vector_input", "table"))
 _REDUCE_INTO_TABLE, _TABLE_OUTPUT, _VECTOR_OUTPUT = (
     _core.stage_output_kinds[k] for k in ("reduce_into_table", "table", "vector_output"))

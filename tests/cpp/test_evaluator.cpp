@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "eval/evaluator.hpp"
-#include "eval/kernels.hpp"
-#include "eval/parallel.hpp"
-#include "eval/parallel_for.hpp"
-#include "eval/reduce.hpp"
+#include "eval/kernels/kernels.hpp"
+#include "eval/threads/parallel.hpp"
+#include "eval/threads/parallel_for.hpp"
+#include "eval/gufunc/reduce.hpp"
 #include "graph_helpers.hpp"
 #include "passes/passes.hpp"
 

@@ -9,9 +9,9 @@
 #include <thread>
 #include <vector>
 
-#include "eval/parallel.hpp"
-#include "eval/parallel_for.hpp"
-#include "eval/thread_pool.hpp"
+#include "eval/threads/parallel.hpp"
+#include "eval/threads/parallel_for.hpp"
+#include "eval/threads/thread_pool.hpp"
 
 using namespace ik;
 

@@ -8,7 +8,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "eval/uniform_divisor.hpp"
+#include "eval/kernels/uniform_divisor.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "eval/parallel.hpp"
+#include "eval/threads/parallel.hpp"
 #include "ir/graph.hpp"
 #include "passes/passes.hpp"
 

@@ -1,4 +1,4 @@
-"""One-op bodies run as their kernel straight over the arrays (csrc/eval/direct.cpp) wherever the
+"""One-op bodies run as their kernel straight over the arrays (csrc/eval/direct/direct.cpp) wherever the
 layout allows, and through the evaluators where it does not: both must give NumPy's result."""
 
 import numpy as np

@@ -1,6 +1,6 @@
 """The layout of the source tree: data flows one way, so no module depends on itself through others.
 
-C++: a module is a header and its source file (csrc/eval/gufunc.hpp and .cpp are one); it depends on
+C++: a module is a header and its source file (csrc/eval/gufunc/gufunc.hpp and .cpp are one); it depends on
 every file it includes with ``#include "..."``. Python: a module of src/ironkernel depends on every
 module of the package it imports, at the top or inside a function (a function-level import hides a
 cycle from Python, not from a reader).
@@ -114,7 +114,7 @@ def test_the_cycle_finder_finds_cycles():
 def test_the_graphs_see_the_tree():
     includes, imports = include_graph(), import_graph()
     # A pattern that matched nothing would find no cycle either.
-    assert "eval/gufunc_plan" in includes["eval/gufunc"] and "eval/program" in includes["eval/gufunc_plan"]
+    assert "eval/gufunc/gufunc_plan" in includes["eval/gufunc/gufunc"] and "eval/program" in includes["eval/gufunc/gufunc_plan"]
     assert "_registry" in imports["_gufunc"] and "_gufunc" in imports["_api"] and "_api" in imports["__init__"]
     # Imports inside functions count too.
     tree = ast.parse("def f():\n    from ._api import rebuild\n    from . import _core, _ir\n")

@@ -1,5 +1,5 @@
 """Integer floor_divide, remainder and fmod by a divisor that is the same at every element run as a
-multiply and shifts (csrc/eval/uniform_divisor.hpp): every quotient and remainder must be NumPy's."""
+multiply and shifts (csrc/eval/kernels/uniform_divisor.hpp): every quotient and remainder must be NumPy's."""
 
 import numpy as np
 import pytest

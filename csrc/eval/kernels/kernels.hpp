@@ -97,12 +97,12 @@ enum class ChainOperand : std::uint8_t { memory, scalar, with_pre, with_pair };
 // The step loops of the chain kernels, one per code, from the table chain_codes.def.
 enum class ChainCode : std::uint8_t {
 #define IK_CHAIN_CODE(name, needs) name,
-#include "chain_codes.def"
+#include "eval/chains/chain_codes.def"
 #undef IK_CHAIN_CODE
 };
 inline constexpr std::size_t chain_codes = 0  // + 1 per row
 #define IK_CHAIN_CODE(name, needs) +1
-#include "chain_codes.def"
+#include "eval/chains/chain_codes.def"
 #undef IK_CHAIN_CODE
     ;
 constexpr std::uint8_t code_of(ChainCode code) { return static_cast<std::uint8_t>(code); }

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "program.hpp"
+#include "eval/program.hpp"
 
 namespace ik::eval {
 

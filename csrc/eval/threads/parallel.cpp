@@ -1,7 +1,7 @@
 // Threading of a call: how many threads it may use (OpenMP's controls, ik.set_num_threads) and
 // how its blocks are split among them (parallel_for, on the pool of thread_pool.hpp).
 #include "parallel.hpp"
-#include "streaming.hpp"
+#include "eval/streaming.hpp"
 
 #include <unistd.h>
 
@@ -12,9 +12,9 @@
 #include <cstdint>
 #include <limits>
 
-#include "byte_range.hpp"
-#include "direct.hpp"
-#include "evaluator.hpp"
+#include "eval/byte_range.hpp"
+#include "eval/direct/direct.hpp"
+#include "eval/evaluator.hpp"
 #include "openmp_controls.hpp"
 #include "parallel_for.hpp"
 

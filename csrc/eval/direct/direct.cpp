@@ -10,9 +10,9 @@
 #include <memory>
 #include <new>
 
-#include "byte_range.hpp"
-#include "environment.hpp"
-#include "kernels.hpp"
+#include "eval/byte_range.hpp"
+#include "eval/environment.hpp"
+#include "eval/kernels/kernels.hpp"
 
 namespace ik::eval {
 namespace {

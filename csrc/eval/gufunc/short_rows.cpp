@@ -9,9 +9,9 @@
 #include <cstring>
 #include <vector>
 
-#include "direct_reduce.hpp"
-#include "evaluator.hpp"
-#include "parallel_for.hpp"
+#include "eval/direct/direct_reduce.hpp"
+#include "eval/evaluator.hpp"
+#include "eval/threads/parallel_for.hpp"
 #include "reduce.hpp"
 
 namespace ik::eval {

@@ -20,7 +20,7 @@
 #include <immintrin.h>
 #endif
 
-#include "fp_flags.hpp"
+#include "eval/fp_flags.hpp"
 
 namespace ik::eval {
 namespace {

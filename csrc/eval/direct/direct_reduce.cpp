@@ -11,8 +11,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "kernels.hpp"
-#include "reduce.hpp"
+#include "eval/kernels/kernels.hpp"
+#include "eval/gufunc/reduce.hpp"
 
 namespace ik::eval {
 namespace {

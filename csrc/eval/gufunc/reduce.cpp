@@ -4,7 +4,7 @@
 
 // The float16 conversions, in a namespace of this file's own (half.hpp is included per ISA).
 #define IK_ISA reduce_generic
-#include "half.hpp"
+#include "eval/kernels/half.hpp"
 #undef IK_ISA
 
 #include <algorithm>

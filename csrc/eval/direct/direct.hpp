@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "program.hpp"
+#include "eval/program.hpp"
 
 namespace ik::eval {
 

@@ -3,7 +3,7 @@
 
 #include <cstddef>
 
-#include "program.hpp"
+#include "eval/program.hpp"
 
 namespace ik::eval {
 

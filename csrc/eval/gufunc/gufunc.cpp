@@ -6,9 +6,9 @@
 #include <cstring>
 #include <optional>
 
-#include "evaluator.hpp"
-#include "parallel.hpp"
-#include "parallel_for.hpp"
+#include "eval/evaluator.hpp"
+#include "eval/threads/parallel.hpp"
+#include "eval/threads/parallel_for.hpp"
 #include "reduce.hpp"
 #include "short_rows.hpp"
 

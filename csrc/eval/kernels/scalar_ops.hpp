@@ -16,7 +16,7 @@
 #include <limits>
 #include <type_traits>
 
-#include "fp_flags.hpp"
+#include "eval/fp_flags.hpp"
 
 namespace ik::eval::IK_ISA::ops {
 

@@ -4,7 +4,7 @@
 
 #include <cstddef>
 
-#include "gufunc_plan.hpp"
+#include "eval/gufunc/gufunc_plan.hpp"
 
 namespace ik::eval {
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "direct_reduce.hpp"
+#include "eval/direct/direct_reduce.hpp"
 
 namespace ik::eval {
 namespace {
