@@ -263,7 +263,7 @@ def main() -> None:
         f"\n{os.cpu_count()} cores, float64, out= given; milliseconds: median / p90 / p99 of {args.calls * args.rounds} calls"
     )
     print("each; ratio: 2 threads over 1, median and p90 (below 1: 2 threads faster).\n")
-    keys = [k for k in next(iter(results.values())).keys() if not k.startswith("other|")]
+    keys = [k for k in next(iter(results.values())) if not k.startswith("other|")]
     rows = sorted({k.rsplit("|", 1)[0] for k in keys}, key=lambda k: keys.index(k + "|1"))
     for condition in conditions:
         print(f"\n**{condition}**\n")

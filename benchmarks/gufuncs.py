@@ -27,8 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from report import format_seconds  # noqa: E402
-from timing import median_decoration_seconds, median_seconds  # noqa: E402
+from report import format_seconds
+from timing import median_decoration_seconds, median_seconds
 
 FULL_SHAPES = "1000x100,100000x100,10000x1000,10x1000000"
 QUICK_SHAPES = "1000x100,10000x1000"

@@ -24,9 +24,9 @@ BODIES = ("axpy", "poly", "hypot_like", "multi", "clamp")
 
 def measure(sizes: list[int], dtypes: list[str], threads: int, bodies: list[str]) -> dict[str, float]:
     import numpy as np
+    from expressions import EXPRESSIONS
 
     import ironkernel as ik
-    from expressions import EXPRESSIONS
 
     ik.set_num_threads(threads)
     by_name = {e.name: e for e in EXPRESSIONS}

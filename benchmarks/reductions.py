@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from report import format_seconds  # noqa: E402
-from timing import interleaved_median_seconds  # noqa: E402
+from report import format_seconds
+from timing import interleaved_median_seconds
 
 SHAPES = "10000x1000,1000000x3,100x100000"
 FUNCTIONS = "sum,mean,max,min,argmax,argmin,any,all,prod"

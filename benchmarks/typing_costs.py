@@ -20,10 +20,10 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from expressions import EXPRESSIONS  # noqa: E402
-from timing import median_decoration_seconds, median_seconds  # noqa: E402
+from expressions import EXPRESSIONS
+from timing import median_decoration_seconds, median_seconds
 
-import ironkernel as ik  # noqa: E402
+import ironkernel as ik
 
 RNG = np.random.default_rng(0)
 

@@ -355,25 +355,20 @@ bool Assembler::build() {
     test(rbp, rbp);
     jnz(stream_stores, T_NEAR);
     count(2);
-    for (int u = 0; u < unroll_; ++u) {
-        if (f64_)
-            vmovupd(ptr[rsi + rcx * itemsize_ + 64 * u], z(output_, u));
-        else
-            vmovups(ptr[rsi + rcx * itemsize_ + 64 * u], z(output_, u));
-    }
-    add(rcx, step);
-    jmp(main_loop, T_NEAR);
-    count(unroll_ + 2);
+    // The unrolled vectors' stores, ordinary or non-temporal, then the next iteration.
+    const auto store_and_loop = [&](bool nontemporal) {
+        for (int u = 0; u < unroll_; ++u) {
+            const auto to = ptr[rsi + rcx * itemsize_ + 64 * u];
+            if (nontemporal) f64_ ? vmovntpd(to, z(output_, u)) : vmovntps(to, z(output_, u));
+            else f64_ ? vmovupd(to, z(output_, u)) : vmovups(to, z(output_, u));
+        }
+        add(rcx, step);
+        jmp(main_loop, T_NEAR);
+        count(unroll_ + 2);
+    };
+    store_and_loop(false);
     L(stream_stores);  // aligned here: the head brought out + rcx to a 64-byte boundary
-    for (int u = 0; u < unroll_; ++u) {
-        if (f64_)
-            vmovntpd(ptr[rsi + rcx * itemsize_ + 64 * u], z(output_, u));
-        else
-            vmovntps(ptr[rsi + rcx * itemsize_ + 64 * u], z(output_, u));
-    }
-    add(rcx, step);
-    jmp(main_loop, T_NEAR);
-    count(unroll_ + 2);
+    store_and_loop(true);
     L(main_done);
     L(tail_loop);  // one vector at a time under k1 = the lanes below n
     cmp(rcx, rdx);

@@ -20,8 +20,19 @@ from ._pickle import install as _install_pickling
 from ._trace import TracingError
 
 __all__ = [
-    "__version__", "ufunc", "gufunc", "explain", "testing", "set_num_threads", "get_num_threads", "threads", "supported_functions",
-    "TracingError", "show_config", "dask_ufunc"]
+    "TracingError",
+    "__version__",
+    "dask_ufunc",
+    "explain",
+    "get_num_threads",
+    "gufunc",
+    "set_num_threads",
+    "show_config",
+    "supported_functions",
+    "testing",
+    "threads",
+    "ufunc",
+]
 
 _install_pickling()
 _install_numpy_probes()

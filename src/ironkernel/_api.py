@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, overload
+from collections.abc import Callable
+from typing import Any, overload
 
 import numpy as np
 
 from . import _core
 from ._gufunc import build as build_gufunc
 from ._ir import Graph, PayloadError, from_payload, to_payload, typed_bytes
-from ._trace import TracingError, trace
 from ._loops import NOT_FIXED, LoopMaker, check_body, dtype_of_num
 from ._ops import supported_ufuncs
 from ._registry import kernel_name, remember, remembered
+from ._trace import TracingError, trace
 
 
 def _identity_value(identity: Any) -> bool | int | float | None:
@@ -215,7 +216,7 @@ def explain(u: np.ufunc, *args: Any) -> str:
         wanted = _core.loop_types_of(u)
     parts = []
     if u.signature is not None:  # a gufunc: its stages per loop
-        plans = dict((tuple(t), p) for t, p in zip(_core.loop_types_of(u), _core.plans_of(u)))
+        plans = {tuple(t): p for t, p in zip(_core.loop_types_of(u), _core.plans_of(u))}
         for types in wanted:
             text = [f"loop {_loop_text(u, types)}"]
             for k, (is_pass, program, sources, targets) in enumerate(plans[tuple(types)].stages):
@@ -225,7 +226,7 @@ def explain(u: np.ufunc, *args: Any) -> str:
                 text.append(f"  stage {k}: {what}\n{inputs}{outputs}{_indent(str(program), 4)}")
             parts.append("\n".join(text))
         return "\n".join(parts)
-    programs = dict((tuple(t), p) for t, p in zip(_core.loop_types_of(u), _core.programs_of(u)))
+    programs = {tuple(t): p for t, p in zip(_core.loop_types_of(u), _core.programs_of(u))}
     for types in wanted:
         program = programs[tuple(types)]
         parts.append(f"loop {_loop_text(u, types)}\n  graph:\n{_indent(program.graph, 4)}  program:\n"
@@ -346,7 +347,7 @@ class threads:
         self.n = n
         self.previous = 0
 
-    def __enter__(self) -> "threads":
+    def __enter__(self) -> threads:
         self.previous = _core.get_requested_threads()
         set_num_threads(self.n)
         return self
@@ -380,4 +381,4 @@ def supported_functions() -> list[str]:
     return sorted(supported_ufuncs() + ["where", "clip", "fix", "real", "imag", "angle", "sinc", "nan_to_num"])
 
 
-__all__ = ["ufunc", "explain", "set_num_threads", "get_num_threads", "threads", "supported_functions", "TracingError", "rebuild"]
+__all__ = ["TracingError", "explain", "get_num_threads", "rebuild", "set_num_threads", "supported_functions", "threads", "ufunc"]

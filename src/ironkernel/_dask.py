@@ -8,7 +8,8 @@ the signature ``(),()->(),()`` runs it chunk by chunk; this wraps that call.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

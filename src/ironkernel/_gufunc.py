@@ -12,16 +12,17 @@ exists. The C++ core runs the stages row by row, rows in parallel.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from . import _core
 from ._ir import DTYPE_CODES, Graph, TypedNode, to_payload, typed_bytes
-from ._trace import trace
 from ._loops import LoopMaker, check_body
 from ._registry import kernel_name, remember
+from ._trace import trace
 from ._typing import LoopRejected
 
 # StageInput / StageOutput kinds and Reduce values of csrc/eval/gufunc/gufunc_plan.hpp, as _core gives them.
@@ -145,7 +146,7 @@ class _Partition:
         needed = sorted(self.needed())
         top = max((self.level[i] for i in needed), default=0)
         for i in needed:  # row values that exist before any stage
-            if self.nodes[i].op == "input" and not self.vector[i] or self.nodes[i].op == "length":
+            if (self.nodes[i].op == "input" and not self.vector[i]) or self.nodes[i].op == "length":
                 self.slot_of(i)
         for level in range(top + 1):
             # Scalars computable at this level (from row values of this level or earlier).

@@ -18,7 +18,6 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _core
-
 from ._ops import OPS, op_for_ufunc
 
 PAYLOAD_MAGIC = b"IKPY"

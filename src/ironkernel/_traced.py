@@ -6,7 +6,8 @@ nodes through the tracer (_trace.py) that made the value.
 from __future__ import annotations
 
 import numbers
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ def _unary(ufunc: np.ufunc):
 class Traced:
     """A symbolic array inside a function being traced by ``ik.ufunc``."""
 
-    __slots__ = ("_tracer", "_index")
+    __slots__ = ("_index", "_tracer")
     __array_priority__ = 1_000_000  # beat ndarray so that ndarray ops defer to us
     __hash__ = None  # type: ignore[assignment]  # == is element-wise
 

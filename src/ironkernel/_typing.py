@@ -260,7 +260,7 @@ class _Typer(CompoundFunctions):
             (base,) = operands
             # NumPy's array ** 2 is np.square for every numeric dtype (bool ** 2 is int8, where
             # np.power with a Python 2 gives int64); ** -1 and ** 0.5 only for float and complex.
-            if base[0] == "typed" and (base[2].kind in "fc" or node.value == 2 and base[2].kind in "biu"):
+            if base[0] == "typed" and (base[2].kind in "fc" or (node.value == 2 and base[2].kind in "biu")):
                 name = {2: "square", -1: "reciprocal", 0.5: "sqrt"}[node.value]
                 return self.call(name, [base], where)
             return self.call("power", [base, ("weak", node.value)], where, operator=True)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -218,4 +219,4 @@ def assert_matches_numpy(kernel: np.ufunc, *args: Any, body: Callable | None = N
                                                        f"{sorted(expected_warnings)}")
 
 
-__all__ = ["assert_matches_numpy", "assert_same", "fp_warnings", "ulp_distance", "MATH_ULP"]
+__all__ = ["MATH_ULP", "assert_matches_numpy", "assert_same", "fp_warnings", "ulp_distance"]

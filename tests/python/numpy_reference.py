@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 
-
 import ironkernel as ik
 
 # The oracle is the public one, ik.testing: the same comparisons a user's tests make.

@@ -15,9 +15,9 @@ import warnings
 
 import numpy as np
 import pytest
+from numpy_reference import MATH_ULP, call_recording, ulp_distance
 
 import ironkernel as ik
-from numpy_reference import MATH_ULP, call_recording, ulp_distance
 
 N = 5000  # 19 whole chunks of 256 and a tail
 

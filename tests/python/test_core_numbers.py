@@ -26,17 +26,17 @@ def test_ir_magic_and_version_are_the_cores():
 
 
 def test_gufunc_plan_numbers_are_the_cores():
-    assert _gufunc._REDUCE_KINDS == {f"reduce_{k}": v for k, v in _core.reductions.items()}
-    assert (_gufunc._VECTOR_INPUT, _gufunc._TABLE_INPUT) == (
-        _core.stage_input_kinds["vector_input"], _core.stage_input_kinds["table"])
-    assert (_gufunc._REDUCE_INTO_TABLE, _gufunc._TABLE_OUTPUT, _gufunc._VECTOR_OUTPUT) == tuple(
-        _core.stage_output_kinds[k] for k in ("reduce_into_table", "table", "vector_output"))
+    assert {f"reduce_{k}": v for k, v in _core.reductions.items()} == _gufunc._REDUCE_KINDS
+    assert (
+        _core.stage_input_kinds["vector_input"], _core.stage_input_kinds["table"]) == (_gufunc._VECTOR_INPUT, _gufunc._TABLE_INPUT)
+    assert tuple(
+        _core.stage_output_kinds[k] for k in ("reduce_into_table", "table", "vector_output")) == (_gufunc._REDUCE_INTO_TABLE, _gufunc._TABLE_OUTPUT, _gufunc._VECTOR_OUTPUT)
 
 
 def test_call_key_codes_are_the_cores():
     codes = _core.call_key_codes
-    assert _loops._WEAK_KINDS == {codes["weak_int"]: int, codes["weak_float"]: float, codes["weak_complex"]: complex}
-    assert (_loops._NO_OPERAND, _loops.NOT_FIXED) == (codes["no_operand"], codes["not_fixed"])
+    assert {codes["weak_int"]: int, codes["weak_float"]: float, codes["weak_complex"]: complex} == _loops._WEAK_KINDS
+    assert (codes["no_operand"], codes["not_fixed"]) == (_loops._NO_OPERAND, _loops.NOT_FIXED)
     # ik.explain builds keys as NumPy's resolver does: a Python float beside an array is weak
     assert _api._argument_code(float, 2) == codes["weak_float"]
     assert _api._argument_code(np.float32, 2) == np.dtype(np.float32).num

@@ -72,7 +72,7 @@ def test_code_examples_run(path):
         printed = io.StringIO()
         with warnings.catch_warnings(), contextlib.redirect_stdout(printed):
             warnings.simplefilter("error", RuntimeWarning)  # no stray floating-point warnings
-            exec(compiled, namespace)  # noqa: S102  (running the examples is the test)
+            exec(compiled, namespace)
         if k + 1 < len(blocks) and blocks[k + 1][0] == "text":
             shown = blocks[k + 1][2]
             # ik.explain's "jit: ..." line depends on the CPU and the build (and holds a time): the

@@ -186,7 +186,7 @@ def test_out_aliasing_an_input(dtype):
         a, b, c, d = operands(n, 4, dtype, seed=n)
         with np.errstate(all="ignore"):
             expected = body(a, b, c, d)
-            for k, target in enumerate([a, b, c, d]):
+            for k in range(4):
                 args = [arr.copy() for arr in (a, b, c, d)]
                 got = f(*args, out=args[k])
                 assert got is args[k]

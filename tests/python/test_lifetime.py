@@ -89,7 +89,7 @@ def test_corrupted_pickle_gives_a_clear_error():
 
     payload = next(v for v in _registry._cache if _registry._cache[v] is f)
     broken = data.replace(payload[6:30], b"x" * 24)
-    with pytest.raises(ValueError, match="corrupted kernel payload|not an ironkernel"):
+    with pytest.raises(ValueError, match=r"corrupted kernel payload|not an ironkernel"):
         _registry._cache.clear()
         pickle.loads(broken)
 
