@@ -49,16 +49,22 @@ def throughputs(calls, pool: ThreadPoolExecutor, n: int, args: argparse.Namespac
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1e4,1e5,1e6")
     parser.add_argument("--callers", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     sizes = [int(float(s)) for s in args.sizes.split(",")]
-    print(f"ironkernel {ik.__version__}, float64, {os.cpu_count()} cores, {ik.get_num_threads()} threads per call; "
-          f"1 caller against {args.callers}, best of {args.rounds} rounds of {args.seconds} s each\n")
-    print(f"| expression | n | 1 caller (elements/s) | {args.callers} callers (elements/s) | ratio | NumPy's ratio |")
+    print(
+        f"ironkernel {ik.__version__}, float64, {os.cpu_count()} cores, {ik.get_num_threads()} threads per call; "
+        f"1 caller against {args.callers}, best of {args.rounds} rounds of {args.seconds} s each\n"
+    )
+    print(
+        f"| expression | n | 1 caller (elements/s) | {args.callers} callers (elements/s) | ratio | NumPy's ratio |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     worst = float("inf")
     with ThreadPoolExecutor(args.callers) as pool:
@@ -78,10 +84,15 @@ def main() -> None:
                 for out in outs:
                     np.testing.assert_array_equal(out, alone)
                 worst = min(worst, many / one)
-                print(f"| {expr.name} | {n:.0e} | {one:.3g} | {many:.3g} | {many / one:.2f} | "
-                      f"{numpy_many / numpy_one:.2f} |", flush=True)
-    print(f"\nlowest ratio {worst:.2f}; OS threads of the process now: {threading.active_count()} Python, "
-          f"{len(os.listdir('/proc/self/task')) if os.path.isdir('/proc/self/task') else '?'} in all")
+                print(
+                    f"| {expr.name} | {n:.0e} | {one:.3g} | {many:.3g} | {many / one:.2f} | "
+                    f"{numpy_many / numpy_one:.2f} |",
+                    flush=True,
+                )
+    print(
+        f"\nlowest ratio {worst:.2f}; OS threads of the process now: {threading.active_count()} Python, "
+        f"{len(os.listdir('/proc/self/task')) if os.path.isdir('/proc/self/task') else '?'} in all"
+    )
 
 
 if __name__ == "__main__":

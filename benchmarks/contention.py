@@ -285,12 +285,18 @@ def main() -> None:
             for label, _ in builds:
                 got = results[(label, condition)]
                 alone, beside = stats(got["other|alone"]), stats(got["other|beside"])
-                print(f"\n{label}: the {condition} call (2 threads) alone {alone[0]:.3g} / {alone[1]:.3g} ms, "
-                      f"between kernel calls {beside[0]:.3g} / {beside[1]:.3g} ms (median / p90: "
-                      f"{beside[0] / alone[0]:.2f}x / {beside[1] / alone[1]:.2f}x)")
+                print(
+                    f"\n{label}: the {condition} call (2 threads) alone {alone[0]:.3g} / {alone[1]:.3g} ms, "
+                    f"between kernel calls {beside[0]:.3g} / {beside[1]:.3g} ms (median / p90: "
+                    f"{beside[0] / alone[0]:.2f}x / {beside[1] / alone[1]:.2f}x)"
+                )
                 if (label, "idle") in results:
-                    worst = max(stats(got[r + "|2"])[0] / stats(results[(label, "idle")][r + "|2"])[0] for r in rows)
-                    print(f"{label}: ironkernel's 2-thread median beside it, over idle's: at most {worst:.2f}x")
+                    worst = max(
+                        stats(got[r + "|2"])[0] / stats(results[(label, "idle")][r + "|2"])[0] for r in rows
+                    )
+                    print(
+                        f"{label}: ironkernel's 2-thread median beside it, over idle's: at most {worst:.2f}x"
+                    )
 
 
 if __name__ == "__main__":

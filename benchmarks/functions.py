@@ -46,18 +46,45 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "functions.md"
 
 # Python's operators on arrays and the NumPy ufunc each one calls (ndarray's number protocol).
 OPERATORS = {
-    "x + y": "add", "x - y": "subtract", "x * y": "multiply", "x / y": "divide", "x // y": "floor_divide",
-    "x % y": "remainder", "divmod(x, y)": "divmod", "x ** y": "power", "x & y": "bitwise_and",
-    "x | y": "bitwise_or", "x ^ y": "bitwise_xor", "x << y": "left_shift", "x >> y": "right_shift",
-    "x < y": "less", "x <= y": "less_equal", "x == y": "equal", "x != y": "not_equal", "x > y": "greater",
-    "x >= y": "greater_equal", "-x": "negative", "+x": "positive", "~x": "invert", "abs(x)": "absolute",
+    "x + y": "add",
+    "x - y": "subtract",
+    "x * y": "multiply",
+    "x / y": "divide",
+    "x // y": "floor_divide",
+    "x % y": "remainder",
+    "divmod(x, y)": "divmod",
+    "x ** y": "power",
+    "x & y": "bitwise_and",
+    "x | y": "bitwise_or",
+    "x ^ y": "bitwise_xor",
+    "x << y": "left_shift",
+    "x >> y": "right_shift",
+    "x < y": "less",
+    "x <= y": "less_equal",
+    "x == y": "equal",
+    "x != y": "not_equal",
+    "x > y": "greater",
+    "x >= y": "greater_equal",
+    "-x": "negative",
+    "+x": "positive",
+    "~x": "invert",
+    "abs(x)": "absolute",
 }
 # Value range per input where the default (-10, 10) would leave a function's domain or overflow;
 # integers draw from the range rounded inwards, clipped to the dtype (default (-100, 100)).
 DOMAINS = {
-    "sqrt": [(0, 10)], "log": [(0.1, 10)], "log2": [(0.1, 10)], "log10": [(0.1, 10)], "log1p": [(-0.9, 10)],
-    "arcsin": [(-1, 1)], "arccos": [(-1, 1)], "arctanh": [(-0.99, 0.99)], "arccosh": [(1, 10)],
-    "tan": [(-1.5, 1.5)], "power": [(0.5, 3), (0, 4)], "float_power": [(0.5, 3), (0, 4)],
+    "sqrt": [(0, 10)],
+    "log": [(0.1, 10)],
+    "log2": [(0.1, 10)],
+    "log10": [(0.1, 10)],
+    "log1p": [(-0.9, 10)],
+    "arcsin": [(-1, 1)],
+    "arccos": [(-1, 1)],
+    "arctanh": [(-0.99, 0.99)],
+    "arccosh": [(1, 10)],
+    "tan": [(-1.5, 1.5)],
+    "power": [(0.5, 3), (0, 4)],
+    "float_power": [(0.5, 3), (0, 4)],
     "ldexp": [(-10, 10), (-10, 10)],
 }
 SHIFTS = ("left_shift", "right_shift")  # the shift count stays below the dtype's bit width
@@ -66,8 +93,10 @@ WHERE_BODIES = {  # ironkernel's body, and NumPy's best with where=: in-place st
     "np.add(x, y)": lambda x, y, out, where: np.add(x, y, out=out, where=where),
     "np.multiply(x, y)": lambda x, y, out, where: np.multiply(x, y, out=out, where=where),
     "(x * y + x) * 0.5": lambda x, y, out, where: (
-        np.multiply(x, y, out=out, where=where), np.add(out, x, out=out, where=where),
-        np.multiply(out, 0.5, out=out, where=where)),
+        np.multiply(x, y, out=out, where=where),
+        np.add(out, x, out=out, where=where),
+        np.multiply(out, 0.5, out=out, where=where),
+    ),
 }
 DENSITIES = (0.01, 0.5, 0.99)
 REDUCTIONS = ("sum", "mean", "max", "min", "argmax", "argmin", "any", "all")
@@ -142,8 +171,16 @@ class Timer:
     min_runs: int
     mismatches: list[str] = field(default_factory=list)
 
-    def time(self, what: str, kernel: Callable, numpy: Callable, inputs: list[np.ndarray],
-             like: np.ndarray | None = None, eps: float = 64, **kwargs: object) -> tuple[float, float]:
+    def time(
+        self,
+        what: str,
+        kernel: Callable,
+        numpy: Callable,
+        inputs: list[np.ndarray],
+        like: np.ndarray | None = None,
+        eps: float = 64,
+        **kwargs: object,
+    ) -> tuple[float, float]:
         """(NumPy, ironkernel) median seconds of ``f(*inputs, out=..., **kwargs)``, each writing
         into outputs of its own (NumPy's result dtypes, or ``like``'s), after one warm-up call
         each: ironkernel types and compiles a new dtype combination on its first."""
@@ -165,24 +202,35 @@ class Timer:
             call_np()
             if not all(same(g, e, eps) for g, e in zip(outs_ik, outs_np)):
                 self.mismatches.append(what)
-            medians = interleaved_median_seconds({"numpy": call_np, "ironkernel": call_ik}, self.target_s,
-                                                 self.min_runs)
+            medians = interleaved_median_seconds(
+                {"numpy": call_np, "ironkernel": call_ik}, self.target_s, self.min_runs
+            )
         return medians["numpy"][0], medians["ironkernel"][0]
 
 
-def fill(row: Row, timer: Timer, kernel: Callable, numpy: Callable,
-         cases: Iterable[tuple[str, list[np.ndarray], dict]]) -> Row:
+def fill(
+    row: Row,
+    timer: Timer,
+    kernel: Callable,
+    numpy: Callable,
+    cases: Iterable[tuple[str, list[np.ndarray], dict]],
+) -> Row:
     """Times the row's (column, inputs, options) cases in turn, made one at a time (inputs of 1e7
     elements are not all kept); ironkernel refusing one makes the row n/a."""
     started = time.perf_counter()
     for column, inputs, options in cases:
         try:
-            row.cells[column] = timer.time(f"{row.label} {row.dtypes} {column}", kernel, numpy, inputs, **options)
+            row.cells[column] = timer.time(
+                f"{row.label} {row.dtypes} {column}", kernel, numpy, inputs, **options
+            )
         except Exception as exc:  # noqa: BLE001 -- a refused dtype is an n/a row, not a lost run
             row.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             break
-    print(f"  {row.section}: {row.label} {row.dtypes}: {time.perf_counter() - started:.1f} s", file=sys.stderr,
-          flush=True)
+    print(
+        f"  {row.section}: {row.label} {row.dtypes}: {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+        flush=True,
+    )
     return row
 
 
@@ -193,9 +241,13 @@ def one_op_rows(section: str, bodies: dict[str, str], args: argparse.Namespace, 
         ufunc = getattr(np, name)
         kernel = ik.ufunc(body(expression, ufunc.nin))
         for dtypes in (d for d in input_dtypes(ufunc) if wanted(d[0].name, args)):
-            cases = ((format_size(n), [make_input(name, i, d, (n,), i) for i, d in enumerate(dtypes)], {})
-                     for n in args.sizes)
-            rows.append(fill(Row(section, expression, ", ".join(d.name for d in dtypes)), timer, kernel, ufunc, cases))
+            cases = (
+                (format_size(n), [make_input(name, i, d, (n,), i) for i, d in enumerate(dtypes)], {})
+                for n in args.sizes
+            )
+            rows.append(
+                fill(Row(section, expression, ", ".join(d.name for d in dtypes)), timer, kernel, ufunc, cases)
+            )
     return rows
 
 
@@ -213,10 +265,19 @@ def constant_rows(args: argparse.Namespace, timer: Timer) -> list[Row]:
             for symbol, ufunc in (("//", np.floor_divide), ("%", np.remainder)):
                 expression = f"x {symbol} {constant}"
                 if matches(expression, args):
-                    cases = ((format_size(n), [make_input("floor_divide", 0, np.dtype(dtype), (n,), 0)], {})
-                             for n in args.sizes)
-                    rows.append(fill(Row("constant", expression, dtype), timer, ik.ufunc(body(expression, 1)),
-                                     by_constant(ufunc, constant), cases))
+                    cases = (
+                        (format_size(n), [make_input("floor_divide", 0, np.dtype(dtype), (n,), 0)], {})
+                        for n in args.sizes
+                    )
+                    rows.append(
+                        fill(
+                            Row("constant", expression, dtype),
+                            timer,
+                            ik.ufunc(body(expression, 1)),
+                            by_constant(ufunc, constant),
+                            cases,
+                        )
+                    )
     return rows
 
 
@@ -235,8 +296,15 @@ def where_rows(args: argparse.Namespace, timer: Timer) -> list[Row]:
         kernel = ik.ufunc(body(expression, 2))
         for dtype in (d for d in FLOATS if wanted(d, args)):
             for density in DENSITIES:
-                rows.append(fill(Row("where", f"{expression}, where= {density:.0%}", dtype), timer, kernel,
-                                 numpy_body, where_cases(dtype, density, args.sizes)))
+                rows.append(
+                    fill(
+                        Row("where", f"{expression}, where= {density:.0%}", dtype),
+                        timer,
+                        kernel,
+                        numpy_body,
+                        where_cases(dtype, density, args.sizes),
+                    )
+                )
     return rows
 
 
@@ -261,7 +329,10 @@ def gufunc_rows(args: argparse.Namespace, timer: Timer) -> list[Row]:
             if name == "any":  # mostly zeros, so that every row is read to its end
                 x = np.where(rng.random(x.shape) < 1e-4, x, 0).astype(dtype)
             # Another order of summation differs by up to n epsilons.
-            cases = [("rows", [x], {"eps": 4 * ncols}), ("transposed", [np.asfortranarray(x)], {"eps": 4 * ncols})]
+            cases = [
+                ("rows", [x], {"eps": 4 * ncols}),
+                ("transposed", [np.asfortranarray(x)], {"eps": 4 * ncols}),
+            ]
             rows.append(fill(Row("gufuncs", expression, dtype), timer, kernel, reference, cases))
     return rows
 
@@ -277,13 +348,17 @@ def wanted(dtype: str, args: argparse.Namespace) -> bool:
 def function_bodies(args: argparse.Namespace) -> dict[str, str]:
     """np.<name>(x[, y]) -> name for every NumPy ufunc ironkernel traces, each ufunc once (np.abs
     is np.absolute); the functions that are not ufuncs (np.where, np.clip, ...) have no loops."""
-    ufuncs = {getattr(np, n).__name__ for n in ik.supported_functions() if isinstance(getattr(np, n), np.ufunc)}
+    ufuncs = {
+        getattr(np, n).__name__ for n in ik.supported_functions() if isinstance(getattr(np, n), np.ufunc)
+    }
     bodies = {f"np.{n}({', '.join('xy'[: getattr(np, n).nin])})": n for n in sorted(ufuncs)}
     return {e: n for e, n in bodies.items() if matches(e, args)}
 
 
 def operator_bodies(args: argparse.Namespace) -> dict[str, str]:
-    ufuncs = {getattr(np, n).__name__ for n in ik.supported_functions() if isinstance(getattr(np, n), np.ufunc)}
+    ufuncs = {
+        getattr(np, n).__name__ for n in ik.supported_functions() if isinstance(getattr(np, n), np.ufunc)
+    }
     return {e: n for e, n in OPERATORS.items() if n in ufuncs and matches(e, args)}
 
 
@@ -304,8 +379,13 @@ def not_available(refused: list[Row]) -> list[str]:
     """The loops ironkernel refused: in one line those on dtypes it does not compute in at all, each
     of the others with its reason (a numeric dtype NumPy has a loop for and ironkernel lacks)."""
     uncomputed = [r for r in refused if any(d in r.dtypes for d in UNCOMPUTED)]
-    lines = ["", (f"n/a: {len(uncomputed)} of NumPy's loops on {', '.join(UNCOMPUTED)} (ironkernel computes in "
-             f"bool, integer, float and complex dtypes only); bodies: {len({r.label for r in uncomputed})}")]
+    lines = [
+        "",
+        (
+            f"n/a: {len(uncomputed)} of NumPy's loops on {', '.join(UNCOMPUTED)} (ironkernel computes in "
+            f"bool, integer, float and complex dtypes only); bodies: {len({r.label for r in uncomputed})}"
+        ),
+    ]
     others = [r for r in refused if r not in uncomputed]
     if others:
         lines += ["", "n/a, NumPy's loops on numeric dtypes that ironkernel refused:", ""]
@@ -316,10 +396,15 @@ def not_available(refused: list[Row]) -> list[str]:
 def report(rows: list[Row], args: argparse.Namespace, timer: Timer) -> list[str]:
     """The sections' tables, what ironkernel refused (n/a), and the list of cells below 1.0x."""
     lines, slow, tally = [], [], {}  # tally: section -> (cells below 1.0x, cells)
-    titles = {"functions": "Functions: np.<name>(x[, y])", "operators": "Python operators",
-              "constant": "Integer division by a constant", "where": "where= masks (scattered)",
-              "gufuncs": "One-reduction gufuncs `(n)->()` against NumPy's axis=-1, {} x {}".format(
-                  *gufunc_shape(args.sizes))}
+    titles = {
+        "functions": "Functions: np.<name>(x[, y])",
+        "operators": "Python operators",
+        "constant": "Integer division by a constant",
+        "where": "where= masks (scattered)",
+        "gufuncs": "One-reduction gufuncs `(n)->()` against NumPy's axis=-1, {} x {}".format(
+            *gufunc_shape(args.sizes)
+        ),
+    }
     for section in (s for s in SECTIONS if s in args.sections):
         mine = [r for r in rows if r.section == section]
         if not mine:
@@ -329,19 +414,29 @@ def report(rows: list[Row], args: argparse.Namespace, timer: Timer) -> list[str]
         lines += ["", f"## {titles[section]}", ""] + (table(timed, columns) if timed else ["(none timed)"])
         lines += not_available([r for r in mine if r.error])
         if section == "functions":
-            composed = [f"np.{n}" for n in ik.supported_functions() if not isinstance(getattr(np, n), np.ufunc)]
+            composed = [
+                f"np.{n}" for n in ik.supported_functions() if not isinstance(getattr(np, n), np.ufunc)
+            ]
             lines += ["", f"Not timed, as not NumPy ufuncs (no loops to compare with): {', '.join(composed)}"]
         below = 0
         for row in timed:
-            cells = [f"{c} {numpy_s / ik_s:.2f}x" for c, (numpy_s, ik_s) in row.cells.items() if numpy_s < ik_s]
+            cells = [
+                f"{c} {numpy_s / ik_s:.2f}x" for c, (numpy_s, ik_s) in row.cells.items() if numpy_s < ik_s
+            ]
             slow += [f"`{row.label}` {row.dtypes} ({', '.join(cells)})"] if cells else []
             below += len(cells)
         tally[section] = below, sum(len(r.cells) for r in timed)
     if timer.mismatches:
-        lines += ["", f"Results differing from NumPy's ({len(timer.mismatches)}): " + "; ".join(timer.mismatches)]
+        lines += [
+            "",
+            f"Results differing from NumPy's ({len(timer.mismatches)}): " + "; ".join(timer.mismatches),
+        ]
     below, total = (sum(t[i] for t in tally.values()) for i in (0, 1))
     per_section = ", ".join(f"{section} {b}/{t}" for section, (b, t) in tally.items())
-    lines += ["", f"{below} cells below 1.0x (of {total}; {per_section}): " + ("; ".join(slow) if slow else "none")]
+    lines += [
+        "",
+        f"{below} cells below 1.0x (of {total}; {per_section}): " + ("; ".join(slow) if slow else "none"),
+    ]
     return lines
 
 
@@ -350,34 +445,52 @@ def header(args: argparse.Namespace, busy: float) -> list[str]:
     return [
         "# ironkernel against NumPy, function by function",
         "",
-        (f"- {datetime.datetime.now():%Y-%m-%d %H:%M}, {cpu_model()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, NumPy {np.__version__}, ironkernel {ik.__version__}"),
-        (f"- instruction set: kernels {runtime['kernel_isa']}, math {runtime['math_table']}; "
-        f"ironkernel on {ik.get_num_threads()} thread"),
+        (
+            f"- {datetime.datetime.now():%Y-%m-%d %H:%M}, {cpu_model()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, NumPy {np.__version__}, ironkernel {ik.__version__}"
+        ),
+        (
+            f"- instruction set: kernels {runtime['kernel_isa']}, math {runtime['math_table']}; "
+            f"ironkernel on {ik.get_num_threads()} thread"
+        ),
         f"- sizes {', '.join(format_size(n) for n in args.sizes)}; median of >= {args.min_runs} calls and "
         f">= {args.seconds} s per side and cell, ironkernel and NumPy in 4 interleaved rounds"
         + (" (--quick)" if args.quick else ""),
-        ("- both write into a preallocated out=; cell = numpy_time / ironkernel_time (> 1: ironkernel faster); "
-        "below 1.0x in bold, with ironkernel's time"),
+        (
+            "- both write into a preallocated out=; cell = numpy_time / ironkernel_time (> 1: ironkernel faster); "
+            "below 1.0x in bold, with ironkernel's time"
+        ),
         f"- other processes' CPU use just before the run: {busy:.2f} cores" + busy_warning(busy),
     ]
 
 
 def busy_warning(cores: float) -> str:
-    return " -- WARNING: the machine is busy, times are suspect (ratios less so)" if cores > BUSY_CORES else ""
+    return (
+        " -- WARNING: the machine is busy, times are suspect (ratios less so)" if cores > BUSY_CORES else ""
+    )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", help=f"comma-separated element counts (default {FULL_SIZES}, --quick {QUICK_SIZES})")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes", help=f"comma-separated element counts (default {FULL_SIZES}, --quick {QUICK_SIZES})"
+    )
     parser.add_argument("--dtypes", help="comma-separated dtypes of the first input to keep (default: all)")
     parser.add_argument("--functions", help="comma-separated substrings of the body, e.g. sin,add,//")
-    parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated of {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--sections", default=",".join(SECTIONS), help=f"comma-separated of {','.join(SECTIONS)}"
+    )
     parser.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}, shorter timing (< 3 min)")
     parser.add_argument("--seconds", type=float, help="timing per side and cell (default 0.2, --quick 0.02)")
-    parser.add_argument("--out", default=str(DEFAULT_OUT), help="markdown file to write (default %(default)s)")
+    parser.add_argument(
+        "--out", default=str(DEFAULT_OUT), help="markdown file to write (default %(default)s)"
+    )
     args = parser.parse_args(argv)
-    args.sizes = [int(float(s)) for s in (args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)).split(",")]
+    args.sizes = [
+        int(float(s)) for s in (args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)).split(",")
+    ]
     args.dtypes = {np.dtype(d).name for d in args.dtypes.split(",")} if args.dtypes else None
     args.functions = [f.strip() for f in args.functions.split(",")] if args.functions else []
     args.sections = [s.strip() for s in args.sections.split(",")]
@@ -408,8 +521,12 @@ def main(argv: list[str] | None = None) -> str:
     lines += report(rows, args, timer)
     elapsed = time.perf_counter() - started
     during = other_cores(counters, cpu_counters())
-    lines += ["", f"Run time {elapsed:.0f} s; other processes used {during:.2f} cores on average during it"
-              + busy_warning(during), ""]
+    lines += [
+        "",
+        f"Run time {elapsed:.0f} s; other processes used {during:.2f} cores on average during it"
+        + busy_warning(during),
+        "",
+    ]
     text = "\n".join(lines)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)

@@ -187,7 +187,9 @@ def numba_version() -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--shapes", help=f"rows x n, comma-separated (default {FULL_SHAPES})")
     parser.add_argument("--dtype", default="float64", help="comma-separated: float64,float32")
     parser.add_argument("--quick", action="store_true", help="2 shapes, shorter timing")
@@ -224,8 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     ]
     setup: dict[tuple[str, str], dict[str, float]] = {}
     for dtype in args.dtypes:
-        lines += ["", f"## {dtype}", "", "| kernel | rows × n | NumPy | ironkernel | numba guvectorize |",
-                  "|---|---|---:|---:|---:|"]
+        lines += [
+            "",
+            f"## {dtype}",
+            "",
+            "| kernel | rows × n | NumPy | ironkernel | numba guvectorize |",
+            "|---|---|---:|---:|---:|",
+        ]
         rng = np.random.default_rng(0)
         for kernel in KERNELS:
             peers = {"ironkernel": make_ironkernel}
@@ -247,18 +254,32 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     u = made[name]
                     # numba's parallel gufuncs take the output positionally.
-                    call = (lambda u=u: u(*inputs, out)) if name == "numba" else (lambda u=u: u(*inputs, out=out))
+                    call = (
+                        (lambda u=u: u(*inputs, out))
+                        if name == "numba"
+                        else (lambda u=u: u(*inputs, out=out))
+                    )
                     got = time_cell(call, reference, args)
-                    cells.append(got if isinstance(got, str) else f"{format_seconds(got)} ({numpy_s / got:.2f}x)")
+                    cells.append(
+                        got if isinstance(got, str) else f"{format_seconds(got)} ({numpy_s / got:.2f}x)"
+                    )
                 lines.append(f"| {kernel.name} | {rows} × {n} | " + " | ".join(cells) + " |")
                 print(f"  {dtype} {kernel.name} {rows}x{n} done", file=sys.stderr, flush=True)
-    lines += ["", "## One-off costs: ironkernel decoration vs numba compile", "",
-              "| kernel | dtype | ironkernel | numba |", "|---|---|---:|---:|"]
+    lines += [
+        "",
+        "## One-off costs: ironkernel decoration vs numba compile",
+        "",
+        "| kernel | dtype | ironkernel | numba |",
+        "|---|---|---:|---:|",
+    ]
     for (kernel_name, dtype), costs in setup.items():
         cells = [f"{costs[p] * 1e3:.1f} ms" if p in costs else "—" for p in ("ironkernel", "numba")]
         lines.append(f"| {kernel_name} | {dtype} | " + " | ".join(cells) + " |")
-    lines += ["", "- ironkernel: ik.gufunc decoration, median of 7, fresh function object each time; "
-              "numba: guvectorize compile of one signature"]
+    lines += [
+        "",
+        "- ironkernel: ik.gufunc decoration, median of 7, fresh function object each time; "
+        "numba: guvectorize compile of one signature",
+    ]
     text = "\n".join(lines) + "\n"
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)

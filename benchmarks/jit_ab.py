@@ -70,8 +70,22 @@ def main() -> None:
     for r in range(a.rounds):
         for mode in ("1", "0") if r % 2 == 0 else ("0", "1"):
             env = dict(os.environ, IK_JIT=mode)
-            child = [sys.executable, __file__, "--child", "--sizes", a.sizes, "--dtype", a.dtype, "--threads", str(a.threads), "--bodies", a.bodies]
-            runs[mode].append(json.loads(subprocess.run(child, env=env, check=True, capture_output=True, text=True).stdout))
+            child = [
+                sys.executable,
+                __file__,
+                "--child",
+                "--sizes",
+                a.sizes,
+                "--dtype",
+                a.dtype,
+                "--threads",
+                str(a.threads),
+                "--bodies",
+                a.bodies,
+            ]
+            runs[mode].append(
+                json.loads(subprocess.run(child, env=env, check=True, capture_output=True, text=True).stdout)
+            )
     print(f"load average after: {os.getloadavg()}")
     print("| body | dtype | n | IK_JIT=1 ns/el | IK_JIT=0 ns/el | speed-up | JIT code |")
     print("|---|---|---:|---:|---:|---:|---|")
@@ -80,7 +94,9 @@ def main() -> None:
         off_key = f"{name} {dtype} {n} -"
         on = statistics.median(run[key] for run in runs["1"])
         off = statistics.median(run[off_key] for run in runs["0"])
-        print(f"| {name} | {dtype} | {int(n):.0e} | {on:.3f} | {off:.3f} | {off / on:.2f}x | {'yes' if jit == 'jit' else 'no'} |")
+        print(
+            f"| {name} | {dtype} | {int(n):.0e} | {on:.3f} | {off:.3f} | {off / on:.2f}x | {'yes' if jit == 'jit' else 'no'} |"
+        )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,10 @@ LAYOUTS = {  # name -> (a view of N elements of a larger array, NumPy's buffer s
     "contiguous": (lambda a: a[:N], None),
     "every 2nd element (x[::2])": (lambda a: a[::2], None),
     "transposed (a.T)": (lambda a: a[:N].reshape(1000, 1000).T, None),
-    "rows of a wider array (a[:, :100])": (lambda a: a[: N // 100 * 103].reshape(N // 100, 103)[:, :100], None),
+    "rows of a wider array (a[:, :100])": (
+        lambda a: a[: N // 100 * 103].reshape(N // 100, 103)[:, :100],
+        None,
+    ),
     "the same, np.setbufsize(2**20)": (lambda a: a[: N // 100 * 103].reshape(N // 100, 103)[:, :100], 2**20),
     "rows of a wider array (a[:, :16])": (lambda a: a[: N // 16 * 19].reshape(N // 16, 19)[:, :16], None),
 }
@@ -48,13 +51,17 @@ def views(layout: str, dtype: str, count: int, seed: int = 0) -> list[np.ndarray
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--dtype", default="float64")
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
     exprs = [e for e in EXPRESSIONS if e.name in ("seed", "axpy")]
-    print(f"ironkernel {ik.__version__}, NumPy {np.__version__}, {args.dtype}, {N:.0e} elements, "
-          f"median of {args.rounds} interleaved rounds\n")
+    print(
+        f"ironkernel {ik.__version__}, NumPy {np.__version__}, {args.dtype}, {N:.0e} elements, "
+        f"median of {args.rounds} interleaved rounds\n"
+    )
     print("| expression | layout | NumPy | ironkernel | vs its contiguous time | speedup over NumPy |")
     print("|---|---|---:|---:|---:|---:|")
     for expr in exprs:
@@ -63,7 +70,9 @@ def main() -> None:
         for name, (_, bufsize) in LAYOUTS.items():
             inputs = views(name, args.dtype, expr.nin)
             out = np.empty_like(inputs[0])  # in the inputs' order, as NumPy allocates its result
-            np.testing.assert_allclose(kernel(*inputs, out=out), expr.numpy(*inputs), rtol=1e-12 if args.dtype == "float64" else 1e-5)
+            np.testing.assert_allclose(
+                kernel(*inputs, out=out), expr.numpy(*inputs), rtol=1e-12 if args.dtype == "float64" else 1e-5
+            )
             calls: dict[str, Callable[[], object]] = {
                 "numpy": lambda: expr.numpy(*inputs),
                 "ironkernel": lambda: kernel(*inputs, out=out),
@@ -76,8 +85,10 @@ def main() -> None:
                 np.setbufsize(previous)
             numpy_s, ik_s = times["numpy"][0], times["ironkernel"][0]
             contiguous = contiguous or ik_s
-            print(f"| {expr.name} | {name} | {format_seconds(numpy_s)} | {format_seconds(ik_s)} | "
-                  f"{ik_s / contiguous:.2f}x | {numpy_s / ik_s:.1f}x |")
+            print(
+                f"| {expr.name} | {name} | {format_seconds(numpy_s)} | {format_seconds(ik_s)} | "
+                f"{ik_s / contiguous:.2f}x | {numpy_s / ik_s:.1f}x |"
+            )
 
 
 if __name__ == "__main__":

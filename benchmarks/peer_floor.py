@@ -39,9 +39,19 @@ def available() -> tuple[bool, str]:
         return False, f"unavailable: {exc}"
     for name in ("floor_f64", "floor_f32"):
         fn = getattr(_library, name)
-        fn.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_int, ctypes.c_int]
+        fn.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_int,
+            ctypes.c_void_p,
+            ctypes.c_ssize_t,
+            ctypes.c_int,
+            ctypes.c_int,
+        ]
         fn.restype = None
-    return True, f"g++ {' '.join(FLAGS)}: out = sum(inputs) + 0, {THREADS} OpenMP threads, best of plain/streaming stores"
+    return (
+        True,
+        f"g++ {' '.join(FLAGS)}: out = sum(inputs) + 0, {THREADS} OpenMP threads, best of plain/streaming stores",
+    )
 
 
 def _seconds(call: Callable[[], Any], repeats: int = 5) -> float:

@@ -37,7 +37,10 @@ def available() -> tuple[bool, str]:
     _kernel.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_int]
     _kernel.restype = None
     lanes = library.limit_lanes()
-    return True, f"g++ {' '.join(FLAGS)} -lmvec ({lanes} doubles per vector), seed/float64 only, {THREADS} OpenMP threads"
+    return (
+        True,
+        f"g++ {' '.join(FLAGS)} -lmvec ({lanes} doubles per vector), seed/float64 only, {THREADS} OpenMP threads",
+    )
 
 
 def prepare(expr: Expression, inputs: list[np.ndarray], out: np.ndarray) -> Callable[[], Any] | None:

@@ -39,7 +39,9 @@ def make_input(shape: tuple[int, int], dtype: str, layout: str, rng: np.random.G
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--shapes", default=SHAPES, help=f"rows x n, comma-separated (default {SHAPES})")
     parser.add_argument("--dtype", default="float64,float32")
     parser.add_argument("--functions", default=FUNCTIONS)
@@ -73,10 +75,15 @@ def main(argv: list[str] | None = None) -> None:
                         print(f"  ! {name} {dtype} {shape} {layout}: results differ from NumPy")
                     times = interleaved_median_seconds(
                         {"numpy": lambda: f(x, axis=-1, out=out_np), "ik": lambda: k(x, out=out_ik)},
-                        target_s, min_runs=3)
+                        target_s,
+                        min_runs=3,
+                    )
                     t_np, t_ik = times["numpy"][0], times["ik"][0]
-                    print(f"| {name} | {dtype} | {shape} | {layout} | {format_seconds(t_np)} | "
-                          f"{format_seconds(t_ik)} | {t_np / t_ik:.2f} |", flush=True)
+                    print(
+                        f"| {name} | {dtype} | {shape} | {layout} | {format_seconds(t_np)} | "
+                        f"{format_seconds(t_ik)} | {t_np / t_ik:.2f} |",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

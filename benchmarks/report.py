@@ -124,7 +124,11 @@ def bit_equality_table(cells: list[Cell], dtype: str, peers: list[str], exprs: l
     for expr in exprs:
         row = []
         for peer in checked:
-            mine = [c for c in cells if (c.expr, c.dtype, c.peer) == (expr, dtype, peer) and c.bit_equal is not None]
+            mine = [
+                c
+                for c in cells
+                if (c.expr, c.dtype, c.peer) == (expr, dtype, peer) and c.bit_equal is not None
+            ]
             if not mine:
                 row.append("—")
                 continue

@@ -119,7 +119,9 @@ def ulp_errors(got: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return ulps
 
 
-def check(result: object, reference: np.ndarray, expr: Expression, dtype: str) -> tuple[bool, float, float, float]:
+def check(
+    result: object, reference: np.ndarray, expr: Expression, dtype: str
+) -> tuple[bool, float, float, float]:
     """Does a peer's result match NumPy's, its worst relative error, the share of elements with
     exactly NumPy's bits (a peer that contracts a * b + c into one fused multiply-add, or reorders
     arithmetic, is fast at the price of those bits), and its worst error in ulp of NumPy's result.
@@ -128,7 +130,9 @@ def check(result: object, reference: np.ndarray, expr: Expression, dtype: str) -
     if got.shape != reference.shape or got.dtype != reference.dtype:
         return False, float("inf"), 0.0, float("inf")
     got, reference = np.ascontiguousarray(got), np.ascontiguousarray(reference)
-    same_bits = (got.view(np.uint8).reshape(got.size, -1) == reference.view(np.uint8).reshape(got.size, -1)).all(axis=1)
+    same_bits = (
+        got.view(np.uint8).reshape(got.size, -1) == reference.view(np.uint8).reshape(got.size, -1)
+    ).all(axis=1)
     bit_equal = float(np.mean(same_bits | (np.isnan(got) & np.isnan(reference)))) if got.size else 1.0
     rtol, atol = (SEED_TOLERANCE if expr.name == "seed" else TOLERANCE)[dtype]
     ok = bool(np.allclose(got, reference, rtol=rtol, atol=atol, equal_nan=True))
@@ -156,7 +160,9 @@ def prepare(
         out.fill(np.nan)  # a peer that ignores out= cannot pass on a previous peer's answer
         result = call()  # warm-up: caches, thread pools, JIT for this shape
         if peer.COMPUTES and peer.NAME != "numpy":
-            cell.matches, cell.max_rel_err, cell.bit_equal, cell.max_ulp = check(result, reference, expr, cell.dtype)
+            cell.matches, cell.max_rel_err, cell.bit_equal, cell.max_ulp = check(
+                result, reference, expr, cell.dtype
+            )
     except Exception as exc:  # noqa: BLE001 -- one broken peer must not end the whole run
         cell.error = f"{type(exc).__name__}: {exc}"
         return None

@@ -21,14 +21,18 @@ import ironkernel as ik
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1e6", help="comma-separated element counts (default 1e6)")
     parser.add_argument("--dtype", default="float64")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     most = os.cpu_count() or 1
-    print(f"ironkernel {ik.__version__}, {args.dtype}, 1 thread vs {most} threads, best median of {args.rounds} rounds\n")
+    print(
+        f"ironkernel {ik.__version__}, {args.dtype}, 1 thread vs {most} threads, best median of {args.rounds} rounds\n"
+    )
     print(f"| expression | n | 1 thread | {most} threads | speedup |")
     print("|---|---:|---:|---:|---:|")
     for expr in EXPRESSIONS:

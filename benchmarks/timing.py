@@ -53,8 +53,9 @@ def interleaved_median_seconds(
     return {name: (statistics.median(t) / 1e9, len(t)) for name, t in times.items()}
 
 
-def median_decoration_seconds(decorate: Callable[[types.FunctionType], Any], fn: types.FunctionType,
-                              times: int = 7) -> tuple[Any, float]:
+def median_decoration_seconds(
+    decorate: Callable[[types.FunctionType], Any], fn: types.FunctionType, times: int = 7
+) -> tuple[Any, float]:
     """Decorate fresh copies of fn (same code, new function object, so no per-object cache can
     answer) ``times`` times; returns the last result and the median time."""
     seconds, result = [], None

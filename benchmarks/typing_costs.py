@@ -34,14 +34,26 @@ def arrays(nin: int, n: int, dtype=np.float64) -> list[np.ndarray]:
 
 # Mixed calls: (name, body, arguments of n elements)
 MIXED = [
-    ("float64 with two bool masks", lambda x, m1, m2: np.where(m1 & m2, x, 0),
-     lambda n: [RNG.standard_normal(n), RNG.random(n) > 0.5, RNG.random(n) > 0.5]),
-    ("float32 beside float64", lambda a, b: np.sin(a) * b,
-     lambda n: [RNG.standard_normal(n).astype(np.float32), RNG.standard_normal(n)]),
-    ("int32 counts beside float64", lambda x, k: x * k + 1.0,
-     lambda n: [RNG.standard_normal(n), RNG.integers(0, 9, n).astype(np.int32)]),
-    ("float32 with a Python float", lambda x, s: x * s + 1.0,
-     lambda n: [RNG.standard_normal(n).astype(np.float32), 2.5]),
+    (
+        "float64 with two bool masks",
+        lambda x, m1, m2: np.where(m1 & m2, x, 0),
+        lambda n: [RNG.standard_normal(n), RNG.random(n) > 0.5, RNG.random(n) > 0.5],
+    ),
+    (
+        "float32 beside float64",
+        lambda a, b: np.sin(a) * b,
+        lambda n: [RNG.standard_normal(n).astype(np.float32), RNG.standard_normal(n)],
+    ),
+    (
+        "int32 counts beside float64",
+        lambda x, k: x * k + 1.0,
+        lambda n: [RNG.standard_normal(n), RNG.integers(0, 9, n).astype(np.int32)],
+    ),
+    (
+        "float32 with a Python float",
+        lambda x, s: x * s + 1.0,
+        lambda n: [RNG.standard_normal(n).astype(np.float32), 2.5],
+    ),
 ]
 
 
@@ -70,17 +82,41 @@ def main() -> None:
         _, decoration = median_decoration_seconds(ik.ufunc, expr.numpy, 25)
         one, thousand = arrays(expr.nin, 1), arrays(expr.nin, 1000)
         kernel = ik.ufunc(expr.numpy)
-        rows.append((f"{expr.name} (float64)", decoration, first_call_seconds(expr.numpy, one),
-                     later_call_seconds(kernel, one), later_call_seconds(expr.numpy, one),
-                     later_call_seconds(kernel, thousand), later_call_seconds(expr.numpy, thousand)))
+        rows.append(
+            (
+                f"{expr.name} (float64)",
+                decoration,
+                first_call_seconds(expr.numpy, one),
+                later_call_seconds(kernel, one),
+                later_call_seconds(expr.numpy, one),
+                later_call_seconds(kernel, thousand),
+                later_call_seconds(expr.numpy, thousand),
+            )
+        )
     for name, body, make in MIXED:
         _, decoration = median_decoration_seconds(ik.ufunc, body, 25)
         one, thousand = make(1), make(1000)
         kernel = ik.ufunc(body)
-        rows.append((name, decoration, first_call_seconds(body, one), later_call_seconds(kernel, one),
-                     later_call_seconds(body, one), later_call_seconds(kernel, thousand),
-                     later_call_seconds(body, thousand)))
-    header = ["call", "decoration", "first call", "1 elem ik", "1 elem NumPy", "1000 elem ik", "1000 elem NumPy"]
+        rows.append(
+            (
+                name,
+                decoration,
+                first_call_seconds(body, one),
+                later_call_seconds(kernel, one),
+                later_call_seconds(body, one),
+                later_call_seconds(kernel, thousand),
+                later_call_seconds(body, thousand),
+            )
+        )
+    header = [
+        "call",
+        "decoration",
+        "first call",
+        "1 elem ik",
+        "1 elem NumPy",
+        "1000 elem ik",
+        "1000 elem NumPy",
+    ]
     if options.markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))

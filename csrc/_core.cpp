@@ -31,10 +31,13 @@ ik::ufunc::LoopMaker python_loop_maker(py::object maker, int nargs) {
     return [maker = std::move(maker), nargs](const ik::ufunc::CallKey& key) -> std::optional<ik::ufunc::Loop> {
         try {
             const auto [types, handle] = maker(py::tuple(py::cast(key))).cast<std::pair<std::vector<int>, Handle>>();
-            if (types.size() != static_cast<std::size_t>(nargs) || !handle) throw py::value_error("bad loop from the loop maker");
+            if (types.size() != static_cast<std::size_t>(nargs) || !handle)
+                throw py::value_error("bad loop from the loop maker");
             ik::ufunc::Loop loop{types, nullptr, nullptr};
-            if constexpr (std::is_same_v<Handle, ProgramHandle>) loop.program = handle;
-            else loop.plan = handle;
+            if constexpr (std::is_same_v<Handle, ProgramHandle>)
+                loop.program = handle;
+            else
+                loop.plan = handle;
             return loop;
         } catch (py::error_already_set& e) {
             e.restore();
@@ -53,20 +56,35 @@ py::object register_ufunc(const ik::ufunc::UfuncSpec& spec) {
 
 py::object make_ufunc(const std::string& name, const std::string& doc, int nin, int nout, py::object identity,
                       py::object loop_maker, const py::bytes& payload) {
-    return register_ufunc({name, doc, nin, nout, identity.is_none() ? nullptr : identity.ptr(),
-                           python_loop_maker<ProgramHandle>(loop_maker, nin + nout), loop_maker.ptr(), payload, {}});
+    return register_ufunc({name,
+                           doc,
+                           nin,
+                           nout,
+                           identity.is_none() ? nullptr : identity.ptr(),
+                           python_loop_maker<ProgramHandle>(loop_maker, nin + nout),
+                           loop_maker.ptr(),
+                           payload,
+                           {}});
 }
 
 using PlanHandle = std::shared_ptr<ik::eval::GufuncPlan>;
 
-using StageTuple = std::tuple<bool, ProgramHandle, std::vector<std::pair<int, int>>, std::vector<std::tuple<int, int, int>>>;
+using StageTuple =
+    std::tuple<bool, ProgramHandle, std::vector<std::pair<int, int>>, std::vector<std::tuple<int, int, int>>>;
 
 // A gufunc plan from the tuples _gufunc.py makes; eval/gufunc/make_plan.hpp says what they hold.
 PlanHandle make_plan(int nin, int nout, std::vector<bool> input_has_core, std::vector<bool> output_has_core,
                      std::vector<int> table, std::vector<int> input_slot, std::vector<int> output_slot, int length_slot,
                      const std::vector<StageTuple>& stages) {
-    ik::eval::PlanSpec spec{nin, nout, std::move(input_has_core), std::move(output_has_core), std::move(table),
-                            std::move(input_slot), std::move(output_slot), length_slot, {}};
+    ik::eval::PlanSpec spec{nin,
+                            nout,
+                            std::move(input_has_core),
+                            std::move(output_has_core),
+                            std::move(table),
+                            std::move(input_slot),
+                            std::move(output_slot),
+                            length_slot,
+                            {}};
     for (const auto& [pass, program, inputs, outputs] : stages) spec.stages.push_back({pass, program, inputs, outputs});
     return ik::eval::make_plan(spec);
 }
@@ -87,7 +105,11 @@ py::object payload_of(py::handle ufunc) {
 std::vector<std::tuple<std::string, int, std::string, std::string>> op_table() {
     std::vector<std::tuple<std::string, int, std::string, std::string>> out;
     for (const auto& info : ik::ir::op_infos)
-        out.emplace_back(std::string(info.name), info.arity, info.result == ik::ir::ResultType::bool_ ? "bool" : info.result == ik::ir::ResultType::real ? "real" : info.result == ik::ir::ResultType::int32 ? "int32" : "same",
+        out.emplace_back(std::string(info.name), info.arity,
+                         info.result == ik::ir::ResultType::bool_   ? "bool"
+                         : info.result == ik::ir::ResultType::real  ? "real"
+                         : info.result == ik::ir::ResultType::int32 ? "int32"
+                                                                    : "same",
                          info.accuracy == ik::ir::Accuracy::exact ? "exact" : "math");
     return out;
 }
@@ -110,15 +132,17 @@ void export_numbers(py::module_& m) {
     IK_REDUCTIONS(IK_X)
 #undef IK_X
     m.attr("reductions") = reductions;
-    m.attr("stage_input_kinds") = py::dict(py::arg("vector_input") = static_cast<int>(ik::eval::StageInput::vector_input),
-                                           py::arg("table") = static_cast<int>(ik::eval::StageInput::table));
+    m.attr("stage_input_kinds") =
+        py::dict(py::arg("vector_input") = static_cast<int>(ik::eval::StageInput::vector_input),
+                 py::arg("table") = static_cast<int>(ik::eval::StageInput::table));
     m.attr("stage_output_kinds") =
         py::dict(py::arg("reduce_into_table") = static_cast<int>(ik::eval::StageOutput::reduce_into_table),
                  py::arg("table") = static_cast<int>(ik::eval::StageOutput::table),
                  py::arg("vector_output") = static_cast<int>(ik::eval::StageOutput::vector_output));
-    m.attr("call_key_codes") = py::dict(py::arg("weak_int") = ik::ufunc::weak_int, py::arg("weak_float") = ik::ufunc::weak_float,
-                                        py::arg("weak_complex") = ik::ufunc::weak_complex,
-                                        py::arg("no_operand") = ik::ufunc::no_operand, py::arg("not_fixed") = ik::ufunc::not_fixed);
+    m.attr("call_key_codes") =
+        py::dict(py::arg("weak_int") = ik::ufunc::weak_int, py::arg("weak_float") = ik::ufunc::weak_float,
+                 py::arg("weak_complex") = ik::ufunc::weak_complex, py::arg("no_operand") = ik::ufunc::no_operand,
+                 py::arg("not_fixed") = ik::ufunc::not_fixed);
     m.attr("version") = IK_VERSION;
 }
 
@@ -141,37 +165,51 @@ PYBIND11_MODULE(_core, m) {
             // stage, for ik.explain.
             std::vector<std::tuple<bool, ProgramHandle, std::vector<std::string>, std::vector<std::string>>> out;
             for (const auto& s : p.stages)
-                out.emplace_back(s.pass, std::const_pointer_cast<ik::eval::Program>(s.program), ik::eval::describe_inputs(s),
-                                 ik::eval::describe_outputs(s));
+                out.emplace_back(s.pass, std::const_pointer_cast<ik::eval::Program>(s.program),
+                                 ik::eval::describe_inputs(s), ik::eval::describe_outputs(s));
             return out;
         });
     m.def("make_plan", &make_plan);
     m.def("make_gufunc", &make_gufunc, py::arg("name"), py::arg("doc"), py::arg("nin"), py::arg("nout"),
           py::arg("signature"), py::arg("loop_maker"), py::arg("payload"), py::arg("row_warnings"));
-    m.def("plans_of", [](py::handle u) {
-        std::vector<PlanHandle> out;
-        for (const auto& p : ik::ufunc::plans_of(u.ptr())) out.push_back(std::const_pointer_cast<ik::eval::GufuncPlan>(p));
-        return out;
-    }, py::arg("ufunc"));
+    m.def(
+        "plans_of",
+        [](py::handle u) {
+            std::vector<PlanHandle> out;
+            for (const auto& p : ik::ufunc::plans_of(u.ptr()))
+                out.push_back(std::const_pointer_cast<ik::eval::GufuncPlan>(p));
+            return out;
+        },
+        py::arg("ufunc"));
     m.def("compile", &compile, py::arg("ir"), "Verify, optimise and lower serialised typed IR to a program.");
     m.def("make_ufunc", &make_ufunc, py::arg("name"), py::arg("doc"), py::arg("nin"), py::arg("nout"),
           py::arg("identity"), py::arg("loop_maker"), py::arg("payload"));
     m.def("payload_of", &payload_of, py::arg("ufunc"), "The pickling payload of an ironkernel ufunc, else None.");
-    m.def("programs_of", [](py::handle u) {
-        std::vector<ProgramHandle> out;
-        for (const auto& p : ik::ufunc::programs_of(u.ptr())) out.push_back(std::const_pointer_cast<ik::eval::Program>(p));
-        return out;
-    }, py::arg("ufunc"));
-    m.def("loop_maker_of", [](py::handle u) -> py::object {
-        PyObject* maker = ik::ufunc::maker_object_of(u.ptr());
-        return maker ? py::reinterpret_borrow<py::object>(maker) : py::none();
-    }, py::arg("ufunc"), "The Python loop maker of an ironkernel kernel, else None.");
+    m.def(
+        "programs_of",
+        [](py::handle u) {
+            std::vector<ProgramHandle> out;
+            for (const auto& p : ik::ufunc::programs_of(u.ptr()))
+                out.push_back(std::const_pointer_cast<ik::eval::Program>(p));
+            return out;
+        },
+        py::arg("ufunc"));
+    m.def(
+        "loop_maker_of",
+        [](py::handle u) -> py::object {
+            PyObject* maker = ik::ufunc::maker_object_of(u.ptr());
+            return maker ? py::reinterpret_borrow<py::object>(maker) : py::none();
+        },
+        py::arg("ufunc"), "The Python loop maker of an ironkernel kernel, else None.");
     m.def("loop_types_of", [](py::handle u) { return ik::ufunc::loop_types_of(u.ptr()); }, py::arg("ufunc"));
-    m.def("loop_types_for", [](py::handle u, const ik::ufunc::CallKey& key) {
-        auto types = ik::ufunc::loop_types_for(u.ptr(), key);
-        if (!types) throw py::error_already_set();
-        return *types;
-    }, py::arg("ufunc"), py::arg("key"), "The type numbers of the loop a call with this key runs (made if new).");
+    m.def(
+        "loop_types_for",
+        [](py::handle u, const ik::ufunc::CallKey& key) {
+            auto types = ik::ufunc::loop_types_for(u.ptr(), key);
+            if (!types) throw py::error_already_set();
+            return *types;
+        },
+        py::arg("ufunc"), py::arg("key"), "The type numbers of the loop a call with this key runs (made if new).");
     m.def("op_table", &op_table, "(name, arity, result, accuracy) for every op, in op-number order.");
     m.def("ir_format_version", [] { return ik::ir::ir_format_version; });
     export_numbers(m);
@@ -180,21 +218,28 @@ PYBIND11_MODULE(_core, m) {
     m.def("get_requested_threads", &ik::eval::get_requested_threads);
     m.def("set_parallel_threshold_ns", &ik::eval::set_parallel_threshold_ns, py::arg("ns"));
     m.def("get_parallel_threshold_ns", &ik::eval::get_parallel_threshold_ns);
-    m.def("pool_statistics", [] {
-        const auto& s = ik::eval::pool_statistics();
-        return py::dict(py::arg("offered") = s.offered.load(), py::arg("unhelped") = s.unhelped.load(),
-                        py::arg("withheld") = s.withheld.load(), py::arg("crowded") = s.crowded.load());
-    }, "Counts of what the thread pool did with threaded calls (eval/threads/thread_pool.hpp: PoolStatistics).");
+    m.def(
+        "pool_statistics",
+        [] {
+            const auto& s = ik::eval::pool_statistics();
+            return py::dict(py::arg("offered") = s.offered.load(), py::arg("unhelped") = s.unhelped.load(),
+                            py::arg("withheld") = s.withheld.load(), py::arg("crowded") = s.crowded.load());
+        },
+        "Counts of what the thread pool did with threaded calls (eval/threads/thread_pool.hpp: PoolStatistics).");
     m.def("simd_isa", [] { return std::string(ik::simd::math_table().isa); });
     m.def("kernel_isa", [] { return std::string(ik::eval::kernel_isa()); });
     m.def("jit_status", &ik::passes::jit_status);
-    m.def("set_signals_underflow", [](const std::string& name, bool is_f32, bool signals) {
-#define IK_X(f) if (name == #f) return ik::simd::set_signals_underflow(ik::simd::Unary::f, is_f32, signals);
-        IK_SIMD_UNARY_FUNCTIONS(IK_X)
+    m.def(
+        "set_signals_underflow",
+        [](const std::string& name, bool is_f32, bool signals) {
+#define IK_X(f) \
+    if (name == #f) return ik::simd::set_signals_underflow(ik::simd::Unary::f, is_f32, signals);
+            IK_SIMD_UNARY_FUNCTIONS(IK_X)
 #undef IK_X
-        throw py::value_error("no vector math function named " + name);
-    }, py::arg("name"), py::arg("is_f32"), py::arg("signals"),
-          "Whether NumPy's loop of this function and dtype signals underflow for a vanishing result.");
+            throw py::value_error("no vector math function named " + name);
+        },
+        py::arg("name"), py::arg("is_f32"), py::arg("signals"),
+        "Whether NumPy's loop of this function and dtype signals underflow for a vanishing result.");
     m.def("set_numpy_sum_block", &ik::eval::set_numpy_sum_block, py::arg("block"),
           "The length of NumPy's buffers in a row's sum (0: the whole row, as NumPy 2).");
     m.def("unary_math_functions", [] {
@@ -207,36 +252,42 @@ PYBIND11_MODULE(_core, m) {
 
     // ops.def's columns beyond op_table's, and what the core has for each op: the tests derive
     // their lists from these and check that every op has a kernel, a flag rule and a test row.
-    m.def("op_facts", [] {
-        static constexpr const char* flags[] = {"none", "some", "invalid", "divide", "overflow", "divide_or_overflow"};
-        static constexpr const char* chain[] = {"step", "select", "no"};
-        std::vector<py::dict> out;
-        for (int k = 0; k < ik::ir::op_count; ++k) {
-            const auto op = static_cast<ik::ir::Op>(k);
-            const ik::ir::OpInfo& info = ik::ir::info(op);
-            std::vector<std::string> kernel_dtypes;
-#define IK_X(name, ...)                                                 \
+    m.def(
+        "op_facts",
+        [] {
+            static constexpr const char* flags[] = {"none",   "some",     "invalid",
+                                                    "divide", "overflow", "divide_or_overflow"};
+            static constexpr const char* chain[] = {"step", "select", "no"};
+            std::vector<py::dict> out;
+            for (int k = 0; k < ik::ir::op_count; ++k) {
+                const auto op = static_cast<ik::ir::Op>(k);
+                const ik::ir::OpInfo& info = ik::ir::info(op);
+                std::vector<std::string> kernel_dtypes;
+#define IK_X(name, ...)                                            \
     if (ik::eval::find_kernel(op, ik::ir::DType::name) != nullptr) \
         kernel_dtypes.emplace_back(ik::ir::dtype_name(ik::ir::DType::name));
-            IK_DTYPES(IK_X)
+                IK_DTYPES(IK_X)
 #undef IK_X
-            std::string math_table;
-#define IK_X(f) if (op == ik::ir::Op::f) math_table = "unary";
-            IK_SIMD_UNARY_FUNCTIONS(IK_X)
+                std::string math_table;
+#define IK_X(f) \
+    if (op == ik::ir::Op::f) math_table = "unary";
+                IK_SIMD_UNARY_FUNCTIONS(IK_X)
 #undef IK_X
-#define IK_X(f) if (op == ik::ir::Op::f) math_table = "binary";
-            IK_SIMD_BINARY_FUNCTIONS(IK_X)
+#define IK_X(f) \
+    if (op == ik::ir::Op::f) math_table = "binary";
+                IK_SIMD_BINARY_FUNCTIONS(IK_X)
 #undef IK_X
-            py::dict row;
-            row["name"] = std::string(info.name);
-            row["flags"] = flags[static_cast<int>(info.flags)];
-            row["underflow"] = info.underflow;
-            row["chain"] = chain[static_cast<int>(info.chain)];
-            row["math_table"] = math_table;
-            row["kernel_dtypes"] = kernel_dtypes;
-            out.push_back(row);
-        }
-        return out;
-    }, "ops.def's flags, underflow and chain columns per op, its math table (unary, binary or ''), and "
-       "the dtypes find_kernel has a kernel for, in op-number order.");
+                py::dict row;
+                row["name"] = std::string(info.name);
+                row["flags"] = flags[static_cast<int>(info.flags)];
+                row["underflow"] = info.underflow;
+                row["chain"] = chain[static_cast<int>(info.chain)];
+                row["math_table"] = math_table;
+                row["kernel_dtypes"] = kernel_dtypes;
+                out.push_back(row);
+            }
+            return out;
+        },
+        "ops.def's flags, underflow and chain columns per op, its math table (unary, binary or ''), and "
+        "the dtypes find_kernel has a kernel for, in op-number order.");
 }

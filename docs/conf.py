@@ -47,7 +47,9 @@ def _make_plot(app):
     """The speedup plot of the performance page, drawn from the table that page includes."""
     import plot_speedups
 
-    plot_speedups.main([str(DOCS / "performance_results.md"), str(DOCS / "_generated" / "speedup_float64.png")])
+    plot_speedups.main(
+        [str(DOCS / "performance_results.md"), str(DOCS / "_generated" / "speedup_float64.png")]
+    )
 
 
 def setup(app):

@@ -15,9 +15,22 @@ import sys
 from pathlib import Path
 
 UNITS = {"s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
-PEERS = ["ironkernel", "numexpr", "numba", "JAX", "torch.compile", "Dr.Jit"]  # drawn, in this order, when present
-COLOURS = {"ironkernel": "#c0392b", "numexpr": "#7f8c8d", "numba": "#2c7fb8", "JAX": "#8e6bbf",
-           "torch.compile": "#e67e22", "Dr.Jit": "#27ae60"}
+PEERS = [
+    "ironkernel",
+    "numexpr",
+    "numba",
+    "JAX",
+    "torch.compile",
+    "Dr.Jit",
+]  # drawn, in this order, when present
+COLOURS = {
+    "ironkernel": "#c0392b",
+    "numexpr": "#7f8c8d",
+    "numba": "#2c7fb8",
+    "JAX": "#8e6bbf",
+    "torch.compile": "#e67e22",
+    "Dr.Jit": "#27ae60",
+}
 
 
 def seconds(cell: str) -> float | None:

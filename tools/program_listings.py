@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def load_core(path: str | None):
     if path is None:
         from ironkernel import _core
+
         return _core
     loader = importlib.machinery.ExtensionFileLoader("_core", path)
     spec = importlib.util.spec_from_file_location("_core", path, loader=loader)

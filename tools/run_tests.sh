@@ -12,6 +12,8 @@ if ! dpkg -s libgtest-dev libxbyak-dev >/dev/null 2>&1; then
   $SUDO apt-get install -y -qq libgtest-dev libxbyak-dev g++ pkg-config >/dev/null
 fi
 
+# The formatters and the linter first: clang-format and ruff, pinned (tools/lint.sh --fix applies them).
+bash tools/lint.sh
 python -m pip install -q ".[test]"
 pytest                                   # settings in pyproject.toml: the installed package is tested
 # NumPy's own ufunc tests with NumPy's ufuncs replaced by kernels, a fixed sample (tests/numpy_suite/README.md)

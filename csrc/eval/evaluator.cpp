@@ -49,9 +49,12 @@ class Scratch {
             bytes += round_up(static_cast<std::size_t>(p.block) * p.slot_itemsize[k]);
         }
         index_offset_ = bytes;
-        bytes += round_up(static_cast<std::size_t>(p.block) * sizeof(std::int32_t)) * 2 * static_cast<std::size_t>(p.n_where);
+        bytes += round_up(static_cast<std::size_t>(p.block) * sizeof(std::int32_t)) * 2 *
+                 static_cast<std::size_t>(p.n_where);
         if (bytes > capacity_) {
-            buffer_.reset(fail_allocations_for_testing() ? nullptr : static_cast<char*>(std::aligned_alloc(alignment, round_up(bytes))));
+            buffer_.reset(fail_allocations_for_testing()
+                              ? nullptr
+                              : static_cast<char*>(std::aligned_alloc(alignment, round_up(bytes))));
             capacity_ = buffer_ ? bytes : 0;
             if (!buffer_) {
                 prepared_id_ = 0;
@@ -67,8 +70,9 @@ class Scratch {
         prepared_id_ = buffer_ ? p.layout_id : 0;
     }
     std::int32_t* index(std::int32_t where, int branch) {
-        return reinterpret_cast<std::int32_t*>(buffer_.get() + index_offset_ +
-                                               index_stride_ * (2 * static_cast<std::size_t>(where) + static_cast<std::size_t>(branch)));
+        return reinterpret_cast<std::int32_t*>(
+            buffer_.get() + index_offset_ +
+            index_stride_ * (2 * static_cast<std::size_t>(where) + static_cast<std::size_t>(branch)));
     }
 
     std::vector<char*> home;  // each register's own memory
@@ -130,7 +134,8 @@ bool writes_what_it_reads(const Instr& in, const Scratch& s) {
     for (const ChainStep& step : in.chain_steps)
         if (step.op == ChainOp::store) written[count++] = s.home[static_cast<std::size_t>(in.chain_operands[step.arg])];
     for (const std::int32_t r : in.chain_operands)
-        if (r >= 0 && std::find(written, written + count, s.ptr[static_cast<std::size_t>(r)]) != written + count) return true;
+        if (r >= 0 && std::find(written, written + count, s.ptr[static_cast<std::size_t>(r)]) != written + count)
+            return true;
     return false;
 }
 
@@ -156,7 +161,8 @@ void run_chain_exactly(const Instr& in, Scratch& s, std::ptrdiff_t n) {
 
 class BlockRunner {
    public:
-    BlockRunner(const Program& p, Scratch& s) : p_(p), s_(s), speculation_raised_(2 * static_cast<std::size_t>(p.n_where)) {}
+    BlockRunner(const Program& p, Scratch& s)
+        : p_(p), s_(s), speculation_raised_(2 * static_cast<std::size_t>(p.n_where)) {}
 
     void run_region(const Region& region, std::ptrdiff_t n) {
         for (const Instr& in : region.code) {
@@ -179,7 +185,8 @@ class BlockRunner {
     char* branch_on_all_lanes(const Instr& w, int k, std::ptrdiff_t n) {
         if (w.region[k] < 0) return s_.ptr[idx(w.src[k + 1])];
         const Region& r = p_.regions[idx(w.region[k])];
-        for (std::size_t i = 0; i < r.imports_inner.size(); ++i) s_.ptr[idx(r.imports_inner[i])] = s_.ptr[idx(r.imports_outer[i])];
+        for (std::size_t i = 0; i < r.imports_inner.size(); ++i)
+            s_.ptr[idx(r.imports_inner[i])] = s_.ptr[idx(r.imports_outer[i])];
         run_region(r, n);
         return s_.ptr[idx(r.result)];
     }
@@ -296,7 +303,8 @@ class ChunkRunner {
     char* branch(const Instr& w, int k) {
         if (w.region[k] < 0) return s_.ptr[idx(w.src[k + 1])];
         const Region& r = p_.regions[idx(w.region[k])];
-        for (std::size_t i = 0; i < r.imports_inner.size(); ++i) s_.ptr[idx(r.imports_inner[i])] = s_.ptr[idx(r.imports_outer[i])];
+        for (std::size_t i = 0; i < r.imports_inner.size(); ++i)
+            s_.ptr[idx(r.imports_inner[i])] = s_.ptr[idx(r.imports_outer[i])];
         return run_region(r) ? s_.ptr[idx(r.result)] : nullptr;
     }
 
@@ -304,7 +312,8 @@ class ChunkRunner {
         const bool* cond = reinterpret_cast<const bool*>(s_.ptr[idx(w.src[0])]);
         const std::size_t size = ir::itemsize(p_.registers[idx(w.dst)].dtype);
         if (w.region[0] < 0 && w.region[1] < 0) {  // both values at hand: nothing to skip
-            select(size, cond, s_.ptr[idx(w.src[1])], s_.ptr[idx(w.src[2])], s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)], p_.chunk);
+            select(size, cond, s_.ptr[idx(w.src[1])], s_.ptr[idx(w.src[2])], s_.ptr[idx(w.dst)] = s_.home[idx(w.dst)],
+                   p_.chunk);
             return true;
         }
         const std::size_t where = idx(w.where_index);
@@ -325,7 +334,7 @@ class ChunkRunner {
             return value != nullptr;
         }
         if (!split(w, n_true)) return false;  // a costly branch few lanes select: blocks do it better
-        if (w.chain) {  // the branch and the blend in one pass (Instr::chain_count)
+        if (w.chain) {                        // the branch and the blend in one pass (Instr::chain_count)
             run_chain(w, s_, p_.chunk, false);
             split_before_[where] = true;
             return true;
@@ -353,7 +362,9 @@ class ChunkRunner {
     // The lanes a where with a chunk chain selects, counted from its comparison's operands.
     std::ptrdiff_t count_by_comparison(const Instr& w) const {
         const ChainStep& select = w.chain_steps.back();
-        const auto operand = [&](int k) { return s_.ptr[idx(w.chain_operands[select.arg + static_cast<std::size_t>(k)])]; };
+        const auto operand = [&](int k) {
+            return s_.ptr[idx(w.chain_operands[select.arg + static_cast<std::size_t>(k)])];
+        };
         return w.chain_count(select.compare, operand(0), operand(1), p_.chunk);
     }
 
@@ -415,9 +426,12 @@ OutputList direct_outputs(const Program& p, char* const* args, const std::ptrdif
         const ByteRange out = range(n_in + k, size);
         bool shared = false;
         for (std::size_t i = 0; i < n_in && !shared; ++i)
-            shared = p.input_registers[i] >= 0 && steps[i] != 0 && range(i, ir::itemsize(p.input_dtypes[i])).overlaps(out);
+            shared =
+                p.input_registers[i] >= 0 && steps[i] != 0 && range(i, ir::itemsize(p.input_dtypes[i])).overlaps(out);
         for (std::size_t j = 0; j < n_out && !shared; ++j)
-            shared = j != k && range(n_in + j, ir::itemsize(p.registers[static_cast<std::size_t>(p.output_registers[j])].dtype)).overlaps(out);
+            shared = j != k &&
+                     range(n_in + j, ir::itemsize(p.registers[static_cast<std::size_t>(p.output_registers[j])].dtype))
+                         .overlaps(out);
         if (!shared) direct.push_back(k);
     }
     return direct;
@@ -430,7 +444,8 @@ void stream_copy(char* dst, const char* src, std::size_t bytes) {
     std::memcpy(dst, src, head);
     std::size_t i = head;
     for (; i + 16 <= bytes; i += 16)
-        _mm_stream_si128(reinterpret_cast<__m128i*>(dst + i), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
+        _mm_stream_si128(reinterpret_cast<__m128i*>(dst + i),
+                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
     std::memcpy(dst + i, src + i, bytes - i);
 #else
     std::memcpy(dst, src, bytes);
@@ -447,7 +462,8 @@ void point_inputs(const Program& p, Scratch& s, char* const* args, const std::pt
         const std::size_t size = ir::itemsize(p.input_dtypes[i]);
         const char* base = args[i] + start * steps[i];
         auto& ptr = s.ptr[static_cast<std::size_t>(reg)];
-        if (steps[i] == static_cast<std::ptrdiff_t>(size) && (reinterpret_cast<std::uintptr_t>(base) & (size - 1)) == 0) {
+        if (steps[i] == static_cast<std::ptrdiff_t>(size) &&
+            (reinterpret_cast<std::uintptr_t>(base) & (size - 1)) == 0) {
             ptr = const_cast<char*>(base);
         } else {
             ptr = s.home[static_cast<std::size_t>(reg)];
@@ -465,8 +481,8 @@ void point_direct_outputs(const Program& p, Scratch& s, char* const* args, const
 }
 
 // Writes the output registers' n elements to the output arrays at `start` (direct outputs are there already).
-void store_outputs(const Program& p, const Scratch& s, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t start,
-                   std::ptrdiff_t n, bool stream) {
+void store_outputs(const Program& p, const Scratch& s, char* const* args, const std::ptrdiff_t* steps,
+                   std::ptrdiff_t start, std::ptrdiff_t n, bool stream) {
     const std::size_t n_in = static_cast<std::size_t>(p.n_inputs);
     for (std::size_t k = 0; k < p.output_registers.size(); ++k) {
         const std::int32_t reg = p.output_registers[k];
@@ -475,9 +491,12 @@ void store_outputs(const Program& p, const Scratch& s, char* const* args, const 
         char* dst = args[n_in + k] + start * step;
         const char* src = s.ptr[static_cast<std::size_t>(reg)];
         if (src == dst) continue;  // computed in place
-        if (step != static_cast<std::ptrdiff_t>(size)) store_strided(size, src, dst, step, n);
-        else if (stream) stream_copy(dst, src, static_cast<std::size_t>(n) * size);
-        else std::memcpy(dst, src, static_cast<std::size_t>(n) * size);
+        if (step != static_cast<std::ptrdiff_t>(size))
+            store_strided(size, src, dst, step, n);
+        else if (stream)
+            stream_copy(dst, src, static_cast<std::size_t>(n) * size);
+        else
+            std::memcpy(dst, src, static_cast<std::size_t>(n) * size);
     }
 }
 
@@ -490,8 +509,8 @@ bool chunks_enabled() {
 // chunks, or the first chunk that raised a floating-point flag or asked for the blocked
 // evaluator. Nothing of that chunk has been written (its outputs are stored after the check, and
 // direct outputs never share memory with an input), so the blocked evaluator takes over there.
-std::ptrdiff_t run_chunks(const Program& p, Scratch& s, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
-                          std::ptrdiff_t end, bool stream, const OutputList& direct) {
+std::ptrdiff_t run_chunks(const Program& p, Scratch& s, char* const* args, const std::ptrdiff_t* steps,
+                          std::ptrdiff_t begin, std::ptrdiff_t end, bool stream, const OutputList& direct) {
     const int before = fp::raised();
     if (before) fp::clear(before);
     ChunkRunner runner(p, s);
@@ -511,8 +530,8 @@ std::ptrdiff_t run_chunks(const Program& p, Scratch& s, char* const* args, const
 
 }  // namespace
 
-void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end,
-                bool stream_outputs) {
+void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
+                std::ptrdiff_t end, bool stream_outputs) {
     // A one-op body writes its output as the kernel makes it; streamed outputs (see run) go through
     // the evaluators, which store them past the caches. Then programs with machine code (jit/),
     // which stream their output themselves.
@@ -522,7 +541,8 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
     s.prepare(p);  // throws std::bad_alloc when out of memory
     const std::ptrdiff_t first_block = std::min<std::ptrdiff_t>(p.block, end - begin);
     for (const auto& [reg, value] : p.constants)
-        broadcast(ir::itemsize(p.registers[static_cast<std::size_t>(reg)].dtype), value.bytes.data(), s.home[static_cast<std::size_t>(reg)], first_block);
+        broadcast(ir::itemsize(p.registers[static_cast<std::size_t>(reg)].dtype), value.bytes.data(),
+                  s.home[static_cast<std::size_t>(reg)], first_block);
     const std::size_t n_in = static_cast<std::size_t>(p.n_inputs);
     for (std::size_t i = 0; i < n_in; ++i) {
         const std::int32_t reg = p.input_registers[i];

@@ -11,7 +11,8 @@ namespace {
 // Whether calls of p over contiguous operands stream outputs larger than the cache (ik.explain).
 bool streams_large_outputs(const Program& p) {
     std::size_t element_bytes = 0;
-    for (const std::int32_t r : p.output_registers) element_bytes += ir::itemsize(p.registers[static_cast<std::size_t>(r)].dtype);
+    for (const std::int32_t r : p.output_registers)
+        element_bytes += ir::itemsize(p.registers[static_cast<std::size_t>(r)].dtype);
     for (std::size_t i = 0; i < p.input_dtypes.size(); ++i)
         if (p.input_registers[i] >= 0) element_bytes += ir::itemsize(p.input_dtypes[i]);
     return memory_bound(p.cost_per_element, element_bytes);
@@ -31,7 +32,8 @@ std::string reg(const Program& p, std::int32_t r) {
 // A chain as the nested expression it computes: sqrt(absolute(r4)), add(multiply(r1, r0), r3),
 // where(greater(r0, r3), r3, r0); values it stores first as "r9 = ...; ".
 std::string chain_expression(const Instr& in) {
-    static const char* const names[] = {"add", "subtract", "multiply", "divide", "negative", "absolute", "square", "sqrt", "exp", "sin"};
+    static const char* const names[] = {"add",      "subtract", "multiply", "divide", "negative",
+                                        "absolute", "square",   "sqrt",     "exp",    "sin"};
     static const char* const compares[] = {"greater", "greater_equal", "less", "less_equal", "equal", "not_equal"};
     std::string stored, value;  // stored: "r9 = ...; " per store step
     for (std::size_t k = 0; k < in.chain_steps.size(); ++k) {
@@ -45,7 +47,8 @@ std::string chain_expression(const Instr& in) {
             next = name_of(operand(0));
             if (step.pre != ChainOp::none) next = std::string(names[static_cast<int>(step.pre)]) + "(" + next + ")";
         } else if (step.min_max) {  // where(a > b, b, a) as MIN(b, a): see ChainStep::min_max
-            next = std::string(step.compare == ChainCompare::less ? "max(" : "min(") + name_of(operand(1)) + ", " + value + ")";
+            next = std::string(step.compare == ChainCompare::less ? "max(" : "min(") + name_of(operand(1)) + ", " +
+                   value + ")";
         } else if (step.op == ChainOp::select) {
             const std::string t = name_of(operand(2));
             next = "where(" + std::string(compares[static_cast<int>(step.compare)]) + "(" + name_of(operand(0)) + ", " +
@@ -54,16 +57,19 @@ std::string chain_expression(const Instr& in) {
             std::string other = name_of(operand(0));
             if (step.pre != ChainOp::none) other = std::string(names[static_cast<int>(step.pre)]) + "(" + other + ")";
             if (step.pair != ChainOp::none)
-                other = std::string(names[static_cast<int>(step.pair)]) + "(" + other + ", " + name_of(operand(1)) + ")";
+                other =
+                    std::string(names[static_cast<int>(step.pair)]) + "(" + other + ", " + name_of(operand(1)) + ")";
             for (const Instr::SideMath& m : in.side_math)  // a math call inside the chain
-                if (step.from_side && m.dst == operand(0)) other = std::string(ir::info(m.op).name) + "(" + name_of(m.src) + ")";
+                if (step.from_side && m.dst == operand(0))
+                    other = std::string(ir::info(m.op).name) + "(" + name_of(m.src) + ")";
             next = names[static_cast<int>(step.op)];
             next += '(';
             next += operand(0) < 0 ? value : step.swapped ? other + ", " + value : value + ", " + other;
             next += ')';
             if (step.then != ChainOp::none) {  // the constant added or subtracted next
                 const std::string c = name_of(operand(1));
-                next = std::string(names[static_cast<int>(step.then)]) + "(" + (step.then_swapped ? c + ", " + next : next + ", " + c) + ")";
+                next = std::string(names[static_cast<int>(step.then)]) + "(" +
+                       (step.then_swapped ? c + ", " + next : next + ", " + c) + ")";
             }
         }
         value = std::move(next);
@@ -75,7 +81,8 @@ void list_region(const Program& p, std::int32_t index, int depth, std::string& o
     const Region& r = p.regions[static_cast<std::size_t>(index)];
     const std::string pad(static_cast<std::size_t>(2 * depth), ' ');
     for (std::size_t i = 0; i < r.imports_inner.size(); ++i)
-        out += pad + "r" + std::to_string(r.imports_inner[i]) + " <- r" + std::to_string(r.imports_outer[i]) + " (selected lanes)\n";
+        out += pad + "r" + std::to_string(r.imports_inner[i]) + " <- r" + std::to_string(r.imports_outer[i]) +
+               " (selected lanes)\n";
     for (const Instr& in : r.code) {
         if (in.kind == InstrKind::chain) {
             out += pad + reg(p, in.dst) + " = fused " + chain_expression(in) + "\n";
@@ -89,14 +96,17 @@ void list_region(const Program& p, std::int32_t index, int depth, std::string& o
         }
         out += " r" + std::to_string(in.src[0]) + " ? ";
         for (int k = 0; k < 2; ++k) {
-            if (in.region[k] >= 0) out += "[lazy region " + std::to_string(in.region[k]) + "]";
-            else out += name_of(in.src[k + 1]);
+            if (in.region[k] >= 0)
+                out += "[lazy region " + std::to_string(in.region[k]) + "]";
+            else
+                out += name_of(in.src[k + 1]);
             out += k == 0 ? " : " : "\n";
         }
         if (in.chain) out += pad + "  (split chunks: fused " + chain_expression(in) + ")\n";
         for (int k = 0; k < 2; ++k) {
             if (in.region[k] < 0) continue;
-            out += pad + "  region " + std::to_string(in.region[k]) + (k == 0 ? " (where true):\n" : " (where false):\n");
+            out +=
+                pad + "  region " + std::to_string(in.region[k]) + (k == 0 ? " (where true):\n" : " (where false):\n");
             list_region(p, in.region[k], depth + 2, out);
             out += pad + "    -> r" + std::to_string(p.regions[static_cast<std::size_t>(in.region[k])].result) + "\n";
         }
@@ -113,18 +123,24 @@ std::string to_string(const Program& p) {
     list_region(p, 0, 0, out);
     out += "outputs:";
     for (auto r : p.output_registers) out += " r" + std::to_string(r);
-    out += "\nblock " + std::to_string(p.block) + " elements" + (p.chunked ? " (chunks of " + std::to_string(p.chunk) + ")" : "") + ", " + std::to_string(p.registers.size()) + " registers, ~" +
-           std::to_string(p.cost_per_element).substr(0, 4) + " ns/element\n";
+    out += "\nblock " + std::to_string(p.block) + " elements" +
+           (p.chunked ? " (chunks of " + std::to_string(p.chunk) + ")" : "") + ", " +
+           std::to_string(p.registers.size()) + " registers, ~" + std::to_string(p.cost_per_element).substr(0, 4) +
+           " ns/element\n";
     if (p.direct) out += "one op: its kernel runs straight over contiguous arrays (no blocks)\n";
     if (p.jit) {
         const std::string us = std::to_string(p.jit->compile_us);
-        out += "jit: " + std::to_string(p.jit->instructions) + " instructions, compiled in " + us.substr(0, us.find('.') + 2) +
-               " µs (AVX-512, " + std::to_string(p.jit->unroll) + " vectors per step, " + std::to_string(p.jit->code_bytes) +
+        out += "jit: " + std::to_string(p.jit->instructions) + " instructions, compiled in " +
+               us.substr(0, us.find('.') + 2) + " µs (AVX-512, " + std::to_string(p.jit->unroll) +
+               " vectors per step, " + std::to_string(p.jit->code_bytes) +
                " bytes): runs straight over contiguous arrays" +
-               (p.jit->broadcast.empty() ? "" : " and stride-0 inputs (" + std::to_string(p.jit->broadcast.size()) + " patterns)") +
-               (streams_large_outputs(p) ? ", streaming outputs over " + std::to_string(streaming_threshold_bytes() >> 20) +
-                                               " MiB past the caches (non-temporal stores)\n"
-                                         : "\n");
+               (p.jit->broadcast.empty()
+                    ? ""
+                    : " and stride-0 inputs (" + std::to_string(p.jit->broadcast.size()) + " patterns)") +
+               (streams_large_outputs(p)
+                    ? ", streaming outputs over " + std::to_string(streaming_threshold_bytes() >> 20) +
+                          " MiB past the caches (non-temporal stores)\n"
+                    : "\n");
     }
     return out;
 }

@@ -105,7 +105,7 @@ struct JitCode {
         Function function;
     };
     std::vector<Broadcast> broadcast;
-    std::shared_ptr<const void> pages;  // the read+execute mapping every function lives in
+    std::shared_ptr<const void> pages;     // the read+execute mapping every function lives in
     ir::DType dtype = ir::DType::unknown;  // of every input read and of the output
     int instructions = 0, unroll = 0;
     std::size_t code_bytes = 0;
@@ -123,20 +123,20 @@ struct JitCode {
 struct Program {
     int n_inputs = 0;
     std::vector<Register> registers;
-    std::vector<Region> regions;                   // regions[0] is the root
-    std::vector<std::int32_t> input_registers;     // per ufunc input (-1 if unused)
-    std::vector<ir::DType> input_dtypes;           // per ufunc input
-    std::vector<std::int32_t> output_registers;    // per ufunc output
+    std::vector<Region> regions;                                 // regions[0] is the root
+    std::vector<std::int32_t> input_registers;                   // per ufunc input (-1 if unused)
+    std::vector<ir::DType> input_dtypes;                         // per ufunc input
+    std::vector<std::int32_t> output_registers;                  // per ufunc output
     std::vector<std::pair<std::int32_t, ir::Scalar>> constants;  // registers filled once per call
-    std::int32_t n_where = 0;                      // where instructions (each needs index scratch)
-    std::vector<std::size_t> slot_itemsize;        // per scratch slot: bytes per element
-    double cost_per_element = 0;                   // estimated ns per element, for threading
-    std::ptrdiff_t block = 1024;                   // elements per block
-    bool chunked = false;                          // every compute instruction has a chunk kernel
-    std::ptrdiff_t chunk = chunk_size;             // elements per chunk: chain_chunk_size if chunks run chains only
-    std::optional<DirectForm> direct;              // set by find_direct_form: a one-instruction program
-    std::optional<JitCode> jit;                    // set by jit::compile when covered (run_jit)
-    ir::Graph graph;                               // the optimised graph it came from (for explain)
+    std::int32_t n_where = 0;                                    // where instructions (each needs index scratch)
+    std::vector<std::size_t> slot_itemsize;                      // per scratch slot: bytes per element
+    double cost_per_element = 0;                                 // estimated ns per element, for threading
+    std::ptrdiff_t block = 1024;                                 // elements per block
+    bool chunked = false;                                        // every compute instruction has a chunk kernel
+    std::ptrdiff_t chunk = chunk_size;  // elements per chunk: chain_chunk_size if chunks run chains only
+    std::optional<DirectForm> direct;   // set by find_direct_form: a one-instruction program
+    std::optional<JitCode> jit;         // set by jit::compile when covered (run_jit)
+    ir::Graph graph;                    // the optimised graph it came from (for explain)
     // Distinct for every program made (copies share it, and their layout): lets a thread's
     // scratch memory know it is already laid out for this program.
     std::uint64_t layout_id = next_layout_id();

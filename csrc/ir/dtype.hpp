@@ -14,19 +14,19 @@ struct Half {
 };
 
 // Stable numbering: it is part of the serialised IR format.
-#define IK_DTYPES(X)                 \
-    X(bool_, bool, '?', 1)           \
-    X(int8, std::int8_t, 'b', 1)     \
-    X(uint8, std::uint8_t, 'B', 1)   \
-    X(int16, std::int16_t, 'h', 2)   \
-    X(uint16, std::uint16_t, 'H', 2) \
-    X(int32, std::int32_t, 'i', 4)   \
-    X(uint32, std::uint32_t, 'I', 4) \
-    X(int64, std::int64_t, 'q', 8)   \
-    X(uint64, std::uint64_t, 'Q', 8) \
-    X(float32, float, 'f', 4)        \
-    X(float64, double, 'd', 8)     \
-    X(float16, Half, 'e', 2)         \
+#define IK_DTYPES(X)                          \
+    X(bool_, bool, '?', 1)                    \
+    X(int8, std::int8_t, 'b', 1)              \
+    X(uint8, std::uint8_t, 'B', 1)            \
+    X(int16, std::int16_t, 'h', 2)            \
+    X(uint16, std::uint16_t, 'H', 2)          \
+    X(int32, std::int32_t, 'i', 4)            \
+    X(uint32, std::uint32_t, 'I', 4)          \
+    X(int64, std::int64_t, 'q', 8)            \
+    X(uint64, std::uint64_t, 'Q', 8)          \
+    X(float32, float, 'f', 4)                 \
+    X(float64, double, 'd', 8)                \
+    X(float16, Half, 'e', 2)                  \
     X(complex64, std::complex<float>, 'F', 8) \
     X(complex128, std::complex<double>, 'D', 16)
 
@@ -61,7 +61,7 @@ constexpr std::string_view dtype_name(DType t) {
 #define IK_X(name, ctype, code, size) \
     case DType::name:                 \
         return #name;
-            IK_DTYPES(IK_X)
+        IK_DTYPES(IK_X)
 #undef IK_X
         case DType::count:
             break;
@@ -87,7 +87,8 @@ constexpr bool is_unsigned_int(DType t) {
 constexpr bool is_int(DType t) { return is_signed_int(t) || is_unsigned_int(t); }
 
 // Calls f.template operator()<CType>() for the C type of a valid dtype.
-template <class F> decltype(auto) visit_dtype(DType t, F&& f) {
+template <class F>
+decltype(auto) visit_dtype(DType t, F&& f) {
     switch (t) {
 #define IK_X(name, ctype, code, size) \
     case DType::name:                 \

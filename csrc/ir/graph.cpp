@@ -65,13 +65,16 @@ void verify(const Graph& graph) {
                 fail(i, "too many operands for " + std::string(info(n.op).name));
             }
         }
-        auto arg_dtype = [&](int k) { return graph.nodes[static_cast<std::size_t>(n.args[static_cast<std::size_t>(k)])].dtype; };
+        auto arg_dtype = [&](int k) {
+            return graph.nodes[static_cast<std::size_t>(n.args[static_cast<std::size_t>(k)])].dtype;
+        };
         switch (n.op) {
             case Op::input: {
                 const auto pos = n.value.as<std::int32_t>();
                 if (pos < 0 || pos >= graph.n_inputs) fail(i, "input position out of range");
                 // One node per input: the evaluator loads each input into one register.
-                if (seen_input[static_cast<std::size_t>(pos)]) fail(i, "input " + std::to_string(pos) + " appears twice");
+                if (seen_input[static_cast<std::size_t>(pos)])
+                    fail(i, "input " + std::to_string(pos) + " appears twice");
                 seen_input[static_cast<std::size_t>(pos)] = true;
                 break;
             }
@@ -100,7 +103,8 @@ void verify(const Graph& graph) {
         }
     }
     for (auto o : graph.outputs)
-        if (o < 0 || static_cast<std::size_t>(o) >= graph.nodes.size()) throw InvalidGraph("invalid IR: bad output index");
+        if (o < 0 || static_cast<std::size_t>(o) >= graph.nodes.size())
+            throw InvalidGraph("invalid IR: bad output index");
 }
 
 }  // namespace ik::ir

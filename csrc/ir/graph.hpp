@@ -23,13 +23,15 @@ struct InvalidGraph : std::invalid_argument {
 struct Scalar {
     std::array<std::uint8_t, 16> bytes{};
 
-    template <class T> static Scalar of(T value) {
+    template <class T>
+    static Scalar of(T value) {
         static_assert(sizeof(T) <= 16);
         Scalar s;
         std::memcpy(s.bytes.data(), &value, sizeof(T));
         return s;
     }
-    template <class T> T as() const {
+    template <class T>
+    T as() const {
         T value;
         std::memcpy(&value, bytes.data(), sizeof(T));
         return value;

@@ -49,8 +49,14 @@ constexpr bool underflow_no = false;
 }  // namespace detail
 
 inline constexpr OpInfo op_infos[op_count] = {
-#define IK_OP(name, arity, result, cost, accuracy, flags, underflow, chain)                                   \
-    {#name, arity, detail::result_##result, cost, detail::accuracy_##accuracy, Flags::flags, detail::underflow_##underflow, \
+#define IK_OP(name, arity, result, cost, accuracy, flags, underflow, chain) \
+    {#name,                                                                 \
+     arity,                                                                 \
+     detail::result_##result,                                               \
+     cost,                                                                  \
+     detail::accuracy_##accuracy,                                           \
+     Flags::flags,                                                          \
+     detail::underflow_##underflow,                                         \
      Chain::chain},
 #include "ops.def"
 #undef IK_OP

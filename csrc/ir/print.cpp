@@ -25,7 +25,8 @@ std::string scalar_text(DType t, const Scalar& v) {
                           static_cast<double>(v.as<std::complex<float>>().imag()));
             return buf;
         case DType::complex128:
-            std::snprintf(buf, sizeof buf, "(%.17g%+.17gj)", v.as<std::complex<double>>().real(), v.as<std::complex<double>>().imag());
+            std::snprintf(buf, sizeof buf, "(%.17g%+.17gj)", v.as<std::complex<double>>().real(),
+                          v.as<std::complex<double>>().imag());
             return buf;
         case DType::uint64:
             return std::to_string(v.as<std::uint64_t>());
@@ -59,7 +60,8 @@ std::string to_string(const Graph& g) {
         out += "%" + std::to_string(i) + " = " + std::string(info(n.op).name);
         if (n.op == Op::input) out += " #" + std::to_string(n.value.as<std::int32_t>());
         if (n.op == Op::constant) out += " " + scalar_text(n.dtype, n.value);
-        for (int k = 0; k < n.arity(); ++k) out += (k ? ", %" : " %") + std::to_string(n.args[static_cast<std::size_t>(k)]);
+        for (int k = 0; k < n.arity(); ++k)
+            out += (k ? ", %" : " %") + std::to_string(n.args[static_cast<std::size_t>(k)]);
         out += " : " + std::string(dtype_name(n.dtype)) + "\n";
     }
     out += "return";

@@ -11,7 +11,8 @@ namespace {
 
 class Writer {
    public:
-    template <class T> void put(T v) {
+    template <class T>
+    void put(T v) {
         char buf[sizeof(T)];
         std::memcpy(buf, &v, sizeof(T));
         out.append(buf, sizeof(T));
@@ -22,7 +23,8 @@ class Writer {
 class Reader {
    public:
     explicit Reader(const std::string& s) : data_(s) {}
-    template <class T> T get() {
+    template <class T>
+    T get() {
         if (data_.size() - pos_ < sizeof(T)) throw InvalidGraph("invalid IR: truncated");
         T v;
         std::memcpy(&v, data_.data() + pos_, sizeof(T));
@@ -40,7 +42,6 @@ class Reader {
     const std::string& data_;
     std::size_t pos_ = 0;
 };
-
 
 }  // namespace
 
@@ -88,7 +89,8 @@ Graph deserialize(const std::string& bytes) {
         if (n.op == Op::input) n.value = Scalar::of<std::int32_t>(r.get<std::uint16_t>());
         g.nodes.push_back(n);
     }
-    for (std::uint16_t i = 0; i < n_outputs; ++i) g.outputs.push_back(static_cast<std::int32_t>(r.get<std::uint32_t>()));
+    for (std::uint16_t i = 0; i < n_outputs; ++i)
+        g.outputs.push_back(static_cast<std::int32_t>(r.get<std::uint32_t>()));
     if (!r.at_end()) throw InvalidGraph("invalid IR: trailing bytes");
     verify(g);
     return g;

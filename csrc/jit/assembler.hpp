@@ -17,9 +17,9 @@ constexpr int max_inputs = 9;  // the general registers left for input pointers
 // Compiles one float graph (every value of dtype float32 or float64, comparisons into bool) into
 //     void kernel(const void* const* inputs, void* out, std::ptrdiff_t n, std::ptrdiff_t stream)
 // over contiguous arrays (eval::JitCode::Function; stream: non-temporal stores), but for the
-// inputs of the mask `stride0_inputs` (bit i: input i), of which the caller passes one element. Every value of a step of `unroll` vectors lives in zmm registers
-// (comparisons in opmask registers); constants live after the code and are read as broadcast
-// memory operands. A node only a `where` branch needs runs under that where's condition mask with
+// inputs of the mask `stride0_inputs` (bit i: input i), of which the caller passes one element. Every value of a step
+// of `unroll` vectors lives in zmm registers (comparisons in opmask registers); constants live after the code and are
+// read as broadcast memory operands. A node only a `where` branch needs runs under that where's condition mask with
 // zeroing, and the last partial vector runs every op under a tail mask: AVX-512 raises no flag in
 // a masked-off lane, so no lane NumPy would not compute raises one.
 class Assembler : public Xbyak::CodeGenerator {
@@ -37,7 +37,8 @@ class Assembler : public Xbyak::CodeGenerator {
     // A value read from memory as one element broadcast, where it is used: a constant, or an
     // input of stride 0. It has no register.
     bool in_memory(int i) const {
-        return is_constant(i) || (node(i).op == ir::Op::input && (stride0_inputs_ >> node(i).value.as<std::int32_t>() & 1));
+        return is_constant(i) ||
+               (node(i).op == ir::Op::input && (stride0_inputs_ >> node(i).value.as<std::int32_t>() & 1));
     }
     bool f64() const { return f64_; }
     // A computed value's register (copy u).
@@ -95,11 +96,11 @@ class Assembler : public Xbyak::CodeGenerator {
     const int unroll_, lanes_, itemsize_;
     const std::uint32_t stride0_inputs_;
     int output_ = -1, n_inputs_ = 0, current_ = 0, instructions_ = 0;
-    std::vector<int> order_;      // live nodes in emission order (a where's condition before its branches)
-    std::vector<int> position_;   // per node: its place in order_, -1 if dead
-    std::vector<Value> values_;   // per node
-    std::vector<int> last_use_;   // per node: the position of its last reader
-    std::vector<int> guard_;      // per node: -1 computed on every lane, else the condition node it runs under
+    std::vector<int> order_;     // live nodes in emission order (a where's condition before its branches)
+    std::vector<int> position_;  // per node: its place in order_, -1 if dead
+    std::vector<Value> values_;  // per node
+    std::vector<int> last_use_;  // per node: the position of its last reader
+    std::vector<int> guard_;     // per node: -1 computed on every lane, else the condition node it runs under
     std::vector<bool> guard_negated_;
     std::vector<std::unique_ptr<Xbyak::Label>> const_label_;  // per constant node: its value after the code
     Xbyak::Label abs_label_, sign_label_, one_label_;

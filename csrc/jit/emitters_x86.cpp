@@ -8,12 +8,12 @@
 namespace ik::jit {
 namespace {
 
+using ir::Op;
 using Xbyak::CodeGenerator;
 using Xbyak::Operand;
 using Xbyak::Opmask;
 using Xbyak::Xmm;
 using Xbyak::Zmm;
-using ir::Op;
 
 using Ins = void (CodeGenerator::*)(const Xmm&, const Operand&, const Operand&);
 
@@ -157,35 +157,61 @@ constexpr const char* not_written = "not written yet";
 
 EmitterRow emitter_row(Op op) {
     switch (op) {
-        case Op::input: return {input};
-        case Op::constant: return {constant};
-        case Op::where: return {where};
-        case Op::negative: return {negative};
-        case Op::positive: return {positive};
-        case Op::absolute: return {absolute};
-        case Op::square: return {square};
-        case Op::reciprocal: return {reciprocal};
-        case Op::sqrt: return {square_root};
-        case Op::add: return {binary<&CodeGenerator::vaddpd, &CodeGenerator::vaddps, true>};
-        case Op::subtract: return {binary<&CodeGenerator::vsubpd, &CodeGenerator::vsubps, false>};
-        case Op::multiply: return {binary<&CodeGenerator::vmulpd, &CodeGenerator::vmulps, true>};
-        case Op::divide: return {binary<&CodeGenerator::vdivpd, &CodeGenerator::vdivps, false>};
-        case Op::greater: return {compare<0x1e>};        // GT_OQ
-        case Op::greater_equal: return {compare<0x1d>};  // GE_OQ
-        case Op::less: return {compare<0x11>};           // LT_OQ
-        case Op::less_equal: return {compare<0x12>};     // LE_OQ
-        case Op::equal: return {compare<0x00>};          // EQ_OQ
-        case Op::not_equal: return {compare<0x04>};      // NEQ_UQ: true for NaN, as NumPy's !=
-        case Op::cast: return {nullptr, "casts: the first slice has one dtype per kernel"};
+        case Op::input:
+            return {input};
+        case Op::constant:
+            return {constant};
+        case Op::where:
+            return {where};
+        case Op::negative:
+            return {negative};
+        case Op::positive:
+            return {positive};
+        case Op::absolute:
+            return {absolute};
+        case Op::square:
+            return {square};
+        case Op::reciprocal:
+            return {reciprocal};
+        case Op::sqrt:
+            return {square_root};
+        case Op::add:
+            return {binary<&CodeGenerator::vaddpd, &CodeGenerator::vaddps, true>};
+        case Op::subtract:
+            return {binary<&CodeGenerator::vsubpd, &CodeGenerator::vsubps, false>};
+        case Op::multiply:
+            return {binary<&CodeGenerator::vmulpd, &CodeGenerator::vmulps, true>};
+        case Op::divide:
+            return {binary<&CodeGenerator::vdivpd, &CodeGenerator::vdivps, false>};
+        case Op::greater:
+            return {compare<0x1e>};  // GT_OQ
+        case Op::greater_equal:
+            return {compare<0x1d>};  // GE_OQ
+        case Op::less:
+            return {compare<0x11>};  // LT_OQ
+        case Op::less_equal:
+            return {compare<0x12>};  // LE_OQ
+        case Op::equal:
+            return {compare<0x00>};  // EQ_OQ
+        case Op::not_equal:
+            return {compare<0x04>};  // NEQ_UQ: true for NaN, as NumPy's !=
+        case Op::cast:
+            return {nullptr, "casts: the first slice has one dtype per kernel"};
         case Op::floor:
         case Op::ceil:
         case Op::trunc:
-        case Op::rint: return {nullptr, "vrndscale: not written yet"};
-        case Op::maximum: return {extremum<0x1a, true>};  // NGT_UQ
-        case Op::minimum: return {extremum<0x15, true>};  // NLT_UQ
-        case Op::fmax: return {extremum<0x1a, false>};
-        case Op::fmin: return {extremum<0x15, false>};
-        case Op::copysign: return {nullptr, "bit operations: not written yet"};
+        case Op::rint:
+            return {nullptr, "vrndscale: not written yet"};
+        case Op::maximum:
+            return {extremum<0x1a, true>};  // NGT_UQ
+        case Op::minimum:
+            return {extremum<0x15, true>};  // NLT_UQ
+        case Op::fmax:
+            return {extremum<0x1a, false>};
+        case Op::fmin:
+            return {extremum<0x15, false>};
+        case Op::copysign:
+            return {nullptr, "bit operations: not written yet"};
         case Op::sign:
         case Op::heaviside:
         case Op::isnan:
@@ -201,10 +227,12 @@ EmitterRow emitter_row(Op op) {
         case Op::ldexp:
         case Op::floor_divide:
         case Op::remainder:
-        case Op::fmod: return {nullptr, not_written};
+        case Op::fmod:
+            return {nullptr, not_written};
         case Op::conjugate:
         case Op::real:
-        case Op::imag: return {nullptr, "complex operands"};
+        case Op::imag:
+            return {nullptr, "complex operands"};
         case Op::logical_not:
         case Op::logical_and:
         case Op::logical_or:
@@ -214,7 +242,8 @@ EmitterRow emitter_row(Op op) {
         case Op::bitwise_or:
         case Op::bitwise_xor:
         case Op::left_shift:
-        case Op::right_shift: return {nullptr, integer_only};
+        case Op::right_shift:
+            return {nullptr, integer_only};
         case Op::sin:
         case Op::cos:
         case Op::tan:
@@ -239,8 +268,10 @@ EmitterRow emitter_row(Op op) {
         case Op::arctan2:
         case Op::hypot:
         case Op::logaddexp:
-        case Op::logaddexp2: return {nullptr, math};
-        case Op::count: break;  // not an op
+        case Op::logaddexp2:
+            return {nullptr, math};
+        case Op::count:
+            break;  // not an op
     }
     return {nullptr, "not an op"};
 }

@@ -84,7 +84,8 @@ bool Assembler::check_types() {
         const ir::Node& n = graph_.nodes[i];
         if (!ir::is_valid(n.op) || !emitter_row(n.op).emit) return false;
         if (is_comparison(n.op)) {
-            if (n.dtype != ir::DType::bool_ || node(n.args[0]).dtype != dtype_ || node(n.args[1]).dtype != dtype_) return false;
+            if (n.dtype != ir::DType::bool_ || node(n.args[0]).dtype != dtype_ || node(n.args[1]).dtype != dtype_)
+                return false;
         } else if (n.dtype != dtype_) {
             return false;
         }
@@ -166,7 +167,8 @@ bool Assembler::compute_guards() {
             for (int k = 0; k < 3; ++k)
                 if (!merge(n.args[k], g, negated)) return false;
         } else if (n.op == Op::where) {
-            if (!merge(n.args[0], g, negated) || !merge(n.args[1], n.args[0], false) || !merge(n.args[2], n.args[0], true))
+            if (!merge(n.args[0], g, negated) || !merge(n.args[1], n.args[0], false) ||
+                !merge(n.args[2], n.args[0], true))
                 return false;
         } else {
             for (int k = 0; k < n.arity(); ++k)
@@ -184,7 +186,8 @@ bool Assembler::allocate() {
     last_use_.assign(count, -1);
     for (const int i : order_) {
         const ir::Node& n = node(i);
-        for (int k = 0; k < n.arity(); ++k) last_use_[static_cast<std::size_t>(n.args[k])] = position_[static_cast<std::size_t>(i)];
+        for (int k = 0; k < n.arity(); ++k)
+            last_use_[static_cast<std::size_t>(n.args[k])] = position_[static_cast<std::size_t>(i)];
     }
     last_use_[static_cast<std::size_t>(output_)] = static_cast<int>(order_.size());
     std::vector<bool> zfree(32, true), kfree(8, true), freed(count, false);
@@ -359,8 +362,10 @@ bool Assembler::build() {
     const auto store_and_loop = [&](bool nontemporal) {
         for (int u = 0; u < unroll_; ++u) {
             const auto to = ptr[rsi + rcx * itemsize_ + 64 * u];
-            if (nontemporal) f64_ ? vmovntpd(to, z(output_, u)) : vmovntps(to, z(output_, u));
-            else f64_ ? vmovupd(to, z(output_, u)) : vmovups(to, z(output_, u));
+            if (nontemporal)
+                f64_ ? vmovntpd(to, z(output_, u)) : vmovntps(to, z(output_, u));
+            else
+                f64_ ? vmovupd(to, z(output_, u)) : vmovups(to, z(output_, u));
         }
         add(rcx, step);
         jmp(main_loop, T_NEAR);
@@ -430,7 +435,8 @@ namespace {
 std::shared_ptr<const void> map_code(const std::vector<std::uint8_t>& code) {
     const long page = sysconf(_SC_PAGESIZE);
     const std::size_t size = code.size();
-    const std::size_t bytes = (size + static_cast<std::size_t>(page) - 1) / static_cast<std::size_t>(page) * static_cast<std::size_t>(page);
+    const std::size_t bytes =
+        (size + static_cast<std::size_t>(page) - 1) / static_cast<std::size_t>(page) * static_cast<std::size_t>(page);
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return nullptr;
     std::memcpy(p, code.data(), size);
@@ -447,7 +453,8 @@ int chain_depth(const ir::Graph& g) {
     std::vector<int> depth(g.nodes.size(), 0);
     int deepest = 0;
     for (std::size_t i = 0; i < g.nodes.size(); ++i) {
-        for (int k = 0; k < g.nodes[i].arity(); ++k) depth[i] = std::max(depth[i], depth[static_cast<std::size_t>(g.nodes[i].args[k])] + 1);
+        for (int k = 0; k < g.nodes[i].arity(); ++k)
+            depth[i] = std::max(depth[i], depth[static_cast<std::size_t>(g.nodes[i].args[k])] + 1);
         deepest = std::max(deepest, depth[i]);
     }
     return deepest;
@@ -473,8 +480,8 @@ std::vector<std::uint32_t> stride0_patterns(const ir::Graph& g) {
 // The code of one pattern at the widest step whose values fit the registers (fewer vectors per
 // step otherwise), appended to `code` at a 64-byte boundary: its offset there, or -1 when the
 // JIT does not cover it. Throws xbyak's errors (code too big, a bad encoding).
-std::ptrdiff_t append_kernel(const ir::Graph& graph, ir::DType dtype, std::uint32_t stride0_inputs, std::vector<std::uint8_t>& code,
-                             int& unroll, int& instructions) {
+std::ptrdiff_t append_kernel(const ir::Graph& graph, ir::DType dtype, std::uint32_t stride0_inputs,
+                             std::vector<std::uint8_t>& code, int& unroll, int& instructions) {
     for (unroll = chain_depth(graph) > 20 ? 8 : 4; unroll >= 1; unroll /= 2) {
         Assembler a(graph, dtype, unroll, stride0_inputs);
         if (!a.build()) continue;

@@ -68,21 +68,85 @@ class Emission {
                 emit_where(i, n, region, dst);
                 return;
             case Op::cast:
-            case Op::negative: case Op::positive: case Op::absolute: case Op::square: case Op::reciprocal:
-            case Op::sqrt: case Op::floor: case Op::ceil: case Op::trunc: case Op::rint: case Op::sign:
-            case Op::logical_not: case Op::invert: case Op::isnan: case Op::isinf: case Op::isfinite:
-            case Op::signbit: case Op::deg2rad: case Op::rad2deg: case Op::conjugate: case Op::real: case Op::imag:
-            case Op::spacing: case Op::frexp_mantissa: case Op::frexp_exponent:
-            case Op::sin: case Op::cos: case Op::tan: case Op::arcsin: case Op::arccos: case Op::arctan: case Op::sinh:
-            case Op::cosh: case Op::tanh: case Op::arcsinh: case Op::arccosh: case Op::arctanh: case Op::exp:
-            case Op::exp2: case Op::expm1: case Op::log: case Op::log2: case Op::log10: case Op::log1p: case Op::cbrt:
-            case Op::add: case Op::subtract: case Op::multiply: case Op::divide: case Op::floor_divide:
-            case Op::remainder: case Op::fmod: case Op::maximum: case Op::minimum: case Op::fmax: case Op::fmin:
-            case Op::greater: case Op::greater_equal: case Op::less: case Op::less_equal: case Op::equal:
-            case Op::not_equal: case Op::logical_and: case Op::logical_or: case Op::logical_xor:
-            case Op::bitwise_and: case Op::bitwise_or: case Op::bitwise_xor: case Op::left_shift:
-            case Op::right_shift: case Op::copysign: case Op::nextafter: case Op::heaviside: case Op::ldexp:
-            case Op::power: case Op::arctan2: case Op::hypot: case Op::logaddexp: case Op::logaddexp2:
+            case Op::negative:
+            case Op::positive:
+            case Op::absolute:
+            case Op::square:
+            case Op::reciprocal:
+            case Op::sqrt:
+            case Op::floor:
+            case Op::ceil:
+            case Op::trunc:
+            case Op::rint:
+            case Op::sign:
+            case Op::logical_not:
+            case Op::invert:
+            case Op::isnan:
+            case Op::isinf:
+            case Op::isfinite:
+            case Op::signbit:
+            case Op::deg2rad:
+            case Op::rad2deg:
+            case Op::conjugate:
+            case Op::real:
+            case Op::imag:
+            case Op::spacing:
+            case Op::frexp_mantissa:
+            case Op::frexp_exponent:
+            case Op::sin:
+            case Op::cos:
+            case Op::tan:
+            case Op::arcsin:
+            case Op::arccos:
+            case Op::arctan:
+            case Op::sinh:
+            case Op::cosh:
+            case Op::tanh:
+            case Op::arcsinh:
+            case Op::arccosh:
+            case Op::arctanh:
+            case Op::exp:
+            case Op::exp2:
+            case Op::expm1:
+            case Op::log:
+            case Op::log2:
+            case Op::log10:
+            case Op::log1p:
+            case Op::cbrt:
+            case Op::add:
+            case Op::subtract:
+            case Op::multiply:
+            case Op::divide:
+            case Op::floor_divide:
+            case Op::remainder:
+            case Op::fmod:
+            case Op::maximum:
+            case Op::minimum:
+            case Op::fmax:
+            case Op::fmin:
+            case Op::greater:
+            case Op::greater_equal:
+            case Op::less:
+            case Op::less_equal:
+            case Op::equal:
+            case Op::not_equal:
+            case Op::logical_and:
+            case Op::logical_or:
+            case Op::logical_xor:
+            case Op::bitwise_and:
+            case Op::bitwise_or:
+            case Op::bitwise_xor:
+            case Op::left_shift:
+            case Op::right_shift:
+            case Op::copysign:
+            case Op::nextafter:
+            case Op::heaviside:
+            case Op::ldexp:
+            case Op::power:
+            case Op::arctan2:
+            case Op::hypot:
+            case Op::logaddexp:
+            case Op::logaddexp2:
             case Op::count:  // not an op: the verifier rejects it before lowering
                 emit_compute(n, region, dst);
                 return;

@@ -25,7 +25,8 @@ Graph fold_constants(const Graph& graph) {
             const eval::Kernel kernel = eval::kernel_for(n.op, n.dtype, b.node(n.args[0]).dtype, second);
             if (kernel) {
                 const void* in[3];
-                for (int k = 0; k < n.arity(); ++k) in[k] = b.node(n.args[static_cast<std::size_t>(k)]).value.bytes.data();
+                for (int k = 0; k < n.arity(); ++k)
+                    in[k] = b.node(n.args[static_cast<std::size_t>(k)]).value.bytes.data();
                 ir::Scalar result;
                 std::fenv_t env;
                 std::feholdexcept(&env);  // saves and clears the flags

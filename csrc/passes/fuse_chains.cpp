@@ -72,8 +72,10 @@ class Fusion {
             const bool hold = (fusible(in) || in.kind == InstrKind::chain) &&
                               reads_[static_cast<std::size_t>(in.dst)] == 1 && r != reader_.end() && r->second > i &&
                               fusible(region_.code[r->second]) && dtype(region_.code[r->second].dst) == dtype(in.dst);
-            if (hold) held[r->second].push_back(std::move(in));
-            else code.push_back(std::move(in));
+            if (hold)
+                held[r->second].push_back(std::move(in));
+            else
+                code.push_back(std::move(in));
         }
         std::erase_if(code, [&](const Instr& in) {
             return std::find(absorbed_.begin(), absorbed_.end(), in.dst) != absorbed_.end();
@@ -177,8 +179,10 @@ class Fusion {
         for (auto w = waiting.begin(); w != waiting.end(); ++w) {
             if (w->dst != operand || w->kind != InstrKind::compute) continue;
             eval::ChainOp op = eval::ChainOp::none;
-            if (w->op == Op::multiply && w->src[0] == w->src[1]) op = eval::ChainOp::square;
-            else if (!chain_op(w->op, op) || eval::is_inline_math(op)) continue;  // a step, not a pre
+            if (w->op == Op::multiply && w->src[0] == w->src[1])
+                op = eval::ChainOp::square;
+            else if (!chain_op(w->op, op) || eval::is_inline_math(op))
+                continue;  // a step, not a pre
             const bool pair = w->src[1] >= 0 && op != eval::ChainOp::square;
             if (dtype(w->src[0]) != dtype(w->dst) || (pair && dtype(w->src[1]) != dtype(w->dst))) continue;
             chain.chain_operands.back() = w->src[0];

@@ -7,8 +7,7 @@ namespace ik::passes {
 
 using ir::Op;
 
-Lowering::Lowering(const ir::Graph& g)
-    : graph(g), region_of(g.nodes.size(), -1), home(g.nodes.size(), -1) {
+Lowering::Lowering(const ir::Graph& g) : graph(g), region_of(g.nodes.size(), -1), home(g.nodes.size(), -1) {
     program.n_inputs = g.n_inputs;
     program.graph = g;
     program.regions.push_back(eval::Region{});
@@ -38,12 +37,16 @@ double constant_value(const eval::Program& program, std::int32_t r) {
 // float op that rounds each result alone and has a loop in the chain kernels, ChainOp of its name.
 bool chain_op(Op op, eval::ChainOp& out) {
     switch (op) {
-#define IK_CHAIN_step(name) \
-    case Op::name: out = eval::ChainOp::name; return true;
+#define IK_CHAIN_step(name)        \
+    case Op::name:                 \
+        out = eval::ChainOp::name; \
+        return true;
 #define IK_CHAIN_select(name) \
-    case Op::name: return false;
+    case Op::name:            \
+        return false;
 #define IK_CHAIN_no(name) \
-    case Op::name: return false;
+    case Op::name:        \
+        return false;
 #define IK_OP(name, arity, result, cost, accuracy, flags, underflow, chain) IK_CHAIN_##chain(name)
 #include "ir/ops.def"
 #undef IK_OP
@@ -58,10 +61,13 @@ bool chain_compare(Op op, eval::ChainCompare& out) {
     switch (op) {
 #undef IK_CHAIN_select
 #undef IK_CHAIN_step
-#define IK_CHAIN_select(name) \
-    case Op::name: out = eval::ChainCompare::name; return true;
+#define IK_CHAIN_select(name)           \
+    case Op::name:                      \
+        out = eval::ChainCompare::name; \
+        return true;
 #define IK_CHAIN_step(name) \
-    case Op::name: return false;
+    case Op::name:          \
+        return false;
 #define IK_OP(name, arity, result, cost, accuracy, flags, underflow, chain) IK_CHAIN_##chain(name)
 #include "ir/ops.def"
 #undef IK_OP

@@ -35,21 +35,21 @@ struct Lowering {
 };
 
 // The lowering passes, in pipeline order (see each file for its contract).
-void find_flag_free(Lowering& lowering);      // flag_free.cpp
-void place_in_regions(Lowering& lowering);    // place_in_regions.cpp
-void emit_instructions(Lowering& lowering);   // emit_instructions.cpp
+void find_flag_free(Lowering& lowering);     // flag_free.cpp
+void place_in_regions(Lowering& lowering);   // place_in_regions.cpp
+void emit_instructions(Lowering& lowering);  // emit_instructions.cpp
 // The chain passes: reads[r] is how many times register r is read in the program as emitted
 // (count_reads), which they check "read by nothing else" against.
-std::vector<int> count_reads(const eval::Program& program);                      // fuse_chains.cpp
-void fuse_chains(eval::Program& program, const std::vector<int>& reads);         // fuse_chains.cpp
-void absorb_math(eval::Program& program, const std::vector<int>& reads);         // absorb_math.cpp
-void use_min_max(eval::Program& program);                                        // min_max.cpp
-void use_multiply_then(eval::Program& program);                                  // multiply_then.cpp
-void merge_chains(eval::Program& program);                                       // merge_chains.cpp
-void encode_chains(eval::Program& program);                                      // encode_chains.cpp
+std::vector<int> count_reads(const eval::Program& program);                           // fuse_chains.cpp
+void fuse_chains(eval::Program& program, const std::vector<int>& reads);              // fuse_chains.cpp
+void absorb_math(eval::Program& program, const std::vector<int>& reads);              // absorb_math.cpp
+void use_min_max(eval::Program& program);                                             // min_max.cpp
+void use_multiply_then(eval::Program& program);                                       // multiply_then.cpp
+void merge_chains(eval::Program& program);                                            // merge_chains.cpp
+void encode_chains(eval::Program& program);                                           // encode_chains.cpp
 void chain_wheres_for_chunks(eval::Program& program, const std::vector<int>& reads);  // chunk_wheres.cpp
-void assign_slots(eval::Program& program);                                       // assign_slots.cpp
-void choose_block_size(eval::Program& program);                                  // block_size.cpp
+void assign_slots(eval::Program& program);                                            // assign_slots.cpp
+void choose_block_size(eval::Program& program);                                       // block_size.cpp
 
 // Helpers of the chain passes (lowering.cpp).
 inline ir::DType dtype_of(const eval::Program& program, std::int32_t r) {

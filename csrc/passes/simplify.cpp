@@ -3,8 +3,8 @@
 
 namespace ik::passes {
 
-using ir::Graph;
 using ir::DType;
+using ir::Graph;
 using ir::Node;
 using ir::Op;
 
@@ -42,9 +42,12 @@ Graph simplify(const Graph& graph) {
         std::int32_t replacement = -1;
         if (n.op == Op::where) {
             const Node& cond = b.node(n.args[0]);
-            if (cond.op == Op::constant) replacement = cond.value.bytes[0] ? n.args[1] : n.args[2];
-            else if (n.args[1] == n.args[2]) replacement = n.args[1];
-            else replacement = extremum_keeping_first_on_ties(b, n);
+            if (cond.op == Op::constant)
+                replacement = cond.value.bytes[0] ? n.args[1] : n.args[2];
+            else if (n.args[1] == n.args[2])
+                replacement = n.args[1];
+            else
+                replacement = extremum_keeping_first_on_ties(b, n);
         } else if (n.op == Op::cast && b.node(n.args[0]).dtype == n.dtype) {
             replacement = n.args[0];
         }

@@ -27,9 +27,12 @@ bool cpu_has(Isa isa) {
 
 const char* isa_name(Isa isa) {
     switch (isa) {
-        case Isa::baseline: return "baseline";
-        case Isa::avx2: return "avx2";
-        case Isa::avx512: return "avx512";
+        case Isa::baseline:
+            return "baseline";
+        case Isa::avx2:
+            return "avx2";
+        case Isa::avx512:
+            return "avx512";
     }
     return "baseline";
 }

@@ -21,10 +21,12 @@ using BinaryF32 = void (*)(const float* a, const float* b, float* out, std::ptrd
 using VectorRoutine = void (*)();  // a function of one vector, whose type its user knows (MathTable)
 
 // NumPy ufunc names. The order is the index into the tables below.
+// clang-format off
 #define IK_SIMD_UNARY_FUNCTIONS(X) \
     X(sin) X(cos) X(tan) X(arcsin) X(arccos) X(arctan) \
     X(sinh) X(cosh) X(tanh) X(arcsinh) X(arccosh) X(arctanh) \
     X(exp) X(exp2) X(expm1) X(log) X(log2) X(log10) X(log1p) X(cbrt)
+// clang-format on
 #define IK_SIMD_BINARY_FUNCTIONS(X) X(arctan2) X(hypot) X(power)
 
 enum class Unary {
@@ -44,19 +46,25 @@ enum class Binary {
 // flags it raises, whether it signals underflow).
 constexpr ir::Op op_of(Unary f) {
     switch (f) {
-#define IK_X(name) case Unary::name: return ir::Op::name;
+#define IK_X(name)    \
+    case Unary::name: \
+        return ir::Op::name;
         IK_SIMD_UNARY_FUNCTIONS(IK_X)
 #undef IK_X
-        case Unary::count: break;
+        case Unary::count:
+            break;
     }
     return ir::Op::count;
 }
 constexpr ir::Op op_of(Binary f) {
     switch (f) {
-#define IK_X(name) case Binary::name: return ir::Op::name;
+#define IK_X(name)     \
+    case Binary::name: \
+        return ir::Op::name;
         IK_SIMD_BINARY_FUNCTIONS(IK_X)
 #undef IK_X
-        case Binary::count: break;
+        case Binary::count:
+            break;
     }
     return ir::Op::count;
 }

@@ -21,13 +21,18 @@ namespace {
 // GCC keep the tile in memory (eval/chains/chain_impl.inc).
 
 // The lanes of x within the bounds of exp_in_range.
-template <class V> [[gnu::always_inline]] inline Mask<V> exp_lanes_in_range(V x) {
+template <class V>
+[[gnu::always_inline]] inline Mask<V> exp_lanes_in_range(V x) {
     return magnitude_at_most(x, Elem<V>(is_f64<V> ? 708 : 87));
 }
-template <class V> [[gnu::always_inline]] inline bool exp_fits(V x) { return every_lane(exp_lanes_in_range(x)); }
+template <class V>
+[[gnu::always_inline]] inline bool exp_fits(V x) {
+    return every_lane(exp_lanes_in_range(x));
+}
 
 // exp of lanes all within the bound (garbage beyond).
-template <class V> [[gnu::always_inline]] inline V exp_in_range(V x) {
+template <class V>
+[[gnu::always_inline]] inline V exp_in_range(V x) {
     auto c = [](Elem<V> v) { return splat<V>(v); };
     if constexpr (is_f64<V>) {
         // t = x / ln 2 + 1.5 * 2^52 rounds x / ln 2 to the integer k held in t's low bits.
@@ -68,8 +73,10 @@ template <class V> [[gnu::always_inline]] inline V exp_in_range(V x) {
 }
 
 // The lanes beyond the bound take libmvec's result.
-template <class V> inline V exp(V x) {
-    return own_where_in_range(x, exp_lanes_in_range(x), [](V v) { return exp_in_range(v); }, [](V v) { return libmvec_exp(v); });
+template <class V>
+inline V exp(V x) {
+    return own_where_in_range(
+        x, exp_lanes_in_range(x), [](V v) { return exp_in_range(v); }, [](V v) { return libmvec_exp(v); });
 }
 
 }  // namespace

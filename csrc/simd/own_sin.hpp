@@ -22,11 +22,18 @@ namespace {
 // Always inlined: the chain kernels compute sin inside their step loop (see own_exp.hpp).
 
 // The lanes of x within the bound of sin_in_range.
-template <class V> [[gnu::always_inline]] inline Mask<V> sin_lanes_in_range(V x) { return magnitude_at_most(x, 0x1p20); }
-template <class V> [[gnu::always_inline]] inline bool sin_fits(V x) { return every_lane(sin_lanes_in_range(x)); }
+template <class V>
+[[gnu::always_inline]] inline Mask<V> sin_lanes_in_range(V x) {
+    return magnitude_at_most(x, 0x1p20);
+}
+template <class V>
+[[gnu::always_inline]] inline bool sin_fits(V x) {
+    return every_lane(sin_lanes_in_range(x));
+}
 
 // sin of float64 lanes all within |x| <= 2^20 (garbage beyond).
-template <class V> [[gnu::always_inline]] inline V sin_in_range(V x) {
+template <class V>
+[[gnu::always_inline]] inline V sin_in_range(V x) {
     static_assert(is_f64<V>, "float64 only");
     auto c = [](double v) { return splat<V>(v); };
     // t = x / pi + 1.5 * 2^52 rounds x / pi to the integer q held in t's low bits (the last one
@@ -49,8 +56,10 @@ template <class V> [[gnu::always_inline]] inline V sin_in_range(V x) {
 }
 
 // The lanes beyond the bound (and NaN, infinities) take libmvec's result.
-template <class V> inline V sin(V x) {
-    return own_where_in_range(x, sin_lanes_in_range(x), [](V v) { return sin_in_range(v); }, [](V v) { return libmvec_sin(v); });
+template <class V>
+inline V sin(V x) {
+    return own_where_in_range(
+        x, sin_lanes_in_range(x), [](V v) { return sin_in_range(v); }, [](V v) { return libmvec_sin(v); });
 }
 
 }  // namespace

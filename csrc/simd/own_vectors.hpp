@@ -32,49 +32,69 @@ namespace {
 
 // Element type, same-size unsigned integer lanes (for bit operations: they wrap, as the integer
 // instructions do) and lane mask of a vector type.
-template <class V> struct Lanes;
-template <> struct Lanes<__m256d> {
+template <class V>
+struct Lanes;
+template <>
+struct Lanes<__m256d> {
     using T = double;
     typedef std::uint64_t Bits __attribute__((vector_size(32)));
     using Mask = __m256d;  // all bits set in a selected lane
 };
-template <> struct Lanes<__m256> {
+template <>
+struct Lanes<__m256> {
     using T = float;
     typedef std::uint32_t Bits __attribute__((vector_size(32)));
     using Mask = __m256;
 };
 #if defined(__AVX512F__)
-template <> struct Lanes<__m512d> {
+template <>
+struct Lanes<__m512d> {
     using T = double;
     typedef std::uint64_t Bits __attribute__((vector_size(64)));
     using Mask = __mmask8;  // a bit per lane
 };
-template <> struct Lanes<__m512> {
+template <>
+struct Lanes<__m512> {
     using T = float;
     typedef std::uint32_t Bits __attribute__((vector_size(64)));
     using Mask = __mmask16;
 };
 #endif
 
-template <class V> using Elem = typename Lanes<V>::T;
-template <class V> using Bits = typename Lanes<V>::Bits;
-template <class V> using Mask = typename Lanes<V>::Mask;
-template <class V> constexpr bool is_f64 = sizeof(Elem<V>) == 8;
-template <class V> using Int = std::conditional_t<is_f64<V>, std::uint64_t, std::uint32_t>;  // one lane's bits
-template <class V> constexpr Int<V> sign_bit = Int<V>(1) << (8 * sizeof(Int<V>) - 1);
+template <class V>
+using Elem = typename Lanes<V>::T;
+template <class V>
+using Bits = typename Lanes<V>::Bits;
+template <class V>
+using Mask = typename Lanes<V>::Mask;
+template <class V>
+constexpr bool is_f64 = sizeof(Elem<V>) == 8;
+template <class V>
+using Int = std::conditional_t<is_f64<V>, std::uint64_t, std::uint32_t>;  // one lane's bits
+template <class V>
+constexpr Int<V> sign_bit = Int<V>(1) << (8 * sizeof(Int<V>) - 1);
 
-template <class V> [[gnu::always_inline]] inline Bits<V> bits(V x) { return (Bits<V>)x; }
-template <class V> [[gnu::always_inline]] inline V from_bits(Bits<V> b) { return (V)b; }
-template <class V> [[gnu::always_inline]] inline V splat(Elem<V> v) {
+template <class V>
+[[gnu::always_inline]] inline Bits<V> bits(V x) {
+    return (Bits<V>)x;
+}
+template <class V>
+[[gnu::always_inline]] inline V from_bits(Bits<V> b) {
+    return (V)b;
+}
+template <class V>
+[[gnu::always_inline]] inline V splat(Elem<V> v) {
     V r{};
     for (std::size_t k = 0; k < sizeof(V) / sizeof(v); ++k) r[k] = v;
     return r;
 }
 // The sign bit of each lane, alone.
-template <class V> [[gnu::always_inline]] inline Bits<V> sign_bits(V x) {
+template <class V>
+[[gnu::always_inline]] inline Bits<V> sign_bits(V x) {
     return bits(x) & sign_bit<V>;
 }
-template <class V> [[gnu::always_inline]] inline V magnitude(V x) {
+template <class V>
+[[gnu::always_inline]] inline V magnitude(V x) {
     return from_bits<V>(bits(x) & Int<V>(~sign_bit<V>));
 }
 
@@ -98,7 +118,9 @@ template <class V> [[gnu::always_inline]] inline V magnitude(V x) {
 [[gnu::always_inline]] inline __m256d zero_outside(__m256d x, __m256d m) { return _mm256_and_pd(x, m); }
 [[gnu::always_inline]] inline __m256 zero_outside(__m256 x, __m256 m) { return _mm256_and_ps(x, m); }
 // yes in the selected lanes, no in the others.
-[[gnu::always_inline]] inline __m256d choose(__m256d m, __m256d yes, __m256d no) { return _mm256_blendv_pd(no, yes, m); }
+[[gnu::always_inline]] inline __m256d choose(__m256d m, __m256d yes, __m256d no) {
+    return _mm256_blendv_pd(no, yes, m);
+}
 [[gnu::always_inline]] inline __m256 choose(__m256 m, __m256 yes, __m256 no) { return _mm256_blendv_ps(no, yes, m); }
 
 inline __m256d libmvec_exp(__m256d x) { return _ZGVdN4v_exp(x); }
@@ -120,8 +142,12 @@ inline __m256d libmvec_sin(__m256d x) { return _ZGVdN4v_sin(x); }
 [[gnu::always_inline]] inline bool every_lane(__mmask16 m) { return m == 0xffff; }
 [[gnu::always_inline]] inline __m512d zero_outside(__m512d x, __mmask8 m) { return _mm512_maskz_mov_pd(m, x); }
 [[gnu::always_inline]] inline __m512 zero_outside(__m512 x, __mmask16 m) { return _mm512_maskz_mov_ps(m, x); }
-[[gnu::always_inline]] inline __m512d choose(__mmask8 m, __m512d yes, __m512d no) { return _mm512_mask_blend_pd(m, no, yes); }
-[[gnu::always_inline]] inline __m512 choose(__mmask16 m, __m512 yes, __m512 no) { return _mm512_mask_blend_ps(m, no, yes); }
+[[gnu::always_inline]] inline __m512d choose(__mmask8 m, __m512d yes, __m512d no) {
+    return _mm512_mask_blend_pd(m, no, yes);
+}
+[[gnu::always_inline]] inline __m512 choose(__mmask16 m, __m512 yes, __m512 no) {
+    return _mm512_mask_blend_ps(m, no, yes);
+}
 
 inline __m512d libmvec_exp(__m512d x) { return _ZGVeN8v_exp(x); }
 inline __m512 libmvec_exp(__m512 x) { return _ZGVeN16v_expf(x); }
@@ -130,7 +156,8 @@ inline __m512d libmvec_sin(__m512d x) { return _ZGVeN8v_sin(x); }
 
 // Lane by lane, so that a result never depends on its neighbours: own(x) in the lanes in range;
 // in the others, libmvec's result (own computes them from 0 there, raising nothing).
-template <class V, class Own, class Libmvec> inline V own_where_in_range(V x, Mask<V> in_range, Own own, Libmvec libmvec) {
+template <class V, class Own, class Libmvec>
+inline V own_where_in_range(V x, Mask<V> in_range, Own own, Libmvec libmvec) {
     if (every_lane(in_range)) return own(x);
     return choose(in_range, own(zero_outside(x, in_range)), libmvec(x));
 }

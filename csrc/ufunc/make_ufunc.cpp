@@ -73,8 +73,7 @@ Owner* owner_of(PyObject* object) {
 
 // NumPy marks the 0-d arrays it made of Python int/float/complex arguments (NEP 50's weak scalars)
 // with these private flags (numpy/_core/src/multiarray/arrayobject.h; the same bits in 1.26 and 2.x).
-constexpr int numpy_was_python_int = 1 << 30, numpy_was_python_float = 1 << 29,
-              numpy_was_python_complex = 1 << 28;
+constexpr int numpy_was_python_int = 1 << 30, numpy_was_python_float = 1 << 29, numpy_was_python_complex = 1 << 28;
 
 // NumPy 1.x promotes a 0-d operand beside arrays by its value, and marks no Python scalar: there a
 // 0-d int, float or complex operand beside an array counts as weak, which gives 1.x's dtypes where
@@ -83,10 +82,15 @@ bool numpy_1() { return PyArray_GetNDArrayCFeatureVersion() < 0x12; }
 
 int weak_code_of_kind(const PyArray_Descr* descr) {
     switch (descr->kind) {
-        case 'i': case 'u': return weak_int;
-        case 'f': return weak_float;
-        case 'c': return weak_complex;
-        default: return descr->type_num;
+        case 'i':
+        case 'u':
+            return weak_int;
+        case 'f':
+            return weak_float;
+        case 'c':
+            return weak_complex;
+        default:
+            return descr->type_num;
     }
 }
 
@@ -109,9 +113,12 @@ bool call_key(int nin, int nargs, PyArrayObject** operands, PyObject* type_tup, 
     for (int i = 0; i < nin; ++i) key.push_back(operand_code(operands[i], value_based));
     for (int i = 0; i < nargs; ++i) {
         PyObject* item = type_tup && PyTuple_Check(type_tup) && PyTuple_GET_SIZE(type_tup) == nargs
-                             ? PyTuple_GET_ITEM(type_tup, i) : Py_None;
-        if (item == Py_None) key.push_back(not_fixed);
-        else if (PyArray_DescrCheck(item)) key.push_back(reinterpret_cast<PyArray_Descr*>(item)->type_num);
+                             ? PyTuple_GET_ITEM(type_tup, i)
+                             : Py_None;
+        if (item == Py_None)
+            key.push_back(not_fixed);
+        else if (PyArray_DescrCheck(item))
+            key.push_back(reinterpret_cast<PyArray_Descr*>(item)->type_num);
         else {
             PyErr_SetString(PyExc_TypeError, "ironkernel: cannot read the ufunc's signature= or dtype= argument");
             return false;
@@ -206,7 +213,8 @@ int check_core_dims(PyUFuncObject* ufunc, npy_intp* core_dim_sizes) {
     const Owner* owner = owner_of(reinterpret_cast<PyObject*>(ufunc));
     if (!owner) return 0;
     for (const auto& [message, most] : owner->row_warnings)
-        if (static_cast<double>(core_dim_sizes[0]) <= most && PyErr_WarnEx(PyExc_RuntimeWarning, message.c_str(), 1) < 0)
+        if (static_cast<double>(core_dim_sizes[0]) <= most &&
+            PyErr_WarnEx(PyExc_RuntimeWarning, message.c_str(), 1) < 0)
             return -1;
     if (owner->empty_row_error.empty() || core_dim_sizes[0] != 0) return 0;
     PyErr_SetString(PyExc_ValueError, owner->empty_row_error.c_str());
@@ -264,8 +272,8 @@ PyObject* make_ufunc(const UfuncSpec& spec) {
     }
     const int identity = spec.identity ? PyUFunc_IdentityValue : PyUFunc_None;
     PyObject* ufunc = PyUFunc_FromFuncAndDataAndSignatureAndIdentity(
-        owner->functions.data(), owner->data.data(), owner->types.data(), 0, spec.nin, spec.nout, identity, name,
-        doc, 0, spec.signature.empty() ? nullptr : spec.signature.c_str(), spec.identity);
+        owner->functions.data(), owner->data.data(), owner->types.data(), 0, spec.nin, spec.nout, identity, name, doc,
+        0, spec.signature.empty() ? nullptr : spec.signature.c_str(), spec.identity);
     if (!ufunc) {
         Py_DECREF(capsule);
         PyMem_RawFree(block);

@@ -15,9 +15,9 @@
 namespace ik::ufunc {
 
 struct Loop {
-    std::vector<int> type_nums;  // NumPy type numbers: nin inputs then nout outputs
-    std::shared_ptr<const eval::Program> program;   // element-wise ufuncs
-    std::shared_ptr<const eval::GufuncPlan> plan;   // gufuncs (signature set)
+    std::vector<int> type_nums;                    // NumPy type numbers: nin inputs then nout outputs
+    std::shared_ptr<const eval::Program> program;  // element-wise ufuncs
+    std::shared_ptr<const eval::GufuncPlan> plan;  // gufuncs (signature set)
 };
 
 // What a call passed, as the key of its loop: per operand (inputs, then outputs) its NumPy type
@@ -36,8 +36,8 @@ struct UfuncSpec {
     PyObject* identity = nullptr;  // borrowed; nullptr: no identity (and not reorderable)
     LoopMaker make_loop;
     PyObject* maker_object = nullptr;  // borrowed: the Python object behind make_loop, kept with the ufunc
-    std::string payload;  // what pickling stores to rebuild this ufunc elsewhere
-    std::string signature;  // empty for element-wise ufuncs
+    std::string payload;               // what pickling stores to rebuild this ufunc elsewhere
+    std::string signature;             // empty for element-wise ufuncs
     // Gufuncs: NumPy's RuntimeWarnings for short rows, (message, most): warned before the loop
     // when the core length is at most `most` (np.mean of an empty row, np.var with ddof >= n).
     std::vector<std::pair<std::string, double>> row_warnings;

@@ -28,7 +28,9 @@ def main() -> int:
     fused = ik.ufunc(seed)
     decorate_ms = (time.perf_counter() - t0) * 1e3
     print("ironkernel demo: np.where(x > 0, np.sqrt(np.abs(x)) + np.sin(x), 0)")
-    print(f"  decorated in {decorate_ms:.1f} ms -> {fused!r}, isinstance np.ufunc: {isinstance(fused, np.ufunc)}")
+    print(
+        f"  decorated in {decorate_ms:.1f} ms -> {fused!r}, isinstance np.ufunc: {isinstance(fused, np.ufunc)}"
+    )
     print(f"  threads: {ik.get_num_threads()}, vector math: {ik._core.simd_isa()}")
     ok = True
     for n in (1_000, 1_000_000, 10_000_000):
@@ -43,8 +45,10 @@ def main() -> int:
         with np.errstate(invalid="ignore"):
             t_np = median_time(seed, x)
         t_ik = median_time(fused, x, out)
-        print(f"  n={n:>10,}: NumPy {t_np * 1e3:8.3f} ms   ironkernel {t_ik * 1e3:8.3f} ms   "
-              f"speedup {t_np / t_ik:5.1f}x   max error {ulp:.0f} ulp {'ok' if same else 'MISMATCH'}")
+        print(
+            f"  n={n:>10,}: NumPy {t_np * 1e3:8.3f} ms   ironkernel {t_ik * 1e3:8.3f} ms   "
+            f"speedup {t_np / t_ik:5.1f}x   max error {ulp:.0f} ulp {'ok' if same else 'MISMATCH'}"
+        )
     print("  see benchmarks/run.py for the comparison with numexpr, numba and JAX")
     return 0 if ok else 1
 

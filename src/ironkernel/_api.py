@@ -21,7 +21,9 @@ def _identity_value(identity: Any) -> bool | int | float | None:
     if isinstance(identity, np.generic) and identity.dtype.kind in "biuf":
         identity = identity.item()
     if identity is not None and type(identity) not in (bool, int, float):
-        raise TypeError(f"identity={identity!r}: a kernel's identity must be a real number (bool, int or float)")
+        raise TypeError(
+            f"identity={identity!r}: a kernel's identity must be a real number (bool, int or float)"
+        )
     return identity
 
 
@@ -43,8 +45,15 @@ def _build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
 
     identity = options.get("identity")
     maker = LoopMaker(graph, options["name"], make_program, identity)
-    return _core.make_ufunc(options["name"], options["doc"], graph.n_inputs, len(graph.outputs), identity, maker,
-                            to_payload(graph, options))
+    return _core.make_ufunc(
+        options["name"],
+        options["doc"],
+        graph.n_inputs,
+        len(graph.outputs),
+        identity,
+        maker,
+        to_payload(graph, options),
+    )
 
 
 def rebuild(payload: bytes) -> np.ufunc:
@@ -58,10 +67,12 @@ def rebuild(payload: bytes) -> np.ufunc:
     except MemoryError:
         raise
     except Exception as exc:  # a payload that parses but is not a body NumPy and ironkernel accept
-        raise PayloadError(f"cannot unpickle the ironkernel kernel {options['name']!r}: rebuilding it from its "
-                           f"pickled graph failed ({type(exc).__name__}: {exc}). The pickle is damaged, or was "
-                           "written with another version of ironkernel or NumPy: pickle the kernel again with "
-                           "this one.") from exc
+        raise PayloadError(
+            f"cannot unpickle the ironkernel kernel {options['name']!r}: rebuilding it from its "
+            f"pickled graph failed ({type(exc).__name__}: {exc}). The pickle is damaged, or was "
+            "written with another version of ironkernel or NumPy: pickle the kernel again with "
+            "this one."
+        ) from exc
     remember(payload, u)
     return u
 
@@ -69,11 +80,14 @@ def rebuild(payload: bytes) -> np.ufunc:
 @overload
 def ufunc(func: Callable, /) -> np.ufunc: ...
 @overload
-def ufunc(*, name: str | None = None, doc: str | None = None, identity: Any = None) -> Callable[[Callable], np.ufunc]: ...
+def ufunc(
+    *, name: str | None = None, doc: str | None = None, identity: Any = None
+) -> Callable[[Callable], np.ufunc]: ...
 
 
-def ufunc(func: Callable | None = None, /, *, name: str | None = None, doc: str | None = None,
-          identity: Any = None) -> Any:
+def ufunc(
+    func: Callable | None = None, /, *, name: str | None = None, doc: str | None = None, identity: Any = None
+) -> Any:
     """Turn a function of NumPy element-wise operations into one fused ``np.ufunc``.
 
     The function is traced once, here, on symbolic arguments: its operators and NumPy calls
@@ -145,8 +159,11 @@ def ufunc(func: Callable | None = None, /, *, name: str | None = None, doc: str 
     def decorate(f: Callable) -> np.ufunc:
         graph = trace(f)
         func_name = getattr(f, "__name__", "kernel")
-        options = {"name": kernel_name(name or func_name), "doc": doc if doc is not None else (f.__doc__ or ""),
-                   "identity": identity_value}
+        options = {
+            "name": kernel_name(name or func_name),
+            "doc": doc if doc is not None else (f.__doc__ or ""),
+            "identity": identity_value,
+        }
         u = _build(graph, options, func_name)
         _core.loop_maker_of(u).body = f
         remember(_core.payload_of(u), u)
@@ -229,16 +246,21 @@ def explain(u: np.ufunc, *args: Any) -> str:
     programs = {tuple(t): p for t, p in zip(_core.loop_types_of(u), _core.programs_of(u))}
     for types in wanted:
         program = programs[tuple(types)]
-        parts.append(f"loop {_loop_text(u, types)}\n  graph:\n{_indent(program.graph, 4)}  program:\n"
-                     f"{_indent(str(program), 4)}")
+        parts.append(
+            f"loop {_loop_text(u, types)}\n  graph:\n{_indent(program.graph, 4)}  program:\n"
+            f"{_indent(str(program), 4)}"
+        )
     return "\n".join(parts)
 
 
 def _argument_code(arg: Any, nin: int) -> int:
     """An argument of ik.explain as the type resolver sees it: a dtype's type number, or the code of
     a Python scalar (weak only with two or more inputs, as NumPy marks them)."""
-    kinds = {int: _core.call_key_codes["weak_int"], float: _core.call_key_codes["weak_float"],
-             complex: _core.call_key_codes["weak_complex"]}
+    kinds = {
+        int: _core.call_key_codes["weak_int"],
+        float: _core.call_key_codes["weak_float"],
+        complex: _core.call_key_codes["weak_complex"],
+    }
     # (Identity, not `in`: an array is unhashable, and a NumPy scalar type compares unlike int.)
     kind = next((k for k in kinds if arg is k), None) or (type(arg) if type(arg) in kinds else None)
     if kind is not None:
@@ -248,7 +270,7 @@ def _argument_code(arg: Any, nin: int) -> int:
 
 def _loop_text(u: np.ufunc, types: list[int]) -> str:
     names = [dtype_of_num(t).name for t in types]
-    return f"({', '.join(names[: u.nin])}) -> ({', '.join(names[u.nin:])})"
+    return f"({', '.join(names[: u.nin])}) -> ({', '.join(names[u.nin :])})"
 
 
 def _indent(text: str, n: int) -> str:
@@ -378,7 +400,18 @@ def supported_functions() -> list[str]:
     >>> "sqrt" in ik.supported_functions()
     True
     """
-    return sorted(supported_ufuncs() + ["where", "clip", "fix", "real", "imag", "angle", "sinc", "nan_to_num"])
+    return sorted(
+        supported_ufuncs() + ["where", "clip", "fix", "real", "imag", "angle", "sinc", "nan_to_num"]
+    )
 
 
-__all__ = ["TracingError", "explain", "get_num_threads", "rebuild", "set_num_threads", "supported_functions", "threads", "ufunc"]
+__all__ = [
+    "TracingError",
+    "explain",
+    "get_num_threads",
+    "rebuild",
+    "set_num_threads",
+    "supported_functions",
+    "threads",
+    "ufunc",
+]

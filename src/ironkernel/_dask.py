@@ -57,6 +57,7 @@ def dask_ufunc(kernel: np.ufunc) -> Callable[..., Any]:
     >>> bool(np.allclose((s * s + c * c).compute(), 1.0))
     True
     """
+
     def call(*args: Any, **kwargs: Any) -> Any:
         import dask.array as da
 

@@ -28,7 +28,8 @@ from ._typing import LoopRejected
 # StageInput / StageOutput kinds and Reduce values of csrc/eval/gufunc/gufunc_plan.hpp, as _core gives them.
 _VECTOR_INPUT, _TABLE_INPUT = (_core.stage_input_kinds[k] for k in ("vector_input", "table"))
 _REDUCE_INTO_TABLE, _TABLE_OUTPUT, _VECTOR_OUTPUT = (
-    _core.stage_output_kinds[k] for k in ("reduce_into_table", "table", "vector_output"))
+    _core.stage_output_kinds[k] for k in ("reduce_into_table", "table", "vector_output")
+)
 # reduce_sequential_sum adds one value after the other (NumPy's float16 np.dot), reduce_sum pairwise.
 _REDUCE_KINDS = {f"reduce_{name}": code for name, code in _core.reductions.items()}
 
@@ -50,20 +51,28 @@ def parse_signature(text: str) -> Signature:
     for side in sides:
         groups = re.fullmatch(r"\(([^()]*)\)(,\([^()]*\))*", side)
         if not groups:
-            raise ValueError(f"gufunc signature {text!r}: cannot read {side!r}; write operands as '(n)' or '()'")
+            raise ValueError(
+                f"gufunc signature {text!r}: cannot read {side!r}; write operands as '(n)' or '()'"
+            )
         parsed.append([g.split(",") if g else [] for g in re.findall(r"\(([^()]*)\)", side)])
     names = {name for side in parsed for dims in side for name in dims}
     if any(len(dims) > 1 for side in parsed for dims in side) or len(names) > 1:
-        raise NotImplementedError(f"gufunc signature {text!r}: ironkernel supports one core dimension (a single "
-                                  "name such as n, at most one per operand) for now")
+        raise NotImplementedError(
+            f"gufunc signature {text!r}: ironkernel supports one core dimension (a single "
+            "name such as n, at most one per operand) for now"
+        )
     for name in names:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            raise NotImplementedError(f"gufunc signature {text!r}: core dimension {name!r} must be a name "
-                                      "(fixed sizes and '?' are not supported)")
+            raise NotImplementedError(
+                f"gufunc signature {text!r}: core dimension {name!r} must be a name "
+                "(fixed sizes and '?' are not supported)"
+            )
     inputs = tuple(bool(d) for d in parsed[0])
     outputs = tuple(bool(d) for d in parsed[1])
     if any(outputs) and not any(inputs):
-        raise NotImplementedError(f"gufunc signature {text!r}: an output core dimension must also be an input's")
+        raise NotImplementedError(
+            f"gufunc signature {text!r}: an output core dimension must also be an input's"
+        )
     return Signature(text, inputs, outputs)
 
 
@@ -80,8 +89,10 @@ class _Partition:
                 vector, level = False, 0
             elif n.op in _REDUCE_KINDS:
                 if not self.vector[n.args[0]]:
-                    raise LoopRejected("a reduction is applied to a value without the core dimension "
-                                       "(one value per row)", where)
+                    raise LoopRejected(
+                        "a reduction is applied to a value without the core dimension (one value per row)",
+                        where,
+                    )
                 vector, level = False, self.level[n.args[0]] + 1
             else:
                 vector = any(self.vector[a] for a in n.args)
@@ -91,9 +102,11 @@ class _Partition:
         for k, (o, core) in enumerate(zip(outputs, signature.outputs)):
             if self.vector[o] != core:
                 what = "an element per core element" if self.vector[o] else "one value per row"
-                raise LoopRejected(f"output {k} is {what}, but the signature says {'(n)' if core else '()'}: "
-                                   f"{'reduce it (np.sum, np.max, ...)' if self.vector[o] else 'return a vector'}",
-                                   where)
+                raise LoopRejected(
+                    f"output {k} is {what}, but the signature says {'(n)' if core else '()'}: "
+                    f"{'reduce it (np.sum, np.max, ...)' if self.vector[o] else 'return a vector'}",
+                    where,
+                )
         self.table: list[np.dtype] = []
         self.slot: dict[int, int] = {}
         self.stages: list[tuple] = []
@@ -150,30 +163,56 @@ class _Partition:
                 self.slot_of(i)
         for level in range(top + 1):
             # Scalars computable at this level (from row values of this level or earlier).
-            scalars = [i for i in needed if not self.vector[i] and self.level[i] == level
-                       and self.nodes[i].op not in ("input", "length", "constant") and self.nodes[i].op not in _REDUCE_KINDS]
-            scalars += [o for o in self.outputs if o in needed and self.nodes[o].op == "constant" and level == 0
-                        and o not in scalars]
+            scalars = [
+                i
+                for i in needed
+                if not self.vector[i]
+                and self.level[i] == level
+                and self.nodes[i].op not in ("input", "length", "constant")
+                and self.nodes[i].op not in _REDUCE_KINDS
+            ]
+            scalars += [
+                o
+                for o in self.outputs
+                if o in needed and self.nodes[o].op == "constant" and level == 0 and o not in scalars
+            ]
             if scalars:
                 program, inputs = self.program(scalars, set(scalars))
-                self.stages.append((False, program, inputs, [(_TABLE_OUTPUT, self.slot_of(i), 0) for i in scalars]))
+                self.stages.append(
+                    (False, program, inputs, [(_TABLE_OUTPUT, self.slot_of(i), 0) for i in scalars])
+                )
             # The pass at this level: arguments of the reductions giving level + 1, and vector outputs.
-            reductions = [i for i in needed if self.nodes[i].op in _REDUCE_KINDS and self.level[i] == level + 1]
-            vector_outputs = [(k, o) for k, o in enumerate(self.outputs)
-                              if self.vector[o] and self.level[o] == level]
+            reductions = [
+                i for i in needed if self.nodes[i].op in _REDUCE_KINDS and self.level[i] == level + 1
+            ]
+            vector_outputs = [
+                (k, o) for k, o in enumerate(self.outputs) if self.vector[o] and self.level[o] == level
+            ]
             if reductions or vector_outputs:
                 targets = [self.nodes[i].args[0] for i in reductions] + [o for _, o in vector_outputs]
                 program, inputs = self.program(targets, set())
-                outs = [(_REDUCE_INTO_TABLE, self.slot_of(i), _REDUCE_KINDS[self.nodes[i].op]) for i in reductions]
+                outs = [
+                    (_REDUCE_INTO_TABLE, self.slot_of(i), _REDUCE_KINDS[self.nodes[i].op]) for i in reductions
+                ]
                 outs += [(_VECTOR_OUTPUT, k, 0) for k, _ in vector_outputs]
                 self.stages.append((True, program, inputs, outs))
-        input_slot = [self.slot.get(self._input_node(k), -1) if not core else -1
-                      for k, core in enumerate(self.sig.inputs)]
+        input_slot = [
+            self.slot.get(self._input_node(k), -1) if not core else -1
+            for k, core in enumerate(self.sig.inputs)
+        ]
         output_slot = [-1 if core else self.slot_of(o) for o, core in zip(self.outputs, self.sig.outputs)]
         length = next((i for i, n in enumerate(self.nodes) if n.op == "length"), None)
-        return _core.make_plan(len(self.sig.inputs), len(self.sig.outputs), list(self.sig.inputs),
-                               list(self.sig.outputs), [DTYPE_CODES[t] for t in self.table], input_slot, output_slot,
-                               self.slot.get(length, -1) if length is not None else -1, self.stages)
+        return _core.make_plan(
+            len(self.sig.inputs),
+            len(self.sig.outputs),
+            list(self.sig.inputs),
+            list(self.sig.outputs),
+            [DTYPE_CODES[t] for t in self.table],
+            input_slot,
+            output_slot,
+            self.slot.get(length, -1) if length is not None else -1,
+            self.stages,
+        )
 
     def _input_node(self, position: int) -> int:
         return next((i for i, n in enumerate(self.nodes) if n.op == "input" and n.value == position), -1)
@@ -200,19 +239,35 @@ def build(graph: Graph, options: dict, func_name: str) -> np.ufunc:
     first use, as for ik.ufunc (_loops.py); the body is checked against the signature here."""
     sig = parse_signature(options["signature"])
     if len(sig.inputs) != graph.n_inputs:
-        raise TypeError(f"cannot make a gufunc of {func_name}(): the signature {sig.text!r} has {len(sig.inputs)} "
-                        f"input(s), the function takes {graph.n_inputs}")
+        raise TypeError(
+            f"cannot make a gufunc of {func_name}(): the signature {sig.text!r} has {len(sig.inputs)} "
+            f"input(s), the function takes {graph.n_inputs}"
+        )
     if len(sig.outputs) != len(graph.outputs):
-        raise TypeError(f"cannot make a gufunc of {func_name}(): the signature {sig.text!r} has {len(sig.outputs)} "
-                        f"output(s), the function returns {len(graph.outputs)}")
+        raise TypeError(
+            f"cannot make a gufunc of {func_name}(): the signature {sig.text!r} has {len(sig.outputs)} "
+            f"output(s), the function returns {len(graph.outputs)}"
+        )
     graph.func_name = func_name
     check_body(graph, lambda nodes, outputs: _Partition(nodes, outputs, sig, ""))
-    maker = LoopMaker(graph, options["name"], lambda nodes, outputs: _Partition(nodes, outputs, sig, "").plan())
-    return _core.make_gufunc(options["name"], options["doc"], graph.n_inputs, len(graph.outputs), sig.text, maker,
-                             to_payload(graph, options), list(empty_row_warnings(graph)))
+    maker = LoopMaker(
+        graph, options["name"], lambda nodes, outputs: _Partition(nodes, outputs, sig, "").plan()
+    )
+    return _core.make_gufunc(
+        options["name"],
+        options["doc"],
+        graph.n_inputs,
+        len(graph.outputs),
+        sig.text,
+        maker,
+        to_payload(graph, options),
+        list(empty_row_warnings(graph)),
+    )
 
 
-def gufunc(signature: str, *, name: str | None = None, doc: str | None = None) -> Callable[[Callable], np.ufunc]:
+def gufunc(
+    signature: str, *, name: str | None = None, doc: str | None = None
+) -> Callable[[Callable], np.ufunc]:
     """Turn a function over core vectors into one fused NumPy gufunc.
 
     Inside the body, inputs with the core dimension are vectors: element-wise operations (all
@@ -279,8 +334,12 @@ def gufunc(signature: str, *, name: str | None = None, doc: str | None = None) -
     def decorate(f: Callable) -> np.ufunc:
         graph = trace(f, reductions=True)
         func_name = getattr(f, "__name__", "kernel")
-        options = {"name": kernel_name(name or func_name), "doc": doc if doc is not None else (f.__doc__ or ""),
-                   "identity": None, "signature": signature}
+        options = {
+            "name": kernel_name(name or func_name),
+            "doc": doc if doc is not None else (f.__doc__ or ""),
+            "identity": None,
+            "signature": signature,
+        }
         u = build(graph, options, func_name)
         _core.loop_maker_of(u).body = f
         remember(_core.payload_of(u), u)

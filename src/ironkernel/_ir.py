@@ -121,15 +121,33 @@ def to_payload(graph: Graph, options: dict) -> bytes:
             value = [None if v is None else _encode_scalar(v) for v in value]
         nodes.append([n.kind, list(n.args), n.name, value])
     body = {"n_inputs": graph.n_inputs, "nodes": nodes, "outputs": graph.outputs, "options": options}
-    return PAYLOAD_MAGIC + struct.pack("<H", PAYLOAD_VERSION) + json.dumps(body, separators=(",", ":")).encode()
+    return (
+        PAYLOAD_MAGIC + struct.pack("<H", PAYLOAD_VERSION) + json.dumps(body, separators=(",", ":")).encode()
+    )
 
 
-_WHAT_TO_DO = ("The pickle is damaged, or was not written by ironkernel: pickle the kernel again in the process "
-               "that defined it.")
+_WHAT_TO_DO = (
+    "The pickle is damaged, or was not written by ironkernel: pickle the kernel again in the process "
+    "that defined it."
+)
 
 # Operand count of each node kind (calls: the ufunc's nin); kinds in _CORE_KINDS exist in gufuncs only.
-_KIND_ARITY = {"input": 0, "constant": 0, "where": 3, "cast": 1, "pow_operator": 1, "part": 1, "nan_to_num": 1,
-               "sinc": 1, "angle": 1, "round": 1, "reduce": 1, "length": 0, "mean": 1, "divide_by_dof": 1}
+_KIND_ARITY = {
+    "input": 0,
+    "constant": 0,
+    "where": 3,
+    "cast": 1,
+    "pow_operator": 1,
+    "part": 1,
+    "nan_to_num": 1,
+    "sinc": 1,
+    "angle": 1,
+    "round": 1,
+    "reduce": 1,
+    "length": 0,
+    "mean": 1,
+    "divide_by_dof": 1,
+}
 _CORE_KINDS = ("reduce", "length", "mean", "divide_by_dof")
 _REDUCTIONS = ("sum", "prod", "max", "min", "any", "all", "dot")
 MAX_INPUTS = 64  # csrc/ir/graph.cpp's verifier (NumPy 2's operand limit)
@@ -147,13 +165,17 @@ def from_payload(data: bytes) -> tuple[Graph, dict]:
     rejects, a signature that does not fit) fails when ``_api.rebuild`` builds the kernel.
     """
     if not isinstance(data, bytes) or not data.startswith(PAYLOAD_MAGIC) or len(data) < 6:
-        raise PayloadError("cannot unpickle an ironkernel kernel: not an ironkernel kernel payload (it does not start "
-                           f"with {PAYLOAD_MAGIC!r} and a version). {_WHAT_TO_DO}")
+        raise PayloadError(
+            "cannot unpickle an ironkernel kernel: not an ironkernel kernel payload (it does not start "
+            f"with {PAYLOAD_MAGIC!r} and a version). {_WHAT_TO_DO}"
+        )
     (version,) = struct.unpack("<H", data[4:6])
     if version != PAYLOAD_VERSION:
-        raise PayloadError(f"cannot unpickle an ironkernel kernel: kernel payload version {version}; this ironkernel "
-                           f"reads version {PAYLOAD_VERSION}. Unpickle it with the ironkernel that pickled it, or "
-                           "pickle the kernel again with this one.")
+        raise PayloadError(
+            f"cannot unpickle an ironkernel kernel: kernel payload version {version}; this ironkernel "
+            f"reads version {PAYLOAD_VERSION}. Unpickle it with the ironkernel that pickled it, or "
+            "pickle the kernel again with this one."
+        )
     try:
         body = json.loads(data[6:].decode())
         options = dict(body["options"])
@@ -167,8 +189,9 @@ def from_payload(data: bytes) -> tuple[Graph, dict]:
         return graph, options
     except Exception as exc:  # _Malformed, or any structural problem in the JSON
         what = str(exc) if isinstance(exc, _Malformed) else f"{type(exc).__name__}: {exc}"
-        raise PayloadError(f"cannot unpickle an ironkernel kernel: corrupted kernel payload ({what}). "
-                           f"{_WHAT_TO_DO}") from None
+        raise PayloadError(
+            f"cannot unpickle an ironkernel kernel: corrupted kernel payload ({what}). {_WHAT_TO_DO}"
+        ) from None
 
 
 def _check_int(value: object, what: str, low: int, high: int) -> int:
@@ -245,8 +268,12 @@ def _read_node(i: int, node: object, n_inputs: int, in_gufunc: bool) -> Node:
         if value not in (None, "var"):
             raise _Malformed(f"node {i} is a mean of {value!r}")
     elif kind == "round":
-        if (not isinstance(value, list) or len(value) != 2 or type(value[0]) is not int
-                or type(value[1]) is not bool):
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or type(value[0]) is not int
+            or type(value[1]) is not bool
+        ):
             raise _Malformed(f"node {i} rounds to {value!r}, not [decimals, to_int]")
         value = tuple(value)
     return Node(kind, args, name, value)

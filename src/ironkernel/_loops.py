@@ -53,8 +53,10 @@ def check_body(graph: Graph, check: Callable[[list, list], None] = lambda nodes,
             rejected.append(exc)
     first = rejected[0]  # NumPy's refusal of float64 explains best what is wrong with the body
     at = f"\n  at {first.where}" if first.where else ""
-    raise TypeError(f"cannot make a ufunc of {graph.func_name}(): NumPy rejects its body for every input dtype "
-                    f"({first}){at}")
+    raise TypeError(
+        f"cannot make a ufunc of {graph.func_name}(): NumPy rejects its body for every input dtype "
+        f"({first}){at}"
+    )
 
 
 def holds(dtype: np.dtype, identity: bool | int | float) -> bool:
@@ -76,8 +78,13 @@ class LoopMaker:
     combination at once compile it once. `make_handle(nodes, outputs)` compiles a typed graph (a
     program, or a gufunc plan)."""
 
-    def __init__(self, graph: Graph, kernel_name: str, make_handle: Callable[[list, list], Any],
-                 identity: bool | int | float | None = None):
+    def __init__(
+        self,
+        graph: Graph,
+        kernel_name: str,
+        make_handle: Callable[[list, list], Any],
+        identity: bool | int | float | None = None,
+    ):
         self.graph = graph
         self.kernel_name = kernel_name
         self.make_handle = make_handle
@@ -95,7 +102,7 @@ class LoopMaker:
 
     def loop_for_key(self, key: tuple[int, ...]) -> tuple[list[int], Any]:
         """(type numbers, handle) of the loop for a call key, or the body's error for it."""
-        codes, fixed = key[: self.nin], key[self.nin:]
+        codes, fixed = key[: self.nin], key[self.nin :]
         specs = []
         for k in range(self.nin):
             if fixed[k] != NOT_FIXED:
@@ -110,7 +117,7 @@ class LoopMaker:
             in_dtypes = declared_dtypes(self.graph, tuple(specs))
         except LoopRejected as exc:
             raise exc.for_call(self.kernel_name) from None
-        fixed_out = tuple(None if t == NOT_FIXED else self.dtype(t) for t in fixed[self.nin:])
+        fixed_out = tuple(None if t == NOT_FIXED else self.dtype(t) for t in fixed[self.nin :])
         fixed_in = tuple(t != NOT_FIXED for t in fixed[: self.nin])
         if (self.nin, self.nout) == (2, 1) and fixed_in == (True, False) and fixed_out[0] == in_dtypes[0]:
             # NumPy fixes the first input and the output to one dtype for reduce, accumulate and
@@ -129,9 +136,11 @@ class LoopMaker:
     def dtype(self, num: int) -> np.dtype:
         dtype = dtype_of_num(num)
         if dtype not in DTYPE_CODES:
-            raise TypeError(f"ufunc '{self.kernel_name}' not supported for the input types: ironkernel kernels compute "
-                            f"in bool, integer, float and complex dtypes, not {dtype}; convert the argument (for "
-                            "example with .astype(np.float64))")
+            raise TypeError(
+                f"ufunc '{self.kernel_name}' not supported for the input types: ironkernel kernels compute "
+                f"in bool, integer, float and complex dtypes, not {dtype}; convert the argument (for "
+                "example with .astype(np.float64))"
+            )
         return dtype
 
     def loop(self, in_dtypes: tuple[np.dtype, ...]) -> tuple[list[int], Any] | LoopRejected:
@@ -141,19 +150,23 @@ class LoopMaker:
         if loop is None:
             try:
                 nodes, outputs, out_dtypes = type_graph(self.graph, in_dtypes)
-                loop = ([d.num for d in in_dtypes] + [d.num for d in out_dtypes], self.make_handle(nodes, outputs))
+                loop = (
+                    [d.num for d in in_dtypes] + [d.num for d in out_dtypes],
+                    self.make_handle(nodes, outputs),
+                )
             except LoopRejected as exc:
                 loop = exc
             except NotImplementedError as exc:  # the C++ core has no kernel for an op at this dtype
-                loop = LoopRejected(f"ironkernel cannot compute this body for {', '.join(map(str, in_dtypes))} yet "
-                                    f"({exc})")
+                loop = LoopRejected(
+                    f"ironkernel cannot compute this body for {', '.join(map(str, in_dtypes))} yet ({exc})"
+                )
             self._loops[key] = loop
         return loop
 
     def fits(self, loop: tuple[list[int], Any], fixed_out: tuple) -> bool:
         """Whether a loop gives the output dtypes a call fixed, and can start a reduction from the
         kernel's identity."""
-        out_nums = loop[0][self.nin:]
+        out_nums = loop[0][self.nin :]
         if any(d is not None and d.num != num for d, num in zip(fixed_out, out_nums)):
             return False
         if self.identity is None:
@@ -164,7 +177,9 @@ class LoopMaker:
         first = [loop[0][0]] if (self.nin, self.nout) == (2, 1) else []
         return all(holds(dtype_of_num(num), self.identity) for num in first + out_nums)
 
-    def search(self, in_dtypes: tuple[np.dtype, ...], fixed_in: tuple[bool, ...], fixed_out: tuple) -> tuple[list[int], Any]:
+    def search(
+        self, in_dtypes: tuple[np.dtype, ...], fixed_in: tuple[bool, ...], fixed_out: tuple
+    ) -> tuple[list[int], Any]:
         """The loop for a call whose natural loop does not fit: the first dtype, in NumPy's loop
         order, that every input casts to (within its kind for dtype=, safely for the identity) and
         whose loop fits, as NumPy picks among its own loops for np.add(x, y, dtype=...). NumPy then
@@ -180,8 +195,10 @@ class LoopMaker:
         out_dtypes = {d for d in fixed_out if d is not None}
         target = out_dtypes.pop() if len(out_dtypes) == 1 and all(fixed_out) else None
         if target is not None and target.char in _LOOP_CHARS:
-            choices = [(target, d) if d != target and not fixed and np.can_cast(d, target, "safe") else (d,)
-                       for d, fixed in zip(in_dtypes, fixed_in)]
+            choices = [
+                (target, d) if d != target and not fixed and np.can_cast(d, target, "safe") else (d,)
+                for d, fixed in zip(in_dtypes, fixed_in)
+            ]
             for mixed in itertools.islice(itertools.product(*choices), 16):
                 loop = self.loop(mixed)
                 if not isinstance(loop, LoopRejected) and self.fits(loop, fixed_out):
@@ -190,14 +207,20 @@ class LoopMaker:
         for rule in rules:
             for char in _LOOP_CHARS:
                 candidate = np.dtype(char)
-                if rule and not all(np.can_cast(d, candidate, rule) for d, fixed in zip(in_dtypes, fixed_in) if not fixed):
+                if rule and not all(
+                    np.can_cast(d, candidate, rule) for d, fixed in zip(in_dtypes, fixed_in) if not fixed
+                ):
                     continue
                 loop = self.loop(tuple(d if fixed else candidate for d, fixed in zip(in_dtypes, fixed_in)))
                 if not isinstance(loop, LoopRejected) and self.fits(loop, fixed_out):
                     return loop
         if any(fixed_out):
             wanted = ", ".join("any" if d is None else str(d) for d in fixed_out)
-            raise TypeError(f"{self.kernel_name}(): no loop of this kernel gives output dtype(s) ({wanted}) for inputs "
-                            f"({', '.join(map(str, in_dtypes))}); drop dtype=/signature=, or cast the inputs")
-        raise TypeError(f"{self.kernel_name}(): no loop of this kernel for inputs ({', '.join(map(str, in_dtypes))}) "
-                        f"has an output dtype that holds its identity={self.identity!r}")
+            raise TypeError(
+                f"{self.kernel_name}(): no loop of this kernel gives output dtype(s) ({wanted}) for inputs "
+                f"({', '.join(map(str, in_dtypes))}); drop dtype=/signature=, or cast the inputs"
+            )
+        raise TypeError(
+            f"{self.kernel_name}(): no loop of this kernel for inputs ({', '.join(map(str, in_dtypes))}) "
+            f"has an output dtype that holds its identity={self.identity!r}"
+        )

@@ -35,8 +35,11 @@ ALIASES = {"degrees": "rad2deg", "radians": "deg2rad", "float_power": "power"}
 
 # NumPy ufuncs with several outputs: the op computing each output. modf has no op of its own: typing
 # builds it from trunc, subtract, where and copysign.
-MULTI_OUTPUT = {"divmod": ("floor_divide", "remainder"), "frexp": ("frexp_mantissa", "frexp_exponent"),
-                "modf": (None, None)}
+MULTI_OUTPUT = {
+    "divmod": ("floor_divide", "remainder"),
+    "frexp": ("frexp_mantissa", "frexp_exponent"),
+    "modf": (None, None),
+}
 
 
 def op_for_ufunc(ufunc: np.ufunc) -> str | None:
@@ -58,6 +61,7 @@ _NUMPY_NAMES = frozenset(vars(np))
 
 def supported_ufuncs() -> list[str]:
     """NumPy ufunc names that trace, sorted."""
-    names = [n for n, v in vars(np).items()
-             if n in _NUMPY_NAMES and isinstance(v, np.ufunc) and op_for_ufunc(v)]
+    names = [
+        n for n, v in vars(np).items() if n in _NUMPY_NAMES and isinstance(v, np.ufunc) and op_for_ufunc(v)
+    ]
     return sorted(set(names))

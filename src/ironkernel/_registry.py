@@ -15,7 +15,28 @@ import numpy as np
 # Names a kernel must not take: NumPy treats some ufunc names specially (reductions of "add"),
 # and pandas dispatches ufuncs to operators by name.
 _RESERVED_NAMES = frozenset(n for n, v in vars(np).items() if isinstance(v, np.ufunc)) | frozenset(
-    ["add", "sub", "mul", "pow", "mod", "floordiv", "truediv", "divmod", "eq", "ne", "lt", "gt", "le", "ge", "remainder", "matmul", "or", "xor", "and"])
+    [
+        "add",
+        "sub",
+        "mul",
+        "pow",
+        "mod",
+        "floordiv",
+        "truediv",
+        "divmod",
+        "eq",
+        "ne",
+        "lt",
+        "gt",
+        "le",
+        "ge",
+        "remainder",
+        "matmul",
+        "or",
+        "xor",
+        "and",
+    ]
+)
 
 
 def kernel_name(name: str) -> str:

@@ -28,8 +28,6 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
 
 
-
-
 class TracingError(TypeError):
     """The decorated function uses something ironkernel cannot fuse into a ufunc.
 
@@ -90,39 +88,57 @@ class _Tracer:
         """The node index of a traced value or a scalar constant used as an operand."""
         if isinstance(value, Traced):
             if value._tracer is not self:
-                raise self.fail(f"a value traced by another kernel is used in {context}",
-                                "Each decorated function must compute from its own arguments.")
+                raise self.fail(
+                    f"a value traced by another kernel is used in {context}",
+                    "Each decorated function must compute from its own arguments.",
+                )
             return value._index
         return self.graph.add(Node("constant", value=self.constant(value, context)))
 
     def constant(self, value: Any, context: str) -> object:
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
-        if isinstance(value, (bool, int, float, complex, np.generic)) and not isinstance(value, (np.str_, np.bytes_, np.void, np.datetime64, np.timedelta64, np.object_)):
+        if isinstance(value, (bool, int, float, complex, np.generic)) and not isinstance(
+            value, (np.str_, np.bytes_, np.void, np.datetime64, np.timedelta64, np.object_)
+        ):
             return value
         if isinstance(value, numbers.Number):
-            return complex(value) if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real) else float(value)
+            return (
+                complex(value)
+                if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real)
+                else float(value)
+            )
         if isinstance(value, np.ndarray):
-            raise self.fail(f"an array of shape {value.shape} is used as a constant in {context}",
-                            "Only scalars can be captured; pass arrays as arguments of the function so the ufunc "
-                            "broadcasts them.")
-        raise self.fail(f"{type(value).__name__} value {value!r} is used in {context}",
-                        "Operands must be arguments of the function, Python numbers or NumPy scalars.")
+            raise self.fail(
+                f"an array of shape {value.shape} is used as a constant in {context}",
+                "Only scalars can be captured; pass arrays as arguments of the function so the ufunc "
+                "broadcasts them.",
+            )
+        raise self.fail(
+            f"{type(value).__name__} value {value!r} is used in {context}",
+            "Operands must be arguments of the function, Python numbers or NumPy scalars.",
+        )
 
     def call(self, ufunc: np.ufunc, inputs: tuple, kwargs: dict, operator: bool = False) -> Traced:
         """A node calling ufunc; operator: written as a Python operator (a + b, -a), which typing
         needs to know: Python arithmetic on Python scalars gives a Python scalar, np.add a NumPy one."""
         op = op_for_ufunc(ufunc)
         if op is None:
-            raise self.fail(f"np.{ufunc.__name__} is not supported inside an ironkernel kernel",
-                            "See ironkernel.supported_functions() for the functions that fuse.")
+            raise self.fail(
+                f"np.{ufunc.__name__} is not supported inside an ironkernel kernel",
+                "See ironkernel.supported_functions() for the functions that fuse.",
+            )
         if kwargs:
-            raise self.fail(f"np.{ufunc.__name__} is called with {', '.join(kwargs)}=",
-                            "Inside a kernel, call ufuncs with operands only; cast with x.astype(dtype) and pass "
-                            "out=/where=/dtype= to the decorated ufunc instead.")
+            raise self.fail(
+                f"np.{ufunc.__name__} is called with {', '.join(kwargs)}=",
+                "Inside a kernel, call ufuncs with operands only; cast with x.astype(dtype) and pass "
+                "out=/where=/dtype= to the decorated ufunc instead.",
+            )
         if len(inputs) != ufunc.nin:
-            raise self.fail(f"np.{ufunc.__name__} takes {ufunc.nin} operands, got {len(inputs)}",
-                            f"Call it with {ufunc.nin} operand(s).")
+            raise self.fail(
+                f"np.{ufunc.__name__} takes {ufunc.nin} operands, got {len(inputs)}",
+                f"Call it with {ufunc.nin} operand(s).",
+            )
         args = tuple(self.operand(x, f"np.{ufunc.__name__}") for x in inputs)
         if ufunc.nout > 1:
             return tuple(self.node("call", args, ufunc.__name__, value=k) for k in range(ufunc.nout))
@@ -151,7 +167,8 @@ def input_count(func: Callable) -> int:
         else:
             raise TracingError(
                 f"cannot trace {func.__qualname__}(): parameter {p} is *args, **kwargs or keyword-only; "
-                "a ufunc takes a fixed number of positional array arguments.")
+                "a ufunc takes a fixed number of positional array arguments."
+            )
     if n == 0:
         raise TracingError(f"cannot trace {func.__qualname__}(): a ufunc needs at least one argument")
     return n
@@ -185,8 +202,12 @@ def trace(func: Callable, n_inputs: int | None = None, reductions: bool = False)
 
 
 # A float64 operation of constants that raises each floating-point exception NumPy reports.
-_RAISING = {"divide by zero": (np.true_divide, 1.0, 0.0), "overflow": (np.multiply, 1e308, 10.0),
-            "underflow": (np.multiply, 1e-308, 1e-308), "invalid value": (np.subtract, math.inf, math.inf)}
+_RAISING = {
+    "divide by zero": (np.true_divide, 1.0, 0.0),
+    "overflow": (np.multiply, 1e308, 10.0),
+    "underflow": (np.multiply, 1e-308, 1e-308),
+    "invalid value": (np.subtract, math.inf, math.inf),
+}
 
 
 def _raise_on_every_call(tracer: _Tracer, raised: set[str]) -> None:
@@ -197,8 +218,10 @@ def _raise_on_every_call(tracer: _Tracer, raised: set[str]) -> None:
         ufunc, a, b = _RAISING[kind]
         value = tracer.call(ufunc, (a, b), {})
         never = tracer.call(np.less, (value, -math.inf), {})
-        tracer.graph.outputs = [tracer.graph.add(Node("where", (never._index, tracer.operand(False, "np.where"), o)))
-                                for o in tracer.graph.outputs]
+        tracer.graph.outputs = [
+            tracer.graph.add(Node("where", (never._index, tracer.operand(False, "np.where"), o)))
+            for o in tracer.graph.outputs
+        ]
 
 
 # NumPy's NPY_MAXARGS: a ufunc (or gufunc) has at most this many inputs and outputs together.
@@ -211,5 +234,5 @@ def _check_operand_count(func: Callable, n_inputs: int, n_outputs: int) -> None:
             f"cannot trace {getattr(func, '__qualname__', repr(func))}(): it takes {n_inputs} inputs and returns "
             f"{n_outputs} output(s), {n_inputs + n_outputs} operands, but a NumPy {np.__version__} ufunc has at most "
             f"{MAX_OPERANDS} (inputs and outputs together).\n  Stack related inputs into one array and pass it to "
-            "an @ik.gufunc with a core dimension, or split the function into several kernels.")
-
+            "an @ik.gufunc with a core dimension, or split the function into several kernels."
+        )

@@ -16,8 +16,14 @@ _NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 if TYPE_CHECKING:  # the tracer makes Traced values; they only call its methods
     from ._trace import TracingError, _Tracer
 
-_COMPARISONS = {"__lt__": np.less, "__le__": np.less_equal, "__gt__": np.greater, "__ge__": np.greater_equal,
-                "__eq__": np.equal, "__ne__": np.not_equal}
+_COMPARISONS = {
+    "__lt__": np.less,
+    "__le__": np.less_equal,
+    "__gt__": np.greater,
+    "__ge__": np.greater_equal,
+    "__eq__": np.equal,
+    "__ne__": np.not_equal,
+}
 
 
 def _binary(ufunc: np.ufunc, reflected: bool = False):
@@ -52,25 +58,31 @@ class Traced:
     # ---- NumPy protocols ---------------------------------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Traced:
         if method != "__call__":
-            raise self._tracer.fail(f"np.{ufunc.__name__}.{method} is a reduction or method, not an element-wise call",
-                                    "Use @ik.gufunc for reductions over a core dimension.")
+            raise self._tracer.fail(
+                f"np.{ufunc.__name__}.{method} is a reduction or method, not an element-wise call",
+                "Use @ik.gufunc for reductions over a core dimension.",
+            )
         return self._tracer.call(ufunc, inputs, kwargs)
 
     def __array_function__(self, func: Callable, types: tuple, args: tuple, kwargs: dict) -> Any:
         handler = _FUNCTIONS.get(func)
         if handler is None:
             name = getattr(func, "__name__", repr(func))
-            raise self._tracer.fail(f"np.{name} is not an element-wise function ironkernel can fuse",
-                                    "Supported: NumPy ufuncs, np.where, np.clip, np.fix, np.round, np.real, np.imag, np.angle, "
-                                    "np.sinc, np.nan_to_num and x.astype; "
-                                    "use @ik.gufunc for reductions.")
+            raise self._tracer.fail(
+                f"np.{name} is not an element-wise function ironkernel can fuse",
+                "Supported: NumPy ufuncs, np.where, np.clip, np.fix, np.round, np.real, np.imag, np.angle, "
+                "np.sinc, np.nan_to_num and x.astype; "
+                "use @ik.gufunc for reductions.",
+            )
         return handler(self._tracer, *args, **kwargs)
 
     def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
-        raise self._tracer.fail("a traced value is converted to a concrete NumPy array or scalar "
-                                "(np.asarray, np.float32(x), a NumPy function without element-wise support, ...)",
-                                "Inside a kernel the arguments have no values yet: convert dtypes with "
-                                "x.astype(np.float32) and use only element-wise NumPy operations.")
+        raise self._tracer.fail(
+            "a traced value is converted to a concrete NumPy array or scalar "
+            "(np.asarray, np.float32(x), a NumPy function without element-wise support, ...)",
+            "Inside a kernel the arguments have no values yet: convert dtypes with "
+            "x.astype(np.float32) and use only element-wise NumPy operations.",
+        )
 
     # ---- operators ---------------------------------------------------------------------------
     __add__, __radd__ = _binary(np.add), _binary(np.add, True)
@@ -117,7 +129,9 @@ class Traced:
         try:
             target = np.dtype(dtype)
         except TypeError as exc:
-            raise self._tracer.fail(f"astype({dtype!r}) is not a NumPy dtype ({exc})", "Pass a NumPy dtype.") from None
+            raise self._tracer.fail(
+                f"astype({dtype!r}) is not a NumPy dtype ({exc})", "Pass a NumPy dtype."
+            ) from None
         return self._tracer.node("cast", (self._index,), target.str)
 
     def conjugate(self) -> Traced:
@@ -148,16 +162,20 @@ class Traced:
             "a traced value is used where Python needs a single True/False "
             "(`if`, `while`, `and`, `or`, `not`, bool(), or a chained comparison like a < x < b)",
             "A traced value stands for a whole array. Write np.where(condition, a, b) instead of if/else, "
-            "`&`, `|`, `~` (with parentheses) instead of and/or/not, and (a < x) & (x < b) for ranges.")
+            "`&`, `|`, `~` (with parentheses) instead of and/or/not, and (a < x) & (x < b) for ranges.",
+        )
 
     def _no_concrete(self, what: str) -> TracingError:
-        return self._tracer.fail(f"{what} of a traced value is used, but it is not known while tracing",
-                                 "A kernel is traced once for every dtype and shape; write it with element-wise "
-                                 "operations only.")
+        return self._tracer.fail(
+            f"{what} of a traced value is used, but it is not known while tracing",
+            "A kernel is traced once for every dtype and shape; write it with element-wise operations only.",
+        )
 
     def __float__(self) -> float:
-        raise self._tracer.fail("float() / a NumPy scalar constructor is applied to a traced value",
-                                "Use x.astype(np.float64) (or the dtype you need) to convert inside a kernel.")
+        raise self._tracer.fail(
+            "float() / a NumPy scalar constructor is applied to a traced value",
+            "Use x.astype(np.float64) (or the dtype you need) to convert inside a kernel.",
+        )
 
     __int__ = __complex__ = __index__ = __float__  # type: ignore[assignment]
 
@@ -171,8 +189,10 @@ class Traced:
         raise self._no_concrete("indexing")
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        raise self._tracer.fail("a traced value is assigned to in place",
-                                "Kernels are pure: compute a new value, e.g. with np.where.")
+        raise self._tracer.fail(
+            "a traced value is assigned to in place",
+            "Kernels are pure: compute a new value, e.g. with np.where.",
+        )
 
     def __getattr__(self, name: str) -> Any:
         if name in ("dtype", "shape", "ndim", "size", "itemsize", "strides", "nbytes"):
@@ -181,8 +201,11 @@ class Traced:
             handler = _REDUCTION_METHODS[name]
             return lambda *args, **kwargs: handler(self._tracer, self, *args, **kwargs)
         if name in ("cumsum", "cumprod"):
-            raise self._tracer.fail(f"x.{name}() is not supported", "Supported reductions: sum prod mean min max "
-                                    "any all var std dot argmin argmax, inside @ik.gufunc.")
+            raise self._tracer.fail(
+                f"x.{name}() is not supported",
+                "Supported reductions: sum prod mean min max "
+                "any all var std dot argmin argmax, inside @ik.gufunc.",
+            )
         if name in ("real", "imag"):
             return self._tracer.node("part", (self._index,), name)
         if hasattr(np.ndarray, name) and not name.startswith("_"):
@@ -191,7 +214,8 @@ class Traced:
                 f"x.{name} is an ndarray {what} that is not element-wise",
                 "A traced value stands for one element of the arrays: use ufuncs, np.where, x.astype, x.clip, "
                 "x.round, x.conj(), x.real, x.imag; reshape, index or reduce outside the kernel (or reduce over a "
-                "core dimension with @ik.gufunc).")
+                "core dimension with @ik.gufunc).",
+            )
         raise AttributeError(f"traced value has no attribute {name!r}")
 
     # In-place operators would try to write into a traced value; NumPy falls back to the plain ones.
@@ -202,13 +226,21 @@ class Traced:
 
 def _where(tracer: _Tracer, condition: Any = None, x: Any = None, y: Any = None, **kwargs: Any) -> Traced:
     if x is None or y is None or kwargs:
-        raise tracer.fail("np.where is called with one argument (or keywords)",
-                          "Use the three-argument form np.where(condition, a, b).")
-    args = (tracer.operand(condition, "np.where"), tracer.operand(x, "np.where"), tracer.operand(y, "np.where"))
+        raise tracer.fail(
+            "np.where is called with one argument (or keywords)",
+            "Use the three-argument form np.where(condition, a, b).",
+        )
+    args = (
+        tracer.operand(condition, "np.where"),
+        tracer.operand(x, "np.where"),
+        tracer.operand(y, "np.where"),
+    )
     return tracer.node("where", args)
 
 
-def _clip(tracer: _Tracer, a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, **kwargs: Any) -> Traced:
+def _clip(
+    tracer: _Tracer, a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, **kwargs: Any
+) -> Traced:
     if out is not None or kwargs:
         raise tracer.fail("np.clip is called with out= or other keywords", "Use np.clip(x, low, high).")
     # NumPy computes np.clip(a, None, hi) as np.minimum(a, hi) and np.clip(a, lo, None) as
@@ -220,8 +252,13 @@ def _clip(tracer: _Tracer, a: Any, a_min: Any = None, a_max: Any = None, out: An
     # (Bounds that are arguments of the kernel keep the extrema: NumPy's clip ufunc returns the
     # bound on such ties when the bounds are arrays, which is how a kernel's arguments usually come.)
     # (NumPy 1.26's clip loop returned the bound on those ties too, like the extrema.)
-    constant_bounds = _NUMPY2 and a_min is not None and a_max is not None and not isinstance(a_min, Traced) \
+    constant_bounds = (
+        _NUMPY2
+        and a_min is not None
+        and a_max is not None
+        and not isinstance(a_min, Traced)
         and not isinstance(a_max, Traced)
+    )
 
     def bound(extremum: np.ufunc, x: Any, limit: Any) -> Any:
         extreme = tracer.call(extremum, (x, limit), {})
@@ -249,7 +286,9 @@ def _round(tracer: _Tracer, a: Any, decimals: Any = 0, out: Any = None) -> Trace
     if out is not None:
         raise tracer.fail("round is called with out=", "Use x.round(decimals) or np.round(x, decimals).")
     if not isinstance(decimals, numbers.Integral) or isinstance(decimals, bool):
-        raise tracer.fail(f"round is called with decimals={decimals!r}", "Give the number of decimals as a Python int.")
+        raise tracer.fail(
+            f"round is called with decimals={decimals!r}", "Give the number of decimals as a Python int."
+        )
     # How NumPy rounds depends on the dtype (integers keep their value or round in float64), so
     # typing expands the node.
     return tracer.node("round", (tracer.operand(a, "round"),), value=(int(decimals), False))
@@ -275,8 +314,9 @@ def _sinc(tracer: _Tracer, x: Any) -> Traced:
     return tracer.node("sinc", (tracer.operand(x, "np.sinc"),))
 
 
-def _nan_to_num(tracer: _Tracer, x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None,
-                neginf: Any = None) -> Traced:
+def _nan_to_num(
+    tracer: _Tracer, x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, neginf: Any = None
+) -> Traced:
     # The replacement values depend on the dtype (finfo.max by default), so typing expands it.
     values = [tracer.constant(v, "np.nan_to_num") if v is not None else None for v in (nan, posinf, neginf)]
     return tracer.node("nan_to_num", (tracer.operand(x, "np.nan_to_num"),), value=tuple(values))
@@ -287,20 +327,33 @@ def _nan_to_num(tracer: _Tracer, x: Any, copy: bool = True, nan: float = 0.0, po
 
 def _check_reduction(tracer: _Tracer, name: str, axis: Any, kwargs: dict) -> None:
     if not tracer.reductions:
-        raise tracer.fail(f"np.{name} is a reduction; element-wise kernels have no dimension to reduce",
-                          "Use @ik.gufunc('(n)->()') (or another signature) for reductions over a core dimension.")
+        raise tracer.fail(
+            f"np.{name} is a reduction; element-wise kernels have no dimension to reduce",
+            "Use @ik.gufunc('(n)->()') (or another signature) for reductions over a core dimension.",
+        )
     if axis not in (None, 0, -1):
-        raise tracer.fail(f"np.{name} is called with axis={axis!r}",
-                          "Inside a gufunc every input is one core vector: reduce over all of it (axis=None/-1).")
+        raise tracer.fail(
+            f"np.{name} is called with axis={axis!r}",
+            "Inside a gufunc every input is one core vector: reduce over all of it (axis=None/-1).",
+        )
     bad = {k: v for k, v in kwargs.items() if v is not None and not (k == "keepdims" and v is False)}
     if bad:
-        raise tracer.fail(f"np.{name} is called with {', '.join(bad)}=",
-                          "Use the plain form; cast with x.astype(dtype) first if you need another dtype.")
+        raise tracer.fail(
+            f"np.{name} is called with {', '.join(bad)}=",
+            "Use the plain form; cast with x.astype(dtype) first if you need another dtype.",
+        )
 
 
 def _reduce(kind: str):
-    def handler(tracer: _Tracer, a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
-                keepdims: bool = False, **kwargs: Any) -> Traced:
+    def handler(
+        tracer: _Tracer,
+        a: Any,
+        axis: Any = None,
+        dtype: Any = None,
+        out: Any = None,
+        keepdims: bool = False,
+        **kwargs: Any,
+    ) -> Traced:
         _check_reduction(tracer, kind, axis, {"dtype": dtype, "out": out, "keepdims": keepdims, **kwargs})
         return tracer.node("reduce", (tracer.operand(a, f"np.{kind}"),), kind)
 
@@ -308,22 +361,38 @@ def _reduce(kind: str):
 
 
 def _arg_reduce(kind: str):
-    def handler(tracer: _Tracer, a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False,
-                **kwargs: Any) -> Traced:
+    def handler(
+        tracer: _Tracer, a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False, **kwargs: Any
+    ) -> Traced:
         _check_reduction(tracer, kind, axis, {"out": out, "keepdims": keepdims, **kwargs})
         return tracer.node("reduce", (tracer.operand(a, f"np.{kind}"),), kind)
 
     return handler
 
 
-def _mean(tracer: _Tracer, a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,
-          **kwargs: Any) -> Traced:
+def _mean(
+    tracer: _Tracer,
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: bool = False,
+    **kwargs: Any,
+) -> Traced:
     _check_reduction(tracer, "mean", axis, {"dtype": dtype, "out": out, "keepdims": keepdims, **kwargs})
     return tracer.node("mean", (tracer.operand(a, "np.mean"),))
 
 
-def _var(tracer: _Tracer, a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,
-         keepdims: bool = False, **kwargs: Any) -> Traced:
+def _var(
+    tracer: _Tracer,
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: bool = False,
+    **kwargs: Any,
+) -> Traced:
     # NumPy's definition: mean of |x - mean(x)|**2, divided by max(n - ddof, 0) instead of n.
     _check_reduction(tracer, "var", axis, {"dtype": dtype, "out": out, "keepdims": keepdims, **kwargs})
     if isinstance(ddof, Traced) or not isinstance(ddof, numbers.Real):
@@ -338,7 +407,9 @@ def _var(tracer: _Tracer, a: Any, axis: Any = None, dtype: Any = None, out: Any 
     # (the complex product x * conj(x) fuses one square into an FMA, as NumPy's complex multiply
     # does, and differs in the last bits); for real x, x * x + 0, the same bits.
     real, imag = (tracer.node("part", (deviation._index,), part) for part in ("real", "imag"))
-    squares = tracer.call(np.add, (tracer.call(np.square, (real,), {}), tracer.call(np.square, (imag,), {})), {})
+    squares = tracer.call(
+        np.add, (tracer.call(np.square, (real,), {}), tracer.call(np.square, (imag,), {})), {}
+    )
     total = tracer.node("reduce", (squares._index,), "sum")
     return tracer.node("divide_by_dof", (total._index,), value=ddof)
 
@@ -352,14 +423,47 @@ def _dot(tracer: _Tracer, a: Any, b: Any, out: Any = None) -> Traced:
     return tracer.node("reduce", (tracer.call(np.multiply, (a, b), {})._index,), "dot")
 
 
-_REDUCTION_FUNCTIONS = {np.sum: _reduce("sum"), np.prod: _reduce("prod"), np.max: _reduce("max"),
-                        np.min: _reduce("min"), np.amax: _reduce("max"), np.amin: _reduce("min"),
-                        np.any: _reduce("any"), np.all: _reduce("all"), np.mean: _mean, np.var: _var, np.std: _std,
-                        np.dot: _dot, np.argmax: _arg_reduce("argmax"), np.argmin: _arg_reduce("argmin")}
-_REDUCTION_METHODS = {"sum": _reduce("sum"), "prod": _reduce("prod"), "max": _reduce("max"), "min": _reduce("min"),
-                      "any": _reduce("any"), "all": _reduce("all"), "mean": _mean, "var": _var, "std": _std,
-                      "dot": _dot, "argmax": _arg_reduce("argmax"), "argmin": _arg_reduce("argmin")}
+_REDUCTION_FUNCTIONS = {
+    np.sum: _reduce("sum"),
+    np.prod: _reduce("prod"),
+    np.max: _reduce("max"),
+    np.min: _reduce("min"),
+    np.amax: _reduce("max"),
+    np.amin: _reduce("min"),
+    np.any: _reduce("any"),
+    np.all: _reduce("all"),
+    np.mean: _mean,
+    np.var: _var,
+    np.std: _std,
+    np.dot: _dot,
+    np.argmax: _arg_reduce("argmax"),
+    np.argmin: _arg_reduce("argmin"),
+}
+_REDUCTION_METHODS = {
+    "sum": _reduce("sum"),
+    "prod": _reduce("prod"),
+    "max": _reduce("max"),
+    "min": _reduce("min"),
+    "any": _reduce("any"),
+    "all": _reduce("all"),
+    "mean": _mean,
+    "var": _var,
+    "std": _std,
+    "dot": _dot,
+    "argmax": _arg_reduce("argmax"),
+    "argmin": _arg_reduce("argmin"),
+}
 
-_FUNCTIONS: dict[Callable, Callable] = {**_REDUCTION_FUNCTIONS, np.where: _where, np.clip: _clip, np.fix: _fix, np.real: _part("real"),
-                                        np.imag: _part("imag"), np.angle: _angle, np.sinc: _sinc,
-                                        np.nan_to_num: _nan_to_num, np.round: _round, np.around: _round}
+_FUNCTIONS: dict[Callable, Callable] = {
+    **_REDUCTION_FUNCTIONS,
+    np.where: _where,
+    np.clip: _clip,
+    np.fix: _fix,
+    np.real: _part("real"),
+    np.imag: _part("imag"),
+    np.angle: _angle,
+    np.sinc: _sinc,
+    np.nan_to_num: _nan_to_num,
+    np.round: _round,
+    np.around: _round,
+}

@@ -55,8 +55,15 @@ class _Typer(CompoundFunctions):
             raise LoopRejected(f"ironkernel does not compute in {dtype} yet", where)
         return dtype
 
-    def as_dtype(self, value: tuple, dtype: np.dtype, where: str, ufunc_operand: bool = False,
-                 record: bool = True, branch: bool = False) -> int:
+    def as_dtype(
+        self,
+        value: tuple,
+        dtype: np.dtype,
+        where: str,
+        ufunc_operand: bool = False,
+        record: bool = True,
+        branch: bool = False,
+    ) -> int:
         """The node index of an operand converted to dtype (a cast, or a constant of that dtype).
         ufunc_operand: a Python int that does not fit an integer dtype rejects the loop, as NumPy 2
         refuses it for ufuncs (np.where, a function, wraps it). branch: the operand is a branch of
@@ -78,7 +85,9 @@ class _Typer(CompoundFunctions):
                 # NumPy casts the Python number into dtype on every call and warns of the
                 # overflow each time: the cast of a wide constant does the same here (constant
                 # folding keeps a node whose evaluation raises a flag).
-                return self.add(TypedNode("cast", dtype, (self.add(TypedNode("constant", wide.dtype, value=wide)),)))
+                return self.add(
+                    TypedNode("cast", dtype, (self.add(TypedNode("constant", wide.dtype, value=wide)),))
+                )
             return self.add(TypedNode("constant", dtype, value=scalar))
         return self.add(TypedNode("cast", dtype, (value[1],)))
 
@@ -91,10 +100,18 @@ class _Typer(CompoundFunctions):
         self.check_dtype(dtype, where)
         return ("typed", self.add(TypedNode(op, dtype, args)), dtype)
 
-    def call(self, ufunc_name: str, operands: list[tuple], where: str, output: int | None = None,
-             operator: bool = False) -> tuple:
+    def call(
+        self,
+        ufunc_name: str,
+        operands: list[tuple],
+        where: str,
+        output: int | None = None,
+        operator: bool = False,
+    ) -> tuple:
         """np.<ufunc_name> of typed operands; operator: written as a Python operator (a + b)."""
-        python_only = any(v[0] == "weakrun" for v in operands) and all(v[0] in ("weak", "weakrun") for v in operands)
+        python_only = any(v[0] == "weakrun" for v in operands) and all(
+            v[0] in ("weak", "weakrun") for v in operands
+        )
         if python_only and not operator:
             # A NumPy function of Python scalars gives a NumPy scalar, which is not weak.
             operands = [self.materialize(v, where) if v[0] == "weakrun" else v for v in operands]
@@ -105,8 +122,11 @@ class _Typer(CompoundFunctions):
             # (and refuses to order complex numbers).
             widest = max(specs, key=[int, float, complex].index)
             if widest is complex and ufunc_name not in ("equal", "not_equal"):
-                raise LoopRejected(f"'{_SYMBOLS[ufunc_name]}' not supported between instances of "
-                                   f"'{specs[0].__name__}' and '{specs[1].__name__}'", where)
+                raise LoopRejected(
+                    f"'{_SYMBOLS[ufunc_name]}' not supported between instances of "
+                    f"'{specs[0].__name__}' and '{specs[1].__name__}'",
+                    where,
+                )
             specs = (_WEAK_DEFAULT[widest],) * len(specs)
         plan = _loop_plan(ufunc_name, specs, output, tuple(getattr(d, "char", None) for d in specs))
         if isinstance(plan, Refusal):
@@ -132,10 +152,18 @@ class _Typer(CompoundFunctions):
             return ("weakrun", self.as_dtype(value, _WEAK_DEFAULT[kind], where, record=False), kind, position)
         # A Python int argument compared with integers is not a use that decides its dtype (see
         # declared_dtypes).
-        compared = {k for k, v in enumerate(operands) if v[0] == "weakrun" and v[3] in self.compared
-                    and ufunc_name in _COMPARISONS and loop_in[k].kind in "iu"}
-        args = tuple(self.as_dtype(v, d, where, ufunc_operand=True, record=not python_only and k not in compared)
-                     for k, (v, d) in enumerate(zip(operands, loop_in)))
+        compared = {
+            k
+            for k, v in enumerate(operands)
+            if v[0] == "weakrun"
+            and v[3] in self.compared
+            and ufunc_name in _COMPARISONS
+            and loop_in[k].kind in "iu"
+        }
+        args = tuple(
+            self.as_dtype(v, d, where, ufunc_operand=True, record=not python_only and k not in compared)
+            for k, (v, d) in enumerate(zip(operands, loop_in))
+        )
         fast = self.scalar_power(ufunc_name, operands, loop_in[0])
         if fast:
             return self.typed(fast, loop_out[0], args[:1], where)
@@ -155,7 +183,9 @@ class _Typer(CompoundFunctions):
         quotient = self.add(TypedNode("divide", double, (one, self.add(TypedNode("cast", double, (x,))))))
         return self.typed("cast", dtype, (quotient,), where)
 
-    def mixed_sign_comparison(self, ufunc_name: str, operands: list[tuple], loop_in: tuple, where: str) -> tuple:
+    def mixed_sign_comparison(
+        self, ufunc_name: str, operands: list[tuple], loop_in: tuple, where: str
+    ) -> tuple:
         """A signed integer compared with an unsigned one (int64 with uint64, which no common dtype
         holds), exactly: a negative value is below every unsigned one; otherwise both compare as
         unsigned."""
@@ -170,8 +200,12 @@ class _Typer(CompoundFunctions):
         compared = self.add(TypedNode(ufunc_name, boolean, (as_unsigned, unsigned)))
         if ufunc_name in ("less", "less_equal", "not_equal"):  # true for every negative value
             return self.typed("bitwise_or", boolean, (negative, compared), where)
-        return self.typed("bitwise_and", boolean, (self.add(TypedNode("logical_not", boolean, (negative,))), compared),
-                          where)
+        return self.typed(
+            "bitwise_and",
+            boolean,
+            (self.add(TypedNode("logical_not", boolean, (negative,))), compared),
+            where,
+        )
 
     def comparison_out_of_range(self, ufunc_name: str, operands: list[tuple], loop_in: tuple) -> tuple | None:
         """NumPy compares integers with a Python int outside their dtype's range without converting
@@ -189,9 +223,19 @@ class _Typer(CompoundFunctions):
                 return None
             name = ufunc_name if k == 1 else _COMPARISONS[ufunc_name]  # as "x OP number"
             above = value[1] > info.max
-            holds = {"less": above, "less_equal": above, "greater": not above, "greater_equal": not above,
-                     "equal": False, "not_equal": True}[name]
-            return ("typed", self.add(TypedNode("constant", np.dtype(bool), value=np.bool_(holds))), np.dtype(bool))
+            holds = {
+                "less": above,
+                "less_equal": above,
+                "greater": not above,
+                "greater_equal": not above,
+                "equal": False,
+                "not_equal": True,
+            }[name]
+            return (
+                "typed",
+                self.add(TypedNode("constant", np.dtype(bool), value=np.bool_(holds))),
+                np.dtype(bool),
+            )
         return None
 
     def where_(self, cond: tuple, a: tuple, b: tuple, where: str) -> tuple:
@@ -199,11 +243,16 @@ class _Typer(CompoundFunctions):
         condition = self.as_dtype(cond, np.dtype(bool), where)
         try:
             # A run-time Python scalar promotes as a Python scalar of its kind, whatever its value.
-            dtype = np.result_type(*(v[1] if v[0] == "weak" else v[2](0) if v[0] == "weakrun" else v[2]
-                                     for v in (a, b)))
+            dtype = np.result_type(
+                *(v[1] if v[0] == "weak" else v[2](0) if v[0] == "weakrun" else v[2] for v in (a, b))
+            )
         except TypeError as exc:
             raise LoopRejected(f"np.where: {exc}", where) from None
-        args = (condition, self.as_dtype(a, dtype, where, branch=True), self.as_dtype(b, dtype, where, branch=True))
+        args = (
+            condition,
+            self.as_dtype(a, dtype, where, branch=True),
+            self.as_dtype(b, dtype, where, branch=True),
+        )
         return self.typed("where", dtype, args, where)
 
     # ---- reductions (gufuncs) -----------------------------------------------------------------
@@ -226,7 +275,11 @@ class _Typer(CompoundFunctions):
             if value[0] == "weakrun":
                 value = self.materialize(value, "")
             if value[0] == "weak":  # a constant returned as is: NumPy's dtype for the Python scalar
-                value = ("typed", self.as_dtype(value, np.asarray(value[1]).dtype, ""), np.asarray(value[1]).dtype)
+                value = (
+                    "typed",
+                    self.as_dtype(value, np.asarray(value[1]).dtype, ""),
+                    np.asarray(value[1]).dtype,
+                )
             outputs.append(value[1])
             out_dtypes.append(value[2])
         return self.nodes, outputs, out_dtypes
@@ -267,7 +320,11 @@ class _Typer(CompoundFunctions):
         if node.kind == "part":  # x.real / x.imag
             (value,) = operands
             if value[0] == "weak":
-                value = ("typed", self.as_dtype(value, np.asarray(value[1]).dtype, where), np.asarray(value[1]).dtype)
+                value = (
+                    "typed",
+                    self.as_dtype(value, np.asarray(value[1]).dtype, where),
+                    np.asarray(value[1]).dtype,
+                )
             return self.typed(node.name, _real_dtype(value[2]), (value[1],), where)
         if node.kind == "where":
             return self.where_(*operands, where)
@@ -294,7 +351,9 @@ class _Typer(CompoundFunctions):
         raise AssertionError(f"unknown node kind {node.kind}")
 
 
-def type_graph(graph: Graph, in_dtypes: tuple[np.dtype, ...]) -> tuple[list[TypedNode], list[int], list[np.dtype]]:
+def type_graph(
+    graph: Graph, in_dtypes: tuple[np.dtype, ...]
+) -> tuple[list[TypedNode], list[int], list[np.dtype]]:
     """Typed nodes, output node indices and output dtypes for these input dtypes (or LoopRejected)."""
     return _Typer(graph, tuple(np.dtype(d) for d in in_dtypes)).run()
 

@@ -25,7 +25,9 @@ class CompoundFunctions:
         else:  # max, min, dot: the operand's dtype
             result = dtype
         op = "reduce_sum" if kind == "dot" else f"reduce_{kind}"
-        operand_dtype = dtype if kind in ("argmax", "argmin") else result  # positions of the values as they are
+        operand_dtype = (
+            dtype if kind in ("argmax", "argmin") else result
+        )  # positions of the values as they are
         product = self.nodes[value[1]]
         if kind == "dot" and dtype == np.float16 and product.op == "multiply":
             # NumPy's float16 dot (HALF_dot) adds the products in float32 (exact there: 11 + 11
@@ -54,7 +56,9 @@ class CompoundFunctions:
         wide = np.dtype(np.float64)
         n = ("typed", self.add(TypedNode("length", np.dtype(np.int64))), np.dtype(np.int64))
         count = self.call("maximum", [self.call("subtract", [n, ("weak", ddof)], where), ("weak", 0)], where)
-        quotient = self.typed("divide", wide, (self.as_dtype(total, wide, where), self.as_dtype(count, wide, where)), where)
+        quotient = self.typed(
+            "divide", wide, (self.as_dtype(total, wide, where), self.as_dtype(count, wide, where)), where
+        )
         return ("typed", self.as_dtype(quotient, total[2], where), total[2])
 
     def mean(self, value: tuple, where: str, of_var: bool = False) -> tuple:
@@ -63,8 +67,11 @@ class CompoundFunctions:
         np.result_type(sum, int64) (complex64 in complex128), rounded back to the sum's dtype."""
         value = self.materialize(value, where)
         dtype = value[2]
-        accumulate = np.dtype(np.float64) if dtype.kind in "biu" else (
-            np.dtype(np.float32) if dtype == np.float16 and not of_var else dtype)
+        accumulate = (
+            np.dtype(np.float64)
+            if dtype.kind in "biu"
+            else (np.dtype(np.float32) if dtype == np.float16 and not of_var else dtype)
+        )
         total = self.typed("reduce_sum", accumulate, (self.as_dtype(value, accumulate, where),), where)
         mean_dtype = accumulate if of_var else _reduction_dtype("mean", dtype)
         if not _NUMPY2 and accumulate == np.complex64:
@@ -77,8 +84,9 @@ class CompoundFunctions:
         else:
             # NumPy 1.26 promoted the count by its value: real divisions stay in the sum's dtype
             # (NumPy 2's float64 division, rounded, gives the same bits).
-            quotient = self.divide_by_length(total, np.result_type(accumulate, np.int64) if _NUMPY2 else accumulate,
-                                             where)
+            quotient = self.divide_by_length(
+                total, np.result_type(accumulate, np.int64) if _NUMPY2 else accumulate, where
+            )
         return ("typed", self.as_dtype(quotient, mean_dtype, where), mean_dtype)
 
     def divide_by_length(self, total: tuple, dtype: np.dtype, where: str) -> tuple:
@@ -119,7 +127,9 @@ class CompoundFunctions:
         first, then = ("multiply", "divide") if decimals >= 0 else ("divide", "multiply")
         work = np.dtype(np.float64) if dtype.kind in "iu" else dtype
         x = ("typed", self.as_dtype(value, work, where), work)
-        result = self.call(then, [self.call("rint", [self.call(first, [x, scale], where)], where), scale], where)
+        result = self.call(
+            then, [self.call("rint", [self.call(first, [x, scale], where)], where), scale], where
+        )
         return ("typed", self.as_dtype(result, dtype, where), dtype)
 
     def sinc(self, value: tuple, where: str) -> tuple:
@@ -127,7 +137,9 @@ class CompoundFunctions:
         is 0 (NumPy 2); NumPy 1.x replaced x == 0 by 1e-20 first."""
         if not _NUMPY2:
             is_zero = self.call("equal", [value, ("weak", 0)], where)
-            y = self.call("multiply", [("weak", np.pi), self.where_(is_zero, ("weak", 1.0e-20), value, where)], where)
+            y = self.call(
+                "multiply", [("weak", np.pi), self.where_(is_zero, ("weak", 1.0e-20), value, where)], where
+            )
             return self.call("divide", [self.call("sin", [y], where), y], where)
         x = self.call("multiply", [("weak", np.pi), value], where)
         eps = float(np.finfo(x[2]).eps) if x[2].kind == "f" else 1e-20
@@ -177,14 +189,25 @@ class CompoundFunctions:
         info = np.finfo(dtype)
         x = value[1]
         result = x
-        for test, constant, replacement in (("equal", -np.inf, neginf if neginf is not None else info.min),
-                                            ("equal", np.inf, posinf if posinf is not None else info.max)):
+        for test, constant, replacement in (
+            ("equal", -np.inf, neginf if neginf is not None else info.min),
+            ("equal", np.inf, posinf if posinf is not None else info.max),
+        ):
             bound = self.as_dtype(("weak", constant), dtype, where)
             condition = self.add(TypedNode(test, np.dtype(bool), (x, bound)))
-            result = self.add(TypedNode("where", dtype, (condition, self.as_dtype(("weak", replacement), dtype, where)
-                                                           if not isinstance(replacement, np.generic)
-                                                           else self.as_dtype(("weak", replacement.item()), dtype, where),
-                                                           result)))
+            result = self.add(
+                TypedNode(
+                    "where",
+                    dtype,
+                    (
+                        condition,
+                        self.as_dtype(("weak", replacement), dtype, where)
+                        if not isinstance(replacement, np.generic)
+                        else self.as_dtype(("weak", replacement.item()), dtype, where),
+                        result,
+                    ),
+                )
+            )
         is_nan = self.add(TypedNode("isnan", np.dtype(bool), (x,)))
         nan_value = self.as_dtype(("weak", nan.item() if isinstance(nan, np.generic) else nan), dtype, where)
         return self.typed("where", dtype, (is_nan, nan_value, result), where)
@@ -197,14 +220,19 @@ class CompoundFunctions:
         product is exactly (+0, -i) for finite i. Finite z is kept as it is."""
         complex_dtype = z[2]
         part_dtype = _real_dtype(complex_dtype)
-        real, imag = (self.nan_to_num(self.typed(part, part_dtype, (z[1],), where), replacements, where)
-                      for part in ("real", "imag"))
+        real, imag = (
+            self.nan_to_num(self.typed(part, part_dtype, (z[1],), where), replacements, where)
+            for part in ("real", "imag")
+        )
 
         def as_complex(part: tuple) -> tuple:
             return ("typed", self.as_dtype(part, complex_dtype, where), complex_dtype)
 
         real_part = self.call("conjugate", [as_complex(real)], where)
-        rotated = self.call("multiply", [self.call("conjugate", [as_complex(self.call("negative", [imag], where))],
-                                                   where), ("weak", 1j)], where)
+        rotated = self.call(
+            "multiply",
+            [self.call("conjugate", [as_complex(self.call("negative", [imag], where))], where), ("weak", 1j)],
+            where,
+        )
         rebuilt = self.call("add", [real_part, self.call("negative", [rotated], where)], where)
         return self.where_(self.call("isfinite", [z], where), z, rebuilt, where)

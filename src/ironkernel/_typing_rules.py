@@ -17,8 +17,14 @@ _WEAK = (int, float, complex)
 # The dtype a run-time Python scalar has where it is not converted to another: NumPy's default.
 _WEAK_DEFAULT = {int: np.dtype(np.int64), float: np.dtype(np.float64), complex: np.dtype(np.complex128)}
 _SYMBOLS = {"less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">="}
-_COMPARISONS = {"less": "greater", "less_equal": "greater_equal", "greater": "less", "greater_equal": "less_equal",
-                "equal": "equal", "not_equal": "not_equal"}  # each with its mirror (operands swapped)
+_COMPARISONS = {
+    "less": "greater",
+    "less_equal": "greater_equal",
+    "greater": "less",
+    "greater_equal": "less_equal",
+    "equal": "equal",
+    "not_equal": "not_equal",
+}  # each with its mirror (operands swapped)
 _NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"  # Python scalars: NEP 50 "weak" (bool is not weak)
 
 
@@ -77,8 +83,11 @@ def _loop_plan(ufunc_name: str, specs: tuple, output: int | None, chars: tuple) 
         pass
     elif len(set(loop_in)) != 1 and op != "ldexp":
         problem = f"np.{ufunc_name} has no loop with equal input dtypes here ({loop_in})"
-    elif out_dtype != {"bool": np.dtype(bool), "real": _real_dtype(loop_in[0]),
-                       "int32": np.dtype(np.int32)}.get(OPS[op].result, loop_in[0]):
+    elif out_dtype != {
+        "bool": np.dtype(bool),
+        "real": _real_dtype(loop_in[0]),
+        "int32": np.dtype(np.int32),
+    }.get(OPS[op].result, loop_in[0]):
         problem = f"np.{ufunc_name} on {loop_in[0]} gives {out_dtype}, which ironkernel does not support yet"
     return loop_in, loop_out, op, out_dtype, problem
 

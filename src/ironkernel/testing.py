@@ -88,8 +88,10 @@ def assert_same(got: Any, expected: Any, ulp: float = 0, what: str = "result") -
         return
     if exp_arr.dtype.kind == "f":
         if ulp == 0:
-            differs = ~((got_arr == exp_arr) & (np.signbit(got_arr) == np.signbit(exp_arr))
-                        | np.isnan(got_arr) & np.isnan(exp_arr))
+            differs = ~(
+                (got_arr == exp_arr) & (np.signbit(got_arr) == np.signbit(exp_arr))
+                | np.isnan(got_arr) & np.isnan(exp_arr)
+            )
         else:
             differs = ulp_distance(got_arr, exp_arr) > ulp
     else:
@@ -97,9 +99,11 @@ def assert_same(got: Any, expected: Any, ulp: float = 0, what: str = "result") -
     if differs.any():
         first = np.unravel_index(np.argmax(differs), differs.shape) if differs.ndim else ()
         bound = "bit-exact" if ulp == 0 or exp_arr.dtype.kind not in "fc" else f"within {ulp} ulp"
-        raise AssertionError(f"{what}: {int(differs.sum())} of {differs.size} elements differ from NumPy's ({bound}); "
-                             f"the first at index {tuple(int(i) for i in first)}: got {got_arr[first]!r}, "
-                             f"NumPy gives {exp_arr[first]!r}")
+        raise AssertionError(
+            f"{what}: {int(differs.sum())} of {differs.size} elements differ from NumPy's ({bound}); "
+            f"the first at index {tuple(int(i) for i in first)}: got {got_arr[first]!r}, "
+            f"NumPy gives {exp_arr[first]!r}"
+        )
 
 
 def _run(fn: Callable, args: tuple) -> tuple[Any, set[str], BaseException | None]:
@@ -135,8 +139,13 @@ def _uses_vector_math(kernel: np.ufunc) -> bool:
     return False
 
 
-def assert_matches_numpy(kernel: np.ufunc, *args: Any, body: Callable | None = None, ulp: float | None = None,
-                         check_warnings: bool = True) -> None:
+def assert_matches_numpy(
+    kernel: np.ufunc,
+    *args: Any,
+    body: Callable | None = None,
+    ulp: float | None = None,
+    check_warnings: bool = True,
+) -> None:
     """Assert that a kernel gives what its Python body gives when NumPy runs it.
 
     Calls ``kernel(*args)`` and the function the kernel was made from on the same arguments, and
@@ -194,13 +203,18 @@ def assert_matches_numpy(kernel: np.ufunc, *args: Any, body: Callable | None = N
     got, got_warnings, got_error = _run(kernel, args)
     if expected_error is not None or got_error is not None:
         if expected_error is None:
-            raise AssertionError(f"the kernel raised {type(got_error).__name__}: {got_error}; NumPy gives a result")
+            raise AssertionError(
+                f"the kernel raised {type(got_error).__name__}: {got_error}; NumPy gives a result"
+            )
         if got_error is None:
-            raise AssertionError(f"NumPy raises {type(expected_error).__name__}: {expected_error}; the kernel gives "
-                                 f"{got!r}")
+            raise AssertionError(
+                f"NumPy raises {type(expected_error).__name__}: {expected_error}; the kernel gives {got!r}"
+            )
         if not isinstance(got_error, (type(expected_error), builtin_exception_type(expected_error))):
-            raise AssertionError(f"the kernel raised {type(got_error).__name__}: {got_error}; NumPy raises "
-                                 f"{type(expected_error).__name__}: {expected_error}")
+            raise AssertionError(
+                f"the kernel raised {type(got_error).__name__}: {got_error}; NumPy raises "
+                f"{type(expected_error).__name__}: {expected_error}"
+            )
         return
     outputs = expected if isinstance(expected, tuple) else (expected,)
     results = got if isinstance(got, tuple) else (got,)
@@ -210,13 +224,19 @@ def assert_matches_numpy(kernel: np.ufunc, *args: Any, body: Callable | None = N
     if check_warnings:
         # NumPy computes both branches of np.where for every element; a kernel computes only the
         # selected one, so it may warn less (never more) where the body has a np.where.
-        lazy = any(node.kind == "where" for node in _core.loop_maker_of(kernel).graph.nodes) if body_is_own else False
+        lazy = (
+            any(node.kind == "where" for node in _core.loop_maker_of(kernel).graph.nodes)
+            if body_is_own
+            else False
+        )
         if lazy:
-            assert got_warnings <= expected_warnings, (f"floating-point warnings {sorted(got_warnings)}, NumPy gives "
-                                                       f"{sorted(expected_warnings)}")
+            assert got_warnings <= expected_warnings, (
+                f"floating-point warnings {sorted(got_warnings)}, NumPy gives {sorted(expected_warnings)}"
+            )
         else:
-            assert got_warnings == expected_warnings, (f"floating-point warnings {sorted(got_warnings)}, NumPy gives "
-                                                       f"{sorted(expected_warnings)}")
+            assert got_warnings == expected_warnings, (
+                f"floating-point warnings {sorted(got_warnings)}, NumPy gives {sorted(expected_warnings)}"
+            )
 
 
 __all__ = ["MATH_ULP", "assert_matches_numpy", "assert_same", "fp_warnings", "ulp_distance"]

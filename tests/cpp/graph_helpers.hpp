@@ -5,7 +5,8 @@
 
 namespace ik::test {
 
-inline std::int32_t op(ir::GraphBuilder& b, ir::Op o, ir::DType t, std::int32_t a, std::int32_t c = -1, std::int32_t d = -1) {
+inline std::int32_t op(ir::GraphBuilder& b, ir::Op o, ir::DType t, std::int32_t a, std::int32_t c = -1,
+                       std::int32_t d = -1) {
     ir::Node n;
     n.op = o;
     n.dtype = t;

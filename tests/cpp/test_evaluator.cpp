@@ -36,7 +36,8 @@ std::vector<double> normal(std::size_t n, unsigned seed_value = 1) {
     return v;
 }
 
-void run1(const eval::Program& p, const double* in, std::ptrdiff_t in_step, double* out, std::ptrdiff_t out_step, std::ptrdiff_t n) {
+void run1(const eval::Program& p, const double* in, std::ptrdiff_t in_step, double* out, std::ptrdiff_t out_step,
+          std::ptrdiff_t n) {
     char* args[2] = {reinterpret_cast<char*>(const_cast<double*>(in)), reinterpret_cast<char*>(out)};
     const std::ptrdiff_t steps[2] = {in_step, out_step};
     eval::run(p, args, steps, n);
@@ -50,7 +51,8 @@ TEST(Evaluator, SeedExpressionMatchesScalarCode) {
         const auto x = normal(n);
         std::vector<double> out(n, -7.0);
         run1(p, x.data(), 8, out.data(), 8, static_cast<std::ptrdiff_t>(n));
-        for (std::size_t i = 0; i < n; ++i) ASSERT_NEAR(out[i], seed(x[i]), 4e-16 * (1 + std::fabs(out[i]))) << n << " " << i;
+        for (std::size_t i = 0; i < n; ++i)
+            ASSERT_NEAR(out[i], seed(x[i]), 4e-16 * (1 + std::fabs(out[i]))) << n << " " << i;
     }
 }
 
@@ -90,41 +92,44 @@ TEST(Chain, CallsAMathFunctionNextToASquareRootWithTheBitsOfItsOwnPass) {
     if (!sin_routine) GTEST_SKIP() << "no vector math routines for this CPU's chain kernels";
     const eval::ChainKernel chain = eval::find_chain_kernel(DType::float64);
     const eval::Kernel sin_kernel = eval::find_kernel(Op::sin, DType::float64);
-    for (const eval::ChainOp op : {eval::ChainOp::add, eval::ChainOp::subtract, eval::ChainOp::multiply, eval::ChainOp::divide}) {
+    for (const eval::ChainOp op :
+         {eval::ChainOp::add, eval::ChainOp::subtract, eval::ChainOp::multiply, eval::ChainOp::divide}) {
         for (const bool swapped : {false, true})
-        for (const bool inline_side : {false, true}) {
-            if (inline_side && !eval::chain_inlines(Op::sin, DType::float64)) continue;
-            eval::ChainStep load{eval::ChainOp::load}, root{eval::ChainOp::sqrt}, combine{op, swapped};
-            std::vector<eval::ChainStep> exact = {load, root, combine};
-            root.side = sin_routine;
-            if (inline_side) root.side_inline = eval::ChainOp::sin;
-            combine.from_side = true;
-            std::vector<eval::ChainStep> steps = {load, root, combine};
-            for (auto* list : {&steps, &exact}) {
-                const std::size_t arity[] = {1, 2, 1};  // sqrt: a placeholder and the side value's input
-                std::uint8_t arg = 0;
-                for (std::size_t k = 0; k < 3; ++k) {
-                    (*list)[k].code = eval::chain_code((*list)[k], k != 1);
-                    (*list)[k].arg = arg;
-                    arg = static_cast<std::uint8_t>(arg + arity[k]);
+            for (const bool inline_side : {false, true}) {
+                if (inline_side && !eval::chain_inlines(Op::sin, DType::float64)) continue;
+                eval::ChainStep load{eval::ChainOp::load}, root{eval::ChainOp::sqrt}, combine{op, swapped};
+                std::vector<eval::ChainStep> exact = {load, root, combine};
+                root.side = sin_routine;
+                if (inline_side) root.side_inline = eval::ChainOp::sin;
+                combine.from_side = true;
+                std::vector<eval::ChainStep> steps = {load, root, combine};
+                for (auto* list : {&steps, &exact}) {
+                    const std::size_t arity[] = {1, 2, 1};  // sqrt: a placeholder and the side value's input
+                    std::uint8_t arg = 0;
+                    for (std::size_t k = 0; k < 3; ++k) {
+                        (*list)[k].code = eval::chain_code((*list)[k], k != 1);
+                        (*list)[k].arg = arg;
+                        arg = static_cast<std::uint8_t>(arg + arity[k]);
+                    }
+                }
+                EXPECT_EQ(steps[1].code, inline_side ? eval::chain_sqrt_with_inline_side_code(eval::ChainOp::sin)
+                                                     : eval::chain_sqrt_with_side_code);
+                for (std::size_t n : {1u, 3u, 4u, 31u, 32u, 33u, 37u, 256u}) {
+                    auto x = normal(n, 5), y = normal(n, 6);
+                    for (auto& v : x) v = std::fabs(v);
+                    std::vector<double> sin_y(n), fused(n, -1.0), separate(n, -2.0);
+                    const void* in[1] = {y.data()};
+                    sin_kernel(in, sin_y.data(), static_cast<std::ptrdiff_t>(n));
+                    const void* fused_operands[] = {x.data(), nullptr, y.data(), sin_y.data()};
+                    chain(steps.data(), steps.size(), fused_operands, fused.data(), static_cast<std::ptrdiff_t>(n),
+                          false);
+                    chain(exact.data(), exact.size(), fused_operands, separate.data(), static_cast<std::ptrdiff_t>(n),
+                          false);
+                    for (std::size_t i = 0; i < n; ++i)
+                        ASSERT_EQ(std::memcmp(&fused[i], &separate[i], sizeof(double)), 0)
+                            << static_cast<int>(op) << " " << swapped << " " << inline_side << " " << n << " " << i;
                 }
             }
-            EXPECT_EQ(steps[1].code, inline_side ? eval::chain_sqrt_with_inline_side_code(eval::ChainOp::sin)
-                                                 : eval::chain_sqrt_with_side_code);
-            for (std::size_t n : {1u, 3u, 4u, 31u, 32u, 33u, 37u, 256u}) {
-                auto x = normal(n, 5), y = normal(n, 6);
-                for (auto& v : x) v = std::fabs(v);
-                std::vector<double> sin_y(n), fused(n, -1.0), separate(n, -2.0);
-                const void* in[1] = {y.data()};
-                sin_kernel(in, sin_y.data(), static_cast<std::ptrdiff_t>(n));
-                const void* fused_operands[] = {x.data(), nullptr, y.data(), sin_y.data()};
-                chain(steps.data(), steps.size(), fused_operands, fused.data(), static_cast<std::ptrdiff_t>(n), false);
-                chain(exact.data(), exact.size(), fused_operands, separate.data(), static_cast<std::ptrdiff_t>(n), false);
-                for (std::size_t i = 0; i < n; ++i)
-                    ASSERT_EQ(std::memcmp(&fused[i], &separate[i], sizeof(double)), 0)
-                        << static_cast<int>(op) << " " << swapped << " " << inline_side << " " << n << " " << i;
-            }
-        }
     }
 }
 
@@ -145,30 +150,37 @@ TEST(Chain, ItsLastSelectStepCountsTheLanesItsComparisonHolds) {
     for (int compare = 0; compare < 6; ++compare) {
         for (const bool swapped : {false, true}) {
             for (const bool scalar : {false, true}) {
-                eval::ChainStep load{eval::ChainOp::load}, add{eval::ChainOp::add}, clamp{eval::ChainOp::select}, last{eval::ChainOp::select};
+                eval::ChainStep load{eval::ChainOp::load}, add{eval::ChainOp::add}, clamp{eval::ChainOp::select},
+                    last{eval::ChainOp::select};
                 add.scalar = clamp.scalar = true;
                 last.compare = static_cast<eval::ChainCompare>(compare), last.swapped = swapped, last.scalar = scalar;
                 std::vector<eval::ChainStep> steps = {load, add, clamp, last};
                 const std::uint8_t args[] = {0, 1, 2, 5};
-                for (std::size_t k = 0; k < steps.size(); ++k) steps[k].code = eval::chain_code(steps[k], true), steps[k].arg = args[k];
+                for (std::size_t k = 0; k < steps.size(); ++k)
+                    steps[k].code = eval::chain_code(steps[k], true), steps[k].arg = args[k];
                 const std::vector<double>& b_of = scalar ? b_constant : b;
                 const std::vector<double>& t_of = scalar ? t_constant : t;
-                const void* operands[] = {x.data(), half.data(), x.data(), three.data(), three.data(), x.data(), b_of.data(), t_of.data()};
+                const void* operands[] = {x.data(),     half.data(), x.data(),    three.data(),
+                                          three.data(), x.data(),    b_of.data(), t_of.data()};
                 for (std::ptrdiff_t n : {0, 1, 3, 4, 5, 31, 32, 33, 37, 256, 300}) {
-                    std::vector<double> counted(static_cast<std::size_t>(n), -1.0), plain(static_cast<std::size_t>(n), -2.0);
+                    std::vector<double> counted(static_cast<std::size_t>(n), -1.0),
+                        plain(static_cast<std::size_t>(n), -2.0);
                     std::feclearexcept(FE_ALL_EXCEPT);
                     const std::ptrdiff_t hits = chain(steps.data(), steps.size(), operands, counted.data(), n, true);
                     EXPECT_FALSE(std::fetestexcept(FE_INVALID)) << "a quiet NaN raised invalid";
                     EXPECT_EQ(chain(steps.data(), steps.size(), operands, plain.data(), n, false), 0);
-                    EXPECT_EQ(hits, count(last.compare, x.data(), b_of.data(), n)) << compare << " " << swapped << " " << scalar << " " << n;
+                    EXPECT_EQ(hits, count(last.compare, x.data(), b_of.data(), n))
+                        << compare << " " << swapped << " " << scalar << " " << n;
                     for (std::size_t i = 0; i < counted.size(); ++i) {
                         volatile double value = x[i] + 0.5;
                         if (x[i] > 3.0) value = 3.0;
                         const double a = x[i], c = b_of[i];
                         const bool holds[] = {a > c, a >= c, a < c, a <= c, a == c, a != c};
                         const double expected = holds[compare] != swapped ? t_of[i] : value;
-                        ASSERT_EQ(std::memcmp(&counted[i], &expected, sizeof(double)), 0) << compare << " " << n << " " << i;
-                        ASSERT_EQ(std::memcmp(&plain[i], &expected, sizeof(double)), 0) << compare << " " << n << " " << i;
+                        ASSERT_EQ(std::memcmp(&counted[i], &expected, sizeof(double)), 0)
+                            << compare << " " << n << " " << i;
+                        ASSERT_EQ(std::memcmp(&plain[i], &expected, sizeof(double)), 0)
+                            << compare << " " << n << " " << i;
                     }
                 }
             }
@@ -195,7 +207,8 @@ TEST(Chain, SelectsAsMinMaxGiveTheSelectsBits) {
                 std::vector<eval::ChainStep> selects = {load, select}, min_max = selects;
                 min_max[1].min_max = true;
                 for (auto* steps : {&selects, &min_max})
-                    for (std::size_t k = 0; k < 2; ++k) (*steps)[k].code = eval::chain_code((*steps)[k], true), (*steps)[k].arg = k ? 1 : 0;
+                    for (std::size_t k = 0; k < 2; ++k)
+                        (*steps)[k].code = eval::chain_code((*steps)[k], true), (*steps)[k].arg = k ? 1 : 0;
                 const std::vector<double>& b_of = scalar ? b_constant : b;
                 const void* operands[] = {x.data(), x.data(), b_of.data(), b_of.data()};
                 for (std::ptrdiff_t n : {1, 3, 4, 5, 31, 32, 33, 64, 300}) {
@@ -226,12 +239,15 @@ TEST(Chain, MultiplyThenStepsGiveTheTwoStepsBitsAndFlags) {
         for (int form = 0; form < 16; ++form) {
             const bool scalar = form & 8, swapped = form & 4, subtract = form & 2, then_swapped = form & 1;
             const eval::ChainOp then = subtract ? eval::ChainOp::subtract : eval::ChainOp::add;
-            eval::ChainStep load{eval::ChainOp::load}, multiply{eval::ChainOp::multiply, swapped}, step{then, then_swapped};
+            eval::ChainStep load{eval::ChainOp::load}, multiply{eval::ChainOp::multiply, swapped},
+                step{then, then_swapped};
             multiply.scalar = scalar, step.scalar = true;
             std::vector<eval::ChainStep> two = {load, multiply, step}, one = {load, multiply};
             one[1].then = then, one[1].then_swapped = then_swapped;
             for (auto* steps : {&two, &one})
-                for (std::size_t k = 0; k < steps->size(); ++k) (*steps)[k].code = eval::chain_code((*steps)[k], true), (*steps)[k].arg = static_cast<std::uint8_t>(k);
+                for (std::size_t k = 0; k < steps->size(); ++k)
+                    (*steps)[k].code = eval::chain_code((*steps)[k], true),
+                    (*steps)[k].arg = static_cast<std::uint8_t>(k);
             EXPECT_EQ(one[1].code, eval::chain_multiply_then_code(one[1]));
             const void* operands[] = {x.data(), scalar ? b_constant.data() : b.data(), c.data()};
             for (std::ptrdiff_t n : {1, 3, 4, 5, 31, 32, 33, 64, 300}) {
@@ -245,7 +261,8 @@ TEST(Chain, MultiplyThenStepsGiveTheTwoStepsBitsAndFlags) {
                 // NaN equals NaN whatever its payload: the compiler may order the operands of a
                 // commutative op either way, and x86 returns the first one's NaN when both are.
                 for (std::size_t i = 0; i < want.size(); ++i)
-                    ASSERT_TRUE(std::memcmp(&want[i], &got[i], sizeof(double)) == 0 || (std::isnan(want[i]) && std::isnan(got[i])))
+                    ASSERT_TRUE(std::memcmp(&want[i], &got[i], sizeof(double)) == 0 ||
+                                (std::isnan(want[i]) && std::isnan(got[i])))
                         << form << " " << constant << " " << n << " " << i << ": " << want[i] << " " << got[i];
             }
         }
@@ -265,8 +282,9 @@ TEST(Chain, ExpAndSinStepsGiveTheirKernelsBitsAndSignalArgumentsBeyondTheirRange
         std::vector<double> beyond;  // 0: none
     };
     const double nan = std::nan(""), inf = HUGE_VAL;
-    const Case cases[] = {{ir::Op::exp, eval::ChainOp::exp, eval::chain_exp_code, 100, {0.0, 1000.0, -1000.0, nan, 710.0}},
-                          {ir::Op::sin, eval::ChainOp::sin, eval::chain_sin_code, 1e5, {0.0, 0x1.000001p20, -3e7, nan, inf, 1e300}}};
+    const Case cases[] = {
+        {ir::Op::exp, eval::ChainOp::exp, eval::chain_exp_code, 100, {0.0, 1000.0, -1000.0, nan, 710.0}},
+        {ir::Op::sin, eval::ChainOp::sin, eval::chain_sin_code, 1e5, {0.0, 0x1.000001p20, -3e7, nan, inf, 1e300}}};
     for (const Case& c : cases) {
         if (!eval::chain_inlines(c.op, DType::float64)) GTEST_SKIP() << "chain kernels without inline math on this CPU";
         const eval::ChainKernel chain = eval::find_chain_kernel(DType::float64);
@@ -295,12 +313,16 @@ TEST(Chain, ExpAndSinStepsGiveTheirKernelsBitsAndSignalArgumentsBeyondTheirRange
                     chain(steps.data(), 2, operands, got.data(), n, false);
                     const int flags = std::fetestexcept(FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW);
                     const bool in_range = n <= 100 || beyond == 0.0;
-                    if (by_kernel) EXPECT_EQ(flags, want_flags) << beyond << " " << n;
-                    else EXPECT_EQ(flags != 0, !in_range) << beyond << " " << n;
+                    if (by_kernel)
+                        EXPECT_EQ(flags, want_flags) << beyond << " " << n;
+                    else
+                        EXPECT_EQ(flags != 0, !in_range) << beyond << " " << n;
                     if (!by_kernel && !in_range) continue;  // the chunk runs again: its values do not matter
                     for (std::size_t i = 0; i < want.size(); ++i)
-                        ASSERT_TRUE(std::memcmp(&want[i], &got[i], sizeof(double)) == 0 || (std::isnan(want[i]) && std::isnan(got[i])))
-                            << ir::info(c.op).name << " " << by_kernel << " " << beyond << " " << n << " " << i << ": " << want[i] << " " << got[i];
+                        ASSERT_TRUE(std::memcmp(&want[i], &got[i], sizeof(double)) == 0 ||
+                                    (std::isnan(want[i]) && std::isnan(got[i])))
+                            << ir::info(c.op).name << " " << by_kernel << " " << beyond << " " << n << " " << i << ": "
+                            << want[i] << " " << got[i];
                 }
             }
         }
@@ -314,8 +336,8 @@ TEST(Chain, CountsWhatAComparisonSelectsQuietly) {
     std::vector<double> a = normal(37, 8), b = normal(37, 9);
     a[0] = nan, b[1] = nan, a[2] = -0.0, b[2] = 0.0, a[3] = b[3] = 1.5, a[36] = nan;
     const eval::ChainCompare compares[] = {eval::ChainCompare::greater, eval::ChainCompare::greater_equal,
-                                           eval::ChainCompare::less, eval::ChainCompare::less_equal,
-                                           eval::ChainCompare::equal, eval::ChainCompare::not_equal};
+                                           eval::ChainCompare::less,    eval::ChainCompare::less_equal,
+                                           eval::ChainCompare::equal,   eval::ChainCompare::not_equal};
     for (const auto compare : compares) {
         for (std::ptrdiff_t n : {0, 1, 3, 4, 5, 36, 37}) {
             std::ptrdiff_t expected = 0;
@@ -398,13 +420,15 @@ TEST(Evaluator, OverlappingOperandsRunAsARecurrence) {
     b.add_output(test::op(b, Op::add, DType::float64, a, c));
     const eval::Program p = passes::compile(b.finish());
     std::vector<double> acc(3001, 0.0), x(3001, 1.0);
-    char* args[3] = {reinterpret_cast<char*>(acc.data()), reinterpret_cast<char*>(x.data() + 1), reinterpret_cast<char*>(acc.data() + 1)};
+    char* args[3] = {reinterpret_cast<char*>(acc.data()), reinterpret_cast<char*>(x.data() + 1),
+                     reinterpret_cast<char*>(acc.data() + 1)};
     const std::ptrdiff_t steps[3] = {8, 8, 8};
     eval::run(p, args, steps, 3000);
     EXPECT_EQ(acc[3000], 3000.0);
     // reduce: accumulator with stride 0 as both input 0 and the output
     double total = 0;
-    char* rargs[3] = {reinterpret_cast<char*>(&total), reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(&total)};
+    char* rargs[3] = {reinterpret_cast<char*>(&total), reinterpret_cast<char*>(x.data()),
+                      reinterpret_cast<char*>(&total)};
     const std::ptrdiff_t rsteps[3] = {0, 8, 0};
     eval::run(p, rargs, rsteps, 3001);
     EXPECT_EQ(total, 3001.0);
@@ -429,7 +453,8 @@ TEST(Evaluator, IntegerDivisionByZeroGivesZeroAndFlag) {
 }
 
 // NumPy's pairwise sum, written as its definition: blocks of up to 128 in 8 partial sums.
-template <class T> T numpy_pairwise_sum(const T* a, std::ptrdiff_t n) {
+template <class T>
+T numpy_pairwise_sum(const T* a, std::ptrdiff_t n) {
     if (n < 8) {
         T s = a[0];
         for (std::ptrdiff_t i = 1; i < n; ++i) s += a[i];
@@ -450,15 +475,18 @@ template <class T> T numpy_pairwise_sum(const T* a, std::ptrdiff_t n) {
 }
 
 // NumPy 1.26's order: buffers of `block` elements, each pairwise, added one after the other.
-template <class T> T numpy_buffered_sum(const T* a, std::ptrdiff_t n, std::ptrdiff_t block) {
+template <class T>
+T numpy_buffered_sum(const T* a, std::ptrdiff_t n, std::ptrdiff_t block) {
     T s = numpy_pairwise_sum(a, std::min(block, n));
-    for (std::ptrdiff_t first = block; first < n; first += block) s += numpy_pairwise_sum(a + first, std::min(block, n - first));
+    for (std::ptrdiff_t first = block; first < n; first += block)
+        s += numpy_pairwise_sum(a + first, std::min(block, n - first));
     return s;
 }
 
 // NumPy's pairwise sum of complex values, written as its definition: the routine for real values
 // run over the n interleaved parts (two per value) and counting in parts, each part summed apart.
-template <class T> std::complex<T> numpy_complex_pairwise_sum(const T* parts, std::ptrdiff_t n) {
+template <class T>
+std::complex<T> numpy_complex_pairwise_sum(const T* parts, std::ptrdiff_t n) {
     T sums[2] = {-0.0, -0.0};  // real, imaginary
     if (n < 8) {
         for (std::ptrdiff_t i = 0; i < n; ++i) sums[i % 2] += parts[i];
@@ -479,13 +507,15 @@ template <class T> std::complex<T> numpy_complex_pairwise_sum(const T* parts, st
 
 // A row reduced as a gufunc pass reduces it: in RowChunks along the reduction's halving, the
 // chunks set in reverse order (as threads may) unless it needs them in order, then finished.
-template <class T> T accumulated(eval::Reduce kind, DType dtype, const T* a, std::ptrdiff_t n) {
+template <class T>
+T accumulated(eval::Reduce kind, DType dtype, const T* a, std::ptrdiff_t n) {
     eval::Accumulator reduction(kind, dtype);
     const eval::RowChunks cut(n, 4096, reduction.halving().value_or(eval::Halving::real));
     reduction.start(cut);
     for (std::ptrdiff_t j = 0; j < cut.count(); ++j) {
         const std::ptrdiff_t k = reduction.needs_order() ? j : cut.count() - 1 - j;
-        const std::ptrdiff_t first = cut.bounds[static_cast<std::size_t>(k)], end = cut.bounds[static_cast<std::size_t>(k) + 1];
+        const std::ptrdiff_t first = cut.bounds[static_cast<std::size_t>(k)],
+                             end = cut.bounds[static_cast<std::size_t>(k) + 1];
         reduction.set_chunk(k, first, a + first, end - first);
     }
     T result;
@@ -493,21 +523,26 @@ template <class T> T accumulated(eval::Reduce kind, DType dtype, const T* a, std
     return result;
 }
 
-template <class T> T accumulated_sum(const T* a, std::ptrdiff_t n) {
+template <class T>
+T accumulated_sum(const T* a, std::ptrdiff_t n) {
     return accumulated(eval::Reduce::sum, sizeof(T) == 8 ? DType::float64 : DType::float32, a, n);
 }
 
-template <class T> void check_row_sums() {
+template <class T>
+void check_row_sums() {
     // Values of many magnitudes, so that any other order of the adds changes the bits.
     std::mt19937_64 rng(11);
     std::vector<T> x(100'003);
-    for (auto& v : x) v = static_cast<T>(std::ldexp(std::uniform_real_distribution<double>(-1, 1)(rng), static_cast<int>(rng() % 40)));
+    for (auto& v : x)
+        v = static_cast<T>(
+            std::ldexp(std::uniform_real_distribution<double>(-1, 1)(rng), static_cast<int>(rng() % 40)));
     for (const std::ptrdiff_t block : {0, 8192}) {
         eval::set_numpy_sum_block(block);
         for (const std::ptrdiff_t n : {1, 7, 8, 129, 1000, 4096, 4097, 8192, 8193, 8200, 20'011, 100'003}) {
             const T want = block ? numpy_buffered_sum(x.data(), n, block) : numpy_pairwise_sum(x.data(), n);
             const T got = accumulated_sum(x.data(), n);
-            EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0) << "n=" << n << " NumPy buffer " << block << ": " << got << " vs " << want;
+            EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0)
+                << "n=" << n << " NumPy buffer " << block << ": " << got << " vs " << want;
         }
     }
     eval::set_numpy_sum_block(0);
@@ -518,25 +553,30 @@ TEST(Accumulator, SumsARowInNumPysOrderWhateverItsLength) {
     check_row_sums<float>();
 }
 
-template <class T> void check_complex_row_sums() {
+template <class T>
+void check_complex_row_sums() {
     using C = std::complex<T>;
     std::mt19937_64 rng(12);
     std::vector<C> z(100'003);
     const auto value = [&] {
-        return static_cast<T>(std::ldexp(std::uniform_real_distribution<double>(-1, 1)(rng), static_cast<int>(rng() % 40)));
+        return static_cast<T>(
+            std::ldexp(std::uniform_real_distribution<double>(-1, 1)(rng), static_cast<int>(rng() % 40)));
     };
     for (auto& v : z) v = {value(), value()};
     const T* parts = reinterpret_cast<const T*>(z.data());
     for (const std::ptrdiff_t block : {0, 8192}) {
         eval::set_numpy_sum_block(block);
-        for (const std::ptrdiff_t n : {1, 3, 4, 5, 63, 64, 65, 129, 1000, 4096, 4097, 8192, 8193, 8200, 20'011, 100'003}) {
+        for (const std::ptrdiff_t n :
+             {1, 3, 4, 5, 63, 64, 65, 129, 1000, 4096, 4097, 8192, 8193, 8200, 20'011, 100'003}) {
             // NumPy 1.26: buffers of `block` values, their sums added one after the other.
             const std::ptrdiff_t buffer = block ? block : n;
             C want = numpy_complex_pairwise_sum(parts, 2 * std::min(buffer, n));
             for (std::ptrdiff_t first = buffer; first < n; first += buffer)
                 want += numpy_complex_pairwise_sum(parts + 2 * first, 2 * std::min(buffer, n - first));
-            const C got = accumulated(eval::Reduce::sum, sizeof(T) == 8 ? DType::complex128 : DType::complex64, z.data(), n);
-            EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0) << "n=" << n << " NumPy buffer " << block << ": " << got << " vs " << want;
+            const C got =
+                accumulated(eval::Reduce::sum, sizeof(T) == 8 ? DType::complex128 : DType::complex64, z.data(), n);
+            EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0)
+                << "n=" << n << " NumPy buffer " << block << ": " << got << " vs " << want;
         }
     }
     eval::set_numpy_sum_block(0);
@@ -550,7 +590,9 @@ TEST(Accumulator, SumsAComplexRowInNumPysOrderOfInterleavedParts) {
 TEST(Accumulator, SequentialSumAddsOneAfterTheOtherAcrossChunks) {
     std::vector<float> x(20'000);
     std::mt19937_64 rng(13);
-    for (auto& v : x) v = static_cast<float>(std::ldexp(std::uniform_real_distribution<double>(-1, 1)(rng), static_cast<int>(rng() % 30)));
+    for (auto& v : x)
+        v = static_cast<float>(
+            std::ldexp(std::uniform_real_distribution<double>(-1, 1)(rng), static_cast<int>(rng() % 30)));
     for (const std::ptrdiff_t n : {1, 7, 8, 4096, 4097, 8193, 20'000}) {
         float want = 0.0f;
         for (std::ptrdiff_t i = 0; i < n; ++i) want += x[static_cast<std::size_t>(i)];
@@ -591,14 +633,16 @@ TEST(ParallelFor, EveryIndexRunsOnceAlsoWhenAThreadHasNoState) {
             for (const bool one_fails : {false, true}) {
                 std::vector<std::atomic<int>> runs(static_cast<std::size_t>(count));
                 const auto caller = std::this_thread::get_id();
-                eval::parallel_for(threads, count,
-                                   [&] {
-                                       if (one_fails && std::this_thread::get_id() != caller) throw std::bad_alloc();
-                                       return 0;
-                                   },
-                                   [&](int, std::ptrdiff_t k) { ++runs[static_cast<std::size_t>(k)]; });
+                eval::parallel_for(
+                    threads, count,
+                    [&] {
+                        if (one_fails && std::this_thread::get_id() != caller) throw std::bad_alloc();
+                        return 0;
+                    },
+                    [&](int, std::ptrdiff_t k) { ++runs[static_cast<std::size_t>(k)]; });
                 for (std::ptrdiff_t k = 0; k < count; ++k)
-                    ASSERT_EQ(runs[static_cast<std::size_t>(k)].load(), 1) << threads << " " << count << " " << one_fails << " " << k;
+                    ASSERT_EQ(runs[static_cast<std::size_t>(k)].load(), 1)
+                        << threads << " " << count << " " << one_fails << " " << k;
             }
         }
     }

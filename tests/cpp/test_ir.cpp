@@ -55,7 +55,8 @@ TEST(Serialize, RoundTripsExactly) {
 
 TEST(Serialize, RejectsEveryTruncation) {
     const std::string bytes = ir::serialize(test::seed_graph());
-    for (std::size_t n = 0; n < bytes.size(); ++n) EXPECT_THROW(ir::deserialize(bytes.substr(0, n)), ir::InvalidGraph) << n;
+    for (std::size_t n = 0; n < bytes.size(); ++n)
+        EXPECT_THROW(ir::deserialize(bytes.substr(0, n)), ir::InvalidGraph) << n;
 }
 
 TEST(Serialize, RejectsBadMagicVersionAndTrailingBytes) {
@@ -77,8 +78,7 @@ TEST(Serialize, SurvivesEverySingleByteCorruption) {
             bad[i] = static_cast<char>(v);
             try {
                 ir::verify(ir::deserialize(bad));
-            } catch (const ir::InvalidGraph&) {
-            }
+            } catch (const ir::InvalidGraph&) {}
         }
 }
 

@@ -27,9 +27,10 @@ TEST(EmitterTable, EveryOpIsEmittedOrListedAsFallingBack) {
 }
 
 TEST(EmitterTable, TheFirstSliceIsEmitted) {
-    for (Op o : {Op::input, Op::constant, Op::where, Op::negative, Op::positive, Op::absolute, Op::square, Op::reciprocal,
-                 Op::sqrt, Op::add, Op::subtract, Op::multiply, Op::divide, Op::greater, Op::greater_equal, Op::less,
-                 Op::less_equal, Op::equal, Op::not_equal, Op::maximum, Op::minimum, Op::fmax, Op::fmin})
+    for (Op o : {Op::input,     Op::constant,   Op::where,         Op::negative, Op::positive,   Op::absolute,
+                 Op::square,    Op::reciprocal, Op::sqrt,          Op::add,      Op::subtract,   Op::multiply,
+                 Op::divide,    Op::greater,    Op::greater_equal, Op::less,     Op::less_equal, Op::equal,
+                 Op::not_equal, Op::maximum,    Op::minimum,       Op::fmax,     Op::fmin})
         EXPECT_NE(ik::jit::emitter_row(o).emit, nullptr) << ik::ir::info(o).name;
     for (Op o : {Op::sin, Op::floor, Op::cast, Op::floor_divide}) EXPECT_EQ(ik::jit::emitter_row(o).emit, nullptr);
 }
@@ -112,7 +113,8 @@ TEST(Jit, ReadsStrideZeroInputsAsOneValue) {
                 for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<double>(i) - 3.5;
                 if (pattern & 1) std::fill(x.begin(), x.end(), 2.0);
                 const double x0 = 2.0;
-                const void* inputs[2] = {pattern & 1 ? &x0 : static_cast<const void*>(x.data()), pattern & 2 ? &one_y : y.data()};
+                const void* inputs[2] = {pattern & 1 ? &x0 : static_cast<const void*>(x.data()),
+                                         pattern & 2 ? &one_y : y.data()};
                 std::feclearexcept(FE_ALL_EXCEPT);
                 function(inputs, out.data(), n, 0);
                 EXPECT_FALSE(std::fetestexcept(FE_DIVBYZERO | FE_INVALID)) << n;
@@ -120,7 +122,8 @@ TEST(Jit, ReadsStrideZeroInputsAsOneValue) {
                     const double w = y[i] != 0.0 ? x[i] / y[i] : -1.0;
                     EXPECT_EQ(out[i], w * 2.5 + x[i]) << "pattern " << pattern << " n " << n << " i " << i;
                 }
-                for (std::size_t i = x.size(); i < out.size(); ++i) EXPECT_EQ(out[i], 7.0) << "wrote past the end, n=" << n;
+                for (std::size_t i = x.size(); i < out.size(); ++i)
+                    EXPECT_EQ(out[i], 7.0) << "wrote past the end, n=" << n;
             }
         }
     }

@@ -144,7 +144,8 @@ TEST(Lower, LeavesAWhereWhoseConditionHasOtherReadersAsItIs) {
     const auto x = b.input(0, DType::float64);
     const auto zero = test::f64(b, 0.0);
     const auto positive = test::op(b, Op::greater, DType::bool_, x, zero);
-    const auto branch = test::op(b, Op::multiply, DType::float64, test::op(b, Op::sqrt, DType::float64, x), test::f64(b, 2.0));
+    const auto branch =
+        test::op(b, Op::multiply, DType::float64, test::op(b, Op::sqrt, DType::float64, x), test::f64(b, 2.0));
     const auto w = test::op(b, Op::where, DType::float64, positive, branch, zero);
     b.add_output(test::op(b, Op::add, DType::float64, w, test::op(b, Op::cast, DType::float64, positive)));
     const eval::Program p = passes::compile(b.finish());
@@ -216,7 +217,8 @@ TEST(Lower, JoinsAMultiplyAndTheConstantAddedToItsResult) {
     const auto& code = p.regions[0].code;
     ASSERT_EQ(code.size(), 1u);
     const auto& steps = code[0].chain_steps;
-    ASSERT_EQ(steps.size(), 6u);  // load 0.5, multiply then subtract, multiply then add, multiply x, multiply y, subtract x
+    ASSERT_EQ(steps.size(),
+              6u);  // load 0.5, multiply then subtract, multiply then add, multiply x, multiply y, subtract x
     EXPECT_EQ(steps[1].op, eval::ChainOp::multiply);
     EXPECT_EQ(steps[1].then, eval::ChainOp::subtract);
     EXPECT_FALSE(steps[1].swapped || steps[1].then_swapped);

@@ -31,43 +31,69 @@ const char* binary_names[] = {IK_SIMD_BINARY_FUNCTIONS(IK_X)};
 
 long double reference(Unary f, long double x) {
     switch (f) {
-        case Unary::sin: return std::sin(x);
-        case Unary::cos: return std::cos(x);
-        case Unary::tan: return std::tan(x);
-        case Unary::arcsin: return std::asin(x);
-        case Unary::arccos: return std::acos(x);
-        case Unary::arctan: return std::atan(x);
-        case Unary::sinh: return std::sinh(x);
-        case Unary::cosh: return std::cosh(x);
-        case Unary::tanh: return std::tanh(x);
-        case Unary::arcsinh: return std::asinh(x);
-        case Unary::arccosh: return std::acosh(x);
-        case Unary::arctanh: return std::atanh(x);
-        case Unary::exp: return std::exp(x);
-        case Unary::exp2: return std::exp2(x);
-        case Unary::expm1: return std::expm1(x);
-        case Unary::log: return std::log(x);
-        case Unary::log2: return std::log2(x);
-        case Unary::log10: return std::log10(x);
-        case Unary::log1p: return std::log1p(x);
-        case Unary::cbrt: return std::cbrt(x);
-        case Unary::count: break;
+        case Unary::sin:
+            return std::sin(x);
+        case Unary::cos:
+            return std::cos(x);
+        case Unary::tan:
+            return std::tan(x);
+        case Unary::arcsin:
+            return std::asin(x);
+        case Unary::arccos:
+            return std::acos(x);
+        case Unary::arctan:
+            return std::atan(x);
+        case Unary::sinh:
+            return std::sinh(x);
+        case Unary::cosh:
+            return std::cosh(x);
+        case Unary::tanh:
+            return std::tanh(x);
+        case Unary::arcsinh:
+            return std::asinh(x);
+        case Unary::arccosh:
+            return std::acosh(x);
+        case Unary::arctanh:
+            return std::atanh(x);
+        case Unary::exp:
+            return std::exp(x);
+        case Unary::exp2:
+            return std::exp2(x);
+        case Unary::expm1:
+            return std::expm1(x);
+        case Unary::log:
+            return std::log(x);
+        case Unary::log2:
+            return std::log2(x);
+        case Unary::log10:
+            return std::log10(x);
+        case Unary::log1p:
+            return std::log1p(x);
+        case Unary::cbrt:
+            return std::cbrt(x);
+        case Unary::count:
+            break;
     }
     return 0;
 }
 
 long double reference(Binary f, long double a, long double b) {
     switch (f) {
-        case Binary::arctan2: return std::atan2(a, b);
-        case Binary::hypot: return std::hypot(a, b);
-        case Binary::power: return std::pow(a, b);
-        case Binary::count: break;
+        case Binary::arctan2:
+            return std::atan2(a, b);
+        case Binary::hypot:
+            return std::hypot(a, b);
+        case Binary::power:
+            return std::pow(a, b);
+        case Binary::count:
+            break;
     }
     return 0;
 }
 
 // Inputs in each function's interesting range.
-template <class T> std::vector<T> inputs(Unary f, std::size_t n) {
+template <class T>
+std::vector<T> inputs(Unary f, std::size_t n) {
     std::mt19937_64 rng(42);
     double lo = -10, hi = 10;
     if (f == Unary::arcsin || f == Unary::arccos || f == Unary::arctanh) lo = -1, hi = 1;
@@ -81,7 +107,8 @@ template <class T> std::vector<T> inputs(Unary f, std::size_t n) {
     return v;
 }
 
-template <class T> double ulps(T got, long double want) {
+template <class T>
+double ulps(T got, long double want) {
     if (std::isnan(got) && std::isnan(want)) return 0;
     if (std::isinf(want) || std::isinf(got)) return got == static_cast<T>(want) ? 0 : 1e9;
     const T w = static_cast<T>(want);
@@ -89,14 +116,17 @@ template <class T> double ulps(T got, long double want) {
     return static_cast<double>(std::fabs(static_cast<long double>(got) - want) / spacing);
 }
 
-template <class T> void check_unary_bounds(const MathTable& t) {
+template <class T>
+void check_unary_bounds(const MathTable& t) {
     constexpr std::size_t n = 20000;
     for (int k = 0; k < static_cast<int>(Unary::count); ++k) {
         const auto f = static_cast<Unary>(k);
         const auto x = inputs<T>(f, n);
         std::vector<T> y(n);
-        if constexpr (std::is_same_v<T, double>) t.unary_f64[k](x.data(), y.data(), n);
-        else t.unary_f32[k](x.data(), y.data(), n);
+        if constexpr (std::is_same_v<T, double>)
+            t.unary_f64[k](x.data(), y.data(), n);
+        else
+            t.unary_f32[k](x.data(), y.data(), n);
         double worst = 0;
         for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, ulps(y[i], reference(f, x[i])));
         EXPECT_LE(worst, ulp_bound(f, std::is_same_v<T, float>)) << t.isa << " " << unary_names[k];
@@ -124,27 +154,34 @@ TEST(MathTables, BinaryWithinStatedUlpBound) {
         for (int k = 0; k < static_cast<int>(Binary::count); ++k) {
             t->binary_f64[k](a.data(), b.data(), y.data(), n);
             double worst = 0;
-            for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, ulps(y[i], reference(static_cast<Binary>(k), a[i], b[i])));
+            for (std::size_t i = 0; i < n; ++i)
+                worst = std::max(worst, ulps(y[i], reference(static_cast<Binary>(k), a[i], b[i])));
             EXPECT_LE(worst, ulp_bound(static_cast<Binary>(k), false)) << t->isa << " " << binary_names[k];
         }
 }
 
 // f over x in one call, checked (NumPy's flags) and unchecked: within f's ULP bound of long
 // double libm (sin: zero keeps its sign), the same bits both ways.
-template <class T> void check_on(const MathTable& t, Unary f, const std::vector<T>& x) {
+template <class T>
+void check_on(const MathTable& t, Unary f, const std::vector<T>& x) {
     const bool f32 = std::is_same_v<T, float>;
     std::vector<T> checked(x.size()), unchecked(x.size());
     const int k = static_cast<int>(f);
     std::feclearexcept(FE_ALL_EXCEPT);
-    if constexpr (f32) t.unary_f32[k](x.data(), checked.data(), static_cast<std::ptrdiff_t>(x.size()));
-    else t.unary_f64[k](x.data(), checked.data(), static_cast<std::ptrdiff_t>(x.size()));
-    if constexpr (f32) t.unchecked().unary_f32[k](x.data(), unchecked.data(), static_cast<std::ptrdiff_t>(x.size()));
-    else t.unchecked().unary_f64[k](x.data(), unchecked.data(), static_cast<std::ptrdiff_t>(x.size()));
+    if constexpr (f32)
+        t.unary_f32[k](x.data(), checked.data(), static_cast<std::ptrdiff_t>(x.size()));
+    else
+        t.unary_f64[k](x.data(), checked.data(), static_cast<std::ptrdiff_t>(x.size()));
+    if constexpr (f32)
+        t.unchecked().unary_f32[k](x.data(), unchecked.data(), static_cast<std::ptrdiff_t>(x.size()));
+    else
+        t.unchecked().unary_f64[k](x.data(), unchecked.data(), static_cast<std::ptrdiff_t>(x.size()));
     for (std::size_t i = 0; i < x.size(); ++i) {
         const char* name = unary_names[k];
         EXPECT_LE(ulps(checked[i], reference(f, static_cast<long double>(x[i]))), ulp_bound(f, f32))
             << t.isa << (f32 ? " float32 " : " float64 ") << name << "(" << x[i] << ") = " << checked[i];
-        if (f == Unary::sin && x[i] == 0) EXPECT_EQ(std::signbit(checked[i]), std::signbit(x[i])) << t.isa << " " << name << "(" << x[i] << ")";
+        if (f == Unary::sin && x[i] == 0)
+            EXPECT_EQ(std::signbit(checked[i]), std::signbit(x[i])) << t.isa << " " << name << "(" << x[i] << ")";
         EXPECT_TRUE(checked[i] == unchecked[i] || (std::isnan(checked[i]) && std::isnan(unchecked[i])))
             << t.isa << " checked and unchecked " << name << "(" << x[i] << ") differ";
     }
@@ -154,7 +191,8 @@ template <class T> void check_on(const MathTable& t, Unary f, const std::vector<
 // within |x| <= 708 (float32: 87) themselves and hand the others to libmvec, so
 // the inputs cross both bounds, with normal, subnormal, zero and infinite results, NaN, -0.0 and
 // tiny arguments (whose r * r underflows inside the routine) mixed into the same vectors.
-template <class T> void check_exp_whole_range(const MathTable& t) {
+template <class T>
+void check_exp_whole_range(const MathTable& t) {
     const bool f32 = std::is_same_v<T, float>;
     const double edge = f32 ? 87.0 : 708.0;
     std::vector<T> x;
@@ -162,9 +200,9 @@ template <class T> void check_exp_whole_range(const MathTable& t) {
     std::uniform_real_distribution<double> wide(f32 ? -110.0 : -760.0, f32 ? 95.0 : 715.0), near(-edge, edge);
     for (int i = 0; i < 20000; ++i) x.push_back(static_cast<T>(i % 4 == 0 ? wide(rng) : near(rng)));
     const T inf = std::numeric_limits<T>::infinity();
-    for (const double v : {edge, -edge, std::nextafter(edge, 1e9), -std::nextafter(edge, 1e9), 0.0, -0.0, 1e-30, -1e-30,
-                           1e-200, 5e-324, 1.0, -1.0, 0.5, f32 ? 88.7 : 709.78, f32 ? 88.8 : 709.79, f32 ? -103.9 : -745.1,
-                           f32 ? -104.0 : -745.2})
+    for (const double v :
+         {edge, -edge, std::nextafter(edge, 1e9), -std::nextafter(edge, 1e9), 0.0, -0.0, 1e-30, -1e-30, 1e-200, 5e-324,
+          1.0, -1.0, 0.5, f32 ? 88.7 : 709.78, f32 ? 88.8 : 709.79, f32 ? -103.9 : -745.1, f32 ? -104.0 : -745.2})
         x.push_back(static_cast<T>(v));
     x.push_back(inf);
     x.push_back(-inf);
@@ -184,15 +222,23 @@ void check_sin_whole_range(const MathTable& t) {
     for (int i = 0; i < 20000; ++i) {
         const long double k = std::floor(static_cast<long double>(unit(rng)) * 333000);
         switch (i % 4) {
-            case 0: x.push_back(wide(rng)); break;
-            case 1: x.push_back(near(rng)); break;
-            case 2: x.push_back(static_cast<double>(k * pi)); break;
-            default: x.push_back(static_cast<double>((k + 0.5L) * pi) * (1 + 1e-12 * (unit(rng) - 0.5))); break;
+            case 0:
+                x.push_back(wide(rng));
+                break;
+            case 1:
+                x.push_back(near(rng));
+                break;
+            case 2:
+                x.push_back(static_cast<double>(k * pi));
+                break;
+            default:
+                x.push_back(static_cast<double>((k + 0.5L) * pi) * (1 + 1e-12 * (unit(rng) - 0.5)));
+                break;
         }
     }
     for (const double v : {0x1p20, -0x1p20, std::nextafter(0x1p20, 1e9), 0.0, -0.0, 1e-30, -1e-30, 1e-200, -5e-324, 1.0,
-                           1e300, -1e22, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
-                           std::numeric_limits<double>::quiet_NaN()})
+                           1e300, -1e22, std::numeric_limits<double>::infinity(),
+                           -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()})
         x.push_back(v);
     check_on(t, Unary::sin, x);
 }
@@ -246,12 +292,14 @@ TEST(MathTables, OwnExpAndSinGiveTheSameBitsOnEveryVectorWidth) {
         avx2->unary_f64[static_cast<int>(f)](x.data(), a.data(), static_cast<std::ptrdiff_t>(x.size()));
         avx512->unary_f64[static_cast<int>(f)](x.data(), b.data(), static_cast<std::ptrdiff_t>(x.size()));
         for (std::size_t i = 0; i < x.size(); ++i)
-            ASSERT_EQ(std::memcmp(&a[i], &b[i], sizeof a[i]), 0) << unary_names[static_cast<int>(f)] << "(" << x[i] << "): " << a[i] << " vs " << b[i];
+            ASSERT_EQ(std::memcmp(&a[i], &b[i], sizeof a[i]), 0)
+                << unary_names[static_cast<int>(f)] << "(" << x[i] << "): " << a[i] << " vs " << b[i];
     }
     std::vector<float> a(xf.size()), b(xf.size());
     avx2->unary_f32[static_cast<int>(Unary::exp)](xf.data(), a.data(), static_cast<std::ptrdiff_t>(xf.size()));
     avx512->unary_f32[static_cast<int>(Unary::exp)](xf.data(), b.data(), static_cast<std::ptrdiff_t>(xf.size()));
-    for (std::size_t i = 0; i < xf.size(); ++i) ASSERT_EQ(std::memcmp(&a[i], &b[i], sizeof a[i]), 0) << "exp(" << xf[i] << "f)";
+    for (std::size_t i = 0; i < xf.size(); ++i)
+        ASSERT_EQ(std::memcmp(&a[i], &b[i], sizeof a[i]), 0) << "exp(" << xf[i] << "f)";
 }
 
 TEST(MathTables, ExpAndSinOfInRangeValuesRaiseNoFlag) {
@@ -277,12 +325,15 @@ TEST(MathTables, SpecialValuesAndFlags) {
         int flags;  // the NumPy flags expected
     };
     const Case cases[] = {
-        {Unary::sin, inf, FE_INVALID},     {Unary::sin, -0.0, 0},           {Unary::cos, -inf, FE_INVALID},
-        {Unary::log, 0.0, FE_DIVBYZERO},   {Unary::log, -1.0, FE_INVALID},  {Unary::log, nan, 0},
-        {Unary::exp, 1000.0, FE_OVERFLOW}, {Unary::exp, -inf, 0},           {Unary::arcsin, 2.0, FE_INVALID},
-        {Unary::arctanh, 1.0, FE_DIVBYZERO}, {Unary::log1p, -1.0, FE_DIVBYZERO}, {Unary::sinh, 1000.0, FE_OVERFLOW},
-        {Unary::arccosh, 0.5, FE_INVALID},   {Unary::sin, 5e-324, FE_UNDERFLOW}, {Unary::arctan, -1e-310, FE_UNDERFLOW},
-        {Unary::expm1, 1e-310, FE_UNDERFLOW}, {Unary::exp, -1000.0, FE_UNDERFLOW}, {Unary::cos, 5e-324, 0},
+        {Unary::sin, inf, FE_INVALID},          {Unary::sin, -0.0, 0},
+        {Unary::cos, -inf, FE_INVALID},         {Unary::log, 0.0, FE_DIVBYZERO},
+        {Unary::log, -1.0, FE_INVALID},         {Unary::log, nan, 0},
+        {Unary::exp, 1000.0, FE_OVERFLOW},      {Unary::exp, -inf, 0},
+        {Unary::arcsin, 2.0, FE_INVALID},       {Unary::arctanh, 1.0, FE_DIVBYZERO},
+        {Unary::log1p, -1.0, FE_DIVBYZERO},     {Unary::sinh, 1000.0, FE_OVERFLOW},
+        {Unary::arccosh, 0.5, FE_INVALID},      {Unary::sin, 5e-324, FE_UNDERFLOW},
+        {Unary::arctan, -1e-310, FE_UNDERFLOW}, {Unary::expm1, 1e-310, FE_UNDERFLOW},
+        {Unary::exp, -1000.0, FE_UNDERFLOW},    {Unary::cos, 5e-324, 0},
     };
     const int watched = FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW;
     for (const MathTable* t : tables())
@@ -290,9 +341,11 @@ TEST(MathTables, SpecialValuesAndFlags) {
             double x[3] = {c.x, c.x, c.x}, y[3];
             std::feclearexcept(FE_ALL_EXCEPT);
             t->unary_f64[static_cast<int>(c.f)](x, y, 3);
-            EXPECT_EQ(std::fetestexcept(watched), c.flags) << t->isa << " " << unary_names[static_cast<int>(c.f)] << "(" << c.x << ")";
+            EXPECT_EQ(std::fetestexcept(watched), c.flags)
+                << t->isa << " " << unary_names[static_cast<int>(c.f)] << "(" << c.x << ")";
             const double want = static_cast<double>(reference(c.f, c.x));
-            EXPECT_TRUE((std::isnan(want) && std::isnan(y[0])) || (want == y[0] && std::signbit(want) == std::signbit(y[0])))
+            EXPECT_TRUE((std::isnan(want) && std::isnan(y[0])) ||
+                        (want == y[0] && std::signbit(want) == std::signbit(y[0])))
                 << t->isa << " " << unary_names[static_cast<int>(c.f)] << "(" << c.x << ") = " << y[0];
         }
 }
@@ -311,10 +364,12 @@ TEST(MathTables, UnderflowIsSignalledWhereNumPySignalsIt) {
                     std::vector<double> in(static_cast<std::size_t>(n), x), out(in.size());
                     std::feclearexcept(FE_ALL_EXCEPT);
                     t->unary_f64[static_cast<int>(f)](in.data(), out.data(), n);
-                    EXPECT_EQ(std::fetestexcept(FE_UNDERFLOW) != 0, signals) << t->isa << " " << unary_names[static_cast<int>(f)] << " n=" << n;
+                    EXPECT_EQ(std::fetestexcept(FE_UNDERFLOW) != 0, signals)
+                        << t->isa << " " << unary_names[static_cast<int>(f)] << " n=" << n;
                     std::feclearexcept(FE_ALL_EXCEPT);
                     t->unary_f64[static_cast<int>(f)](in.data(), in.data(), n);  // in place
-                    EXPECT_EQ(std::fetestexcept(FE_UNDERFLOW) != 0, signals) << t->isa << " " << unary_names[static_cast<int>(f)] << " in place";
+                    EXPECT_EQ(std::fetestexcept(FE_UNDERFLOW) != 0, signals)
+                        << t->isa << " " << unary_names[static_cast<int>(f)] << " in place";
                 }
         }
         set_signals_underflow(f, false, c_library);
@@ -360,7 +415,8 @@ TEST(MathTables, TailsAndInPlace) {
             std::vector<double> z = x;
             t->unary_f64[static_cast<int>(Unary::exp)](z.data(), z.data(), n);
             for (std::ptrdiff_t i = 0; i < n; ++i) {
-                EXPECT_NEAR(y[static_cast<std::size_t>(i)], std::exp(x[static_cast<std::size_t>(i)]), 1e-15 * y[static_cast<std::size_t>(i)]);
+                EXPECT_NEAR(y[static_cast<std::size_t>(i)], std::exp(x[static_cast<std::size_t>(i)]),
+                            1e-15 * y[static_cast<std::size_t>(i)]);
                 EXPECT_EQ(z[static_cast<std::size_t>(i)], y[static_cast<std::size_t>(i)]) << t->isa << " n=" << n;
             }
         }

@@ -33,7 +33,8 @@ TEST(ThreadPool, ManyTinyJobsRunEveryIndexOnce) {
     for (int job = 0; job < 20000; ++job) {
         const std::ptrdiff_t count = 1 + job % 8;
         threaded_for(2 + job % 3, count, [&](std::ptrdiff_t k) { ++runs[static_cast<std::size_t>(k)]; });
-        for (std::ptrdiff_t k = 0; k < count; ++k) ASSERT_EQ(runs[static_cast<std::size_t>(k)].exchange(0), 1) << job << " " << k;
+        for (std::ptrdiff_t k = 0; k < count; ++k)
+            ASSERT_EQ(runs[static_cast<std::size_t>(k)].exchange(0), 1) << job << " " << k;
     }
 }
 

@@ -15,19 +15,23 @@ namespace {
 using ik::eval::UniformDivisor;
 
 // The reference: the division instruction, rounded as NumPy's floor_divide, remainder and fmod.
-template <class T> T floor_quotient(T n, T d) {
+template <class T>
+T floor_quotient(T n, T d) {
     T q = static_cast<T>(n / d);
     if constexpr (std::is_signed_v<T>)
         if (n % d != 0 && ((n < 0) != (d < 0))) --q;
     return q;
 }
 // In unsigned arithmetic: q * d may lie below the type's range (min // 3 rounds down), n - q * d not.
-template <class T> T floor_remainder(T n, T d) {
+template <class T>
+T floor_remainder(T n, T d) {
     using U = std::make_unsigned_t<T>;
-    return static_cast<T>(static_cast<U>(static_cast<U>(n) - static_cast<U>(static_cast<U>(floor_quotient(n, d)) * static_cast<U>(d))));
+    return static_cast<T>(
+        static_cast<U>(static_cast<U>(n) - static_cast<U>(static_cast<U>(floor_quotient(n, d)) * static_cast<U>(d))));
 }
 
-template <class T> void check(T n, T d, const UniformDivisor<T>& u) {
+template <class T>
+void check(T n, T d, const UniformDivisor<T>& u) {
     ASSERT_EQ(u.floor_quotient(n), floor_quotient(n, d)) << +n << " // " << +d;
     ASSERT_EQ(u.floor_remainder(n), floor_remainder(n, d)) << +n << " % " << +d;
     ASSERT_EQ(u.truncated_remainder(n), static_cast<T>(n % d)) << "fmod(" << +n << ", " << +d << ")";
@@ -40,7 +44,8 @@ template <class T> void check(T n, T d, const UniformDivisor<T>& u) {
     }
 }
 
-template <class T> void exhaustive() {
+template <class T>
+void exhaustive() {
     using L = std::numeric_limits<T>;
     for (long d = L::min(); d <= L::max(); ++d) {
         if (!UniformDivisor<T>::takes(static_cast<T>(d))) continue;
@@ -49,7 +54,8 @@ template <class T> void exhaustive() {
     }
 }
 
-template <class T> std::vector<T> edges() {
+template <class T>
+std::vector<T> edges() {
     using L = std::numeric_limits<T>;
     std::vector<T> v = {L::min(), static_cast<T>(L::min() + 1), L::max(), static_cast<T>(L::max() - 1), 0, 1, 2, 3, 7};
     for (int k = 0; k < L::digits; ++k) {
@@ -62,7 +68,8 @@ template <class T> std::vector<T> edges() {
     return v;
 }
 
-template <class T> void sampled() {
+template <class T>
+void sampled() {
     std::mt19937_64 random(5);
     std::vector<T> divisors = edges<T>(), dividends = edges<T>();
     for (int k = 0; k < 300; ++k) divisors.push_back(static_cast<T>(random() >> (random() % 64)));

@@ -37,12 +37,21 @@ CATEGORIES = ("not-applicable", "documented", "defect")
 NUMPY_VERSION = "2.4"
 
 # The NumPy test files this judge runs (issue 19), relative to numpy/_core/tests/.
-TEST_FILES = ("test_umath.py", "test_ufunc.py", "test_umath_complex.py", "test_umath_accuracy.py",
-              "test_half.py", "test_nep50_promotions.py", "test_errstate.py", "test_mem_overlap.py",
-              "test_scalarmath.py")
+TEST_FILES = (
+    "test_umath.py",
+    "test_ufunc.py",
+    "test_umath_complex.py",
+    "test_umath_accuracy.py",
+    "test_half.py",
+    "test_nep50_promotions.py",
+    "test_errstate.py",
+    "test_mem_overlap.py",
+    "test_scalarmath.py",
+)
 
 
 # --- the kernels --------------------------------------------------------------------------------
+
 
 def _identity_for(u: np.ufunc) -> object:
     """NumPy's identity of u when every numeric loop's output dtype holds it, else None.
@@ -184,6 +193,7 @@ def _import(name, globals=None, locals=None, fromlist=(), level=0):
 
 # --- the list of known failures -------------------------------------------------------------------
 
+
 @dataclass
 class Entry:
     pattern: str  # a test id relative to numpy/_core/tests, '*' matching any characters
@@ -224,21 +234,37 @@ def _find(entries: list[Entry], exact: dict[str, Entry], test_id: str) -> Entry 
 
 # --- pytest hooks ---------------------------------------------------------------------------------
 
+
 def pytest_addoption(parser):
     group = parser.getgroup("ironkernel", "NumPy's ufunc tests against ironkernel kernels")
-    group.addoption("--ik-sample", type=int, default=0, metavar="N",
-                    help="run a fixed subset of N tests (chosen by a hash of their ids)")
-    group.addoption("--ik-known-failures", default=KNOWN_FAILURES, metavar="PATH",
-                    help="the list of known failures (default: known_failures.txt beside the plugin)")
-    group.addoption("--ik-no-known-failures", action="store_true",
-                    help="do not mark the listed tests as expected failures (to re-classify them)")
+    group.addoption(
+        "--ik-sample",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run a fixed subset of N tests (chosen by a hash of their ids)",
+    )
+    group.addoption(
+        "--ik-known-failures",
+        default=KNOWN_FAILURES,
+        metavar="PATH",
+        help="the list of known failures (default: known_failures.txt beside the plugin)",
+    )
+    group.addoption(
+        "--ik-no-known-failures",
+        action="store_true",
+        help="do not mark the listed tests as expected failures (to re-classify them)",
+    )
 
 
 def pytest_configure(config):
     KERNELS.update(_kernels())
     builtins.__import__ = _import
-    config._ik_entries = [] if config.getoption("ik_no_known_failures") else read_known_failures(
-        config.getoption("ik_known_failures"))
+    config._ik_entries = (
+        []
+        if config.getoption("ik_no_known_failures")
+        else read_known_failures(config.getoption("ik_known_failures"))
+    )
 
 
 def pytest_unconfigure(config):

@@ -26,20 +26,52 @@ def table_rows(text):
 
 def test_functions_benchmark_builds_every_section(functions, tmp_path):
     out = tmp_path / "functions.md"
-    text = functions.main(["--sizes", "1e2", "--functions", "np.sin(,np.add(,x + y,x // 7,np.argmax(",
-                           "--seconds", "0.001", "--out", str(out)])
+    text = functions.main(
+        [
+            "--sizes",
+            "1e2",
+            "--functions",
+            "np.sin(,np.add(,x + y,x // 7,np.argmax(",
+            "--seconds",
+            "0.001",
+            "--out",
+            str(out),
+        ]
+    )
     assert out.read_text() == text
     rows = table_rows(text)
-    for row in ["| `np.sin(x)` | float64 | ", "| `np.add(x, y)` | int8, int8 | ", "| `x + y` | complex128, complex128 | ",
-                "| `x // 7` | uint64 | ", "| `np.add(x, y), where= 1%` | float32 | ", "| `np.argmax(x)` | float64 | "]:
+    for row in [
+        "| `np.sin(x)` | float64 | ",
+        "| `np.add(x, y)` | int8, int8 | ",
+        "| `x + y` | complex128, complex128 | ",
+        "| `x // 7` | uint64 | ",
+        "| `np.add(x, y), where= 1%` | float32 | ",
+        "| `np.argmax(x)` | float64 | ",
+    ]:
         assert any(r.startswith(row) for r in rows), row
-    assert not any(r.startswith(("| `np.cos(", "| `x - y`", "| `x // -7`")) for r in rows)  # --functions filters
+    assert not any(
+        r.startswith(("| `np.cos(", "| `x - y`", "| `x // -7`")) for r in rows
+    )  # --functions filters
     assert "n/a: " in text and "loops on float128, complex256, object" in text  # NumPy's dtypes, not ours
     assert " cells below 1.0x (of " in text and "Run time " in text
 
 
 def test_functions_benchmark_keeps_the_dtypes_asked_for(functions, tmp_path):
-    text = functions.main(["--sizes", "1e2,1e3", "--functions", "np.add(", "--dtypes", "int32", "--sections",
-                           "functions", "--seconds", "0.001", "--out", str(tmp_path / "functions.md")])
+    text = functions.main(
+        [
+            "--sizes",
+            "1e2,1e3",
+            "--functions",
+            "np.add(",
+            "--dtypes",
+            "int32",
+            "--sections",
+            "functions",
+            "--seconds",
+            "0.001",
+            "--out",
+            str(tmp_path / "functions.md"),
+        ]
+    )
     assert [r.split(" | ")[1] for r in table_rows(text)] == ["int32, int32"]
     assert "| body | dtypes | 1e2 | 1e3 |" in text

@@ -170,7 +170,9 @@ def test_chunks_and_chains_change_no_bit(tmp_path, switch):
 def test_explain_shows_fused_chains():
     text = ik.explain(ik.ufunc(lambda x: ((0.5 * x - 1.5) * x + 0.25) * x))
     assert "fused multiply(add(multiply(subtract(multiply(" in text
-    assert "fused sqrt(add(multiply(r0, r0), square(r1)))" in ik.explain(ik.ufunc(lambda x, y: np.sqrt(x * x + y * y)))
+    assert "fused sqrt(add(multiply(r0, r0), square(r1)))" in ik.explain(
+        ik.ufunc(lambda x, y: np.sqrt(x * x + y * y))
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -271,11 +273,20 @@ MIN_MAX = {
     "array bound": ("min(r1, r0)", lambda x, y: np.where(x > y, y, x) * 2.0),
     "clamp": ("max(r1, min(r3, r0))", lambda x, y: np.where(x < -1, -1, np.where(x > 1, 1, x))),
     "clamp mirrored": ("min(r1, max(r3, r0))", lambda x, y: np.where(x > 1, 1, np.where(x < -1, -1, x))),
-    "clamp at zero": ("max(r1, min(r3, r0))", lambda x, y: np.where(x < 0.0, 0.0, np.where(x > -0.0, -0.0, x))),
-    "clamp in one point": ("max(r1, min(r1, r0))", lambda x, y: np.where(x < 0.5, 0.5, np.where(x > 0.5, 0.5, x))),
+    "clamp at zero": (
+        "max(r1, min(r3, r0))",
+        lambda x, y: np.where(x < 0.0, 0.0, np.where(x > -0.0, -0.0, x)),
+    ),
+    "clamp in one point": (
+        "max(r1, min(r1, r0))",
+        lambda x, y: np.where(x < 0.5, 0.5, np.where(x > 0.5, 0.5, x)),
+    ),
     # bounds the wrong way round: the second select is not a MAX of the first's result
     "crossed bounds": ("min(r3, r0)", lambda x, y: np.where(x < 1, 1, np.where(x > -1, -1, x))),
-    "nan bound": ("where(less(r0, r1), r1, min(r3, r0))", lambda x, y: np.where(x < 0.0, 0.0, np.where(x > np.nan, np.nan, x))),
+    "nan bound": (
+        "where(less(r0, r1), r1, min(r3, r0))",
+        lambda x, y: np.where(x < 0.0, 0.0, np.where(x > np.nan, np.nan, x)),
+    ),
     # not MIN/MAX: a non-strict comparison (>= keeps b for x == b: -0.0 vs 0.0), t not b, the
     # value not a, the bound compared on the other side, or the value kept where it holds
     "greater_equal": (None, lambda x, y: np.where(x >= 0.0, 0.0, x) * 2.0),
@@ -354,9 +365,18 @@ def test_binary_operands_join_their_chain_bit_for_bit(name, dtype):
 MERGED = {
     "4 arrays": (2, lambda a, b: a * b + (a - 1.0) * b - np.sqrt(np.abs(a - b))),
     "two outputs": (1, lambda a, b: (a * 2.0 + b, np.sqrt(np.abs(a - b)) * 3.0)),
-    "three chains": (2, lambda a, b: (np.sqrt(a * a + b) - a) / (np.sqrt(np.abs(b - a)) + 1.0) - np.sqrt(b * b + 2.0) * a),
-    "stored value as output": (1, lambda a, b: (np.sqrt(np.abs(a)) * 2.0 - b, (np.sqrt(np.abs(a)) * 2.0 - b) / (a * a + 1.0))),
-    "in a lazy branch": (2, lambda a, b: np.where(a > 0.5, np.sqrt(np.abs(b) + a) - np.sqrt(a * 3.0 + 1.0) * b, 0.0)),
+    "three chains": (
+        2,
+        lambda a, b: (np.sqrt(a * a + b) - a) / (np.sqrt(np.abs(b - a)) + 1.0) - np.sqrt(b * b + 2.0) * a,
+    ),
+    "stored value as output": (
+        1,
+        lambda a, b: (np.sqrt(np.abs(a)) * 2.0 - b, (np.sqrt(np.abs(a)) * 2.0 - b) / (a * a + 1.0)),
+    ),
+    "in a lazy branch": (
+        2,
+        lambda a, b: np.where(a > 0.5, np.sqrt(np.abs(b) + a) - np.sqrt(a * 3.0 + 1.0) * b, 0.0),
+    ),
 }
 
 
@@ -402,7 +422,9 @@ def test_multiply_then_constant_steps_give_numpy_bits_and_warnings(name, dtype):
     body = MULTIPLY_THEN[name]
     f = ik.ufunc(body)
     program = float64_program(f)
-    assert len(re.findall("= fused", program)) == 1 and not re.search(r"= (add|subtract|multiply) r", program), program
+    assert len(re.findall("= fused", program)) == 1 and not re.search(
+        r"= (add|subtract|multiply) r", program
+    ), program
     rng = np.random.default_rng(3)
     n = 3 * 1024 + 77
     x, y = (rng.standard_normal(n).astype(dtype) * 3 for _ in range(2))
@@ -448,8 +470,26 @@ def test_math_steps_give_numpy_values_and_warnings(name, dtype):
     rng = np.random.default_rng(5)
     n = 4 * 1024 + 77
     x, y = rng.standard_normal(n).astype(dtype) * 3, rng.standard_normal(n).astype(dtype)
-    special = np.array([np.nan, 0.0, -0.0, np.inf, -np.inf, 1e-30, -1e-30, 800.0, -800.0, 88.5, -104.0, 3e6, -1e7,
-                        1e-310, 1048576.0], dtype)
+    special = np.array(
+        [
+            np.nan,
+            0.0,
+            -0.0,
+            np.inf,
+            -np.inf,
+            1e-30,
+            -1e-30,
+            800.0,
+            -800.0,
+            88.5,
+            -104.0,
+            3e6,
+            -1e7,
+            1e-310,
+            1048576.0,
+        ],
+        dtype,
+    )
     x[1100 : 1100 + special.size] = special  # in the second chunk of 1024; the others stay in range
     for args in ((x, y), (x[1000:], y[:-1000])):
         got, kinds = call_recording(f, *args)
@@ -479,7 +519,9 @@ def test_chains_warn_as_numpy():
     with warnings.catch_warnings(record=True) as expected_caught:
         warnings.simplefilter("always")
         expected = np.sqrt((x * 1e300) * 1e10 - 1.0) / x
-    assert {str(w.message).split(" in ")[0] for w in caught} == {str(w.message).split(" in ")[0] for w in expected_caught}
+    assert {str(w.message).split(" in ")[0] for w in caught} == {
+        str(w.message).split(" in ")[0] for w in expected_caught
+    }
     np.testing.assert_array_equal(got, expected)
 
 
@@ -491,14 +533,20 @@ SPLIT_WHERES = {
     "no math": (lambda x, y: x < y, lambda x, y: 2.0, lambda x, y: np.sqrt(y - x) * 3.0),
     "equal": (lambda x, y: x == 0.5, lambda x, y: np.sqrt(x * y), lambda x, y: -1.0),
     "not equal": (lambda x, y: x != 0.5, lambda x, y: 1.0 / np.sqrt(np.abs(x)), lambda x, y: y),
-    "greater equal": (lambda x, y: y >= x, lambda x, y: np.exp(y) - np.sqrt(np.abs(x) * 1e-6), lambda x, y: x),
+    "greater equal": (
+        lambda x, y: y >= x,
+        lambda x, y: np.exp(y) - np.sqrt(np.abs(x) * 1e-6),
+        lambda x, y: x,
+    ),
 }
 
 
 # Math functions are called inside chains where the vector routines' vectors are the chain
 # kernels' (libmvec: AVX2 and AVX-512), and exp is a step of its own on AVX2; elsewhere
 # (IK_SIMD=sse2) they stay instructions, and a branch with one is then no single chain.
-VECTOR_MATH_IN_CHAINS = ik._core.simd_isa() in ("avx2", "avx512") and ik._core.simd_isa() == ik._core.kernel_isa()
+VECTOR_MATH_IN_CHAINS = (
+    ik._core.simd_isa() in ("avx2", "avx512") and ik._core.simd_isa() == ik._core.kernel_isa()
+)
 WITHOUT_MATH = {"no math", "equal", "not equal"}
 
 
@@ -605,11 +653,14 @@ def test_wheres_of_split_chunks_in_place_strided_and_broadcast():
 
 
 @pytest.mark.parametrize("n", [5, 300, 1000, 1023])
-@pytest.mark.parametrize("body", [
-    lambda a: np.exp(a * 300.0) * 0.5,
-    lambda a: 1.0 / (1.0 + np.exp(-a)),
-    lambda a: np.where(a > 0, np.sqrt(np.abs(a)) + np.sin(a), 0),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        lambda a: np.exp(a * 300.0) * 0.5,
+        lambda a: 1.0 / (1.0 + np.exp(-a)),
+        lambda a: np.where(a > 0, np.sqrt(np.abs(a)) + np.sin(a), 0),
+    ],
+)
 def test_chains_below_a_chunk_run_fast_then_exactly_on_flags(body, n):
     """Below a chunk the blocked evaluator runs a chain's fast form (inline exp and sin, math
     calls) and, if it raised a flag, its exact form: NumPy's values and warnings either way,

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_dtype_codes_are_the_cores():
     assert {dtype.name: code for dtype, code in _ir.DTYPE_CODES.items()} == {
-        np.dtype(getattr(np, name)).name: code for name, code in _core.dtype_codes.items()}
+        np.dtype(getattr(np, name)).name: code for name, code in _core.dtype_codes.items()
+    }
     # every dtype the core knows, each code once
     assert len(set(_ir.DTYPE_CODES.values())) == len(_ir.DTYPE_CODES) == 14
 
@@ -27,15 +28,24 @@ def test_ir_magic_and_version_are_the_cores():
 
 def test_gufunc_plan_numbers_are_the_cores():
     assert {f"reduce_{k}": v for k, v in _core.reductions.items()} == _gufunc._REDUCE_KINDS
-    assert (
-        _core.stage_input_kinds["vector_input"], _core.stage_input_kinds["table"]) == (_gufunc._VECTOR_INPUT, _gufunc._TABLE_INPUT)
-    assert tuple(
-        _core.stage_output_kinds[k] for k in ("reduce_into_table", "table", "vector_output")) == (_gufunc._REDUCE_INTO_TABLE, _gufunc._TABLE_OUTPUT, _gufunc._VECTOR_OUTPUT)
+    assert (_core.stage_input_kinds["vector_input"], _core.stage_input_kinds["table"]) == (
+        _gufunc._VECTOR_INPUT,
+        _gufunc._TABLE_INPUT,
+    )
+    assert tuple(_core.stage_output_kinds[k] for k in ("reduce_into_table", "table", "vector_output")) == (
+        _gufunc._REDUCE_INTO_TABLE,
+        _gufunc._TABLE_OUTPUT,
+        _gufunc._VECTOR_OUTPUT,
+    )
 
 
 def test_call_key_codes_are_the_cores():
     codes = _core.call_key_codes
-    assert {codes["weak_int"]: int, codes["weak_float"]: float, codes["weak_complex"]: complex} == _loops._WEAK_KINDS
+    assert {
+        codes["weak_int"]: int,
+        codes["weak_float"]: float,
+        codes["weak_complex"]: complex,
+    } == _loops._WEAK_KINDS
     assert (codes["no_operand"], codes["not_fixed"]) == (_loops._NO_OPERAND, _loops.NOT_FIXED)
     # ik.explain builds keys as NumPy's resolver does: a Python float beside an array is weak
     assert _api._argument_code(float, 2) == codes["weak_float"]

@@ -8,8 +8,19 @@ from numpy_reference import assert_same, with_thread_counts
 import ironkernel as ik
 
 FUNCTIONS = ["sum", "mean", "max", "min", "argmax", "argmin", "any", "all"]
-DTYPES = [np.float64, np.float32, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64,
-          np.bool_]
+DTYPES = [
+    np.float64,
+    np.float32,
+    np.int8,
+    np.uint8,
+    np.int16,
+    np.uint16,
+    np.int32,
+    np.uint32,
+    np.int64,
+    np.uint64,
+    np.bool_,
+]
 # Around the pairwise blocks (8, 128), the vector widths of the extrema (4 vectors of 64 bytes:
 # 32 float64 ... 256 int8) and their tails, and rows that halve more than once.
 LENGTHS = [1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 65, 127, 128, 129, 255, 256, 257, 1000, 4097]

@@ -25,7 +25,9 @@ DOCS = ROOT / "docs"
 NOT_PAGES = ("_build", "_generated", "generated")  # build output and generated stubs
 
 if np.lib.NumpyVersion(np.__version__) < "2.0.0":
-    pytest.skip("the documentation describes NumPy 2's behaviour (NEP 50 scalars, reprs)", allow_module_level=True)
+    pytest.skip(
+        "the documentation describes NumPy 2's behaviour (NEP 50 scalars, reprs)", allow_module_level=True
+    )
 
 
 def pages() -> list[Path]:
@@ -48,7 +50,7 @@ def fenced_blocks(path: Path) -> list[tuple[str, int, str]]:
         fence, language = match.groups()
         end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == fence), None)
         assert end is not None, f"{path}:{i + 1}: unclosed code block"
-        blocks.append((language, i + 2, "\n".join(lines[i + 1:end]) + "\n"))
+        blocks.append((language, i + 2, "\n".join(lines[i + 1 : end]) + "\n"))
         i = end + 1
     return blocks
 
@@ -82,20 +84,36 @@ def test_code_examples_run(path):
 
 
 # (switch_on: csrc/eval/environment.hpp's reader of the on/off switches.)
-ENVIRONMENT_READ = re.compile(r'(?:getenv|switch_on)\("(IK_[A-Z0-9_]+)"\)|environ(?:\.get\(|\[)"(IK_[A-Z0-9_]+)"')
+ENVIRONMENT_READ = re.compile(
+    r'(?:getenv|switch_on)\("(IK_[A-Z0-9_]+)"\)|environ(?:\.get\(|\[)"(IK_[A-Z0-9_]+)"'
+)
 
 
 def test_every_environment_variable_read_is_documented():
-    sources = [*(ROOT / "csrc").rglob("*.[ch]pp"), *(ROOT / "csrc").rglob("*.inc"), *(ROOT / "src").rglob("*.py")]
-    read = {name for path in sources for pair in ENVIRONMENT_READ.findall(path.read_text()) for name in pair if name}
+    sources = [
+        *(ROOT / "csrc").rglob("*.[ch]pp"),
+        *(ROOT / "csrc").rglob("*.inc"),
+        *(ROOT / "src").rglob("*.py"),
+    ]
+    read = {
+        name
+        for path in sources
+        for pair in ENVIRONMENT_READ.findall(path.read_text())
+        for name in pair
+        if name
+    }
     documented = set(re.findall(r"`(IK_[A-Z0-9_]+)`", (DOCS / "reference" / "environment.md").read_text()))
     assert len(read) >= 6, read  # a broken pattern would find none
     assert read <= documented, f"read but not in docs/reference/environment.md: {sorted(read - documented)}"
 
 
 def test_no_page_holds_merge_conflict_markers():
-    marked = [f"{p.relative_to(ROOT)}:{i}" for p in pages() for i, line in enumerate(p.read_text().splitlines(), 1)
-              if line.startswith(("<<<<<<< ", ">>>>>>> "))]
+    marked = [
+        f"{p.relative_to(ROOT)}:{i}"
+        for p in pages()
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if line.startswith(("<<<<<<< ", ">>>>>>> "))
+    ]
     assert not marked, marked  # a merge left both sides of a conflict in the text (Sphinx shows them as is)
 
 
@@ -104,8 +122,17 @@ def test_pages_have_examples():
     assert sum(counts.values()) >= 30, counts  # a broken fence parser would find none
 
 
-PUBLIC = [ik.ufunc, ik.gufunc, ik.explain, ik.set_num_threads, ik.get_num_threads, ik.threads,
-          ik.supported_functions, ik.TracingError, ik.show_config]
+PUBLIC = [
+    ik.ufunc,
+    ik.gufunc,
+    ik.explain,
+    ik.set_num_threads,
+    ik.get_num_threads,
+    ik.threads,
+    ik.supported_functions,
+    ik.TracingError,
+    ik.show_config,
+]
 
 
 @pytest.mark.parametrize("obj", PUBLIC, ids=lambda o: o.__name__)
@@ -130,10 +157,32 @@ def test_performance_table_matches_readme():
 
 def test_site_builds_without_warnings(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(DOCS), str(tmp_path / "html")],
-        capture_output=True, text=True, timeout=300, cwd=ROOT, check=False,
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            str(DOCS),
+            str(tmp_path / "html"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
     )
     assert result.returncode == 0 and "WARNING" not in result.stderr, result.stderr[-5000:]
-    for page in ("index", "getting-started", "guide/where", "reference/functions", "reference/api", "performance"):
+    for page in (
+        "index",
+        "getting-started",
+        "guide/where",
+        "reference/functions",
+        "reference/api",
+        "performance",
+    ):
         assert (tmp_path / "html" / f"{page}.html").exists(), page
     assert (tmp_path / "html" / "_images" / "speedup_float64.png").exists()

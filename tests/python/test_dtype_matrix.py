@@ -44,12 +44,26 @@ BODIES = {
 # Pairs that differ from NumPy, each with its reason (docs/guide/dtypes.md lists them too).
 UNSIGNED = ["B", "H", "I", "L"]
 KNOWN_DIFFERENCES = {
-    **{("clip", first, second): "np.clip converts a Python scalar first argument to a NumPy array (not weak); "
-       "the kernel keeps it weak" for first in PYTHON for second in DTYPES},
-    **{("negative", int, second): "-a of a Python int argument a is computed in the array's dtype: "
-       "NumPy's Python arithmetic gives -3, which raises OverflowError for unsigned arrays"
-       for second in UNSIGNED},
-    ("power", "?", int): "NumPy's a ** b looks at the value of a Python scalar b (** 2 is np.square, int8 for bool "
+    **{
+        (
+            "clip",
+            first,
+            second,
+        ): "np.clip converts a Python scalar first argument to a NumPy array (not weak); "
+        "the kernel keeps it weak"
+        for first in PYTHON
+        for second in DTYPES
+    },
+    **{
+        ("negative", int, second): "-a of a Python int argument a is computed in the array's dtype: "
+        "NumPy's Python arithmetic gives -3, which raises OverflowError for unsigned arrays"
+        for second in UNSIGNED
+    },
+    (
+        "power",
+        "?",
+        int,
+    ): "NumPy's a ** b looks at the value of a Python scalar b (** 2 is np.square, int8 for bool "
     "arrays); a kernel is typed per dtype, not per value, and computes np.power (int64)",
 }
 

@@ -218,13 +218,21 @@ def test_integer_constant_too_large_for_the_input_dtype_is_never_wrapped():
     """NumPy 2 raises OverflowError for int8 * 300: so does the kernel, naming itself and the line.
     Never 300 wrapped to 44 in int8, nor the product computed in another dtype."""
     times_300 = ik.ufunc(lambda v: v * 300)
-    with pytest.raises(OverflowError, match=r"_lambda_\(\): Python integer 300 out of bounds for int8 \(at .*test_errors"):
+    with pytest.raises(
+        OverflowError, match=r"_lambda_\(\): Python integer 300 out of bounds for int8 \(at .*test_errors"
+    ):
         times_300(np.array([1, -2, 3], dtype=np.int8))
     np.testing.assert_array_equal(times_300(np.array([1, -2, 3], dtype=np.int16)), [300, -600, 900])
 
 
-@pytest.mark.parametrize("values", [np.array(["2020-01-01", "2021-06-30"], dtype="datetime64[D]"),
-                                    np.array([5, -3], dtype="timedelta64[s]")], ids=["datetime64", "timedelta64"])
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array(["2020-01-01", "2021-06-30"], dtype="datetime64[D]"),
+        np.array([5, -3], dtype="timedelta64[s]"),
+    ],
+    ids=["datetime64", "timedelta64"],
+)
 def test_datetime_and_timedelta_inputs_are_a_type_error_and_leave_out_untouched(values):
     # NumPy's own refusal (no loop for these dtypes): the message names the kernel.
     @ik.ufunc
@@ -252,9 +260,17 @@ def test_datetime_and_timedelta_inputs_are_a_type_error_and_leave_out_untouched(
         assert (out == before).all(), name
 
 
-@pytest.mark.parametrize("body, name", [(lambda x: x.reshape(2, 3), "x.reshape"), (lambda x: x.flatten(), "x.flatten"),
-                                        (lambda x: x.cumsum(), "x.cumsum"), (lambda x: x.nonzero(), "x.nonzero"),
-                                        (lambda x: x.flat, "x.flat"), (lambda x: x.tolist(), "x.tolist")])
+@pytest.mark.parametrize(
+    "body, name",
+    [
+        (lambda x: x.reshape(2, 3), "x.reshape"),
+        (lambda x: x.flatten(), "x.flatten"),
+        (lambda x: x.cumsum(), "x.cumsum"),
+        (lambda x: x.nonzero(), "x.nonzero"),
+        (lambda x: x.flat, "x.flat"),
+        (lambda x: x.tolist(), "x.tolist"),
+    ],
+)
 def test_ndarray_methods_that_are_not_element_wise(body, name):
     # The tracer's own error (function, line, advice), not a bare AttributeError.
     expect_error(body, name, "<lambda>()", "test_errors.py")
@@ -283,7 +299,8 @@ def test_as_many_operands_as_numpy_allows():
     args = [np.arange(5.0) * k for k in range(limit - 1)]
     np.testing.assert_array_equal(ik.ufunc(body)(*args), body(*args))
     rows = ik.gufunc(",".join(["(n)"] * (limit - 1)) + "->()")(
-        eval(f"lambda {', '.join(names)}: np.sum({' + '.join(names)})"))
+        eval(f"lambda {', '.join(names)}: np.sum({' + '.join(names)})")
+    )
     assert rows(*args) == np.sum(body(*args))
 
 

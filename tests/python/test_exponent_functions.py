@@ -22,8 +22,21 @@ def edge_values(dtype):
     bits = info.bits
     mantissa = info.nmant
     inf_bits = ((1 << (bits - 1 - mantissa)) - 1) << mantissa
-    magnitudes = [0, 1, 2, 3, (1 << mantissa) - 1, 1 << mantissa, (1 << mantissa) + 1, (1 << (mantissa - 1)) + 1,
-                  inf_bits - 1, inf_bits, inf_bits | 1, inf_bits | (1 << (mantissa - 1)), inf_bits | 0x5]
+    magnitudes = [
+        0,
+        1,
+        2,
+        3,
+        (1 << mantissa) - 1,
+        1 << mantissa,
+        (1 << mantissa) + 1,
+        (1 << (mantissa - 1)) + 1,
+        inf_bits - 1,
+        inf_bits,
+        inf_bits | 1,
+        inf_bits | (1 << (mantissa - 1)),
+        inf_bits | 0x5,
+    ]
     one = np.array(1.0, dtype).view(u).item()
     magnitudes += [one - 1, one, one + 1]
     sign = 1 << (bits - 1)
@@ -45,7 +58,7 @@ def assert_numpy_bits_and_warnings(body, *args, each=None):
     for each of the first `each` elements alone."""
     kernel = ik.ufunc(body)
     count = args[0].size if each is None else each
-    cases = [tuple(a[k:k + 1] for a in args) for k in range(count)] + [args]
+    cases = [tuple(a[k : k + 1] for a in args) for k in range(count)] + [args]
     for case in cases:
         expected, expected_warnings = run(body, *case)
         got, got_warnings = run(kernel, *case)
@@ -56,9 +69,13 @@ def assert_numpy_bits_and_warnings(body, *args, each=None):
             differs = g.view(np.uint8).reshape(g.size, -1) != e.view(np.uint8).reshape(e.size, -1)
             if differs.any():
                 k = int(np.argmax(differs.any(axis=1)))
-                raise AssertionError(f"input {[a[k:k + 1].tobytes()[::-1].hex() for a in case]} (bytes): got "
-                                     f"{g[k:k + 1].tobytes()[::-1].hex()}, NumPy {e[k:k + 1].tobytes()[::-1].hex()}")
-        assert got_warnings == expected_warnings, f"{case!r}: warnings {got_warnings}, NumPy's {expected_warnings}"
+                raise AssertionError(
+                    f"input {[a[k : k + 1].tobytes()[::-1].hex() for a in case]} (bytes): got "
+                    f"{g[k : k + 1].tobytes()[::-1].hex()}, NumPy {e[k : k + 1].tobytes()[::-1].hex()}"
+                )
+        assert got_warnings == expected_warnings, (
+            f"{case!r}: warnings {got_warnings}, NumPy's {expected_warnings}"
+        )
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -67,16 +84,40 @@ def test_ldexp_of_edge_values_and_exponents_has_numpys_bits_and_warnings(dtype, 
     x = edge_values(dtype)
     info = np.iinfo(exponent_dtype)
     nmant, maxexp = np.finfo(dtype).nmant, np.finfo(dtype).maxexp
-    exponents = [0, 1, -1, nmant, -nmant, maxexp, -maxexp, 2 * maxexp, -2 * maxexp, 2 * maxexp + nmant + 3,
-                 -2 * maxexp - nmant - 3, 3 * maxexp, -3 * maxexp, info.max, info.min, 10**6, -10**6, 2**31 + 5,
-                 -2**31 - 5, 2**40, -2**40]
-    exponents = np.array(sorted({int(np.clip(e, info.min, info.max)) for e in exponents}), dtype=exponent_dtype)
+    exponents = [
+        0,
+        1,
+        -1,
+        nmant,
+        -nmant,
+        maxexp,
+        -maxexp,
+        2 * maxexp,
+        -2 * maxexp,
+        2 * maxexp + nmant + 3,
+        -2 * maxexp - nmant - 3,
+        3 * maxexp,
+        -3 * maxexp,
+        info.max,
+        info.min,
+        10**6,
+        -(10**6),
+        2**31 + 5,
+        -(2**31) - 5,
+        2**40,
+        -(2**40),
+    ]
+    exponents = np.array(
+        sorted({int(np.clip(e, info.min, info.max)) for e in exponents}), dtype=exponent_dtype
+    )
     # Every edge value with every exponent (each pair alone for the first 300), then random pairs.
     xs, es = np.repeat(x[:26], exponents.size), np.tile(exponents, 26)
     rng = np.random.default_rng(3)
     low, high = max(info.min, -3 * maxexp), min(info.max, 3 * maxexp)
     xs = np.concatenate([xs, x[26:], x[rng.integers(0, x.size, 2000)]])
-    es = np.concatenate([es, rng.integers(low, high, xs.size - es.size, endpoint=True).astype(exponent_dtype)])
+    es = np.concatenate(
+        [es, rng.integers(low, high, xs.size - es.size, endpoint=True).astype(exponent_dtype)]
+    )
     assert_numpy_bits_and_warnings(lambda a, b: np.ldexp(a, b), xs, es, each=300)
 
 
@@ -105,6 +146,10 @@ def test_spacing_of_edge_values_has_numpys_bits_and_warnings(dtype):
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_signbit_of_edge_values(dtype):
-    x = edge_values(dtype) if dtype != np.float16 else np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    x = (
+        edge_values(dtype)
+        if dtype != np.float16
+        else np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    )
     for n in (x.size, 1, 3, 7, 33):
         assert_numpy_bits_and_warnings(lambda a: np.signbit(a), x[:n])

@@ -16,10 +16,16 @@ ALL = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
 def classes(x: np.ndarray) -> list[np.ndarray]:
     bits = x.view(np.uint16)
     magnitude = bits & 0x7FFF
-    return [x, x[magnitude == 0], x[(magnitude > 0) & (magnitude < 0x400)],
-            x[(magnitude >= 0x400) & (magnitude < 0x7C00)], x[magnitude == 0x7C00],
-            x[magnitude >= 0x7E00], x[(magnitude > 0x7C00) & (magnitude < 0x7E00)],
-            x[(magnitude >= 0x3000) & (magnitude < 0x5000)]]
+    return [
+        x,
+        x[magnitude == 0],
+        x[(magnitude > 0) & (magnitude < 0x400)],
+        x[(magnitude >= 0x400) & (magnitude < 0x7C00)],
+        x[magnitude == 0x7C00],
+        x[magnitude >= 0x7E00],
+        x[(magnitude > 0x7C00) & (magnitude < 0x7E00)],
+        x[(magnitude >= 0x3000) & (magnitude < 0x5000)],
+    ]
 
 
 def run(fn, *args):
@@ -43,17 +49,58 @@ def assert_numpy_bits_and_warnings(body, kernel, *args, ulp=None):
             differs = g.view(np.uint8).reshape(g.size, -1) != e.view(np.uint8).reshape(e.size, -1)
         if differs.any():
             k = int(np.argmax(differs.any(axis=1)))
-            raise AssertionError(f"{int(differs.any(axis=1).sum())} differ; the first: input bits "
-                                 f"{[a[k:k + 1].tobytes()[::-1].hex() for a in args]}: got {g[k:k + 1].tobytes()[::-1].hex()}, "
-                                 f"NumPy {e[k:k + 1].tobytes()[::-1].hex()}")
+            raise AssertionError(
+                f"{int(differs.any(axis=1).sum())} differ; the first: input bits "
+                f"{[a[k : k + 1].tobytes()[::-1].hex() for a in args]}: got {g[k : k + 1].tobytes()[::-1].hex()}, "
+                f"NumPy {e[k : k + 1].tobytes()[::-1].hex()}"
+            )
     assert got_warnings == expected_warnings, f"warnings {got_warnings}, NumPy's {expected_warnings}"
 
 
-EXACT_UNARY = ["negative", "positive", "absolute", "conjugate", "sign", "signbit", "isnan", "isinf", "isfinite",
-               "logical_not", "sqrt", "square", "reciprocal", "floor", "ceil", "trunc", "rint", "deg2rad", "rad2deg",
-               "spacing"]
-MATH_UNARY = ["sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
-              "arctanh", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "cbrt"]
+EXACT_UNARY = [
+    "negative",
+    "positive",
+    "absolute",
+    "conjugate",
+    "sign",
+    "signbit",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "logical_not",
+    "sqrt",
+    "square",
+    "reciprocal",
+    "floor",
+    "ceil",
+    "trunc",
+    "rint",
+    "deg2rad",
+    "rad2deg",
+    "spacing",
+]
+MATH_UNARY = [
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "exp",
+    "exp2",
+    "expm1",
+    "log",
+    "log2",
+    "log10",
+    "log1p",
+    "cbrt",
+]
 
 
 @pytest.mark.parametrize("name", EXACT_UNARY)
@@ -80,14 +127,49 @@ def test_float16_math_over_every_value_is_within_one_ulp(name):
         assert_numpy_bits_and_warnings(body, kernel, x, ulp=1)
 
 
-@pytest.mark.parametrize("name", ["copysign", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-                                  "logical_and", "logical_or", "logical_xor"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "copysign",
+        "equal",
+        "not_equal",
+        "less",
+        "less_equal",
+        "greater",
+        "greater_equal",
+        "logical_and",
+        "logical_or",
+        "logical_xor",
+    ],
+)
 def test_float16_binary_over_every_value_against_special_values(name):
     ufunc = getattr(np, name)
     body = lambda a, b: ufunc(a, b)
     kernel = ik.ufunc(body)
-    special = np.array([0x0000, 0x8000, 0x0001, 0x8001, 0x03FF, 0x0400, 0x3C00, 0xBC00, 0x3C01, 0x3BFF, 0x7BFF,
-                        0xFBFF, 0x7C00, 0xFC00, 0x7C01, 0x7E00, 0xFE00, 0x7FFF, 0xFD55], np.uint16).view(np.float16)
+    special = np.array(
+        [
+            0x0000,
+            0x8000,
+            0x0001,
+            0x8001,
+            0x03FF,
+            0x0400,
+            0x3C00,
+            0xBC00,
+            0x3C01,
+            0x3BFF,
+            0x7BFF,
+            0xFBFF,
+            0x7C00,
+            0xFC00,
+            0x7C01,
+            0x7E00,
+            0xFE00,
+            0x7FFF,
+            0xFD55,
+        ],
+        np.uint16,
+    ).view(np.float16)
     for s in special:
         for x in classes(ALL):
             y = np.full_like(x, s)
@@ -120,13 +202,18 @@ def test_float32_to_float16_rounds_and_warns_like_numpy_at_every_boundary():
     body = lambda a: a.astype(np.float16)
     kernel = ik.ufunc(body)
     magnitude = x.view(np.uint32) & 0x7FFFFFFF
-    groups = [x, x[magnitude < 0x33000000], x[(magnitude >= 0x33000000) & (magnitude < 0x38800000)],
-              x[(magnitude >= 0x38800000) & (magnitude < 0x477FE000)],
-              x[(magnitude >= 0x477FE000) & (magnitude < 0x7F800000)], x[magnitude >= 0x7F800000]]
+    groups = [
+        x,
+        x[magnitude < 0x33000000],
+        x[(magnitude >= 0x33000000) & (magnitude < 0x38800000)],
+        x[(magnitude >= 0x38800000) & (magnitude < 0x477FE000)],
+        x[(magnitude >= 0x477FE000) & (magnitude < 0x7F800000)],
+        x[magnitude >= 0x7F800000],
+    ]
     # values just below 2**-14 that round to it: underflow in NumPy (tininess before rounding)
     groups.append(np.array([0x387FF000, 0x387FFFFF, 0x387FE000, 0x38800000], np.uint32).view(np.float32))
     for g in groups:
         for part in (g, g[:7], g[:9]):
             assert_numpy_bits_and_warnings(body, kernel, part)
         for k in range(0, min(g.size, 64)):
-            assert_numpy_bits_and_warnings(body, kernel, np.repeat(g[k:k + 1], 9))
+            assert_numpy_bits_and_warnings(body, kernel, np.repeat(g[k : k + 1], 9))

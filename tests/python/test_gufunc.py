@@ -39,8 +39,13 @@ def rows(body, *arrays):
     return np.array(results).reshape(shape + np.shape(results[0]))
 
 
-CASES = [("(n),(n)->()", dist_body, 2), ("(n)->(n)", softmax_body, 1), ("(n)->()", logsumexp_body, 1),
-         ("(n)->(n)", rms_norm_body, 1), ("(n),(n)->()", cosine_body, 2)]
+CASES = [
+    ("(n),(n)->()", dist_body, 2),
+    ("(n)->(n)", softmax_body, 1),
+    ("(n)->()", logsumexp_body, 1),
+    ("(n)->(n)", rms_norm_body, 1),
+    ("(n),(n)->()", cosine_body, 2),
+]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -76,13 +81,37 @@ def test_sum_is_pairwise_accurate_and_thread_independent():
 
 # Row lengths around NumPy's pairwise blocks (128 floats: 128 real values, 64 complex ones), the
 # chunks of a pass (4096) and NumPy 1.26's buffers (8192), and long rows that split among threads.
-ROW_LENGTHS = (1, 3, 4, 5, 7, 8, 9, 63, 64, 65, 127, 128, 129, 1000, 4095, 4096, 4097, 8191, 8192, 8193, 20_000,
-               20_011, 100_003)
+ROW_LENGTHS = (
+    1,
+    3,
+    4,
+    5,
+    7,
+    8,
+    9,
+    63,
+    64,
+    65,
+    127,
+    128,
+    129,
+    1000,
+    4095,
+    4096,
+    4097,
+    8191,
+    8192,
+    8193,
+    20_000,
+    20_011,
+    100_003,
+)
 
 
 def values_of_many_magnitudes(rng, shape, dtype):
     """Magnitudes from 1e-3 to 1e3 (in each part of complex values): any other order of the adds
     changes the last bits."""
+
     def part():
         return rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 4, shape)
 
@@ -99,7 +128,12 @@ def test_sums_have_numpys_bits_for_every_row_length(name, dtype):
     k = ik.gufunc("(n)->()")(lambda x, f=getattr(np, name): f(x))
     rng = np.random.default_rng(12)
     for n in ROW_LENGTHS:
-        if n > 65504 and dtype == np.float16 and name in ("var", "std") and np.lib.NumpyVersion(np.__version__) < "2.0.0":
+        if (
+            n > 65504
+            and dtype == np.float16
+            and name in ("var", "std")
+            and np.lib.NumpyVersion(np.__version__) < "2.0.0"
+        ):
             continue  # NumPy 1.26 divides a float16 sum by a count float16 cannot hold (documented in gufuncs.md)
         x = values_of_many_magnitudes(rng, (3, n), dtype)
         expected = getattr(np, name)(x, axis=-1)
@@ -172,7 +206,9 @@ def test_reductions_and_dtypes_follow_numpy():
             expected = rows(getattr(np, name), x)
             assert got.dtype == expected.dtype, (name, dtype)
             rtol = 2e-3 if dtype == np.float16 else 1e-6  # float16: one rounding of a float32 result
-            np.testing.assert_allclose(got.astype(np.float64), expected.astype(np.float64), rtol=rtol, err_msg=name)
+            np.testing.assert_allclose(
+                got.astype(np.float64), expected.astype(np.float64), rtol=rtol, err_msg=name
+            )
 
 
 def test_float16_sums_accumulate_in_float32_as_numpy():
@@ -223,9 +259,15 @@ def test_short_rows_in_groups_give_the_bits_of_one_row_at_a_time(signature, body
         others = [base[2, :, 7:]][: nin - 1] if a.shape[0] > 1 else [base[2, :5, 7:]][: nin - 1]
         got = k(a, *others)
         broadcast = np.broadcast_shapes(a.shape[:-1], *(o.shape[:-1] for o in others))
-        alone = np.stack([k(np.broadcast_to(a, broadcast + (7,))[i], *(np.broadcast_to(o, broadcast + (7,))[i]
-                                                                        for o in others))
-                          for i in range(broadcast[0])])
+        alone = np.stack(
+            [
+                k(
+                    np.broadcast_to(a, broadcast + (7,))[i],
+                    *(np.broadcast_to(o, broadcast + (7,))[i] for o in others),
+                )
+                for i in range(broadcast[0])
+            ]
+        )
         np.testing.assert_array_equal(got, alone)
         out = np.full(got.shape[::-1], np.nan).T  # a transposed (strided) output
         k(a, *others, out=out)
@@ -241,8 +283,18 @@ def test_points_in_3d_many_short_rows():
         np.testing.assert_allclose(got, expected, rtol=1e-15)
 
 
-ARG_DTYPES = [np.bool_, np.int8, np.uint16, np.int32, np.int64, np.float16, np.float32, np.float64, np.complex64,
-              np.complex128]
+ARG_DTYPES = [
+    np.bool_,
+    np.int8,
+    np.uint16,
+    np.int32,
+    np.int64,
+    np.float16,
+    np.float32,
+    np.float64,
+    np.complex64,
+    np.complex128,
+]
 
 
 @pytest.mark.parametrize("dtype", ARG_DTYPES)
@@ -290,14 +342,18 @@ def test_argmax_composes_with_element_wise_work():
     np.testing.assert_array_equal(k(a, b), np.argmax(np.abs(a - b), axis=-1) * 2 + 1)
 
 
-@pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.1.0",
-                    reason="NumPy < 2.1 has no hook for a gufunc to refuse a core length")
+@pytest.mark.skipif(
+    np.lib.NumpyVersion(np.__version__) < "2.1.0",
+    reason="NumPy < 2.1 has no hook for a gufunc to refuse a core length",
+)
 @pytest.mark.parametrize("name", ["argmax", "argmin", "max", "min"])
 def test_empty_rows_without_identity_raise_as_numpy(name):
     k = ik.gufunc("(n)->()")(lambda v, f=getattr(np, name): f(v))
     with pytest.raises(ValueError) as numpy_error:
         getattr(np, name)(np.zeros((2, 0)), axis=-1)
-    out = np.full(2, 7.0 if name in ("max", "min") else 7, dtype=np.float64 if name in ("max", "min") else np.intp)
+    out = np.full(
+        2, 7.0 if name in ("max", "min") else 7, dtype=np.float64 if name in ("max", "min") else np.intp
+    )
     with pytest.raises(ValueError, match=str(numpy_error.value)):
         k(np.zeros((2, 0)), out=out)
     assert (out == 7).all()
@@ -382,9 +438,13 @@ def test_empty_row_warnings_are_planned_per_reduction():
 
     assert plan(lambda x: np.mean(x)) == (("Mean of empty slice", 0),)
     assert plan(lambda x: np.var(x)) == (("Degrees of freedom <= 0 for slice", 0),)
-    assert plan(lambda x: np.std(x, ddof=2) + np.var(x, ddof=0.5)) == (("Degrees of freedom <= 0 for slice", 2),)
-    assert plan(lambda x: x.mean() + x.var(ddof=1)) == (("Degrees of freedom <= 0 for slice", 1),
-                                                         ("Mean of empty slice", 0))
+    assert plan(lambda x: np.std(x, ddof=2) + np.var(x, ddof=0.5)) == (
+        ("Degrees of freedom <= 0 for slice", 2),
+    )
+    assert plan(lambda x: x.mean() + x.var(ddof=1)) == (
+        ("Degrees of freedom <= 0 for slice", 1),
+        ("Mean of empty slice", 0),
+    )
     assert plan(lambda x: np.sum(x) + np.max(x)) == ()
 
 
@@ -453,8 +513,10 @@ def test_float_dot_is_within_the_documented_bound():
                 assert abs(Fraction(float(got[row])) - exact) <= Fraction(bound), (dtype, n)
 
 
-@pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.1.0",
-                    reason="NumPy < 2.1 has no core-dimension hook, where a gufunc can warn before its loop")
+@pytest.mark.skipif(
+    np.lib.NumpyVersion(np.__version__) < "2.1.0",
+    reason="NumPy < 2.1 has no core-dimension hook, where a gufunc can warn before its loop",
+)
 def test_short_rows_warn_as_numpy():
     """np.mean of an empty row warns "Mean of empty slice", np.var with ddof >= n "Degrees of freedom
     <= 0 for slice", as NumPy does for the same rows; longer rows do not warn."""

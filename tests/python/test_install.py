@@ -14,7 +14,15 @@ def test_core_imports_from_the_installed_package():
 
 
 def test_public_names():
-    for name in ("ufunc", "explain", "set_num_threads", "get_num_threads", "supported_functions", "TracingError", "show_config"):
+    for name in (
+        "ufunc",
+        "explain",
+        "set_num_threads",
+        "get_num_threads",
+        "supported_functions",
+        "TracingError",
+        "show_config",
+    ):
         assert hasattr(ironkernel, name)
 
 

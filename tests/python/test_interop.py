@@ -81,8 +81,12 @@ def test_dask_distributed_local_cluster_with_processes():
     da = pytest.importorskip("dask.array")
     x = np.random.default_rng(1).standard_normal(200_000)
     local = make_local_kernel()
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  host="127.0.0.1") as cluster, distributed.Client(cluster, timeout="60s") as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+        ) as cluster,
+        distributed.Client(cluster, timeout="60s") as client,
+    ):
         dx = da.from_array(x, chunks=50_000)
         got = client.compute(local(KERNEL(dx))).result(timeout=120)
     np.testing.assert_array_equal(got, local(KERNEL(x)))  # the same kernels, run in this process
@@ -90,8 +94,13 @@ def test_dask_distributed_local_cluster_with_processes():
 
 def test_xarray_keeps_dims_coords_and_attrs():
     xr = pytest.importorskip("xarray")
-    arr = xr.DataArray(np.linspace(-1, 1, 12).reshape(3, 4), dims=("time", "space"),
-                       coords={"time": [1, 2, 3]}, attrs={"units": "m"}, name="h")
+    arr = xr.DataArray(
+        np.linspace(-1, 1, 12).reshape(3, 4),
+        dims=("time", "space"),
+        coords={"time": [1, 2, 3]},
+        attrs={"units": "m"},
+        name="h",
+    )
     got = KERNEL(arr)
     reference = np.negative(arr)  # a NumPy ufunc through the same xarray machinery
     assert isinstance(got, xr.DataArray)
@@ -147,7 +156,9 @@ def test_unpickled_kernel_types_each_call_as_numpy():
     """A kernel rebuilt from its pickle (graph only, no loops) types new dtype mixes on its calls."""
     rebuilt = pickle.loads(pickle.dumps(MASKED))
     x = np.linspace(-1, 1, 11, dtype=np.float16)
-    ik.testing.assert_matches_numpy(rebuilt, x, x > 0, x < 0.5, body=lambda x, m1, m2: np.where(m1 & m2, np.sqrt(np.abs(x)), x * 2))
+    ik.testing.assert_matches_numpy(
+        rebuilt, x, x > 0, x < 0.5, body=lambda x, m1, m2: np.where(m1 & m2, np.sqrt(np.abs(x)), x * 2)
+    )
     with pytest.raises(TypeError, match="bitwise_and"):
         rebuilt(x, x, x)  # NumPy refuses & on floats: so does the kernel, naming np.bitwise_and
 
@@ -166,8 +177,12 @@ def test_a_kernel_with_several_outputs_on_dask_arrays_and_a_local_cluster():
         SINCOS(da.from_array(x, chunks=(100, 40)), y)  # Dask's own dispatch refuses it
     lazy = ik.dask_ufunc(SINCOS)(da.from_array(x, chunks=(100, 40)), y)
     assert [part.dtype for part in lazy] == [np.float64, np.float64]
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  host="127.0.0.1") as cluster, distributed.Client(cluster, timeout="60s") as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+        ) as cluster,
+        distributed.Client(cluster, timeout="60s") as client,
+    ):
         got = [f.result(timeout=120) for f in client.compute(list(lazy))]
     for part, expected in zip(got, SINCOS(x, y)):
         ik.testing.assert_same(part, expected)

@@ -51,8 +51,9 @@ print("done", flush=True)
 
 
 def test_sigint_during_long_calls_raises_keyboard_interrupt_and_leaves_the_process_usable():
-    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             cwd="/")
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/"
+    )
     lines = []
     deadline = time.monotonic() + 90
     try:
@@ -70,7 +71,12 @@ def test_sigint_during_long_calls_raises_keyboard_interrupt_and_leaves_the_proce
     stderr = child.stderr.read()
     assert child.returncode == 0, (lines, stderr)
     assert [line.split()[:2] for line in lines] == [
-        ["calling", "ufunc"], ["interrupted", "ufunc"], ["calling", "gufunc"], ["interrupted", "gufunc"], ["done"]]
+        ["calling", "ufunc"],
+        ["interrupted", "ufunc"],
+        ["calling", "gufunc"],
+        ["interrupted", "gufunc"],
+        ["done"],
+    ]
     # The interrupt came after the call had run (it is not cut short): seconds, not 0.3 s.
     durations = [float(line.split()[2]) for line in lines if line.startswith("interrupted")]
     assert all(d > 0.3 for d in durations), lines
@@ -99,7 +105,9 @@ def test_worker_threads_leave_sigint_to_the_python_thread():
     # recorded but wakes nothing, and KeyboardInterrupt may never come. ironkernel's workers
     # block SIGINT (and the other asynchronous signals); the calling thread does not.
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")  # NumPy's BLAS threads would be listed too
-    out = subprocess.run([sys.executable, "-c", WORKERS], capture_output=True, text=True, timeout=120, cwd="/", env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", WORKERS], capture_output=True, text=True, timeout=120, cwd="/", env=env
+    )
     assert out.returncode == 0, out.stderr
     threads = [line.split() for line in out.stdout.splitlines()]
     assert ["True", "False"] in threads  # the main thread takes SIGINT

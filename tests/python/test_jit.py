@@ -42,7 +42,11 @@ BODIES = {
     "where_shared": (lambda x, y: np.where(x < y, np.sqrt(x * y) + 1.0, np.sqrt(x * y) - 1.0), 2, True),
     # (No ±0 constant beside an extremum: NumPy's loops with a scalar operand break -0.0/0.0 ties
     # by lane position; the evaluators' rule, which the JIT keeps, is tested against them below.)
-    "extrema": (lambda x, y: np.maximum(x, y) - np.minimum(y, x) * np.fmax(x, 0.5) / np.fmin(-0.25, y), 2, False),
+    "extrema": (
+        lambda x, y: np.maximum(x, y) - np.minimum(y, x) * np.fmax(x, 0.5) / np.fmin(-0.25, y),
+        2,
+        False,
+    ),
     "clip": (lambda x: np.clip(x, -1.0, 1.0) * 3.0, 1, False),
     "clip_arguments": (lambda x, lo, hi: np.clip(x, lo, hi) + lo, 3, False),
     "where_maximum": (lambda x, y: np.where(x < 1.0, np.maximum(np.sqrt(x), y), x), 2, True),
@@ -52,8 +56,24 @@ BODIES = {
 def special_values(dtype):
     fi = np.finfo(dtype)
     return np.array(
-        [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, fi.tiny, -fi.tiny, fi.smallest_subnormal,
-         -fi.smallest_subnormal, fi.max, -fi.max, 1.0, -1.0, 0.5, 3.0],
+        [
+            0.0,
+            -0.0,
+            np.inf,
+            -np.inf,
+            np.nan,
+            -np.nan,
+            fi.tiny,
+            -fi.tiny,
+            fi.smallest_subnormal,
+            -fi.smallest_subnormal,
+            fi.max,
+            -fi.max,
+            1.0,
+            -1.0,
+            0.5,
+            3.0,
+        ],
         dtype,
     )
 
@@ -76,7 +96,9 @@ def same_bits(got, expected):
     uint = np.uint64 if got.dtype == np.float64 else np.uint32
     same = (got.view(uint) == expected.view(uint)) | (np.isnan(got) & np.isnan(expected))
     bad = np.flatnonzero(~same)
-    assert bad.size == 0, f"{bad.size} elements differ, first at {bad[0]}: {got[bad[0]]!r} vs {expected[bad[0]]!r}"
+    assert bad.size == 0, (
+        f"{bad.size} elements differ, first at {bad[0]}: {got[bad[0]]!r} vs {expected[bad[0]]!r}"
+    )
 
 
 def flags_of(fn, *args, **kwargs):
@@ -134,13 +156,21 @@ def test_bits_and_flags_are_numpys(name, dtype):
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
 @pytest.mark.parametrize(
     "x, y, flag",
-    [(0.0, 0.0, "invalid value"), (1.0, 0.0, "divide by zero"), (-1.0, 1.0, "invalid value"), ("max", 2.0, "overflow")],
+    [
+        (0.0, 0.0, "invalid value"),
+        (1.0, 0.0, "divide by zero"),
+        (-1.0, 1.0, "invalid value"),
+        ("max", 2.0, "overflow"),
+    ],
     ids=["0/0", "1/0", "sqrt(-1)", "overflow"],
 )
 def test_taken_branch_raises_and_untaken_raises_nothing(x, y, flag, dtype):
     x = np.finfo(dtype).max if x == "max" else x
+
     def raising(a, b):  # the flag's op on the one lane (a, b) = (x, y)
-        return np.sqrt(a) if flag == "invalid value" and x < 0 else (a * b * b if flag == "overflow" else a / b)
+        return (
+            np.sqrt(a) if flag == "invalid value" and x < 0 else (a * b * b if flag == "overflow" else a / b)
+        )
 
     taken = ik.ufunc(lambda a, b, c: np.where(c > 0, raising(a, b) + 1.0, c))
     untaken = ik.ufunc(lambda a, b, c: np.where(c < 0, raising(a, b) + 1.0, c))
@@ -240,7 +270,9 @@ def evaluator_bits(source, dtype, arrays):
     buffer = io.BytesIO()
     np.save(buffer, np.stack(arrays))
     env = dict(os.environ, IK_JIT="0")
-    out = subprocess.run([sys.executable, "-c", code], env=env, input=buffer.getvalue(), capture_output=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, input=buffer.getvalue(), capture_output=True, check=True
+    ).stdout
     return np.frombuffer(out, dtype)
 
 
@@ -291,7 +323,10 @@ def test_stride0_inputs_give_numpys_bits_and_flags(name, dtype):
         for n in list(range(0, 41, 3)) + [1000]:
             args = operands(n, nin, dtype, seed=n)
             for value in special[:: 3 if n > 40 else 1]:
-                called = [np.broadcast_to(np.array([value], dtype), n) if k in pattern else a for k, a in enumerate(args)]
+                called = [
+                    np.broadcast_to(np.array([value], dtype), n) if k in pattern else a
+                    for k, a in enumerate(args)
+                ]
                 with np.errstate(all="ignore"):
                     expected = np.asarray(body(*called), dtype=dtype)
                 flags, got = flags_of(f, *called)
@@ -438,5 +473,7 @@ def test_ik_jit_0_turns_it_off():
         "print('jit: ' in ik.explain(f, np.float64, np.float64))\n"
     )
     env = dict(os.environ, IK_JIT="0")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split("\n")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split("\n")
     assert out[0].startswith(("off", "not built")) and out[1] == "False"

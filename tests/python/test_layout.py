@@ -70,9 +70,13 @@ def include_graph() -> dict[str, set[str]]:
 def _imported_modules(tree: ast.AST) -> list[str]:
     """The package modules a module's source imports ("__init__" for the package itself). Imports
     under `if TYPE_CHECKING:` are for annotations only and never run: not counted."""
-    type_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
-                 and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
-                 for stmt in block.body for n in ast.walk(stmt)}
+    type_only = {
+        id(n)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+        for stmt in block.body
+        for n in ast.walk(stmt)
+    }
     names = []
     for node in ast.walk(tree):
         if id(node) in type_only:
@@ -80,8 +84,10 @@ def _imported_modules(tree: ast.AST) -> list[str]:
         if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
             names.append(node.module.split(".")[0])
         elif isinstance(node, ast.ImportFrom) and node.level == 1:  # from . import x, y
-            names += [a.name if (PACKAGE / f"{a.name}.py").exists() or a.name in COMPILED else "__init__"
-                      for a in node.names]
+            names += [
+                a.name if (PACKAGE / f"{a.name}.py").exists() or a.name in COMPILED else "__init__"
+                for a in node.names
+            ]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             parts = node.module.split(".")
             if parts[0] == "ironkernel":
@@ -100,7 +106,9 @@ def import_graph() -> dict[str, set[str]]:
     for path in PACKAGE.glob("*.py"):
         for name in _imported_modules(ast.parse(path.read_text(), str(path))):
             if name != path.stem and name not in COMPILED:
-                assert (PACKAGE / f"{name}.py").exists(), f"{path.name} imports {name!r}, not a module of the package"
+                assert (PACKAGE / f"{name}.py").exists(), (
+                    f"{path.name} imports {name!r}, not a module of the package"
+                )
                 graph.setdefault(path.stem, set()).add(name)
     return graph
 
@@ -114,16 +122,25 @@ def test_the_cycle_finder_finds_cycles():
 def test_the_graphs_see_the_tree():
     includes, imports = include_graph(), import_graph()
     # A pattern that matched nothing would find no cycle either.
-    assert "eval/gufunc/gufunc_plan" in includes["eval/gufunc/gufunc"] and "eval/program" in includes["eval/gufunc/gufunc_plan"]
-    assert "_registry" in imports["_gufunc"] and "_gufunc" in imports["_api"] and "_api" in imports["__init__"]
+    assert (
+        "eval/gufunc/gufunc_plan" in includes["eval/gufunc/gufunc"]
+        and "eval/program" in includes["eval/gufunc/gufunc_plan"]
+    )
+    assert (
+        "_registry" in imports["_gufunc"] and "_gufunc" in imports["_api"] and "_api" in imports["__init__"]
+    )
     # Imports inside functions count too.
     tree = ast.parse("def f():\n    from ._api import rebuild\n    from . import _core, _ir\n")
     assert _imported_modules(tree) == ["_api", "_core", "_ir"]
 
 
 def test_no_cpp_include_cycles():
-    assert cycles(include_graph()) == [], "modules of csrc/ that depend on each other; move what both need into a header of its own"
+    assert cycles(include_graph()) == [], (
+        "modules of csrc/ that depend on each other; move what both need into a header of its own"
+    )
 
 
 def test_no_python_import_cycles():
-    assert cycles(import_graph()) == [], "modules of src/ironkernel that import each other; move what both need into a module of its own"
+    assert cycles(import_graph()) == [], (
+        "modules of src/ironkernel that import each other; move what both need into a module of its own"
+    )

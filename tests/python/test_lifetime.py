@@ -45,8 +45,13 @@ def test_a_million_calls_do_not_grow_memory():
     g = ik.gufunc("(n),(n)->()")(lambda a, b: np.sum(a * b))
     x, out, mask = np.ones(10), np.empty(10), np.arange(10) % 2 == 0
     scalar = np.float64(1.5)
-    calls = [lambda: f(x, x), lambda: f(x, 2.0, out=out), lambda: f(scalar, x), lambda: f(x, x, out=out, where=mask),
-             lambda: g(x, x)]
+    calls = [
+        lambda: f(x, x),
+        lambda: f(x, 2.0, out=out),
+        lambda: f(scalar, x),
+        lambda: f(x, x, out=out, where=mask),
+        lambda: g(x, x),
+    ]
     for call in calls:
         for _ in range(200):
             call()
@@ -99,9 +104,12 @@ def test_pickle_in_a_fresh_process():
     import sys
 
     f = ik.ufunc(lambda a: np.exp(-a) * 3)
-    code = ("import pickle, sys, numpy as np; f = pickle.loads(sys.stdin.buffer.read()); "
-            "print(repr(float(f(np.float64(0.5)))))")
-    out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(f), capture_output=True, cwd="/",
-                         timeout=60)
+    code = (
+        "import pickle, sys, numpy as np; f = pickle.loads(sys.stdin.buffer.read()); "
+        "print(repr(float(f(np.float64(0.5)))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=pickle.dumps(f), capture_output=True, cwd="/", timeout=60
+    )
     assert out.returncode == 0, out.stderr.decode()
     assert float(out.stdout) == float(f(np.float64(0.5)))

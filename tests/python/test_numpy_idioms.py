@@ -38,9 +38,13 @@ def test_broadcasting_between_inputs():
 @pytest.mark.parametrize("view", ["reversed", "strided", "transposed", "zero_stride", "column"])
 def test_non_contiguous_inputs(view):
     base = rng.standard_normal((40, 30))
-    x = {"reversed": base[::-1, ::-1], "strided": base[::3, 1::4], "transposed": base.T,
-         "zero_stride": np.lib.stride_tricks.as_strided(base[0], shape=(20, 30), strides=(0, 8)),
-         "column": base[:, 5]}[view]
+    x = {
+        "reversed": base[::-1, ::-1],
+        "strided": base[::3, 1::4],
+        "transposed": base.T,
+        "zero_stride": np.lib.stride_tricks.as_strided(base[0], shape=(20, 30), strides=(0, 8)),
+        "column": base[:, 5],
+    }[view]
     check_kernel(body1, x, kernel=k1, **LAZY)
     check_kernel(body2, x, x.copy(), kernel=k2)
 
@@ -149,13 +153,16 @@ def test_dtype_and_casting_keywords():
     assert k2(i, i).dtype == body2(i, i).dtype
 
 
-@pytest.mark.parametrize("ufunc, args, keywords", [
-    (np.power, (1.5, 2.8), {"dtype": np.intp, "casting": "unsafe"}),  # the output dtype for all inputs
-    (np.power, (1.5, 2.8), {"signature": (None, None, np.intp), "casting": "unsafe"}),
-    (np.multiply, (np.arange(3, dtype=np.int8), 2.5), {"dtype": np.int16, "casting": "unsafe"}),
-    (np.ldexp, (np.float32(1.0), np.int_(2)), {"dtype": "d"}),  # float64, int64: no float exponent
-    (np.sqrt, (np.arange(3, dtype=np.int16),), {"dtype": np.float64}),
-])
+@pytest.mark.parametrize(
+    "ufunc, args, keywords",
+    [
+        (np.power, (1.5, 2.8), {"dtype": np.intp, "casting": "unsafe"}),  # the output dtype for all inputs
+        (np.power, (1.5, 2.8), {"signature": (None, None, np.intp), "casting": "unsafe"}),
+        (np.multiply, (np.arange(3, dtype=np.int8), 2.5), {"dtype": np.int16, "casting": "unsafe"}),
+        (np.ldexp, (np.float32(1.0), np.int_(2)), {"dtype": "d"}),  # float64, int64: no float exponent
+        (np.sqrt, (np.arange(3, dtype=np.int16),), {"dtype": np.float64}),
+    ],
+)
 def test_output_dtype_alone_picks_the_loop_numpy_picks(ufunc, args, keywords):
     # found by NumPy's own tests (tests/numpy_suite): test_use_output_signature_for_all_arguments
     params = ", ".join(f"x{i}" for i in range(ufunc.nin))
@@ -164,7 +171,7 @@ def test_output_dtype_alone_picks_the_loop_numpy_picks(ufunc, args, keywords):
 
 
 def test_output_dtype_alone_still_checks_casting():
-    power = ik.ufunc(lambda a, b: a ** b)
+    power = ik.ufunc(lambda a, b: a**b)
     with pytest.raises(TypeError, match="casting rule 'same_kind'"):
         power(1.5, 2.8, dtype=np.intp)  # float64 -> intp is not same_kind, as in NumPy
 

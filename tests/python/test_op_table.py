@@ -64,18 +64,30 @@ def test_every_vector_math_function_has_a_flag_rule():
     # The math table's functions settle their flags by the rule of their row (simd/flag_rules.hpp).
     for name, row in FACTS.items():
         in_table = row["math_table"] != ""
-        assert in_table == (row["flags"] in MATH_RULES), f"{name}: math table {row['math_table']!r}, flags {row['flags']}"
+        assert in_table == (row["flags"] in MATH_RULES), (
+            f"{name}: math table {row['math_table']!r}, flags {row['flags']}"
+        )
         if in_table:
             assert TABLE[name][0] == (1 if row["math_table"] == "unary" else 2)
             assert TABLE[name][2] == "math"
 
 
 def test_every_op_has_a_row_in_test_operations():
-    tested = set(itertools.chain(ops_tests.EXACT_UNARY, ops_tests.MATH_UNARY, ops_tests.EXACT_BINARY,
-                                 ops_tests.MATH_BINARY, ops_tests.INT_BINARY, ops_tests.INT_UNARY,
-                                 ops_tests.BOOL_BINARY))
+    tested = set(
+        itertools.chain(
+            ops_tests.EXACT_UNARY,
+            ops_tests.MATH_UNARY,
+            ops_tests.EXACT_BINARY,
+            ops_tests.MATH_BINARY,
+            ops_tests.INT_BINARY,
+            ops_tests.INT_UNARY,
+            ops_tests.BOOL_BINARY,
+        )
+    )
     missing = [name for name in TABLE if name not in tested and name not in NOT_IN_TEST_OPERATIONS]
-    assert not missing, f"ops with no test row (add one, or an exclusion saying where they are tested): {missing}"
+    assert not missing, (
+        f"ops with no test row (add one, or an exclusion saying where they are tested): {missing}"
+    )
     stale = [name for name in NOT_IN_TEST_OPERATIONS if name in tested]
     assert not stale, f"tested in test_operations now: take them off NOT_IN_TEST_OPERATIONS: {stale}"
 
@@ -89,8 +101,10 @@ def _operands(arity, dtype):
     return [g.ravel() for g in grids]
 
 
-@pytest.mark.parametrize("name", [n for n, row in FACTS.items() if row["flags"] == "none"
-                                  and n not in ("input", "constant", "where")])
+@pytest.mark.parametrize(
+    "name",
+    [n for n, row in FACTS.items() if row["flags"] == "none" and n not in ("input", "constant", "where")],
+)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.bool_])
 def test_ops_marked_flag_free_raise_no_flag_in_numpy(name, dtype):
     # The passes compute these on every lane of a where (flag_free): NumPy must never warn for them.
@@ -104,8 +118,16 @@ def test_ops_marked_flag_free_raise_no_flag_in_numpy(name, dtype):
             pass
 
 
-@pytest.mark.parametrize("name", [n for n, row in FACTS.items() if row["flags"] == "some"
-                                  and TABLE[n][2] == "exact" and n in ("add", "divide", "sqrt", "floor_divide")])
+@pytest.mark.parametrize(
+    "name",
+    [
+        n
+        for n, row in FACTS.items()
+        if row["flags"] == "some"
+        and TABLE[n][2] == "exact"
+        and n in ("add", "divide", "sqrt", "floor_divide")
+    ],
+)
 def test_ops_marked_some_do_raise_flags_in_numpy(name):
     # A check that the check above can fail: these raise for some special operand.
     operands = _operands(TABLE[name][0], np.float64)

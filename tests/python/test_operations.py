@@ -17,28 +17,107 @@ def values(dtype, n=2000, seed=0):
     dtype = np.dtype(dtype)
     if dtype.kind == "f":
         with np.errstate(over="ignore"):  # 1e30 is inf in float16
-            special = np.array([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1.5, 2.5, -2.5, np.inf, -np.inf, np.nan,
-                                np.finfo(dtype).tiny, -np.finfo(dtype).tiny, np.finfo(dtype).max, -np.finfo(dtype).max,
-                                np.finfo(dtype).smallest_subnormal, 1e30, -1e30], dtype=dtype)
+            special = np.array(
+                [
+                    0.0,
+                    -0.0,
+                    1.0,
+                    -1.0,
+                    0.5,
+                    -0.5,
+                    1.5,
+                    2.5,
+                    -2.5,
+                    np.inf,
+                    -np.inf,
+                    np.nan,
+                    np.finfo(dtype).tiny,
+                    -np.finfo(dtype).tiny,
+                    np.finfo(dtype).max,
+                    -np.finfo(dtype).max,
+                    np.finfo(dtype).smallest_subnormal,
+                    1e30,
+                    -1e30,
+                ],
+                dtype=dtype,
+            )
         body = (rng.standard_normal(n) * rng.choice([1, 10, 1000], n)).astype(dtype)
         return np.concatenate([special, body])
     info = np.iinfo(dtype)
-    special = np.array([0, 1, info.max, info.min, info.max - 1, info.min + 1] + ([-1, -2] if info.min < 0 else [2]),
-                       dtype=dtype)
+    special = np.array(
+        [0, 1, info.max, info.min, info.max - 1, info.min + 1] + ([-1, -2] if info.min < 0 else [2]),
+        dtype=dtype,
+    )
     return np.concatenate([special, rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True)])
 
 
-EXACT_UNARY = ["negative", "positive", "absolute", "square", "sqrt", "floor", "ceil", "trunc", "rint", "sign",
-               "logical_not", "isnan", "isinf", "isfinite", "signbit", "reciprocal", "deg2rad", "rad2deg"]
+EXACT_UNARY = [
+    "negative",
+    "positive",
+    "absolute",
+    "square",
+    "sqrt",
+    "floor",
+    "ceil",
+    "trunc",
+    "rint",
+    "sign",
+    "logical_not",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "signbit",
+    "reciprocal",
+    "deg2rad",
+    "rad2deg",
+]
 # Every op the table (csrc/ir/ops.def) marks math, in its order; test_op_table checks that the other
 # lists here with their exclusions cover every op.
 MATH_UNARY = [name for name, arity, _, accuracy in ik._core.op_table() if accuracy == "math" and arity == 1]
-EXACT_BINARY = ["add", "subtract", "multiply", "divide", "maximum", "minimum", "fmax", "fmin", "greater",
-                "greater_equal", "less", "less_equal", "equal", "not_equal", "logical_and", "logical_or",
-                "logical_xor", "copysign", "nextafter", "heaviside", "floor_divide", "remainder", "fmod"]
+EXACT_BINARY = [
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "maximum",
+    "minimum",
+    "fmax",
+    "fmin",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "equal",
+    "not_equal",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "copysign",
+    "nextafter",
+    "heaviside",
+    "floor_divide",
+    "remainder",
+    "fmod",
+]
 MATH_BINARY = [name for name, arity, _, accuracy in ik._core.op_table() if accuracy == "math" and arity == 2]
-INT_BINARY = ["add", "subtract", "multiply", "maximum", "minimum", "greater", "less_equal", "equal", "bitwise_and",
-              "bitwise_or", "bitwise_xor", "floor_divide", "remainder", "fmod", "left_shift", "right_shift"]
+INT_BINARY = [
+    "add",
+    "subtract",
+    "multiply",
+    "maximum",
+    "minimum",
+    "greater",
+    "less_equal",
+    "equal",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "floor_divide",
+    "remainder",
+    "fmod",
+    "left_shift",
+    "right_shift",
+]
 INT_UNARY = ["negative", "absolute", "square", "invert", "sign", "logical_not"]
 
 
@@ -81,8 +160,9 @@ def test_exp_over_its_whole_range(dtype):
     edge, top, bottom = (87.0, 89.0, -104.0) if dtype == np.float32 else (708.0, 710.0, -746.0)
     rng = np.random.default_rng(11)
     near = [edge, -edge, np.nextafter(edge, np.inf), -np.nextafter(edge, np.inf), 0.0, -0.0, 1e-30, -1e-30]
-    x = np.concatenate([rng.uniform(bottom, top, 3000), rng.uniform(-edge, edge, 3000), near,
-                        [np.inf, -np.inf, np.nan]]).astype(dtype)
+    x = np.concatenate(
+        [rng.uniform(bottom, top, 3000), rng.uniform(-edge, edge, 3000), near, [np.inf, -np.inf, np.nan]]
+    ).astype(dtype)
     for order in (x, x[::-1].copy(), rng.permutation(x)):
         check_kernel(lambda a: np.exp(a), order, ulp=MATH_ULP)
         check_kernel(lambda a: 1.0 / (1.0 + np.exp(-a)), order, ulp=MATH_ULP)
@@ -96,10 +176,30 @@ def test_sin_over_its_whole_range(dtype):
     # to), huge values, infinities (invalid) and NaN, in several orders; also inside chains.
     rng = np.random.default_rng(12)
     k = rng.integers(0, 300000, 2000)
-    special = [2.0**20, -(2.0**20), np.nextafter(2.0**20, np.inf), 0.0, -0.0, 1e-30, -1e-30, 5e-324, -1e-310, 1e300,
-               np.inf, -np.inf, np.nan]
-    x = np.concatenate([rng.uniform(-3e6, 3e6, 2000), rng.uniform(-2.0**20, 2.0**20, 2000), k * np.pi,
-                        (k + 0.5) * np.pi, special])
+    special = [
+        2.0**20,
+        -(2.0**20),
+        np.nextafter(2.0**20, np.inf),
+        0.0,
+        -0.0,
+        1e-30,
+        -1e-30,
+        5e-324,
+        -1e-310,
+        1e300,
+        np.inf,
+        -np.inf,
+        np.nan,
+    ]
+    x = np.concatenate(
+        [
+            rng.uniform(-3e6, 3e6, 2000),
+            rng.uniform(-(2.0**20), 2.0**20, 2000),
+            k * np.pi,
+            (k + 0.5) * np.pi,
+            special,
+        ]
+    )
     with np.errstate(over="ignore"):
         x = x.astype(dtype)
     # (NumPy's own float32 sin signals underflow for tiny normal arguments too: not compared.)
@@ -123,8 +223,9 @@ def test_a_math_pass_in_place_warns_for_every_part_of_a_block(body, at):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name", ["sin", "tan", "arcsin", "arctan", "sinh", "arcsinh", "arctanh", "expm1", "log1p",
-                                  "cbrt"])
+@pytest.mark.parametrize(
+    "name", ["sin", "tan", "arcsin", "arctan", "sinh", "arcsinh", "arctanh", "expm1", "log1p", "cbrt"]
+)
 def test_subnormal_arguments_underflow_as_numpy(name, dtype):
     # f(x) ~ x near 0: NumPy (the C library) signals underflow for a subnormal result, which
     # np.errstate(under=...) shows; cbrt's result is normal. (NumPy's own tanh does not signal
@@ -145,7 +246,11 @@ def test_exp_and_exp2_of_vanishing_results_underflow_as_numpy(name, dtype):
     # that NumPy's float64 exp2 never signals.)
     fn = getattr(np, name)
     scale = 1.0 if name == "exp2" else np.log(2.0)
-    powers = [-1070.5, -1100.0, -1023.5, -1000.0, -1.5] if dtype == np.float64 else [-140.5, -160.0, -130.5, -100.0, -1.5]
+    powers = (
+        [-1070.5, -1100.0, -1023.5, -1000.0, -1.5]
+        if dtype == np.float64
+        else [-140.5, -160.0, -130.5, -100.0, -1.5]
+    )
     x = np.array(powers, dtype) * dtype(scale)
     for values in (np.tile(x, 5), x[:1], x[1:2], x[3:]):
         with np.errstate(under="warn"):
@@ -185,8 +290,19 @@ def test_integer_unary(name, dtype):
     check_kernel(unary_kernel(name), values(dtype))
 
 
-BOOL_BINARY = ["logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "add", "multiply", "maximum",
-               "minimum", "equal", "greater"]
+BOOL_BINARY = [
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "bitwise_and",
+    "bitwise_or",
+    "add",
+    "multiply",
+    "maximum",
+    "minimum",
+    "equal",
+    "greater",
+]
 
 
 @pytest.mark.parametrize("dtype", [np.bool_])
@@ -212,7 +328,7 @@ def test_integer_overflow_wraps():
 
 def test_operators_match_numpy_operators():
     def body(x, y):
-        return (x + y) * (x - y) / (y ** 2 + 1) - x ** 0.5 + 2 ** y + x ** -1 + (x // 3) % 2 + abs(-x)
+        return (x + y) * (x - y) / (y**2 + 1) - x**0.5 + 2**y + x**-1 + (x // 3) % 2 + abs(-x)
 
     x = np.linspace(0.1, 10, 300)
     y = np.linspace(-3, 3, 300)
@@ -221,11 +337,11 @@ def test_operators_match_numpy_operators():
 
 def test_power_operator_uses_numpy_fast_paths():
     x = np.array([-0.0, -np.inf, 4.0, 2.0, np.nan, -4.0])
-    check_kernel(lambda a: a ** 0.5, x)
-    check_kernel(lambda a: a ** 2, x)
-    check_kernel(lambda a: a ** -1, x)
+    check_kernel(lambda a: a**0.5, x)
+    check_kernel(lambda a: a**2, x)
+    check_kernel(lambda a: a**-1, x)
     i = np.arange(-3, 4, dtype=np.int64)
-    check_kernel(lambda a: a ** 2, i)
+    check_kernel(lambda a: a**2, i)
 
 
 def test_comparisons_chain_and_logic():
@@ -243,8 +359,13 @@ def test_extrema_of_every_pair_of_special_values(name, dtype):
     # Every pair of NaNs (two payloads, both signs), signed zeros, infinities and equal values, in
     # every lane position of the vector loops: NumPy's bits (which NaN wins, which zero) and no
     # warning.
-    nan2 = np.frombuffer(np.array([0x7FF8000000000123 if dtype == np.float64 else 0x7FC00123],
-                                  np.uint64 if dtype == np.float64 else np.uint32).tobytes(), dtype)[0]
+    nan2 = np.frombuffer(
+        np.array(
+            [0x7FF8000000000123 if dtype == np.float64 else 0x7FC00123],
+            np.uint64 if dtype == np.float64 else np.uint32,
+        ).tobytes(),
+        dtype,
+    )[0]
     special = np.array([np.nan, -np.nan, nan2, 0.0, -0.0, np.inf, -np.inf, 1.0, -1.0, 2.0], dtype)
     x, y = (a.ravel() for a in np.meshgrid(special, special))
     x, y = np.concatenate([x, y[:37]]), np.concatenate([y, x[:37]])  # and a tail past whole vectors
@@ -266,8 +387,24 @@ def test_float16_extrema_and_nextafter_of_signed_zeros_and_nans_have_numpys_bits
 def test_sign_of_special_values(dtype):
     # The vector loop and its scalar tail: NaNs keep their payload and sign, zeros become +0.0.
     info = np.finfo(dtype)
-    special = np.array([np.nan, -np.nan, 0.0, -0.0, np.inf, -np.inf, info.smallest_subnormal,
-                        -info.smallest_subnormal, info.max, -info.min, 1.0, -2.0, 0.5], dtype)
+    special = np.array(
+        [
+            np.nan,
+            -np.nan,
+            0.0,
+            -0.0,
+            np.inf,
+            -np.inf,
+            info.smallest_subnormal,
+            -info.smallest_subnormal,
+            info.max,
+            -info.min,
+            1.0,
+            -2.0,
+            0.5,
+        ],
+        dtype,
+    )
     x = np.concatenate([np.tile(special, 6), special[:5]])  # 83: a tail of 3 lanes
     got = ik.ufunc(lambda a: np.sign(a))(x)
     np.testing.assert_array_equal(got.view(np.uint8), np.sign(x).view(np.uint8))
@@ -288,7 +425,16 @@ def test_clip_of_signed_zeros_keeps_numpys_zero(dtype):
     # or np.minimum), float32/64 return the bound; float16 keeps x everywhere.
     zeros = np.array([0.0, -0.0], dtype)
     x = np.tile(np.repeat(zeros, 8), 5)  # both signs in vector lanes and a scalar tail
-    for lo, hi in [(0.0, -0.0), (-0.0, 0.0), (0.0, 0.0), (-0.0, -0.0), (-0.0, 1), (0.0, 1), (-1, 0.0), (-1, -0.0)]:
+    for lo, hi in [
+        (0.0, -0.0),
+        (-0.0, 0.0),
+        (0.0, 0.0),
+        (-0.0, -0.0),
+        (-0.0, 1),
+        (0.0, 1),
+        (-1, 0.0),
+        (-1, -0.0),
+    ]:
         check_kernel(lambda a, lo=lo, hi=hi: np.clip(a, lo, hi), x)
         check_kernel(lambda a, lo=lo, hi=hi: np.clip(a, dtype(lo), dtype(hi)), x)
         check_kernel(lambda a, lo=lo: np.clip(a, lo, None), x)
@@ -316,8 +462,26 @@ def test_out_of_range_float_to_64_bit_integer_casts_match_numpy(source, target):
     # the integer indefinite 2**63 with an "invalid value" warning, and to uint64 values at or
     # above 2**63 are converted less 2**63, so 2**64, 3e19 and inf become 0, not 2**63.
     with np.errstate(over="ignore"):
-        x = np.array([2.0**64, 3e19, np.inf, -np.inf, np.nan, 2.0**63, 2.0**64 - 2048, 2.0**63 - 1024, -1.0, -0.5,
-                      -(2.0**63), 1e30, -1e30, 65504.0, 1.5], source)
+        x = np.array(
+            [
+                2.0**64,
+                3e19,
+                np.inf,
+                -np.inf,
+                np.nan,
+                2.0**63,
+                2.0**64 - 2048,
+                2.0**63 - 1024,
+                -1.0,
+                -0.5,
+                -(2.0**63),
+                1e30,
+                -1e30,
+                65504.0,
+                1.5,
+            ],
+            source,
+        )
     for values in (x, x[:1], x[1:2], x[2:3], x[3:5], x[8:9], x[9:]):  # the warning of each alone
         check_kernel(lambda a: a.astype(target), values)
     check_kernel(lambda a: a.astype(target), np.tile(x, 7)[::3])
@@ -325,8 +489,12 @@ def test_out_of_range_float_to_64_bit_integer_casts_match_numpy(source, target):
 
 def test_float16_casts_round_like_numpy():
     rng = np.random.default_rng(5)
-    x64 = np.concatenate([rng.standard_normal(3000) * 10.0 ** rng.integers(-9, 6, 3000),
-                          [65504.0, 65519.99, 65520.0, 1e-8, 2.0**-25, 2.0**-24 * 1.5, np.nan, -np.inf, -0.0]])
+    x64 = np.concatenate(
+        [
+            rng.standard_normal(3000) * 10.0 ** rng.integers(-9, 6, 3000),
+            [65504.0, 65519.99, 65520.0, 1e-8, 2.0**-25, 2.0**-24 * 1.5, np.nan, -np.inf, -0.0],
+        ]
+    )
     check_kernel(lambda a: a.astype(np.float16), x64)
     check_kernel(lambda a: a.astype(np.float16), x64.astype(np.float32))
     check_kernel(lambda a: a.astype(np.float16), np.arange(-70000, 70000, 7, dtype=np.int64))
@@ -341,18 +509,25 @@ def test_float16_arithmetic_overflow_warns_like_numpy():
     check_kernel(lambda a: a * np.float16(1e-3), h)
 
 
-@pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.0.0",
-                    reason="NumPy 1.x computes in the constant's float64 instead of casting it")
+@pytest.mark.skipif(
+    np.lib.NumpyVersion(np.__version__) < "2.0.0",
+    reason="NumPy 1.x computes in the constant's float64 instead of casting it",
+)
 def test_python_numbers_overflowing_the_loop_dtype_warn_on_every_call_like_numpy():
     # NumPy casts the Python number into the array's dtype on every call and warns of the
     # overflow each time, also when np.where selects no lane of it.
     x32 = np.array([1.0, -2.0, 0.0, 3.5], np.float32)
     h = x32.astype(np.float16)
     c = (x32 + 1j).astype(np.complex64)
-    for body, x in [(lambda a: a * 1e300, x32), (lambda a: a - (-1e300), x32), (lambda a: a * 100000, h),
-                    (lambda a: a + 70000.0, h), (lambda a: np.where(a > -5, a, 1e300), x32),
-                    (lambda a: np.where(a > -5, np.where(a < 5, a, -1e40), a), x32),
-                    (lambda a: a * complex(1e300, 1.0), c)]:
+    for body, x in [
+        (lambda a: a * 1e300, x32),
+        (lambda a: a - (-1e300), x32),
+        (lambda a: a * 100000, h),
+        (lambda a: a + 70000.0, h),
+        (lambda a: np.where(a > -5, a, 1e300), x32),
+        (lambda a: np.where(a > -5, np.where(a < 5, a, -1e40), a), x32),
+        (lambda a: a * complex(1e300, 1.0), c),
+    ]:
         kernel = ik.ufunc(body)
         for _ in range(2):
             check_kernel(body, x, kernel=kernel)
@@ -389,17 +564,53 @@ NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 
 def complex_values(dtype, n=1500, seed=0):
     rng = np.random.default_rng(seed)
-    parts = [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 2.5, 1e-30] if NUMPY2 else [0.0, -0.0, 1.0, -1.0, 2.5]
+    parts = (
+        [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 2.5, 1e-30] if NUMPY2 else [0.0, -0.0, 1.0, -1.0, 2.5]
+    )
     special = np.array([complex(a, b) for a in parts for b in parts])
-    body = rng.standard_normal(n) * rng.choice([1, 10, 100], n) + 1j * rng.standard_normal(n) * rng.choice([1, 10], n)
+    body = rng.standard_normal(n) * rng.choice([1, 10, 100], n) + 1j * rng.standard_normal(n) * rng.choice(
+        [1, 10], n
+    )
     with np.errstate(all="ignore"):
         return np.concatenate([special, body]).astype(dtype)
 
 
-COMPLEX_EXACT_UNARY = ["negative", "positive", "conjugate", "absolute", "square", "reciprocal", "isnan", "isinf",
-                       "isfinite", "logical_not", "rint", "sign"]
-COMPLEX_MATH_UNARY = ["sqrt", "exp", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh", "arcsin", "arccos",
-                      "arctan", "arcsinh", "arccosh", "arctanh", "exp2", "expm1", "log2", "log10", "log1p"]
+COMPLEX_EXACT_UNARY = [
+    "negative",
+    "positive",
+    "conjugate",
+    "absolute",
+    "square",
+    "reciprocal",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "logical_not",
+    "rint",
+    "sign",
+]
+COMPLEX_MATH_UNARY = [
+    "sqrt",
+    "exp",
+    "log",
+    "sin",
+    "cos",
+    "tan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "exp2",
+    "expm1",
+    "log2",
+    "log10",
+    "log1p",
+]
 # NumPy's SIMD loops for these fuse a multiply-add where the CPU has FMA; ironkernel's AVX2 and
 # AVX-512 kernels do the same, its baseline kernels cannot (within 2 ULP then).
 FMA_SENSITIVE = {"absolute", "square", "multiply"}
@@ -421,16 +632,34 @@ def check_unfused(fn, *args):
     assert np.all(np.abs(got - expected)[finite] <= 2 * eps * scale[finite] + np.finfo(args[0].dtype).tiny)
 
 
-COMPLEX_EXACT_BINARY = ["add", "subtract", "multiply", "divide", "equal", "not_equal", "greater", "greater_equal",
-                        "less", "less_equal", "maximum", "minimum", "fmax", "fmin", "logical_and", "logical_or",
-                        "logical_xor"]
+COMPLEX_EXACT_BINARY = [
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "equal",
+    "not_equal",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "maximum",
+    "minimum",
+    "fmax",
+    "fmin",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+]
 
 
 @pytest.mark.parametrize("dtype", COMPLEX)
 @pytest.mark.parametrize("name", COMPLEX_EXACT_UNARY)
 def test_complex_exact_unary(name, dtype):
     if name == "sign" and not NUMPY2:
-        pytest.skip("NumPy 1.x defined sign differently for complex numbers; ironkernel follows NumPy 2 (z/|z|)")
+        pytest.skip(
+            "NumPy 1.x defined sign differently for complex numbers; ironkernel follows NumPy 2 (z/|z|)"
+        )
     if fma_unfused(name):
         return check_unfused(unary_kernel(name), complex_values(dtype))
     check_kernel(unary_kernel(name), complex_values(dtype))
@@ -455,8 +684,23 @@ def extreme_complex_values(dtype):
     """Every pair of parts from zero and subnormal to the largest finite value, inf and NaN: where
     |z|'s ratio of parts underflows, its product overflows, or a part decides the result alone."""
     part = np.finfo(dtype)
-    parts = [0.0, -0.0, part.smallest_subnormal, -3 * part.smallest_subnormal, part.tiny, -part.tiny, part.eps, 1.0,
-             -1.5, np.sqrt(part.max), part.max / 2, -part.max, np.inf, -np.inf, np.nan]
+    parts = [
+        0.0,
+        -0.0,
+        part.smallest_subnormal,
+        -3 * part.smallest_subnormal,
+        part.tiny,
+        -part.tiny,
+        part.eps,
+        1.0,
+        -1.5,
+        np.sqrt(part.max),
+        part.max / 2,
+        -part.max,
+        np.inf,
+        -np.inf,
+        np.nan,
+    ]
     return np.array([complex(a, b) for a in parts for b in parts], dtype=dtype)
 
 
@@ -555,7 +799,9 @@ def test_ldexp_in_a_kernel_of_many_inputs_decorates_quickly():
     kernel = ik.ufunc(lambda a, b, c, d, e, f: np.ldexp(a, b + c) * d + e - f)
     assert time.perf_counter() - start < 2
     x, k = values(np.float32)[:50], np.arange(50, dtype=np.int8) % 7
-    got = check_kernel(lambda a, b, c, d, e, f: np.ldexp(a, b + c) * d + e - f, x, k, k, x, x, x, kernel=kernel)
+    got = check_kernel(
+        lambda a, b, c, d, e, f: np.ldexp(a, b + c) * d + e - f, x, k, k, x, x, x, kernel=kernel
+    )
     assert got.dtype == np.float32
 
 
@@ -598,7 +844,7 @@ def test_power_operator_two_is_square_for_every_dtype(dtype):
     # np.power(bool, 2) would give int64.
     x = np.array([True, False, True]) if dtype == np.bool_ else values(dtype, n=200)
     with np.errstate(all="ignore"):
-        check_kernel(lambda a: a ** 2, x, warnings_too=False)
+        check_kernel(lambda a: a**2, x, warnings_too=False)
 
 
 @pytest.mark.parametrize("dtype", [np.bool_] + INTS + FLOATS)
@@ -624,7 +870,9 @@ def test_element_wise_ndarray_methods_and_attributes():
     check_kernel(lambda a: a.clip(-1, 1.5), x)
     check_kernel(lambda a: a.clip(max=1.5), x)
     check_kernel(lambda a: a.T + 1, x)
-    check_kernel(lambda a: a.conj() - 2 * a.conjugate(), z)  # no complex product: its bits follow the ISA (FMA)
+    check_kernel(
+        lambda a: a.conj() - 2 * a.conjugate(), z
+    )  # no complex product: its bits follow the ISA (FMA)
     check_kernel(lambda a: a.real - a.imag, z)
     check_kernel(lambda a: a.astype(np.float32).round(1), x)
     for decimals in (-2, -1, 0, 1, 3):
@@ -635,7 +883,9 @@ def test_element_wise_ndarray_methods_and_attributes():
         for dtype in INTS:
             # (a rounded value out of the dtype's range is cast as the C cast does: no defined value)
             i = values(dtype, n=200)
-            check_kernel(lambda a, d=decimals: a.round(d), i[i <= np.iinfo(dtype).max // 2], warnings_too=False)
+            check_kernel(
+                lambda a, d=decimals: a.round(d), i[i <= np.iinfo(dtype).max // 2], warnings_too=False
+            )
     check_kernel(lambda a: a.round(), np.array([True, False]))
 
 

@@ -131,7 +131,12 @@ for path in sorted(pathlib.Path(sys.argv[1]).iterdir()):
     except PayloadError as exc:
         print(path.name, "refused:", exc)
 """
-    out = subprocess.run([sys.executable, "-c", code, str(FUZZ / "regressions_payload")], capture_output=True,
-                         text=True, timeout=60, cwd="/")
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(FUZZ / "regressions_payload")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+    )
     assert out.returncode == 0, out.stderr
     assert len(out.stdout.splitlines()) == len(list((FUZZ / "regressions_payload").iterdir()))

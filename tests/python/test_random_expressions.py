@@ -19,16 +19,50 @@ import ironkernel as ik
 LONG = bool(os.environ.get("IK_LONG_FUZZ"))
 # NumPy 1.x promoted Python and NumPy scalar constants by value (np.where(c, 0.0, np.float32(1))
 # is float64 there); ironkernel types constants the NEP 50 way, as NumPy 2 does.
-pytestmark = pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.0.0",
-                                reason="random bodies mix scalar constants, promoted by value in NumPy 1.x")
+pytestmark = pytest.mark.skipif(
+    np.lib.NumpyVersion(np.__version__) < "2.0.0",
+    reason="random bodies mix scalar constants, promoted by value in NumPy 1.x",
+)
 BUDGET = 2000 if LONG else 150  # CI: the same 150 examples every run (derandomized), so CI is stable
 
-CONSTANTS = ["0.0", "-0.0", "1.5", "-2.0", "np.nan", "np.inf", "-np.inf", "3", "-7", "np.float32(0.25)",
-             "2147483647", "-(2**63)"]
-UNARY = ["-{}", "abs({})", "np.sqrt(np.abs({}))", "np.floor({})", "np.square({})", "np.negative({})",
-         "({}).astype(np.float64)", "({}).astype(np.int32)", "np.isnan({})", "~({} > 0)"]
-BINARY = ["({} + {})", "({} - {})", "({} * {})", "({} / {})", "np.maximum({}, {})", "np.minimum({}, {})",
-          "np.fmax({}, {})", "({} < {})", "({} == {})", "np.copysign({}, {})"]
+CONSTANTS = [
+    "0.0",
+    "-0.0",
+    "1.5",
+    "-2.0",
+    "np.nan",
+    "np.inf",
+    "-np.inf",
+    "3",
+    "-7",
+    "np.float32(0.25)",
+    "2147483647",
+    "-(2**63)",
+]
+UNARY = [
+    "-{}",
+    "abs({})",
+    "np.sqrt(np.abs({}))",
+    "np.floor({})",
+    "np.square({})",
+    "np.negative({})",
+    "({}).astype(np.float64)",
+    "({}).astype(np.int32)",
+    "np.isnan({})",
+    "~({} > 0)",
+]
+BINARY = [
+    "({} + {})",
+    "({} - {})",
+    "({} * {})",
+    "({} / {})",
+    "np.maximum({}, {})",
+    "np.minimum({}, {})",
+    "np.fmax({}, {})",
+    "({} < {})",
+    "({} == {})",
+    "np.copysign({}, {})",
+]
 
 
 def expressions(depth: int) -> st.SearchStrategy[str]:
@@ -89,7 +123,9 @@ def run_both(source: str, dtype_a, dtype_b, seed: int):
         assert ik_warnings | decoration_warnings == np_warnings, (source, ik_warnings, np_warnings)
 
 
-@settings(max_examples=BUDGET, deadline=None, derandomize=not LONG, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=BUDGET, deadline=None, derandomize=not LONG, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(expressions(3), st.sampled_from(DTYPES), st.integers(0, 10_000))
 def test_random_expressions_match_numpy(source, dtype, seed):
     # Both inputs share a dtype. With mixed input dtypes NumPy picks one of the kernel's loops for
@@ -146,7 +182,12 @@ def run_with_layout(source: str, dtype, seed: int, layout: str):
     assert_same(got, expected)
 
 
-@settings(max_examples=BUDGET // 2, deadline=None, derandomize=not LONG, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=BUDGET // 2,
+    deadline=None,
+    derandomize=not LONG,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(expressions(3), st.sampled_from(DTYPES), st.integers(0, 10_000), st.sampled_from(LAYOUTS))
 def test_random_expressions_with_views_broadcasting_out_and_where(source, dtype, seed, layout):
     run_with_layout(source, dtype, seed, layout)

@@ -34,7 +34,9 @@ def test_bad_thread_counts_are_refused():
 def test_omp_num_threads_is_respected():
     code = "import ironkernel as ik; print(ik.get_num_threads())"
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd="/", check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd="/", check=True
+    )
     assert out.stdout.strip() == "1"
 
 
@@ -167,7 +169,11 @@ _shared_y = np.random.default_rng(6).standard_normal(400_000)
 def _expected():
     x, y = _shared_x, _shared_y
     rows = x.reshape(40, 10_000)
-    return np.sqrt(np.abs(x)) * y + np.where(x > y, x, y), np.where(x > 0.5, x * x, -x), np.sqrt((rows * rows).sum(1))
+    return (
+        np.sqrt(np.abs(x)) * y + np.where(x > y, x, y),
+        np.where(x > 0.5, x * x, -x),
+        np.sqrt((rows * rows).sum(1)),
+    )
 
 
 def _start_pool():
@@ -302,7 +308,9 @@ def test_results_do_not_change_with_busy_processes_beside():
     x, y = rng.standard_normal(1_000_003), rng.standard_normal(1_000_003)
     with ik.threads(1):
         alone = f(x, y)
-    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
+    spinners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)
+    ]
     try:
         time.sleep(0.2)  # the spinners are running
         out = np.empty_like(x)
@@ -329,12 +337,17 @@ def test_eight_python_threads_at_once_give_the_bits_of_a_call_made_alone():
     with ik.threads(2), ThreadCount() as count:
         baseline = len(os.listdir("/proc/self/task"))
         with ThreadPoolExecutor(max_workers=8) as pool:
-            results = list(pool.map(lambda i: [f(*inputs[i]) for _ in range(5)], [i % 8 for i in range(32)], timeout=120))
+            results = list(
+                pool.map(lambda i: [f(*inputs[i]) for _ in range(5)], [i % 8 for i in range(32)], timeout=120)
+            )
             during = len(os.listdir("/proc/self/task"))
     for i, got in enumerate(results):
         for r in got:
             np.testing.assert_array_equal(r, alone[i % 8])
-    assert count.most <= count.before + 8 + 1, (count.before, count.most)  # the 8 callers, at most one worker more
+    assert count.most <= count.before + 8 + 1, (
+        count.before,
+        count.most,
+    )  # the 8 callers, at most one worker more
     assert during <= baseline + 8 + cores, (baseline, during)
 
 
@@ -383,7 +396,9 @@ def test_output_overlapping_the_input_holds_numpys_values_whatever_the_thread_co
     np.testing.assert_array_equal(got, expected)
 
 
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one processor: the pool has no workers to offer calls to")
+@pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2, reason="one processor: the pool has no workers to offer calls to"
+)
 def test_calls_that_meet_run_on_their_callers_threads_and_a_lone_caller_gets_threads_back():
     # Calls from several Python threads at once each run on their caller's thread (the callers keep
     # the cores busy; a worker would queue behind them), for a moment after they last met too; then

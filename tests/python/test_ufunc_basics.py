@@ -126,6 +126,7 @@ def test_constants_equal_as_numbers_stay_apart(dtype):
         check_kernel(fn, x)  # bits (the sign of zero too) and dtype as NumPy's
     assert np.signbit(ik.ufunc(signs)(np.arange(5.0))).tolist() == [False, False, True, False, False]
 
+
 def test_multi_output_tuple():
     def sincos(x):
         return np.sin(x), np.cos(x)
@@ -158,12 +159,15 @@ def test_explain_shows_lazy_branch(f):
     assert "lazy region" in text and "sin" in text and "float64" in text
 
 
-@pytest.mark.parametrize(("args", "loop"), [
-    ((np.ones(3, np.float32), 2.0), "(float32, float32) -> (float32)"),  # arrays, as a call takes them
-    ((np.float32, float), "(float32, float32) -> (float32)"),
-    ((np.int8(1), 3), "(int8, int8) -> (int8)"),
-    ((np.ones(2, np.int16), np.ones(2, np.float32)), "(int16, float32) -> (float32)"),  # cast inside
-])
+@pytest.mark.parametrize(
+    ("args", "loop"),
+    [
+        ((np.ones(3, np.float32), 2.0), "(float32, float32) -> (float32)"),  # arrays, as a call takes them
+        ((np.float32, float), "(float32, float32) -> (float32)"),
+        ((np.int8(1), 3), "(int8, int8) -> (int8)"),
+        ((np.ones(2, np.int16), np.ones(2, np.float32)), "(int16, float32) -> (float32)"),  # cast inside
+    ],
+)
 def test_explain_takes_arguments_as_a_call_does(args, loop):
     kernel = ik.ufunc(lambda a, b: a + b)
     assert ik.explain(kernel, *args).splitlines()[0] == f"loop {loop}"
@@ -178,9 +182,17 @@ def test_demo_runs():
     assert "speedup" in r.stdout and "MISMATCH" not in r.stdout
 
 
-@pytest.mark.parametrize("kwargs", [dict(dtype=np.longlong), dict(signature="qq->q"), dict(dtype=np.float32),
-                                    dict(dtype=np.int8), dict(dtype=np.ulonglong, casting="unsafe"),
-                                    dict(signature=(np.float64, np.float64, None))])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(dtype=np.longlong),
+        dict(signature="qq->q"),
+        dict(dtype=np.float32),
+        dict(dtype=np.int8),
+        dict(dtype=np.ulonglong, casting="unsafe"),
+        dict(signature=(np.float64, np.float64, None)),
+    ],
+)
 def test_dtype_and_signature_pick_the_loop_numpy_picks(kwargs):
     """dtype= and signature= as for np.add: int64 as 'q' (longlong) is its own loop, NumPy checks
     the casts with casting=."""
@@ -194,7 +206,9 @@ def test_dtype_and_signature_pick_the_loop_numpy_picks(kwargs):
 def test_dtype_refused_as_numpy_refuses_it():
     add = ik.ufunc(lambda a, b: a + b)
     a = np.arange(5)
-    with pytest.raises(TypeError, match="Cannot cast ufunc '_lambda_' input 0 from dtype\\('int64'\\) to dtype\\('uint64'\\)"):
+    with pytest.raises(
+        TypeError, match="Cannot cast ufunc '_lambda_' input 0 from dtype\\('int64'\\) to dtype\\('uint64'\\)"
+    ):
         add(a, a, dtype=np.ulonglong)
 
 

@@ -23,8 +23,12 @@ def test_reduce_over_axes_matches_numpy():
     m = rng.standard_normal((300, 400))
     np.testing.assert_allclose(ADD.reduce(m, axis=0), m.sum(axis=0), rtol=1e-12, atol=1e-11)
     np.testing.assert_allclose(ADD.reduce(m, axis=1), np.add.reduce(m, axis=1), rtol=1e-12, atol=1e-11)
-    np.testing.assert_allclose(ADD.reduce(m, axis=1, keepdims=True), m.sum(axis=1, keepdims=True), rtol=1e-12, atol=1e-11)
-    np.testing.assert_allclose(ADD.reduce(m, axis=0, initial=5.0), m.sum(axis=0) + 5.0, rtol=1e-12, atol=1e-11)
+    np.testing.assert_allclose(
+        ADD.reduce(m, axis=1, keepdims=True), m.sum(axis=1, keepdims=True), rtol=1e-12, atol=1e-11
+    )
+    np.testing.assert_allclose(
+        ADD.reduce(m, axis=0, initial=5.0), m.sum(axis=0) + 5.0, rtol=1e-12, atol=1e-11
+    )
 
 
 def test_identity_decides_empty_and_multi_axis_reductions():
@@ -50,7 +54,9 @@ def test_identity_may_be_infinite_or_a_numpy_scalar():
         ik.ufunc(lambda a, b: a + b, identity="0")
 
 
-@pytest.mark.parametrize("args", [(0, np.nan), (1, 2), (np.arange(3), 0.5), (np.arange(3, dtype=np.int32), np.ones(3))])
+@pytest.mark.parametrize(
+    "args", [(0, np.nan), (1, 2), (np.arange(3), 0.5), (np.arange(3, dtype=np.int32), np.ones(3))]
+)
 def test_float_identity_with_integer_first_input_calls_as_numpy(args):
     # NumPy converts the identity to a loop's first input dtype on every call, not only in reductions
     logaddexp = ik.ufunc(lambda a, b: np.logaddexp(a, b), identity=-np.inf)

@@ -55,8 +55,12 @@ def test_every_divisor_as_an_array_of_one_value(op, dtype):
 
 
 # Python ints the dtype holds (NumPy refuses the others; test_dtype_matrix covers that).
-CONSTANT_CASES = [(dtype, d) for dtype in ["int8", "uint16", "int32", "int64", "uint64"]
-                  for d in [7, -7, 1, 2, 1000, 255] if np.iinfo(dtype).min <= d <= np.iinfo(dtype).max]
+CONSTANT_CASES = [
+    (dtype, d)
+    for dtype in ["int8", "uint16", "int32", "int64", "uint64"]
+    for d in [7, -7, 1, 2, 1000, 255]
+    if np.iinfo(dtype).min <= d <= np.iinfo(dtype).max
+]
 
 
 @pytest.mark.parametrize("op", OPS)

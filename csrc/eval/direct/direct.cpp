@@ -28,7 +28,8 @@ bool direct_enabled() {
 
 // (Element sizes are powers of 2: a mask, not a division, which costs as much as a short call.)
 bool aligned_contiguous(const char* base, std::ptrdiff_t step, std::size_t itemsize) {
-    return step == static_cast<std::ptrdiff_t>(itemsize) && (reinterpret_cast<std::uintptr_t>(base) & (itemsize - 1)) == 0;
+    return step == static_cast<std::ptrdiff_t>(itemsize) &&
+           (reinterpret_cast<std::uintptr_t>(base) & (itemsize - 1)) == 0;
 }
 
 // Whether a kernel over contiguous arrays may read n elements at base (of `step` bytes apart)
@@ -60,17 +61,26 @@ thread_local RepeatBuffer repeat_buffer;
 
 // n copies of one element, by its size: a loop the compiler vectorises (a memcpy per element
 // cost more than a one-op call of a thousand elements itself).
-template <class T> void fill_as(void* dst, const void* value, std::ptrdiff_t n) {
+template <class T>
+void fill_as(void* dst, const void* value, std::ptrdiff_t n) {
     T v;
     std::memcpy(&v, value, sizeof(T));
     std::fill_n(static_cast<T*>(dst), n, v);
 }
 void fill(void* dst, const void* value, std::size_t itemsize, std::ptrdiff_t n) {
     switch (itemsize) {
-        case 1: std::memset(dst, *static_cast<const unsigned char*>(value), static_cast<std::size_t>(n)); return;
-        case 2: fill_as<std::uint16_t>(dst, value, n); return;
-        case 4: fill_as<std::uint32_t>(dst, value, n); return;
-        case 8: fill_as<std::uint64_t>(dst, value, n); return;
+        case 1:
+            std::memset(dst, *static_cast<const unsigned char*>(value), static_cast<std::size_t>(n));
+            return;
+        case 2:
+            fill_as<std::uint16_t>(dst, value, n);
+            return;
+        case 4:
+            fill_as<std::uint32_t>(dst, value, n);
+            return;
+        case 8:
+            fill_as<std::uint64_t>(dst, value, n);
+            return;
         default:
             for (std::ptrdiff_t i = 0; i < n; ++i)
                 std::memcpy(static_cast<unsigned char*>(dst) + static_cast<std::size_t>(i) * itemsize, value, itemsize);
@@ -90,16 +100,22 @@ std::optional<DirectForm> find_direct_form(const Program& p) {
         const std::int32_t r = in.src[k];
         form.operand_size[k] = ir::itemsize(p.registers[static_cast<std::size_t>(r)].dtype);
         const auto input = std::find(p.input_registers.begin(), p.input_registers.end(), r);
-        const auto constant = std::find_if(p.constants.begin(), p.constants.end(), [&](const auto& c) { return c.first == r; });
-        if (input != p.input_registers.end()) form.input[k] = static_cast<std::int32_t>(input - p.input_registers.begin());
-        else if (constant != p.constants.end()) form.constant[k] = static_cast<std::int32_t>(constant - p.constants.begin());
-        else return std::nullopt;
+        const auto constant =
+            std::find_if(p.constants.begin(), p.constants.end(), [&](const auto& c) { return c.first == r; });
+        if (input != p.input_registers.end())
+            form.input[k] = static_cast<std::int32_t>(input - p.input_registers.begin());
+        else if (constant != p.constants.end())
+            form.constant[k] = static_cast<std::int32_t>(constant - p.constants.begin());
+        else
+            return std::nullopt;
     }
-    form.short_calls = direct_enabled() && std::none_of(form.constant, form.constant + form.arity, [](std::int32_t c) { return c >= 0; });
+    form.short_calls = direct_enabled() &&
+                       std::none_of(form.constant, form.constant + form.arity, [](std::int32_t c) { return c >= 0; });
     return form;
 }
 
-bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end) {
+bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
+                std::ptrdiff_t end) {
     // No output overlaps an input here but as the very same elements: that makes run()'s check
     // for recurrences needless, so that calls of a few elements (NumPy calls the loop once per
     // run of selected elements of a where= mask) cost little more than the kernel.
@@ -144,7 +160,9 @@ bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps
     const void* at[3];
     for (std::ptrdiff_t start = 0; start < n; start += span) {
         for (int k = 0; k < form.arity; ++k)
-            at[k] = repeated[k] ? operand[k] : static_cast<const char*>(operand[k]) + static_cast<std::size_t>(start) * form.operand_size[k];
+            at[k] = repeated[k]
+                        ? operand[k]
+                        : static_cast<const char*>(operand[k]) + static_cast<std::size_t>(start) * form.operand_size[k];
         form.kernel(at, out + static_cast<std::size_t>(start) * form.output_size, std::min(span, n - start));
     }
     return true;

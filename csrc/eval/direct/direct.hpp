@@ -1,4 +1,5 @@
-// Programs run straight over the arrays: one-op programs as their kernel (Program::direct), others as their JIT code (Program::jit).
+// Programs run straight over the arrays: one-op programs as their kernel (Program::direct), others as their JIT code
+// (Program::jit).
 #pragma once
 
 #include <cstddef>
@@ -18,7 +19,8 @@ std::optional<DirectForm> find_direct_form(const Program& p);
 // the output the very elements of an input or apart from it. Returns false, having written
 // nothing, otherwise (or when the program has no direct form, or IK_DIRECT=0 turned it off).
 // Throws std::bad_alloc when the memory for a repeated operand cannot be had.
-bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end);
+bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
+                std::ptrdiff_t end);
 
 // Calls of at most this many elements fit one block: never threaded, never streamed.
 inline constexpr std::ptrdiff_t short_call_elements = 256;

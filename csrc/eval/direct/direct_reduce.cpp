@@ -53,7 +53,8 @@ std::optional<DirectReduction> find_direct_reduction(const GufuncPlan& plan) {
     switch (d.kind) {
         case Reduce::sum:
             if (d.value == d.source && d.source != ir::DType::bool_) return d;
-            if (whole && (d.value == ir::DType::int64 || d.value == ir::DType::uint64 || d.value == ir::DType::float64)) return d;
+            if (whole && (d.value == ir::DType::int64 || d.value == ir::DType::uint64 || d.value == ir::DType::float64))
+                return d;
             return std::nullopt;
         case Reduce::max:
         case Reduce::min:
@@ -92,10 +93,11 @@ bool direct_reduction_runs(const DirectReduction& d, const char* data, std::ptrd
     return !(d.kind == Reduce::sum && ir::is_float(d.value) && block > 0 && n > block);
 }
 
-void reduce_rows(const DirectReduction& d, const char* data, std::ptrdiff_t rows, std::ptrdiff_t row_step, std::ptrdiff_t n,
-                 std::ptrdiff_t step, char* out, std::ptrdiff_t out_step) {
+void reduce_rows(const DirectReduction& d, const char* data, std::ptrdiff_t rows, std::ptrdiff_t row_step,
+                 std::ptrdiff_t n, std::ptrdiff_t step, char* out, std::ptrdiff_t out_step) {
     // Extrema compare NaNs with < and >, which raise the invalid flag; NumPy's np.max raises none.
-    const bool comparing = d.kind != Reduce::sum && d.kind != Reduce::any && d.kind != Reduce::all && ir::is_float(d.source);
+    const bool comparing =
+        d.kind != Reduce::sum && d.kind != Reduce::any && d.kind != Reduce::all && ir::is_float(d.source);
     std::fexcept_t flags;
     if (comparing) std::fegetexceptflag(&flags, FE_ALL_EXCEPT);
     reduce_rows_kernel(d.kind, d.source, d.value, data, rows, row_step, n, step, out, out_step);

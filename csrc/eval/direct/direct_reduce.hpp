@@ -24,7 +24,7 @@ bool direct_reduction_runs(const DirectReduction& d, const char* data, std::ptrd
 // (whatever the steps), max/min and argmax/argmin as the evaluator's path (first NaN wins; ties
 // keep the first). Rows whose neighbours lie closer than their elements (a transposed view) are
 // reduced side by side, a block of rows per element, as NumPy reduces over a leading axis.
-void reduce_rows(const DirectReduction& d, const char* data, std::ptrdiff_t rows, std::ptrdiff_t row_step, std::ptrdiff_t n,
-                 std::ptrdiff_t step, char* out, std::ptrdiff_t out_step);
+void reduce_rows(const DirectReduction& d, const char* data, std::ptrdiff_t rows, std::ptrdiff_t row_step,
+                 std::ptrdiff_t n, std::ptrdiff_t step, char* out, std::ptrdiff_t out_step);
 
 }  // namespace ik::eval

@@ -15,7 +15,7 @@
 namespace ik::eval {
 namespace {
 
-constexpr std::ptrdiff_t chunk = 4096;  // most elements of a pass between folds into accumulators
+constexpr std::ptrdiff_t chunk = 4096;           // most elements of a pass between folds into accumulators
 constexpr std::ptrdiff_t largest_itemsize = 16;  // complex128
 
 // The row values and, per reduction, its accumulator: one per row being computed.
@@ -23,8 +23,7 @@ struct RowState {
     explicit RowState(const GufuncPlan& plan) : table(plan.table.size() * 16, 0) {
         for (const Stage& s : plan.stages)
             for (const StageOutput& o : s.outputs)
-                if (o.kind == StageOutput::reduce_into_table)
-                    accumulators.emplace_back(o.reduce, o.value_dtype);
+                if (o.kind == StageOutput::reduce_into_table) accumulators.emplace_back(o.reduce, o.value_dtype);
     }
     char* slot(std::int32_t k) { return table.data() + 16 * k; }
     std::vector<char> table;
@@ -72,8 +71,13 @@ Operands operands_for(const Stage& stage) {
 class RowRunner {
    public:
     RowRunner(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps)
-        : plan_(plan), args_(args), n_(plan_has_core() ? dims[1] : 1), steps_(steps), core_step_(core_steps(plan, steps)),
-          real_cut_(n_, chunk, Halving::real), complex_cut_(n_, chunk, Halving::complex) {}
+        : plan_(plan),
+          args_(args),
+          n_(plan_has_core() ? dims[1] : 1),
+          steps_(steps),
+          core_step_(core_steps(plan, steps)),
+          real_cut_(n_, chunk, Halving::real),
+          complex_cut_(n_, chunk, Halving::complex) {}
 
     // threads > 1: the passes of this row split their chunks among that many threads.
     void run_row(std::ptrdiff_t row, RowState& state, ChunkBuffers& buffers, int threads = 1) {
@@ -86,16 +90,21 @@ class RowRunner {
         }
         for (int i = 0; i < plan_.nin; ++i) {
             const std::int32_t slot = plan_.input_slot[static_cast<std::size_t>(i)];
-            if (slot >= 0) std::memcpy(state.slot(slot), base[i], ir::itemsize(plan_.table[static_cast<std::size_t>(slot)]));
+            if (slot >= 0)
+                std::memcpy(state.slot(slot), base[i], ir::itemsize(plan_.table[static_cast<std::size_t>(slot)]));
         }
         std::size_t accumulator = 0;
         for (const Stage& stage : plan_.stages) {
-            if (stage.pass) run_pass(stage, base, state, buffers, accumulator, threads);
-            else run_scalar(stage, base, state);
+            if (stage.pass)
+                run_pass(stage, base, state, buffers, accumulator, threads);
+            else
+                run_scalar(stage, base, state);
         }
         for (int k = 0; k < plan_.nout; ++k) {
             const std::int32_t slot = plan_.output_slot[static_cast<std::size_t>(k)];
-            if (slot >= 0) std::memcpy(base[plan_.nin + k], state.slot(slot), ir::itemsize(plan_.table[static_cast<std::size_t>(slot)]));
+            if (slot >= 0)
+                std::memcpy(base[plan_.nin + k], state.slot(slot),
+                            ir::itemsize(plan_.table[static_cast<std::size_t>(slot)]));
         }
     }
 
@@ -135,8 +144,8 @@ class RowRunner {
     // pass with sums of both kinds (rare: np.sum(z) + np.sum(np.abs(z))) runs twice, once along
     // each cut, each run setting the chunks of its own sums; the first run (along the cut of the
     // pass's first sum) also writes the vector outputs and feeds the reductions that take any cut.
-    void run_pass(const Stage& stage, char* const* base, RowState& state, ChunkBuffers& buffers, std::size_t& accumulator,
-                  int threads) {
+    void run_pass(const Stage& stage, char* const* base, RowState& state, ChunkBuffers& buffers,
+                  std::size_t& accumulator, int threads) {
         const std::size_t first = accumulator;
         std::size_t end = first;
         for (const StageOutput& out : stage.outputs) end += out.kind == StageOutput::reduce_into_table;
@@ -146,7 +155,8 @@ class RowRunner {
             if (!lead) lead = state.accumulators[a].halving();
             in_order = in_order || state.accumulators[a].needs_order();
         }
-        const Halving halvings[] = {lead.value_or(Halving::real), lead == Halving::complex ? Halving::real : Halving::complex};
+        const Halving halvings[] = {lead.value_or(Halving::real),
+                                    lead == Halving::complex ? Halving::real : Halving::complex};
         for (std::size_t a = first; a < end; ++a) {
             Accumulator& acc = state.accumulators[a];
             acc.start(cut_of(acc.halving().value_or(halvings[0])));
@@ -161,11 +171,14 @@ class RowRunner {
             const std::ptrdiff_t chunks = cut.count();
             // A sequential sum takes its chunks in row order: not split among threads.
             if (threads <= 1 || chunks < 2 || in_order) {
-                for (std::ptrdiff_t c = 0; c < chunks; ++c) run_chunk(stage, base, state, buffers, first, cut, writes_outputs, c);
+                for (std::ptrdiff_t c = 0; c < chunks; ++c)
+                    run_chunk(stage, base, state, buffers, first, cut, writes_outputs, c);
             } else {
-                parallel_for(threads, chunks, [&] { return ChunkBuffers(plan_); }, [&](ChunkBuffers& mine, std::ptrdiff_t c) {
-                    run_chunk(stage, base, state, mine, first, cut, writes_outputs, c);
-                });
+                parallel_for(
+                    threads, chunks, [&] { return ChunkBuffers(plan_); },
+                    [&](ChunkBuffers& mine, std::ptrdiff_t c) {
+                        run_chunk(stage, base, state, mine, first, cut, writes_outputs, c);
+                    });
             }
         }
         for (std::size_t k = 0; k < stage.outputs.size(); ++k)
@@ -180,7 +193,8 @@ class RowRunner {
         const auto [args, steps] = operands_for(stage);
         bind_inputs(stage, base, state, args, steps);
         const std::size_t n_in = stage.inputs.size();
-        const std::ptrdiff_t j0 = cut.bounds[static_cast<std::size_t>(c)], j1 = cut.bounds[static_cast<std::size_t>(c) + 1];
+        const std::ptrdiff_t j0 = cut.bounds[static_cast<std::size_t>(c)],
+                             j1 = cut.bounds[static_cast<std::size_t>(c) + 1];
         std::size_t a = first;
         for (std::size_t k = 0; k < stage.outputs.size(); ++k) {
             const StageOutput& out = stage.outputs[k];
@@ -202,7 +216,8 @@ class RowRunner {
         a = first;
         for (std::size_t k = 0; k < stage.outputs.size(); ++k)
             if (stage.outputs[k].kind == StageOutput::reduce_into_table) {
-                if (state.accumulators[a].cut() == &cut) state.accumulators[a].set_chunk(c, j0, buffers.buffers[a].data(), j1 - j0);
+                if (state.accumulators[a].cut() == &cut)
+                    state.accumulators[a].set_chunk(c, j0, buffers.buffers[a].data(), j1 - j0);
                 ++a;
             }
     }
@@ -217,7 +232,8 @@ class RowRunner {
 
 }  // namespace
 
-bool run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims, const std::ptrdiff_t* steps) noexcept {
+bool run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t* dims,
+                const std::ptrdiff_t* steps) noexcept {
     try {
         const std::ptrdiff_t rows = dims[0];
         if (rows <= 0) return true;
@@ -239,8 +255,9 @@ bool run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t*
             RowState state;
             ChunkBuffers buffers;
         };
-        parallel_for(threads, rows, [&] { return Thread{RowState(plan), ChunkBuffers(plan)}; },
-                     [&](Thread& t, std::ptrdiff_t r) { runner.run_row(r, t.state, t.buffers); });
+        parallel_for(
+            threads, rows, [&] { return Thread{RowState(plan), ChunkBuffers(plan)}; },
+            [&](Thread& t, std::ptrdiff_t r) { runner.run_row(r, t.state, t.buffers); });
         return true;
     } catch (...) {
         return false;  // out of memory, as run()

@@ -5,8 +5,9 @@ namespace ik::eval {
 
 std::string_view reduce_name(Reduce kind) {
     switch (kind) {
-#define IK_X(name) \
-    case Reduce::name: return #name;
+#define IK_X(name)     \
+    case Reduce::name: \
+        return #name;
         IK_REDUCTIONS(IK_X)
 #undef IK_X
     }
@@ -15,15 +16,20 @@ std::string_view reduce_name(Reduce kind) {
 
 std::string_view empty_row_error(Reduce kind) {
     switch (kind) {
-        case Reduce::max: return "zero-size array to reduction operation maximum which has no identity";
-        case Reduce::min: return "zero-size array to reduction operation minimum which has no identity";
-        case Reduce::argmax: return "attempt to get argmax of an empty sequence";
-        case Reduce::argmin: return "attempt to get argmin of an empty sequence";
+        case Reduce::max:
+            return "zero-size array to reduction operation maximum which has no identity";
+        case Reduce::min:
+            return "zero-size array to reduction operation minimum which has no identity";
+        case Reduce::argmax:
+            return "attempt to get argmax of an empty sequence";
+        case Reduce::argmin:
+            return "attempt to get argmin of an empty sequence";
         case Reduce::sum:
         case Reduce::sequential_sum:
         case Reduce::prod:
         case Reduce::any:
-        case Reduce::all: return "";
+        case Reduce::all:
+            return "";
     }
     return "";
 }
@@ -31,7 +37,8 @@ std::string_view empty_row_error(Reduce kind) {
 std::vector<std::string> describe_inputs(const Stage& stage) {
     std::vector<std::string> sources;
     for (const StageInput& i : stage.inputs)
-        sources.push_back((i.kind == StageInput::vector_input ? "gufunc input " : "row value t") + std::to_string(i.index));
+        sources.push_back((i.kind == StageInput::vector_input ? "gufunc input " : "row value t") +
+                          std::to_string(i.index));
     return sources;
 }
 
@@ -40,9 +47,15 @@ std::vector<std::string> describe_outputs(const Stage& stage) {
     for (const StageOutput& o : stage.outputs) {
         const std::string slot = "row value t" + std::to_string(o.index);
         switch (o.kind) {
-            case StageOutput::reduce_into_table: targets.push_back(std::string(reduce_name(o.reduce)) + " into " + slot); break;
-            case StageOutput::table: targets.push_back(slot); break;
-            case StageOutput::vector_output: targets.push_back("gufunc output " + std::to_string(o.index)); break;
+            case StageOutput::reduce_into_table:
+                targets.push_back(std::string(reduce_name(o.reduce)) + " into " + slot);
+                break;
+            case StageOutput::table:
+                targets.push_back(slot);
+                break;
+            case StageOutput::vector_output:
+                targets.push_back("gufunc output " + std::to_string(o.index));
+                break;
         }
     }
     return targets;

@@ -68,12 +68,12 @@ constexpr int max_operands = 64;
 struct GufuncPlan {
     int nin = 0, nout = 0;
     std::vector<bool> input_has_core, output_has_core;
-    std::vector<ir::DType> table;              // dtype of each row value
-    std::vector<std::int32_t> input_slot;      // per input without core dimension: its table slot (-1 otherwise)
-    std::vector<std::int32_t> output_slot;     // per output without core dimension: the table slot it copies
-    std::int32_t length_slot = -1;             // the core length as int64, if the body uses it
+    std::vector<ir::DType> table;           // dtype of each row value
+    std::vector<std::int32_t> input_slot;   // per input without core dimension: its table slot (-1 otherwise)
+    std::vector<std::int32_t> output_slot;  // per output without core dimension: the table slot it copies
+    std::int32_t length_slot = -1;          // the core length as int64, if the body uses it
     std::vector<Stage> stages;
-    double cost_per_element = 0;               // of all passes, for threading
+    double cost_per_element = 0;  // of all passes, for threading
     // Non-empty when a reduction has no identity (max, argmax, ...): NumPy's error for empty rows.
     std::string empty_row_error;
     std::optional<DirectReduction> direct;  // set by set_direct_reduction

@@ -12,7 +12,9 @@ void check(bool holds, const std::string& what) {
     if (!holds) throw InvalidPlan("invalid gufunc plan: " + what);
 }
 
-bool slot_or_none(int slot, std::size_t slots) { return slot == -1 || (slot >= 0 && static_cast<std::size_t>(slot) < slots); }
+bool slot_or_none(int slot, std::size_t slots) {
+    return slot == -1 || (slot >= 0 && static_cast<std::size_t>(slot) < slots);
+}
 bool index_in(int index, std::size_t size) { return index >= 0 && static_cast<std::size_t>(index) < size; }
 
 constexpr int reduction_count = 0
@@ -31,17 +33,24 @@ Stage make_stage(const StageSpec& spec, const GufuncPlan& plan, std::size_t k) {
     stage.pass = spec.pass;
     stage.program = spec.program;
     for (const auto& [kind, index] : spec.inputs) {
-        if (kind == StageInput::vector_input) check(index_in(index, static_cast<std::size_t>(plan.nin)), which + "no such gufunc input");
-        else check(kind == StageInput::table && index_in(index, plan.table.size()), which + "bad source");
+        if (kind == StageInput::vector_input)
+            check(index_in(index, static_cast<std::size_t>(plan.nin)), which + "no such gufunc input");
+        else
+            check(kind == StageInput::table && index_in(index, plan.table.size()), which + "bad source");
         stage.inputs.push_back({static_cast<StageInput::Kind>(kind), index});
     }
     for (std::size_t j = 0; j < spec.outputs.size(); ++j) {
         const auto& [kind, index, reduce] = spec.outputs[j];
-        if (kind == StageOutput::vector_output) check(index_in(index, static_cast<std::size_t>(plan.nout)), which + "no such gufunc output");
-        else check((kind == StageOutput::reduce_into_table || kind == StageOutput::table) && index_in(index, plan.table.size()), which + "bad target");
+        if (kind == StageOutput::vector_output)
+            check(index_in(index, static_cast<std::size_t>(plan.nout)), which + "no such gufunc output");
+        else
+            check((kind == StageOutput::reduce_into_table || kind == StageOutput::table) &&
+                      index_in(index, plan.table.size()),
+                  which + "bad target");
         check(reduce >= 0 && reduce < reduction_count, which + "unknown reduction");
         const auto value_dtype = program.registers[static_cast<std::size_t>(program.output_registers[j])].dtype;
-        stage.outputs.push_back({static_cast<StageOutput::Kind>(kind), index, static_cast<Reduce>(reduce), value_dtype});
+        stage.outputs.push_back(
+            {static_cast<StageOutput::Kind>(kind), index, static_cast<Reduce>(reduce), value_dtype});
     }
     return stage;
 }
@@ -50,9 +59,11 @@ Stage make_stage(const StageSpec& spec, const GufuncPlan& plan, std::size_t k) {
 
 std::shared_ptr<GufuncPlan> make_plan(const PlanSpec& spec) {
     check(spec.nin >= 0 && spec.nout >= 1 && spec.nin + spec.nout <= max_operands, "bad operand count");
-    check(spec.input_has_core.size() == static_cast<std::size_t>(spec.nin) && spec.input_slot.size() == spec.input_has_core.size(),
+    check(spec.input_has_core.size() == static_cast<std::size_t>(spec.nin) &&
+              spec.input_slot.size() == spec.input_has_core.size(),
           "not one entry per input");
-    check(spec.output_has_core.size() == static_cast<std::size_t>(spec.nout) && spec.output_slot.size() == spec.output_has_core.size(),
+    check(spec.output_has_core.size() == static_cast<std::size_t>(spec.nout) &&
+              spec.output_slot.size() == spec.output_has_core.size(),
           "not one entry per output");
     auto plan = std::make_shared<GufuncPlan>();
     plan->nin = spec.nin;
@@ -64,8 +75,10 @@ std::shared_ptr<GufuncPlan> make_plan(const PlanSpec& spec) {
         check(code >= 0 && ir::is_valid(dtype), "bad dtype in the table");
         plan->table.push_back(dtype);
     }
-    for (const int slot : spec.input_slot) check(slot_or_none(slot, plan->table.size()), "an input's slot is not in the table");
-    for (const int slot : spec.output_slot) check(slot_or_none(slot, plan->table.size()), "an output's slot is not in the table");
+    for (const int slot : spec.input_slot)
+        check(slot_or_none(slot, plan->table.size()), "an input's slot is not in the table");
+    for (const int slot : spec.output_slot)
+        check(slot_or_none(slot, plan->table.size()), "an output's slot is not in the table");
     check(slot_or_none(spec.length_slot, plan->table.size()), "the length's slot is not in the table");
     plan->input_slot.assign(spec.input_slot.begin(), spec.input_slot.end());
     plan->output_slot.assign(spec.output_slot.begin(), spec.output_slot.end());

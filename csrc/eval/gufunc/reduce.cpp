@@ -20,30 +20,42 @@ namespace ik::eval {
 namespace half = reduce_generic::half;
 namespace {
 
-template <class T> constexpr bool is_complex_v = false;
-template <class T> constexpr bool is_complex_v<std::complex<T>> = true;
+template <class T>
+constexpr bool is_complex_v = false;
+template <class T>
+constexpr bool is_complex_v<std::complex<T>> = true;
 
-template <class T> T add(T a, T b) {
-    if constexpr (std::is_same_v<T, bool>) return a || b;
-    else if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<std::make_unsigned_t<T>>(a) + static_cast<std::make_unsigned_t<T>>(b));
-    else if constexpr (is_complex_v<T>) return {a.real() + b.real(), a.imag() + b.imag()};
-    else return a + b;
+template <class T>
+T add(T a, T b) {
+    if constexpr (std::is_same_v<T, bool>)
+        return a || b;
+    else if constexpr (std::is_integral_v<T>)
+        return static_cast<T>(static_cast<std::make_unsigned_t<T>>(a) + static_cast<std::make_unsigned_t<T>>(b));
+    else if constexpr (is_complex_v<T>)
+        return {a.real() + b.real(), a.imag() + b.imag()};
+    else
+        return a + b;
 }
 
-template <class T> T multiply(T a, T b) {
-    if constexpr (std::is_same_v<T, bool>) return a && b;
+template <class T>
+T multiply(T a, T b) {
+    if constexpr (std::is_same_v<T, bool>)
+        return a && b;
     else if constexpr (std::is_integral_v<T>) {
         using U = std::conditional_t<(sizeof(T) < sizeof(unsigned)), unsigned, std::make_unsigned_t<T>>;
-        return static_cast<T>(static_cast<U>(static_cast<std::make_unsigned_t<T>>(a)) * static_cast<U>(static_cast<std::make_unsigned_t<T>>(b)));
+        return static_cast<T>(static_cast<U>(static_cast<std::make_unsigned_t<T>>(a)) *
+                              static_cast<U>(static_cast<std::make_unsigned_t<T>>(b)));
     } else if constexpr (is_complex_v<T>) {
         return {a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real()};
-    } else return a * b;
+    } else
+        return a * b;
 }
 
 // NumPy's pairwise sum of complex values: its routine for real values run over the interleaved
 // stream of the 2n parts, counted in parts. In values: under 4 one after the other; up to 64 in 4
 // partial sums per part, value i into sum i % 4; halved above at n / 8 * 4 (Halving::complex).
-template <class T> std::complex<T> pairwise_sum_complex(const std::complex<T>* a, std::ptrdiff_t n) {
+template <class T>
+std::complex<T> pairwise_sum_complex(const std::complex<T>* a, std::ptrdiff_t n) {
     if (n < 4) {
         std::complex<T> s = a[0];
         for (std::ptrdiff_t i = 1; i < n; ++i) s = add(s, a[i]);
@@ -66,7 +78,8 @@ template <class T> std::complex<T> pairwise_sum_complex(const std::complex<T>* a
 // Its error grows like O(log n) ulps, as NumPy's. (Compiled for the baseline instruction set,
 // GCC's -O3 keeps four independent vector adds in flight: as fast as AVX2 or AVX-512 builds of it,
 // and faster than one that sums four blocks side by side, measured over rows of 100 to 4000.)
-template <class T> T pairwise_sum(const T* a, std::ptrdiff_t n) {
+template <class T>
+T pairwise_sum(const T* a, std::ptrdiff_t n) {
     if constexpr (is_complex_v<T>) return pairwise_sum_complex(a, n);
     if (n < 8) {
         T s = a[0];
@@ -87,34 +100,44 @@ template <class T> T pairwise_sum(const T* a, std::ptrdiff_t n) {
     return add(pairwise_sum(a, half), pairwise_sum(a + half, n - half));
 }
 
-template <class T> bool is_nan(T v) {
-    if constexpr (std::is_floating_point_v<T>) return v != v;
-    else if constexpr (is_complex_v<T>) return is_nan(v.real()) || is_nan(v.imag());
-    else return false;
+template <class T>
+bool is_nan(T v) {
+    if constexpr (std::is_floating_point_v<T>)
+        return v != v;
+    else if constexpr (is_complex_v<T>)
+        return is_nan(v.real()) || is_nan(v.imag());
+    else
+        return false;
 }
 
 // NumPy's order: complex numbers compare lexicographically, real part first.
-template <class T> bool greater(T a, T b) {
-    if constexpr (is_complex_v<T>) return a.real() > b.real() || (a.real() == b.real() && a.imag() > b.imag());
-    else return a > b;
+template <class T>
+bool greater(T a, T b) {
+    if constexpr (is_complex_v<T>)
+        return a.real() > b.real() || (a.real() == b.real() && a.imag() > b.imag());
+    else
+        return a > b;
 }
 
 // The running extreme r after seeing v: a NaN, once seen, stays (NumPy's np.max/np.min);
 // ties keep r, so -0.0 and 0.0 come out as NumPy's sequential loop gives them.
-template <class T> T extreme(bool max, T r, T v) {
+template <class T>
+T extreme(bool max, T r, T v) {
     if (is_nan(r) || is_nan(v)) return is_nan(r) ? r : v;
     return (max ? greater(v, r) : greater(r, v)) ? v : r;
 }
 
 // Whether v at a later position replaces the best so far, as np.argmax/np.argmin decide: the
 // first NaN wins, otherwise the first occurrence of the extreme.
-template <class T> bool replaces(bool max, T best, T v) {
+template <class T>
+bool replaces(bool max, T best, T v) {
     if (is_nan(best)) return false;
     if (is_nan(v)) return true;
     return max ? greater(v, best) : greater(best, v);
 }
 
-template <class T> std::ptrdiff_t arg_extreme(bool max, const T* a, std::ptrdiff_t n) {
+template <class T>
+std::ptrdiff_t arg_extreme(bool max, const T* a, std::ptrdiff_t n) {
     std::ptrdiff_t best = 0;
     for (std::ptrdiff_t i = 1; i < n && !is_nan(a[best]); ++i)
         if (replaces(max, a[best], a[i])) best = i;
@@ -123,7 +146,8 @@ template <class T> std::ptrdiff_t arg_extreme(bool max, const T* a, std::ptrdiff
 
 // Reduces a[0..n) (n >= 1) starting from its first element, not an identity: keeps -0.0 and NaN
 // payloads as NumPy's reductions do.
-template <class T> T reduce_span(Reduce kind, const T* a, std::ptrdiff_t n) {
+template <class T>
+T reduce_span(Reduce kind, const T* a, std::ptrdiff_t n) {
     if (kind == Reduce::sum) return pairwise_sum(a, n);
     T r = a[0];
     for (std::ptrdiff_t i = 1; i < n; ++i) {
@@ -156,7 +180,9 @@ template <class T> T reduce_span(Reduce kind, const T* a, std::ptrdiff_t n) {
 bool is_arg(Reduce kind) { return kind == Reduce::argmax || kind == Reduce::argmin; }
 
 // NumPy's pairwise halving: the first half's length.
-std::ptrdiff_t first_half(std::ptrdiff_t n, Halving halving) { return halving == Halving::complex ? n / 8 * 4 : n / 2 / 8 * 8; }
+std::ptrdiff_t first_half(std::ptrdiff_t n, Halving halving) {
+    return halving == Halving::complex ? n / 8 * 4 : n / 2 / 8 * 8;
+}
 
 std::atomic<std::ptrdiff_t> sum_block{0};
 
@@ -171,7 +197,8 @@ void collect_chunks(std::ptrdiff_t first, std::ptrdiff_t n, const RowChunks& cut
 }
 
 // The chunks' sums of n elements added up the halving that made them (RowChunks).
-template <class T> T add_chunk_sums(std::ptrdiff_t n, const RowChunks& cut, const T*& next) {
+template <class T>
+T add_chunk_sums(std::ptrdiff_t n, const RowChunks& cut, const T*& next) {
     if (n <= cut.most) return *next++;
     const std::ptrdiff_t half = first_half(n, cut.halving);
     const T left = add_chunk_sums(half, cut, next);
@@ -180,15 +207,19 @@ template <class T> T add_chunk_sums(std::ptrdiff_t n, const RowChunks& cut, cons
 
 // Calls f<T>() with the C++ type that values of dtype are reduced in: float16 in float32, as
 // NumPy's float16 loops accumulate (one rounding to float16 at the end of a row).
-template <class F> void with_type(ir::DType dtype, F&& f) {
+template <class F>
+void with_type(ir::DType dtype, F&& f) {
     ir::visit_dtype(dtype, [&]<class T>() {
-        if constexpr (std::is_same_v<T, ir::Half>) f.template operator()<float>();
-        else if constexpr (!std::is_void_v<T>) f.template operator()<T>();
+        if constexpr (std::is_same_v<T, ir::Half>)
+            f.template operator()<float>();
+        else if constexpr (!std::is_void_v<T>)
+            f.template operator()<T>();
     });
 }
 
 // v as a value of dtype: float16 sums are computed in float32 and rounded where NumPy stores them.
-template <class T> T rounded_to(ir::DType dtype, T v) {
+template <class T>
+T rounded_to(ir::DType dtype, T v) {
     if constexpr (std::is_same_v<T, float>) {
         if (dtype == ir::DType::float16) {
             int flags = 0;
@@ -200,7 +231,9 @@ template <class T> T rounded_to(ir::DType dtype, T v) {
     return v;
 }
 
-std::size_t reduced_itemsize(ir::DType dtype) { return dtype == ir::DType::float16 ? sizeof(float) : ir::itemsize(dtype); }
+std::size_t reduced_itemsize(ir::DType dtype) {
+    return dtype == ir::DType::float16 ? sizeof(float) : ir::itemsize(dtype);
+}
 
 }  // namespace
 
@@ -216,7 +249,8 @@ RowChunks::RowChunks(std::ptrdiff_t length_, std::ptrdiff_t most_, Halving halvi
 }
 
 std::optional<Halving> Accumulator::halving() const {
-    if (kind_ != Reduce::sum || !(ir::is_float(dtype_) || ir::is_complex(dtype_))) return std::nullopt;  // exact in any order
+    if (kind_ != Reduce::sum || !(ir::is_float(dtype_) || ir::is_complex(dtype_)))
+        return std::nullopt;  // exact in any order
     return ir::is_complex(dtype_) ? Halving::complex : Halving::real;
 }
 
@@ -252,7 +286,8 @@ void Accumulator::set_chunk(std::ptrdiff_t k, std::ptrdiff_t first, const void* 
         } else {
             partial = reduce_span(kind_, values, n);
         }
-        std::memcpy(reinterpret_cast<unsigned char*>(partials_.data()) + static_cast<std::size_t>(k) * sizeof(T), &partial, sizeof(T));
+        std::memcpy(reinterpret_cast<unsigned char*>(partials_.data()) + static_cast<std::size_t>(k) * sizeof(T),
+                    &partial, sizeof(T));
     });
 }
 
@@ -275,7 +310,8 @@ void Accumulator::finish(void* result) const {
             // Empty rows: the identity where there is one. NumPy raises for max/min, which the
             // gufunc refuses before its loop runs on NumPy >= 2.1; older NumPy gets NaN with the
             // invalid flag for floats, 0 otherwise.
-            if (kind_ == Reduce::prod || kind_ == Reduce::all) r = T(1);
+            if (kind_ == Reduce::prod || kind_ == Reduce::all)
+                r = T(1);
             else if (kind_ == Reduce::max || kind_ == Reduce::min) {
                 if constexpr (std::is_floating_point_v<T>) {
                     volatile T zero = T(0);

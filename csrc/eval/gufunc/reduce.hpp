@@ -66,14 +66,17 @@ class Accumulator {
    private:
     // The partials as an array of T: the storage is aligned for every element type, and the
     // elements were created there by memcpy.
-    template <class T> const T* partials() const { return std::launder(reinterpret_cast<const T*>(partials_.data())); }
+    template <class T>
+    const T* partials() const {
+        return std::launder(reinterpret_cast<const T*>(partials_.data()));
+    }
     struct alignas(16) Storage {
         unsigned char bytes[16];
     };
 
     Reduce kind_;
     ir::DType dtype_;
-    std::vector<Storage> partials_;  // one element per chunk
+    std::vector<Storage> partials_;        // one element per chunk
     std::vector<std::int64_t> positions_;  // argmax/argmin: where in the row each partial is
     std::ptrdiff_t chunks_ = 0;
     const RowChunks* cut_ = nullptr;

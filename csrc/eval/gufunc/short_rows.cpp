@@ -27,7 +27,9 @@ struct Layout {
     std::ptrdiff_t n;                  // core length
     std::ptrdiff_t group;              // rows per group
 
-    std::size_t itemsize(int operand) const { return static_cast<std::size_t>(core_itemsize[static_cast<std::size_t>(operand)]); }
+    std::size_t itemsize(int operand) const {
+        return static_cast<std::size_t>(core_itemsize[static_cast<std::size_t>(operand)]);
+    }
     // Rows back to back: a group of rows is one run of group * n elements.
     bool flat(int operand) const {
         const auto k = static_cast<std::size_t>(operand);
@@ -61,7 +63,9 @@ class Group {
             }
             for (int i = 0; i < plan.nin; ++i) {
                 const std::int32_t slot = plan.input_slot[static_cast<std::size_t>(i)];
-                if (slot >= 0) std::memcpy(cell(g, slot), l_.args[i] + r * l_.steps[i], ir::itemsize(plan.table[static_cast<std::size_t>(slot)]));
+                if (slot >= 0)
+                    std::memcpy(cell(g, slot), l_.args[i] + r * l_.steps[i],
+                                ir::itemsize(plan.table[static_cast<std::size_t>(slot)]));
             }
         }
         std::size_t reduction = 0;
@@ -83,7 +87,8 @@ class Group {
             if (slot < 0) continue;
             const int o = plan.nin + k;
             for (std::ptrdiff_t g = 0; g < rows; ++g)
-                std::memcpy(l_.args[o] + (first_row + g) * l_.steps[o], cell(g, slot), ir::itemsize(plan.table[static_cast<std::size_t>(slot)]));
+                std::memcpy(l_.args[o] + (first_row + g) * l_.steps[o], cell(g, slot),
+                            ir::itemsize(plan.table[static_cast<std::size_t>(slot)]));
         }
     }
 
@@ -129,8 +134,9 @@ class Group {
                 } else {  // rows apart, or one row for all (outer step 0): copied into place
                     char* dst = staging(buffer++, static_cast<std::size_t>(total) * size);
                     for (std::ptrdiff_t g = 0; g < rows; ++g)
-                        load_strided(size, l_.args[i] + (first_row + g) * l_.steps[i], l_.core[static_cast<std::size_t>(i)],
-                                     dst + static_cast<std::size_t>(g * n) * size, n);
+                        load_strided(size, l_.args[i] + (first_row + g) * l_.steps[i],
+                                     l_.core[static_cast<std::size_t>(i)], dst + static_cast<std::size_t>(g * n) * size,
+                                     n);
                     args.push_back(dst);
                 }
                 steps.push_back(static_cast<std::ptrdiff_t>(size));
@@ -153,7 +159,7 @@ class Group {
                 continue;
             }
             const std::size_t size = out.kind == StageOutput::vector_output ? l_.itemsize(l_.plan.nin + out.index)
-                                                                             : ir::itemsize(out.value_dtype);
+                                                                            : ir::itemsize(out.value_dtype);
             char* dst = staging(buffer++, static_cast<std::size_t>(total) * size);
             (out.kind == StageOutput::vector_output ? scattered : reduced)[k] = dst;
             args.push_back(dst);
@@ -166,8 +172,8 @@ class Group {
                 const int o = l_.plan.nin + out.index;
                 const std::size_t size = l_.itemsize(o);
                 for (std::ptrdiff_t g = 0; g < rows; ++g)
-                    store_strided(size, scattered[k] + static_cast<std::size_t>(g * n) * size, l_.args[o] + (first_row + g) * l_.steps[o],
-                                  l_.core[static_cast<std::size_t>(o)], n);
+                    store_strided(size, scattered[k] + static_cast<std::size_t>(g * n) * size,
+                                  l_.args[o] + (first_row + g) * l_.steps[o], l_.core[static_cast<std::size_t>(o)], n);
             } else if (reduced[k]) {
                 // Each row is one chunk: the same bits as the row-at-a-time path.
                 const std::size_t size = ir::itemsize(out.value_dtype);
@@ -217,8 +223,9 @@ bool run_short_rows(const GufuncPlan& plan, char* const* args, const std::ptrdif
                     static_cast<std::ptrdiff_t>(ir::itemsize(s.program->input_dtypes[i]));
         for (std::size_t k = 0; k < s.outputs.size(); ++k)
             if (s.outputs[k].kind == StageOutput::vector_output)
-                layout.core_itemsize[static_cast<std::size_t>(plan.nin + s.outputs[k].index)] = static_cast<std::ptrdiff_t>(
-                    ir::itemsize(s.program->registers[static_cast<std::size_t>(s.program->output_registers[k])].dtype));
+                layout.core_itemsize[static_cast<std::size_t>(plan.nin + s.outputs[k].index)] =
+                    static_cast<std::ptrdiff_t>(ir::itemsize(
+                        s.program->registers[static_cast<std::size_t>(s.program->output_registers[k])].dtype));
     }
     const std::ptrdiff_t groups = (rows + layout.group - 1) / layout.group;
     threads = static_cast<int>(std::min<std::ptrdiff_t>(threads, groups));
@@ -227,8 +234,11 @@ bool run_short_rows(const GufuncPlan& plan, char* const* args, const std::ptrdif
         for (std::ptrdiff_t r = 0; r < rows; r += layout.group) group.run(r, std::min(layout.group, rows - r));
         return true;
     }
-    parallel_for(threads, groups, [&] { return Group(layout); },
-                 [&](Group& group, std::ptrdiff_t k) { group.run(k * layout.group, std::min(layout.group, rows - k * layout.group)); });
+    parallel_for(
+        threads, groups, [&] { return Group(layout); },
+        [&](Group& group, std::ptrdiff_t k) {
+            group.run(k * layout.group, std::min(layout.group, rows - k * layout.group));
+        });
     return true;
 }
 

@@ -15,50 +15,67 @@
 
 namespace ik::eval::IK_ISA::cops {
 
-template <class C> using R = typename C::value_type;
+template <class C>
+using R = typename C::value_type;
 
-template <class C> inline bool nonzero(C z) { return z.real() != R<C>(0) || z.imag() != R<C>(0); }
+template <class C>
+inline bool nonzero(C z) {
+    return z.real() != R<C>(0) || z.imag() != R<C>(0);
+}
 // Classification by the bits (ops::bits_is*): vectorised float classification can raise invalid.
-template <class C> inline bool has_nan(C z) { return ops::bits_isnan(z.real()) | ops::bits_isnan(z.imag()); }
+template <class C>
+inline bool has_nan(C z) {
+    return ops::bits_isnan(z.real()) | ops::bits_isnan(z.imag());
+}
 
 // Lexicographic order, with NaN in either part making the comparison false (NumPy's CLT/CLE).
 // The comparison ops use ordered (signalling) compares, as NumPy's do: NaN raises invalid.
-template <class C> inline bool less(C a, C b) {
+template <class C>
+inline bool less(C a, C b) {
     return (a.real() < b.real() && !ops::bits_isnan(a.imag()) && !ops::bits_isnan(b.imag())) ||
            (a.real() == b.real() && a.imag() < b.imag());
 }
-template <class C> inline bool less_equal(C a, C b) {
+template <class C>
+inline bool less_equal(C a, C b) {
     return (a.real() < b.real() && !ops::bits_isnan(a.imag()) && !ops::bits_isnan(b.imag())) ||
            (a.real() == b.real() && a.imag() <= b.imag());
 }
 // The same order without flags, for maximum/minimum (NumPy's raise none).
-template <class C> inline bool quiet_less_equal(C a, C b) {
+template <class C>
+inline bool quiet_less_equal(C a, C b) {
     return (ops::quiet_less(a.real(), b.real()) && !ops::bits_isnan(a.imag()) && !ops::bits_isnan(b.imag())) ||
            (a.real() == b.real() && ops::quiet_less_equal(a.imag(), b.imag()));
 }
 
 // Plain products, as NumPy's scalar code (npy_cpow) computes them.
-template <class C> inline C multiply_plain(C a, C b) {
+template <class C>
+inline C multiply_plain(C a, C b) {
     return {a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real()};
 }
 
 // The parts of one element. The kernels of the commonest ops (kernels_impl.inc) loop over
 // parts, not std::complex: GCC vectorises no access to std::complex's parts, and NumPy's loops of
 // these ops are SIMD (complex64 absolute took 7x NumPy's time as a loop of std::complex).
-template <class T> struct Parts {
+template <class T>
+struct Parts {
     T re, im;
 };
 
 // NumPy's SIMD loops fuse one product of each part where the CPU has FMA; so do the FMA builds.
-template <class T> inline Parts<T> multiply_parts(T ar, T ai, T br, T bi) {
+template <class T>
+inline Parts<T> multiply_parts(T ar, T ai, T br, T bi) {
 #ifdef __FMA__
     return {std::fma(ar, br, -(ai * bi)), std::fma(ar, bi, ai * br)};
 #else
     return {ar * br - ai * bi, ar * bi + ai * br};
 #endif
 }
-template <class T> inline Parts<T> square_parts(T re, T im) { return multiply_parts(re, im, re, im); }
-template <class C> inline C multiply(C a, C b) {
+template <class T>
+inline Parts<T> square_parts(T re, T im) {
+    return multiply_parts(re, im, re, im);
+}
+template <class C>
+inline C multiply(C a, C b) {
     const Parts<R<C>> p = multiply_parts(a.real(), a.imag(), b.real(), b.imag());
     return {p.re, p.im};
 }
@@ -70,7 +87,8 @@ template <class C> inline C multiply(C a, C b) {
 // special lanes are zeroed before any arithmetic, the parts are ordered by their bits
 // (non-negative floats order as their bits do; a float comparison raises invalid for NaN, and GCC
 // moves it onto the parts before they are zeroed), and 0 is divided by 1, not by 0.
-template <class T> inline T absolute_parts(T real, T imag) {
+template <class T>
+inline T absolute_parts(T real, T imag) {
     using Bits = std::make_signed_t<ops::bits_of<T>>;  // (AVX2 compares signed 64-bit lanes only)
     constexpr T inf = std::numeric_limits<T>::infinity();
     const T re = std::fabs(real), im = std::fabs(imag);
@@ -88,7 +106,8 @@ template <class T> inline T absolute_parts(T real, T imag) {
     return special ? (any_inf ? inf : std::numeric_limits<T>::quiet_NaN()) : magnitude;
 }
 
-template <class C> inline C divide(C a, C b) {
+template <class C>
+inline C divide(C a, C b) {
     using T = R<C>;
     const T br_abs = std::fabs(b.real()), bi_abs = std::fabs(b.imag());
     if (br_abs >= bi_abs) {
@@ -102,7 +121,8 @@ template <class C> inline C divide(C a, C b) {
     return {(a.real() * rat + a.imag()) * scl, (a.imag() * rat - a.real()) * scl};
 }
 
-template <class C> inline C reciprocal(C z) {
+template <class C>
+inline C reciprocal(C z) {
     using T = R<C>;
     if (std::fabs(z.imag()) <= std::fabs(z.real())) {
         const T r = z.imag() / z.real();
@@ -116,7 +136,8 @@ template <class C> inline C reciprocal(C z) {
 
 // z / |z|, with NumPy's rules for infinities (an infinite part alone gives its direction, two
 // infinite parts give NaN) and 0 for 0.
-template <class C> inline C sign(C z) {
+template <class C>
+inline C sign(C z) {
     using T = R<C>;
     constexpr T nan = std::numeric_limits<T>::quiet_NaN();
     const bool re_inf = ops::bits_isinf(z.real()), im_inf = ops::bits_isinf(z.imag());
@@ -129,7 +150,8 @@ template <class C> inline C sign(C z) {
     return {z.real() / h, z.imag() / h};
 }
 
-template <class C> inline C power(C a, C b) {
+template <class C>
+inline C power(C a, C b) {
     using T = R<C>;
     if (b.real() == T(0) && b.imag() == T(0)) return {T(1), T(0)};
     if (a.real() == T(0) && a.imag() == T(0)) {
@@ -159,71 +181,201 @@ template <class C> inline C power(C a, C b) {
     return std::pow(a, b);
 }
 
-template <class C> inline C expm1(C z) {
+template <class C>
+inline C expm1(C z) {
     using T = R<C>;
     const T a = std::sin(z.imag() / T(2));
     return {std::expm1(z.real()) * std::cos(z.imag()) - T(2) * a * a, std::exp(z.real()) * std::sin(z.imag())};
 }
 
-template <class C> inline C log1p(C z) {
+template <class C>
+inline C log1p(C z) {
     using T = R<C>;
     const T l = std::hypot(z.real() + T(1), z.imag());
     return {std::log(l), std::atan2(z.imag(), z.real() + T(1))};
 }
 
-template <class C> inline C exp2(C z) {
+template <class C>
+inline C exp2(C z) {
     using T = R<C>;
     constexpr T ln2 = T(0.693147180559945309417232121458176568);
     return std::exp(C{z.real() * ln2, z.imag() * ln2});
 }
 
-template <class C> inline C log_scaled(C z, R<C> scale) {
+template <class C>
+inline C log_scaled(C z, R<C> scale) {
     const C l = std::log(z);
     return {l.real() * scale, l.imag() * scale};
 }
 
 // One function per op, for the kernel table.
-template <class C> C add(C a, C b) { return {a.real() + b.real(), a.imag() + b.imag()}; }
-template <class C> C subtract(C a, C b) { return {a.real() - b.real(), a.imag() - b.imag()}; }
-template <class C> C negative(C a) { return {-a.real(), -a.imag()}; }
-template <class C> C positive(C a) { return a; }
-template <class C> C conjugate(C a) { return {a.real(), -a.imag()}; }
-template <class C> R<C> absolute(C a) { return absolute_parts(a.real(), a.imag()); }
-template <class C> R<C> real(C a) { return a.real(); }
-template <class C> R<C> imag(C a) { return a.imag(); }
-template <class C> C square(C a) { return multiply(a, a); }  // (kernels: square_parts)
-template <class C> C rint(C a) { return {std::nearbyint(a.real()), std::nearbyint(a.imag())}; }
-template <class C> bool equal(C a, C b) { return a.real() == b.real() && a.imag() == b.imag(); }
-template <class C> bool not_equal(C a, C b) { return !(a.real() == b.real() && a.imag() == b.imag()); }
-template <class C> bool greater(C a, C b) { return less(b, a); }
-template <class C> bool greater_equal(C a, C b) { return less_equal(b, a); }
-template <class C> C maximum(C a, C b) { return has_nan(a) || quiet_less_equal(b, a) ? a : b; }
-template <class C> C minimum(C a, C b) { return has_nan(a) || quiet_less_equal(a, b) ? a : b; }
-template <class C> C fmax(C a, C b) { return has_nan(b) || quiet_less_equal(b, a) ? a : b; }
-template <class C> C fmin(C a, C b) { return has_nan(b) || quiet_less_equal(a, b) ? a : b; }
-template <class C> bool logical_not(C a) { return !nonzero(a); }
-template <class C> bool logical_and(C a, C b) { return nonzero(a) && nonzero(b); }
-template <class C> bool logical_or(C a, C b) { return nonzero(a) || nonzero(b); }
-template <class C> bool logical_xor(C a, C b) { return nonzero(a) != nonzero(b); }
-template <class C> bool isnan(C a) { return has_nan(a); }
-template <class C> bool isinf(C a) { return ops::bits_isinf(a.real()) | ops::bits_isinf(a.imag()); }
-template <class C> bool isfinite(C a) { return ops::bits_isfinite(a.real()) & ops::bits_isfinite(a.imag()); }
-template <class C> C sqrt(C a) { return std::sqrt(a); }
-template <class C> C exp(C a) { return std::exp(a); }
-template <class C> C log(C a) { return std::log(a); }
-template <class C> C log2(C a) { return log_scaled(a, R<C>(1.442695040888963407359924681001892137)); }
-template <class C> C log10(C a) { return log_scaled(a, R<C>(0.434294481903251827651128918916605082)); }
-template <class C> C sin(C a) { return std::sin(a); }
-template <class C> C cos(C a) { return std::cos(a); }
-template <class C> C tan(C a) { return std::tan(a); }
-template <class C> C sinh(C a) { return std::sinh(a); }
-template <class C> C cosh(C a) { return std::cosh(a); }
-template <class C> C tanh(C a) { return std::tanh(a); }
-template <class C> C arcsin(C a) { return std::asin(a); }
-template <class C> C arccos(C a) { return std::acos(a); }
-template <class C> C arctan(C a) { return std::atan(a); }
-template <class C> C arcsinh(C a) { return std::asinh(a); }
-template <class C> C arccosh(C a) { return std::acosh(a); }
-template <class C> C arctanh(C a) { return std::atanh(a); }
+template <class C>
+C add(C a, C b) {
+    return {a.real() + b.real(), a.imag() + b.imag()};
+}
+template <class C>
+C subtract(C a, C b) {
+    return {a.real() - b.real(), a.imag() - b.imag()};
+}
+template <class C>
+C negative(C a) {
+    return {-a.real(), -a.imag()};
+}
+template <class C>
+C positive(C a) {
+    return a;
+}
+template <class C>
+C conjugate(C a) {
+    return {a.real(), -a.imag()};
+}
+template <class C>
+R<C> absolute(C a) {
+    return absolute_parts(a.real(), a.imag());
+}
+template <class C>
+R<C> real(C a) {
+    return a.real();
+}
+template <class C>
+R<C> imag(C a) {
+    return a.imag();
+}
+template <class C>
+C square(C a) {
+    return multiply(a, a);
+}  // (kernels: square_parts)
+template <class C>
+C rint(C a) {
+    return {std::nearbyint(a.real()), std::nearbyint(a.imag())};
+}
+template <class C>
+bool equal(C a, C b) {
+    return a.real() == b.real() && a.imag() == b.imag();
+}
+template <class C>
+bool not_equal(C a, C b) {
+    return !(a.real() == b.real() && a.imag() == b.imag());
+}
+template <class C>
+bool greater(C a, C b) {
+    return less(b, a);
+}
+template <class C>
+bool greater_equal(C a, C b) {
+    return less_equal(b, a);
+}
+template <class C>
+C maximum(C a, C b) {
+    return has_nan(a) || quiet_less_equal(b, a) ? a : b;
+}
+template <class C>
+C minimum(C a, C b) {
+    return has_nan(a) || quiet_less_equal(a, b) ? a : b;
+}
+template <class C>
+C fmax(C a, C b) {
+    return has_nan(b) || quiet_less_equal(b, a) ? a : b;
+}
+template <class C>
+C fmin(C a, C b) {
+    return has_nan(b) || quiet_less_equal(a, b) ? a : b;
+}
+template <class C>
+bool logical_not(C a) {
+    return !nonzero(a);
+}
+template <class C>
+bool logical_and(C a, C b) {
+    return nonzero(a) && nonzero(b);
+}
+template <class C>
+bool logical_or(C a, C b) {
+    return nonzero(a) || nonzero(b);
+}
+template <class C>
+bool logical_xor(C a, C b) {
+    return nonzero(a) != nonzero(b);
+}
+template <class C>
+bool isnan(C a) {
+    return has_nan(a);
+}
+template <class C>
+bool isinf(C a) {
+    return ops::bits_isinf(a.real()) | ops::bits_isinf(a.imag());
+}
+template <class C>
+bool isfinite(C a) {
+    return ops::bits_isfinite(a.real()) & ops::bits_isfinite(a.imag());
+}
+template <class C>
+C sqrt(C a) {
+    return std::sqrt(a);
+}
+template <class C>
+C exp(C a) {
+    return std::exp(a);
+}
+template <class C>
+C log(C a) {
+    return std::log(a);
+}
+template <class C>
+C log2(C a) {
+    return log_scaled(a, R<C>(1.442695040888963407359924681001892137));
+}
+template <class C>
+C log10(C a) {
+    return log_scaled(a, R<C>(0.434294481903251827651128918916605082));
+}
+template <class C>
+C sin(C a) {
+    return std::sin(a);
+}
+template <class C>
+C cos(C a) {
+    return std::cos(a);
+}
+template <class C>
+C tan(C a) {
+    return std::tan(a);
+}
+template <class C>
+C sinh(C a) {
+    return std::sinh(a);
+}
+template <class C>
+C cosh(C a) {
+    return std::cosh(a);
+}
+template <class C>
+C tanh(C a) {
+    return std::tanh(a);
+}
+template <class C>
+C arcsin(C a) {
+    return std::asin(a);
+}
+template <class C>
+C arccos(C a) {
+    return std::acos(a);
+}
+template <class C>
+C arctan(C a) {
+    return std::atan(a);
+}
+template <class C>
+C arcsinh(C a) {
+    return std::asinh(a);
+}
+template <class C>
+C arccosh(C a) {
+    return std::acosh(a);
+}
+template <class C>
+C arctanh(C a) {
+    return std::atanh(a);
+}
 
 }  // namespace ik::eval::IK_ISA::cops

@@ -24,7 +24,8 @@ inline float to_float(std::uint16_t h) {
     const std::uint32_t exponent = (h >> 10) & 0x1fu;
     const std::uint32_t mantissa = h & 0x3ffu;
     // Normal numbers rebias the exponent; inf/NaN keep all-ones and the payload.
-    std::uint32_t bits = exponent == 0x1f ? (0x7f800000u | (mantissa << 13)) : (((exponent + 112u) << 23) | (mantissa << 13));
+    std::uint32_t bits =
+        exponent == 0x1f ? (0x7f800000u | (mantissa << 13)) : (((exponent + 112u) << 23) | (mantissa << 13));
     float f;
     std::memcpy(&f, &bits, 4);
     // Zeros and subnormals: mantissa * 2**-24 is exact in float.
@@ -50,7 +51,8 @@ inline std::uint16_t from_bits(U bits, int& flags) {
         return static_cast<std::uint16_t>(sign | 0x7c00u | (payload == 0 ? 1u : payload));  // 0 would be inf
     }
     // 65520 and above round to infinity.
-    const U overflow_at = (U(15 + bias) << mantissa_bits) | (U(0x3ffu) << (mantissa_bits - 10)) | (U(1) << (mantissa_bits - 11));
+    const U overflow_at =
+        (U(15 + bias) << mantissa_bits) | (U(0x3ffu) << (mantissa_bits - 10)) | (U(1) << (mantissa_bits - 11));
     if (magnitude >= overflow_at) {
         if (magnitude != inf) flags |= FE_OVERFLOW;
         return static_cast<std::uint16_t>(sign | 0x7c00u);
@@ -108,7 +110,8 @@ inline void to_float_block(const std::uint16_t* h, float* f, std::ptrdiff_t n) {
         const __m256i quieted = _mm256_or_si256(bits, _mm256_and_si256(signalling, _mm256_set1_epi32(0x200)));
         const __m128i packed = _mm_packus_epi32(_mm256_castsi256_si128(quieted), _mm256_extracti128_si256(quieted, 1));
         const __m256i converted = _mm256_castps_si256(_mm256_cvtph_ps(packed));
-        const __m256i result = _mm256_andnot_si256(_mm256_and_si256(signalling, _mm256_set1_epi32(0x400000)), converted);
+        const __m256i result =
+            _mm256_andnot_si256(_mm256_and_si256(signalling, _mm256_set1_epi32(0x400000)), converted);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(f + i), result);
     }
 #endif
@@ -128,10 +131,12 @@ inline void from_float_block(const float* f, std::uint16_t* h, std::ptrdiff_t n,
             const __m256i magnitude = _mm256_and_si256(_mm256_castps_si256(x), magnitude_mask);
             const __m256i back = _mm256_and_si256(_mm256_castps_si256(_mm256_cvtph_ps(r)), magnitude_mask);
             const __m256i r_magnitude = _mm256_and_si256(_mm256_cvtepu16_epi32(r), _mm256_set1_epi32(0x7fff));
-            overflow = _mm256_or_si256(overflow, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(0x7f800000), magnitude),
-                                                                  _mm256_cmpeq_epi32(r_magnitude, _mm256_set1_epi32(0x7c00))));
-            underflow = _mm256_or_si256(underflow, _mm256_andnot_si256(_mm256_cmpeq_epi32(back, magnitude),
-                                                                       _mm256_cmpgt_epi32(_mm256_set1_epi32(0x38800000), magnitude)));
+            overflow =
+                _mm256_or_si256(overflow, _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(0x7f800000), magnitude),
+                                                           _mm256_cmpeq_epi32(r_magnitude, _mm256_set1_epi32(0x7c00))));
+            underflow = _mm256_or_si256(
+                underflow, _mm256_andnot_si256(_mm256_cmpeq_epi32(back, magnitude),
+                                               _mm256_cmpgt_epi32(_mm256_set1_epi32(0x38800000), magnitude)));
             _mm_storeu_si128(reinterpret_cast<__m128i*>(h + i), r);
             // A signalling NaN, which vcvtps2ph quiets: these lanes element by element.
             const __m256i signalling = _mm256_andnot_si256(
@@ -163,9 +168,12 @@ inline std::uint16_t next_after(std::uint16_t a, std::uint16_t b, int& flags) {
     const float fa = to_float(a), fb = to_float(b);
     if (fa == fb) return a;
     std::uint16_t r;
-    if ((a & 0x7fffu) == 0) r = static_cast<std::uint16_t>((b & 0x8000u) | 1u);
-    else if ((fa < fb) == ((a & 0x8000u) == 0)) r = static_cast<std::uint16_t>(a + 1);
-    else r = static_cast<std::uint16_t>(a - 1);
+    if ((a & 0x7fffu) == 0)
+        r = static_cast<std::uint16_t>((b & 0x8000u) | 1u);
+    else if ((fa < fb) == ((a & 0x8000u) == 0))
+        r = static_cast<std::uint16_t>(a + 1);
+    else
+        r = static_cast<std::uint16_t>(a - 1);
     if ((r & 0x7fffu) == 0x7c00u) flags |= FE_OVERFLOW;
     return r;
 }

@@ -11,42 +11,42 @@ namespace ik::eval {
 // them in its namespace; from this list come their declarations, the KernelSet of their addresses
 // and, for the public rows, ik::eval's function of the same name calling the chosen set's.
 // A new entry point is one row here (and kernels.hpp's declaration for a public one).
-#define IK_KERNEL_SET_PUBLIC(X)                                                                              \
-    X(Kernel, find_kernel, (ir::Op op, ir::DType t), (op, t))                                                \
-    X(Kernel, find_cast, (ir::DType from, ir::DType to), (from, to))                                         \
-    X(Kernel, find_ldexp, (ir::DType x, ir::DType exponent), (x, exponent))                                  \
-    X(ChunkKernel, find_chunk_kernel, (ir::Op op, ir::DType t), (op, t))                                     \
-    X(ChunkKernel, find_chunk_cast, (ir::DType from, ir::DType to), (from, to))                              \
-    X(ChainKernel, find_chain_kernel, (ir::DType t), (t))                                                    \
-    X(ChainCount, find_chain_count, (ir::DType t), (t))                                                      \
-    X(void, load_strided, (std::size_t s, const char* src, std::ptrdiff_t stride, void* dst, std::ptrdiff_t n), \
-      (s, src, stride, dst, n))                                                                              \
-    X(void, store_strided, (std::size_t s, const void* src, char* dst, std::ptrdiff_t stride, std::ptrdiff_t n), \
-      (s, src, dst, stride, n))                                                                              \
-    X(void, broadcast, (std::size_t s, const void* value, void* dst, std::ptrdiff_t n), (s, value, dst, n))  \
-    X(void, gather, (std::size_t s, const void* src, const std::int32_t* index, void* dst, std::ptrdiff_t n), \
-      (s, src, index, dst, n))                                                                               \
-    X(void, scatter, (std::size_t s, const void* src, const std::int32_t* index, void* dst, std::ptrdiff_t n), \
-      (s, src, index, dst, n))                                                                               \
+#define IK_KERNEL_SET_PUBLIC(X)                                                                                   \
+    X(Kernel, find_kernel, (ir::Op op, ir::DType t), (op, t))                                                     \
+    X(Kernel, find_cast, (ir::DType from, ir::DType to), (from, to))                                              \
+    X(Kernel, find_ldexp, (ir::DType x, ir::DType exponent), (x, exponent))                                       \
+    X(ChunkKernel, find_chunk_kernel, (ir::Op op, ir::DType t), (op, t))                                          \
+    X(ChunkKernel, find_chunk_cast, (ir::DType from, ir::DType to), (from, to))                                   \
+    X(ChainKernel, find_chain_kernel, (ir::DType t), (t))                                                         \
+    X(ChainCount, find_chain_count, (ir::DType t), (t))                                                           \
+    X(void, load_strided, (std::size_t s, const char* src, std::ptrdiff_t stride, void* dst, std::ptrdiff_t n),   \
+      (s, src, stride, dst, n))                                                                                   \
+    X(void, store_strided, (std::size_t s, const void* src, char* dst, std::ptrdiff_t stride, std::ptrdiff_t n),  \
+      (s, src, dst, stride, n))                                                                                   \
+    X(void, broadcast, (std::size_t s, const void* value, void* dst, std::ptrdiff_t n), (s, value, dst, n))       \
+    X(void, gather, (std::size_t s, const void* src, const std::int32_t* index, void* dst, std::ptrdiff_t n),     \
+      (s, src, index, dst, n))                                                                                    \
+    X(void, scatter, (std::size_t s, const void* src, const std::int32_t* index, void* dst, std::ptrdiff_t n),    \
+      (s, src, index, dst, n))                                                                                    \
     X(void, select, (std::size_t s, const bool* cond, const void* a, const void* b, void* out, std::ptrdiff_t n), \
-      (s, cond, a, b, out, n))                                                                               \
-    X(std::ptrdiff_t, count_true, (const bool* cond, std::ptrdiff_t n), (cond, n))                           \
-    X(std::ptrdiff_t, positions, (const bool* cond, bool value, std::int32_t* index, std::ptrdiff_t n),      \
+      (s, cond, a, b, out, n))                                                                                    \
+    X(std::ptrdiff_t, count_true, (const bool* cond, std::ptrdiff_t n), (cond, n))                                \
+    X(std::ptrdiff_t, positions, (const bool* cond, bool value, std::int32_t* index, std::ptrdiff_t n),           \
       (cond, value, index, n))
 // The rows only this file calls (reduce_rows is public as reduce_rows_kernel, below).
-#define IK_KERNEL_SET_INTERNAL(X)                                                                            \
-    X(int, chain_vector_bytes, (), ())                                                                       \
-    X(bool, chain_has_inline_math, (), ())                                                                   \
-    X(void, reduce_rows,                                                                                     \
-      (Reduce kind, ir::DType source, ir::DType value, const char* data, std::ptrdiff_t rows,                \
-       std::ptrdiff_t row_step, std::ptrdiff_t n, std::ptrdiff_t step, char* out, std::ptrdiff_t out_step),  \
+#define IK_KERNEL_SET_INTERNAL(X)                                                                                      \
+    X(int, chain_vector_bytes, (), ())                                                                                 \
+    X(bool, chain_has_inline_math, (), ())                                                                             \
+    X(void, reduce_rows,                                                                                               \
+      (Reduce kind, ir::DType source, ir::DType value, const char* data, std::ptrdiff_t rows, std::ptrdiff_t row_step, \
+       std::ptrdiff_t n, std::ptrdiff_t step, char* out, std::ptrdiff_t out_step),                                     \
       (kind, source, value, data, rows, row_step, n, step, out, out_step))
 
 #define IK_DECLARE(returns, name, parameters, arguments) returns name parameters;
-#define IK_DECLARE_ISA(isa)                \
-    namespace isa {                        \
-    IK_KERNEL_SET_PUBLIC(IK_DECLARE)       \
-    IK_KERNEL_SET_INTERNAL(IK_DECLARE)     \
+#define IK_DECLARE_ISA(isa)            \
+    namespace isa {                    \
+    IK_KERNEL_SET_PUBLIC(IK_DECLARE)   \
+    IK_KERNEL_SET_INTERNAL(IK_DECLARE) \
     }
 IK_DECLARE_ISA(isa_baseline)
 #if IK_HAVE_X86_ISAS
@@ -70,11 +70,11 @@ struct KernelSet {
 
 // The set of the namespace isa_<level>, named as the level.
 #define IK_ADDRESS_OF(returns, name, parameters, arguments) &set::name,
-#define IK_KERNEL_SET(level)                                                                               \
-    [] {                                                                                                   \
-        namespace set = isa_##level;                                                                       \
-        return KernelSet{simd::isa_name(simd::Isa::level), IK_KERNEL_SET_PUBLIC(IK_ADDRESS_OF)            \
-                                                               IK_KERNEL_SET_INTERNAL(IK_ADDRESS_OF)};      \
+#define IK_KERNEL_SET(level)                                                                         \
+    [] {                                                                                             \
+        namespace set = isa_##level;                                                                 \
+        return KernelSet{simd::isa_name(simd::Isa::level),                                           \
+                         IK_KERNEL_SET_PUBLIC(IK_ADDRESS_OF) IK_KERNEL_SET_INTERNAL(IK_ADDRESS_OF)}; \
     }()
 
 // The best set compiled at or below the level simd::chosen_isa() (the CPU's, capped by IK_SIMD).
@@ -104,7 +104,8 @@ IK_KERNEL_SET_PUBLIC(IK_FORWARD)
 
 const char* kernel_isa() { return kernels().name; }
 void reduce_rows_kernel(Reduce kind, ir::DType source, ir::DType value, const char* data, std::ptrdiff_t rows,
-                        std::ptrdiff_t row_step, std::ptrdiff_t n, std::ptrdiff_t step, char* out, std::ptrdiff_t out_step) {
+                        std::ptrdiff_t row_step, std::ptrdiff_t n, std::ptrdiff_t step, char* out,
+                        std::ptrdiff_t out_step) {
     kernels().reduce_rows(kind, source, value, data, rows, row_step, n, step, out, out_step);
 }
 Kernel kernel_for(ir::Op op, ir::DType result, ir::DType first, ir::DType second) {
@@ -124,12 +125,13 @@ ChainRoutine find_chain_math(ir::Op op, ir::DType t) {
     if (table.vector_bytes == 0 || table.vector_bytes != kernels().chain_vector_bytes()) return nullptr;
     if (t != ir::DType::float64 && t != ir::DType::float32) return nullptr;
     switch (op) {
-#define IK_X(name)      \
+#define IK_X(name)     \
     case ir::Op::name: \
         return (t == ir::DType::float64 ? table.vector_f64 : table.vector_f32)[static_cast<int>(simd::Unary::name)];
         IK_SIMD_UNARY_FUNCTIONS(IK_X)
 #undef IK_X
-        default: return nullptr;
+        default:
+            return nullptr;
     }
 }
 ChunkKernel chunk_kernel_for(ir::Op op, ir::DType result, ir::DType first, ir::DType) {

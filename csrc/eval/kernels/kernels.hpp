@@ -60,16 +60,31 @@ using ChainRoutine = void (*)();
 // where the step applies the math instruction's kernel (`math`) to the tile: NumPy's flags, the
 // same bits.
 // IEEE operations each rounded as alone: the same bits and flags as the ops one by one.
-enum class ChainOp : std::uint8_t { add, subtract, multiply, divide, negative, absolute, square, sqrt, exp, sin, load, select, store, none };
+enum class ChainOp : std::uint8_t {
+    add,
+    subtract,
+    multiply,
+    divide,
+    negative,
+    absolute,
+    square,
+    sqrt,
+    exp,
+    sin,
+    load,
+    select,
+    store,
+    none
+};
 constexpr bool is_inline_math(ChainOp op) { return op == ChainOp::exp || op == ChainOp::sin; }
 enum class ChainCompare : std::uint8_t { greater, greater_equal, less, less_equal, equal, not_equal };
 struct ChainStep {
     ChainOp op;
     bool swapped = false;
-    ChainOp pre = ChainOp::none;  // a unary op applied to the operand first, or none
-    bool scalar = false;          // the operand is one value repeated (see above)
+    ChainOp pre = ChainOp::none;                   // a unary op applied to the operand first, or none
+    bool scalar = false;                           // the operand is one value repeated (see above)
     ChainCompare compare = ChainCompare::greater;  // select: the comparison
-    bool from_side = false;       // x is the previous step's side value
+    bool from_side = false;                        // x is the previous step's side value
     // x is (operand pair second operand), a binary op of two registers (c * d in a * b + c * d),
     // or none. Each op is rounded alone, as everywhere in a chain.
     ChainOp pair = ChainOp::none;
@@ -155,15 +170,12 @@ static_assert(step_is(chain_unary_code(ChainOp::negative), ChainCode::negative) 
               step_is(chain_unary_code(ChainOp::absolute), ChainCode::absolute) &&
               step_is(chain_unary_code(ChainOp::square), ChainCode::square) &&
               step_is(chain_unary_code(ChainOp::sqrt), ChainCode::sqrt));
-#define IK_CHECK_BINARY(OP, SWAPPED, NAME)                                                    \
-    static_assert(step_is(chain_binary_code(ChainOp::OP, SWAPPED, ChainOperand::memory),            \
-                          ChainCode::NAME##_memory) &&                                              \
-                  step_is(chain_binary_code(ChainOp::OP, SWAPPED, ChainOperand::scalar),            \
-                          ChainCode::NAME##_scalar) &&                                              \
-                  step_is(chain_binary_code(ChainOp::OP, SWAPPED, ChainOperand::with_pre),          \
-                          ChainCode::NAME##_with_pre) &&                                            \
-                  step_is(chain_binary_code(ChainOp::OP, SWAPPED, ChainOperand::with_pair),         \
-                          ChainCode::NAME##_with_pair));                                            \
+#define IK_CHECK_BINARY(OP, SWAPPED, NAME)                                                                       \
+    static_assert(                                                                                               \
+        step_is(chain_binary_code(ChainOp::OP, SWAPPED, ChainOperand::memory), ChainCode::NAME##_memory) &&      \
+        step_is(chain_binary_code(ChainOp::OP, SWAPPED, ChainOperand::scalar), ChainCode::NAME##_scalar) &&      \
+        step_is(chain_binary_code(ChainOp::OP, SWAPPED, ChainOperand::with_pre), ChainCode::NAME##_with_pre) &&  \
+        step_is(chain_binary_code(ChainOp::OP, SWAPPED, ChainOperand::with_pair), ChainCode::NAME##_with_pair)); \
     static_assert(step_is(chain_from_side_code(ChainOp::OP, SWAPPED), ChainCode::NAME##_from_side));
 IK_CHECK_BINARY(add, false, add)
 IK_CHECK_BINARY(add, true, add_swapped)
@@ -174,7 +186,7 @@ IK_CHECK_BINARY(multiply, true, multiply_swapped)
 IK_CHECK_BINARY(divide, false, divide)
 IK_CHECK_BINARY(divide, true, divide_swapped)
 #undef IK_CHECK_BINARY
-#define IK_CHECK_SELECT(COMPARE)                                                                      \
+#define IK_CHECK_SELECT(COMPARE)                                                                           \
     static_assert(step_is(chain_select_code(ChainCompare::COMPARE, false), ChainCode::select_##COMPARE) && \
                   step_is(chain_select_code(ChainCompare::COMPARE, true), ChainCode::select_##COMPARE##_swapped));
 IK_CHECK_SELECT(greater)
@@ -193,13 +205,12 @@ constexpr std::uint8_t then_code(bool scalar, bool swapped, ChainOp then, bool t
     step.then_swapped = then_swapped;
     return chain_multiply_then_code(step);
 }
-#define IK_CHECK_THEN(SCALAR, SWAPPED, NAME)                                                                 \
-    static_assert(step_is(then_code(SCALAR, SWAPPED, ChainOp::add, false), ChainCode::NAME##_then_add) &&       \
-                  step_is(then_code(SCALAR, SWAPPED, ChainOp::add, true), ChainCode::NAME##_then_add_swapped) && \
-                  step_is(then_code(SCALAR, SWAPPED, ChainOp::subtract, false),                                \
-                          ChainCode::NAME##_then_subtract) &&                                                  \
-                  step_is(then_code(SCALAR, SWAPPED, ChainOp::subtract, true),                                 \
-                          ChainCode::NAME##_then_subtract_swapped));
+#define IK_CHECK_THEN(SCALAR, SWAPPED, NAME)                                                              \
+    static_assert(                                                                                        \
+        step_is(then_code(SCALAR, SWAPPED, ChainOp::add, false), ChainCode::NAME##_then_add) &&           \
+        step_is(then_code(SCALAR, SWAPPED, ChainOp::add, true), ChainCode::NAME##_then_add_swapped) &&    \
+        step_is(then_code(SCALAR, SWAPPED, ChainOp::subtract, false), ChainCode::NAME##_then_subtract) && \
+        step_is(then_code(SCALAR, SWAPPED, ChainOp::subtract, true), ChainCode::NAME##_then_subtract_swapped));
 IK_CHECK_THEN(false, false, multiply_memory)
 IK_CHECK_THEN(false, true, multiply_swapped_memory)
 IK_CHECK_THEN(true, false, multiply_scalar)
@@ -207,7 +218,7 @@ IK_CHECK_THEN(true, true, multiply_swapped_scalar)
 #undef IK_CHECK_THEN
 }  // namespace chain_code_checks
 constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
-    const ChainOperand kind = step.pair != ChainOp::none ? ChainOperand::with_pair
+    const ChainOperand kind = step.pair != ChainOp::none  ? ChainOperand::with_pair
                               : step.pre != ChainOp::none ? ChainOperand::with_pre
                               : step.scalar               ? ChainOperand::scalar
                                                           : ChainOperand::memory;
@@ -218,7 +229,8 @@ constexpr std::uint8_t chain_code(const ChainStep& step, bool has_operand) {
     if (is_inline_math(step.op))
         return step.math ? chain_math_by_kernel_code : step.op == ChainOp::exp ? chain_exp_code : chain_sin_code;
     if (step.side)
-        return step.side_inline != ChainOp::none ? chain_sqrt_with_inline_side_code(step.side_inline) : chain_sqrt_with_side_code;
+        return step.side_inline != ChainOp::none ? chain_sqrt_with_inline_side_code(step.side_inline)
+                                                 : chain_sqrt_with_side_code;
     if (step.from_side) return chain_from_side_code(step.op, step.swapped);
     if (step.then != ChainOp::none) return chain_multiply_then_code(step);
     return has_operand ? chain_binary_code(step.op, step.swapped, kind) : chain_unary_code(step.op);
@@ -232,8 +244,8 @@ constexpr std::size_t chain_arity(const ChainStep& step) {
 }
 // With count_selected, the last step is a select, and the kernel returns the number of elements
 // whose comparison held (as ChainCount would; it costs the chain little, a pass of its own more).
-using ChainKernel = std::ptrdiff_t (*)(const ChainStep* steps, std::size_t count, const void* const* operands, void* out,
-                                       std::ptrdiff_t n, bool count_selected);
+using ChainKernel = std::ptrdiff_t (*)(const ChainStep* steps, std::size_t count, const void* const* operands,
+                                       void* out, std::ptrdiff_t n, bool count_selected);
 // The number of elements k < n with a[k] compare b[k] (quiet: no flag for a quiet NaN).
 using ChainCount = std::ptrdiff_t (*)(ChainCompare compare, const void* a, const void* b, std::ptrdiff_t n);
 inline constexpr std::size_t max_chain_steps = 32;
@@ -279,7 +291,8 @@ void select(std::size_t itemsize, const bool* cond, const void* a, const void* b
 // The loops of a direct reduction (direct_reduce.hpp's reduce_rows, which states what they do).
 enum class Reduce : std::uint8_t;
 void reduce_rows_kernel(Reduce kind, ir::DType source, ir::DType value, const char* data, std::ptrdiff_t rows,
-                        std::ptrdiff_t row_step, std::ptrdiff_t n, std::ptrdiff_t step, char* out, std::ptrdiff_t out_step);
+                        std::ptrdiff_t row_step, std::ptrdiff_t n, std::ptrdiff_t step, char* out,
+                        std::ptrdiff_t out_step);
 
 // The instruction set whose kernels were chosen for this CPU ("avx512", "avx2" or "baseline"): the
 // best compiled at or below simd::chosen_isa().

@@ -17,7 +17,8 @@
 
 namespace ik::eval {
 
-template <class T> class UniformDivisor {
+template <class T>
+class UniformDivisor {
    public:
     using U = std::make_unsigned_t<T>;
     static constexpr int bits = 8 * sizeof(T);
@@ -25,8 +26,10 @@ template <class T> class UniformDivisor {
     // Whether d can be divided by here: not 0 (NumPy's divide-by-zero flag), not -1 (the
     // overflow of min // -1): those stay with the element-wise loop, which raises NumPy's flags.
     static bool takes(T d) {
-        if constexpr (std::is_signed_v<T>) return d != 0 && d != T(-1);
-        else return d != 0;
+        if constexpr (std::is_signed_v<T>)
+            return d != 0 && d != T(-1);
+        else
+            return d != 0;
     }
 
     explicit UniformDivisor(T d) : d_(d), magnitude_(magnitude(d)) {
@@ -100,21 +103,27 @@ template <class T> class UniformDivisor {
 
    private:
     static U magnitude(T d) {
-        if constexpr (std::is_signed_v<T>) return d < 0 ? static_cast<U>(U(0) - static_cast<U>(d)) : static_cast<U>(d);
-        else return d;
+        if constexpr (std::is_signed_v<T>)
+            return d < 0 ? static_cast<U>(U(0) - static_cast<U>(d)) : static_cast<U>(d);
+        else
+            return d;
     }
     T remainder_of(T n, T q) const {
-        return static_cast<T>(static_cast<U>(static_cast<U>(n) - static_cast<U>(static_cast<U>(q) * static_cast<U>(d_))));
+        return static_cast<T>(
+            static_cast<U>(static_cast<U>(n) - static_cast<U>(static_cast<U>(q) * static_cast<U>(d_))));
     }
     static U sign_of(T n) { return static_cast<U>(U(0) - static_cast<U>(n < 0)); }  // all ones if negative
     // The high half of a * b, in lanes twice as wide.
-    using Wide = std::conditional_t<bits == 8, std::uint16_t,
-                                    std::conditional_t<bits == 16, std::uint32_t,
-                                                       std::conditional_t<bits == 32, std::uint64_t, unsigned __int128>>>;
+    using Wide =
+        std::conditional_t<bits == 8, std::uint16_t,
+                           std::conditional_t<bits == 16, std::uint32_t,
+                                              std::conditional_t<bits == 32, std::uint64_t, unsigned __int128>>>;
     // mulhi(a, b) >> s, in one shift of the wide product where that is one lane.
     static U mulhi_shifted(U a, U b, int s) {
-        if constexpr (bits < 64) return static_cast<U>((static_cast<Wide>(a) * b) >> (bits + s));
-        else return static_cast<U>(mulhi(a, b) >> s);
+        if constexpr (bits < 64)
+            return static_cast<U>((static_cast<Wide>(a) * b) >> (bits + s));
+        else
+            return static_cast<U>(mulhi(a, b) >> s);
     }
     static U mulhi(U a, U b) {
 #if defined(__AVX2__)
@@ -141,7 +150,8 @@ template <class T> class UniformDivisor {
 
 // Whether all n divisors equal the first, checked 64 at a time (a loop of fixed length the compiler
 // vectorises), so that a varying divisor costs little more than its first 64.
-template <class T> bool uniform(const T* b, std::ptrdiff_t n) {
+template <class T>
+bool uniform(const T* b, std::ptrdiff_t n) {
     using U = std::make_unsigned_t<std::conditional_t<std::is_same_v<T, bool>, std::uint8_t, T>>;
     const auto first = static_cast<U>(b[0]);
     std::ptrdiff_t i = 0;

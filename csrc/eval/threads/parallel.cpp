@@ -159,13 +159,16 @@ bool run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::
         // others' (parallel_for).
         const std::ptrdiff_t blocks = (n + p.block - 1) / p.block;
         const std::ptrdiff_t pieces = pieces_for(p, n, threads, blocks);
-        parallel_for(threads, pieces, [] { return 0; }, [&](int, std::ptrdiff_t k) {
-            const std::ptrdiff_t b0 = blocks * k / pieces, b1 = blocks * (k + 1) / pieces;
-            run_serial(p, args, steps, b0 * p.block, std::min(n, b1 * p.block), stream);
-        });
+        parallel_for(
+            threads, pieces, [] { return 0; },
+            [&](int, std::ptrdiff_t k) {
+                const std::ptrdiff_t b0 = blocks * k / pieces, b1 = blocks * (k + 1) / pieces;
+                run_serial(p, args, steps, b0 * p.block, std::min(n, b1 * p.block), stream);
+            });
         // An output with stride 0 (a broadcast view as out=) received every element from every
         // thread in any order; NumPy leaves the last element's value there.
-        if (std::any_of(steps + p.n_inputs, steps + p.n_inputs + p.output_registers.size(), [](std::ptrdiff_t s) { return s == 0; }))
+        if (std::any_of(steps + p.n_inputs, steps + p.n_inputs + p.output_registers.size(),
+                        [](std::ptrdiff_t s) { return s == 0; }))
             run_serial(p, args, steps, n - 1, n);
         return true;
     } catch (...) {

@@ -4,7 +4,6 @@
 #include "thread_pool.hpp"
 #include "openmp_controls.hpp"
 
-
 #include <algorithm>
 
 #include <atomic>
@@ -60,7 +59,7 @@ struct Pool {
     PoolJob* job = nullptr;
     int helpers = 0;
     std::atomic<int> next_participant{1};
-    std::atomic<int> worker_flags{0};  // floating-point flags raised by the job's workers
+    std::atomic<int> worker_flags{0};              // floating-point flags raised by the job's workers
     std::atomic<std::ptrdiff_t> worker_pieces{0};  // pieces of the job the workers took
     // Calls in a row that no worker helped with, and calls since the pool was last offered work
     // (only the ThreadGrant's holder reads and writes them).
@@ -161,7 +160,8 @@ void run_on_pool(int helpers, PoolJob& job) {
     // so that they stay out of the 90th percentile of a busy machine's call times.
     constexpr int late_limit = 3, first_probe = 8, last_probe = 64;
     const bool skip = pool.late_calls.load(std::memory_order_relaxed) >= late_limit &&
-                      pool.unoffered.fetch_add(1, std::memory_order_relaxed) + 1 < pool.probe_interval.load(std::memory_order_relaxed);
+                      pool.unoffered.fetch_add(1, std::memory_order_relaxed) + 1 <
+                          pool.probe_interval.load(std::memory_order_relaxed);
     if (helpers <= 0 || skip) {
         if (skip) count(pool.statistics.withheld);
         job.run(0);
@@ -189,7 +189,8 @@ void run_on_pool(int helpers, PoolJob& job) {
     // rest of one piece a worker took; a worker that lost its core waits a scheduler slice.
     const auto waited = std::chrono::steady_clock::now() - worked;
     const std::ptrdiff_t worker_pieces = pool.worker_pieces.load();
-    const bool helped = worker_pieces > 0 && (caller_pieces == 0 || waited * caller_pieces < (worked - start) * worker_pieces);
+    const bool helped =
+        worker_pieces > 0 && (caller_pieces == 0 || waited * caller_pieces < (worked - start) * worker_pieces);
     count(pool.statistics.offered);
     if (!helped) count(pool.statistics.unhelped);
     if (helped) {
