@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each step's start, with the minutes since the run began: the log shows where CI's time goes.
+START=$SECONDS
+step() { printf '\n=== [%d:%02d] %s ===\n' $(((SECONDS - START) / 60)) $(((SECONDS - START) % 60)) "$*"; }
+
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 # libxbyak-dev: the header-only assembler the JIT (csrc/jit) is built with; without it, no JIT.
@@ -13,22 +17,30 @@ if ! dpkg -s libgtest-dev libxbyak-dev >/dev/null 2>&1; then
 fi
 
 # The formatters and the linter first: clang-format and ruff, pinned (tools/lint.sh --fix applies them).
+step "lint"
 bash tools/lint.sh
+step "install the package"
 python -m pip install -q ".[test]"
+step "pytest"
 pytest                                   # settings in pyproject.toml: the installed package is tested
 # NumPy's own ufunc tests with NumPy's ufuncs replaced by kernels, a fixed sample (tests/numpy_suite/README.md)
+step "NumPy's ufunc tests, a sample"
 python tests/numpy_suite/run.py --sample 2000
 # The kernels are compiled per instruction set; the exactness tests run on each this CPU has.
+step "IK_SIMD=avx2, sse2"
 for isa in avx2 sse2; do
   IK_SIMD=$isa pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
     tests/python/test_uniform_divisor.py
 done
 # Arrays of 256+ elements run in chunks where they can; the blocked evaluator alone, too.
+step "IK_CHUNKS=0"
 IK_CHUNKS=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
   tests/python/test_random_expressions.py tests/python/test_chunks.py
 # One-op bodies run as their kernel straight over the arrays; every op through the evaluators, too.
+step "IK_DIRECT=0"
 IK_DIRECT=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_chunks.py
 # Float bodies run as machine code where the CPU has AVX-512 (csrc/jit); the evaluators alone, too.
+step "IK_JIT=0"
 IK_JIT=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
   tests/python/test_random_expressions.py
 
@@ -36,6 +48,7 @@ IK_JIT=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/pyt
 # -Dopenmp=disabled: no OpenMP, as with clang without libomp), installed into a venv of its own
 # beside the full build: the tests of the operations and of the thread controls against it.
 PORTABLE_VENV="${TMPDIR:-/tmp}/ironkernel-portable-venv"
+step "the portable build"
 rm -rf "$PORTABLE_VENV"
 python -m venv "$PORTABLE_VENV"
 "$PORTABLE_VENV/bin/python" -m pip install -q pytest hypothesis "numpy==$(python -c 'import numpy; print(numpy.__version__)')"
@@ -51,6 +64,7 @@ python -m venv "$PORTABLE_VENV"
 # The code other CPUs compile and nothing above does (without SSE2: the chain kernels' generic
 # lanes, the C library's flag functions): the core and the C++ suite cross-compiled for aarch64
 # and run under qemu-user. IK_CROSS_AARCH64=0 skips it.
+step "aarch64 cross build under qemu"
 if [ "${IK_CROSS_AARCH64:-1}" != 0 ]; then
   if ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
     $SUDO apt-get update -qq
@@ -67,12 +81,14 @@ fi
 # build, and the CI run must stay under 30 minutes); the installed package above keeps them.
 AVX512=true
 grep -qw avx512f /proc/cpuinfo 2>/dev/null || AVX512=false
+step "Google Test"
 rm -rf build/gtest
 meson setup build/gtest -Dgtest=true -Dpython=false -Davx512=$AVX512 >/dev/null
 meson test -C build/gtest --print-errorlogs
 
 # The same C++ suite under AddressSanitizer (with leak checks) and UndefinedBehaviorSanitizer:
 # any report fails the run.
+step "Google Test under ASan and UBSan"
 rm -rf build/asan
 meson setup build/asan -Dgtest=true -Dpython=false -Db_sanitize=address,undefined -Db_lundef=false \
   -Dbuildtype=debugoptimized -Davx512=$AVX512 >/dev/null
@@ -83,6 +99,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 # the regression inputs through the fuzz target; here libFuzzer mutates the corpus under ASan and
 # UBSan for IK_FUZZ_SECONDS seconds (default 45; 0 skips it). It needs clang (about 20 s of apt).
 FUZZ_SECONDS="${IK_FUZZ_SECONDS:-45}"
+step "fuzzing"
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
   if ! command -v clang++-14 >/dev/null || ! dpkg -s libclang-rt-14-dev libomp-14-dev >/dev/null 2>&1; then
     $SUDO apt-get update -qq
@@ -106,3 +123,4 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
   fi
   grep DONE build/fuzz/fuzz.log
 fi
+step "done"
