@@ -283,11 +283,29 @@ PYBIND11_MODULE(_core, m) {
                 row["underflow"] = info.underflow;
                 row["chain"] = chain[static_cast<int>(info.chain)];
                 row["math_table"] = math_table;
+                row["libm"] = std::string(info.libm);
                 row["kernel_dtypes"] = kernel_dtypes;
                 out.push_back(row);
             }
             return out;
         },
-        "ops.def's flags, underflow and chain columns per op, its math table (unary, binary or ''), and "
-        "the dtypes find_kernel has a kernel for, in op-number order.");
+        "ops.def's flags, underflow, chain and libm columns per op, its math table (unary, binary or ''), "
+        "and the dtypes find_kernel has a kernel for, in op-number order.");
+    m.def(
+        "result_dtypes",
+        [] {
+            std::vector<py::dict> out;
+            for (int k = 0; k < ik::ir::op_count; ++k) {
+                py::dict row;
+#define IK_X(name, ...)                                    \
+    row[py::int_(static_cast<int>(ik::ir::DType::name))] = \
+        static_cast<int>(ik::ir::result_dtype(static_cast<ik::ir::Op>(k), ik::ir::DType::name));
+                IK_DTYPES(IK_X)
+#undef IK_X
+                out.push_back(row);
+            }
+            return out;
+        },
+        "Per op, in op-number order: {operand dtype code: result dtype code} for every dtype, by ops.def's "
+        "result column (ir::result_dtype), which the IR verifier applies too.");
 }

@@ -35,6 +35,7 @@ struct OpInfo {
     Flags flags;
     bool underflow;  // a vanishing result signals underflow (for math functions: the C library's default)
     Chain chain;
+    std::string_view libm;  // the C library function of a vector math function, empty for other ops
 };
 
 namespace detail {
@@ -46,18 +47,21 @@ constexpr Accuracy accuracy_exact = Accuracy::exact;
 constexpr Accuracy accuracy_math = Accuracy::math;
 constexpr bool underflow_yes = true;
 constexpr bool underflow_no = false;
+// The libm column as a name: its no is no name.
+constexpr std::string_view libm_name(std::string_view libm) { return libm == "no" ? std::string_view() : libm; }
 }  // namespace detail
 
 inline constexpr OpInfo op_infos[op_count] = {
-#define IK_OP(name, arity, result, cost, accuracy, flags, underflow, chain) \
-    {#name,                                                                 \
-     arity,                                                                 \
-     detail::result_##result,                                               \
-     cost,                                                                  \
-     detail::accuracy_##accuracy,                                           \
-     Flags::flags,                                                          \
-     detail::underflow_##underflow,                                         \
-     Chain::chain},
+#define IK_OP(name, arity, result, cost, accuracy, flags, underflow, chain, libm) \
+    {#name,                                                                       \
+     arity,                                                                       \
+     detail::result_##result,                                                     \
+     cost,                                                                        \
+     detail::accuracy_##accuracy,                                                 \
+     Flags::flags,                                                                \
+     detail::underflow_##underflow,                                               \
+     Chain::chain,                                                                \
+     detail::libm_name(#libm)},
 #include "ops.def"
 #undef IK_OP
 };

@@ -47,7 +47,7 @@ bool chain_op(Op op, eval::ChainOp& out) {
 #define IK_CHAIN_no(name) \
     case Op::name:        \
         return false;
-#define IK_OP(name, arity, result, cost, accuracy, flags, underflow, chain) IK_CHAIN_##chain(name)
+#define IK_OP(name, arity, result, cost, accuracy, flags, underflow, chain, libm) IK_CHAIN_##chain(name)
 #include "ir/ops.def"
 #undef IK_OP
         case Op::count:
@@ -68,7 +68,7 @@ bool chain_compare(Op op, eval::ChainCompare& out) {
 #define IK_CHAIN_step(name) \
     case Op::name:          \
         return false;
-#define IK_OP(name, arity, result, cost, accuracy, flags, underflow, chain) IK_CHAIN_##chain(name)
+#define IK_OP(name, arity, result, cost, accuracy, flags, underflow, chain, libm) IK_CHAIN_##chain(name)
 #include "ir/ops.def"
 #undef IK_OP
         case Op::count:

@@ -4,6 +4,7 @@
 #include <cstddef>
 
 #include "ir/op.hpp"
+#include "ir/ops.def"  // IK_OP_TABLE
 
 namespace ik::simd {
 
@@ -20,14 +21,53 @@ using BinaryF64 = void (*)(const double* a, const double* b, double* out, std::p
 using BinaryF32 = void (*)(const float* a, const float* b, float* out, std::ptrdiff_t n);
 using VectorRoutine = void (*)();  // a function of one vector, whose type its user knows (MathTable)
 
-// NumPy ufunc names. The order is the index into the tables below.
+// The vector math functions: the ops of ir/ops.def whose libm column names a C library function,
+// in the table's order, which is the index into the tables below. Each list hands every function
+// of its arity to its caller's macro X:
+//   IK_SIMD_UNARY_FUNCTIONS(X), IK_SIMD_BINARY_FUNCTIONS(X)   X(name), name as in ops.def
+//   IK_SIMD_UNARY_ROUTINES(X), IK_SIMD_BINARY_ROUTINES(X)     X(name, libm), with the C function
+// A list keeps a row of ops.def by pasting the row's kind, IK_SIMD_KIND(arity, libm), onto the name
+// of a macro that either hands the row on or drops it.
+#define IK_SIMD_CAT(a, b) IK_SIMD_CAT_EXPANDED(a, b)
+#define IK_SIMD_CAT_EXPANDED(a, b) a##b
+
+// The row's arity (1 or 2), or none where its libm is no. The no pastes into IK_SIMD_NO_ROUTINE_no,
+// which stands for two arguments and so moves none into the place IK_SIMD_SECOND takes; a function
+// name pastes into an identifier that is no macro, and the arity stays in that place.
+#define IK_SIMD_NO_ROUTINE_no ~, none
+#define IK_SIMD_SECOND(first, second, ...) second
+#define IK_SIMD_SECOND_OF(...) IK_SIMD_SECOND(__VA_ARGS__)
+#define IK_SIMD_KIND(arity, libm) IK_SIMD_SECOND_OF(IK_SIMD_NO_ROUTINE_##libm, arity, ~)
+
 // clang-format off
-#define IK_SIMD_UNARY_FUNCTIONS(X) \
-    X(sin) X(cos) X(tan) X(arcsin) X(arccos) X(arctan) \
-    X(sinh) X(cosh) X(tanh) X(arcsinh) X(arccosh) X(arctanh) \
-    X(exp) X(exp2) X(expm1) X(log) X(log2) X(log10) X(log1p) X(cbrt)
+#define IK_SIMD_UNARY_FUNCTIONS(X) IK_OP_TABLE(IK_SIMD_UNARY_FUNCTION_ROW, X)
+#define IK_SIMD_UNARY_FUNCTION_ROW(X, name, arity, result, cost, accuracy, flags, underflow, chain, libm) \
+    IK_SIMD_CAT(IK_SIMD_UNARY_FUNCTION_, IK_SIMD_KIND(arity, libm))(X, name, libm)
+#define IK_SIMD_UNARY_FUNCTION_1(X, name, libm) X(name)
+#define IK_SIMD_UNARY_FUNCTION_2(X, name, libm)
+#define IK_SIMD_UNARY_FUNCTION_none(X, name, libm)
+
+#define IK_SIMD_BINARY_FUNCTIONS(X) IK_OP_TABLE(IK_SIMD_BINARY_FUNCTION_ROW, X)
+#define IK_SIMD_BINARY_FUNCTION_ROW(X, name, arity, result, cost, accuracy, flags, underflow, chain, libm) \
+    IK_SIMD_CAT(IK_SIMD_BINARY_FUNCTION_, IK_SIMD_KIND(arity, libm))(X, name, libm)
+#define IK_SIMD_BINARY_FUNCTION_1(X, name, libm)
+#define IK_SIMD_BINARY_FUNCTION_2(X, name, libm) X(name)
+#define IK_SIMD_BINARY_FUNCTION_none(X, name, libm)
+
+#define IK_SIMD_UNARY_ROUTINES(X) IK_OP_TABLE(IK_SIMD_UNARY_ROUTINE_ROW, X)
+#define IK_SIMD_UNARY_ROUTINE_ROW(X, name, arity, result, cost, accuracy, flags, underflow, chain, libm) \
+    IK_SIMD_CAT(IK_SIMD_UNARY_ROUTINE_, IK_SIMD_KIND(arity, libm))(X, name, libm)
+#define IK_SIMD_UNARY_ROUTINE_1(X, name, libm) X(name, libm)
+#define IK_SIMD_UNARY_ROUTINE_2(X, name, libm)
+#define IK_SIMD_UNARY_ROUTINE_none(X, name, libm)
+
+#define IK_SIMD_BINARY_ROUTINES(X) IK_OP_TABLE(IK_SIMD_BINARY_ROUTINE_ROW, X)
+#define IK_SIMD_BINARY_ROUTINE_ROW(X, name, arity, result, cost, accuracy, flags, underflow, chain, libm) \
+    IK_SIMD_CAT(IK_SIMD_BINARY_ROUTINE_, IK_SIMD_KIND(arity, libm))(X, name, libm)
+#define IK_SIMD_BINARY_ROUTINE_1(X, name, libm)
+#define IK_SIMD_BINARY_ROUTINE_2(X, name, libm) X(name, libm)
+#define IK_SIMD_BINARY_ROUTINE_none(X, name, libm)
 // clang-format on
-#define IK_SIMD_BINARY_FUNCTIONS(X) X(arctan2) X(hypot) X(power)
 
 enum class Unary {
 #define IK_X(name) name,
@@ -67,6 +107,14 @@ constexpr ir::Op op_of(Binary f) {
             break;
     }
     return ir::Op::count;
+}
+
+// The unary function that computes op, or Unary::count for an op that is none (ops.def's libm
+// column says which are).
+constexpr Unary unary_function_of(ir::Op op) {
+    for (int f = 0; f < static_cast<int>(Unary::count); ++f)
+        if (op_of(static_cast<Unary>(f)) == op) return static_cast<Unary>(f);
+    return Unary::count;
 }
 
 struct MathTable {

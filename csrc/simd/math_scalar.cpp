@@ -35,117 +35,25 @@ void set_signals_underflow(Unary f, bool is_f32, bool signals) {
 
 namespace {
 
-template <class T>
-T np_sin(T x) {
-    return std::sin(x);
-}
-template <class T>
-T np_cos(T x) {
-    return std::cos(x);
-}
-template <class T>
-T np_tan(T x) {
-    return std::tan(x);
-}
-template <class T>
-T np_arcsin(T x) {
-    return std::asin(x);
-}
-template <class T>
-T np_arccos(T x) {
-    return std::acos(x);
-}
-template <class T>
-T np_arctan(T x) {
-    return std::atan(x);
-}
-template <class T>
-T np_sinh(T x) {
-    return std::sinh(x);
-}
-template <class T>
-T np_cosh(T x) {
-    return std::cosh(x);
-}
-template <class T>
-T np_tanh(T x) {
-    return std::tanh(x);
-}
-template <class T>
-T np_arcsinh(T x) {
-    return std::asinh(x);
-}
-template <class T>
-T np_arccosh(T x) {
-    return std::acosh(x);
-}
-template <class T>
-T np_arctanh(T x) {
-    return std::atanh(x);
-}
-template <class T>
-T np_exp(T x) {
-    return std::exp(x);
-}
-template <class T>
-T np_exp2(T x) {
-    return std::exp2(x);
-}
-template <class T>
-T np_expm1(T x) {
-    return std::expm1(x);
-}
-template <class T>
-T np_log(T x) {
-    return std::log(x);
-}
-template <class T>
-T np_log2(T x) {
-    return std::log2(x);
-}
-template <class T>
-T np_log10(T x) {
-    return std::log10(x);
-}
-template <class T>
-T np_log1p(T x) {
-    return std::log1p(x);
-}
-template <class T>
-T np_cbrt(T x) {
-    return std::cbrt(x);
-}
-template <class T>
-T np_arctan2(T a, T b) {
-    return std::atan2(a, b);
-}
-template <class T>
-T np_hypot(T a, T b) {
-    return std::hypot(a, b);
-}
-template <class T>
-T np_power(T a, T b) {
-    return std::pow(a, b);
-}
-
-// libm raises its own flags, NumPy's; but where NumPy's loop for f does not signal underflow
-// (signals_underflow), an underflow libm raised in the loop is cleared.
-#define IK_X(name)                                                                               \
+// Each function is the C library's of ops.def's libm column, std::<libm>. libm raises its own
+// flags, NumPy's; but where NumPy's loop for f does not signal underflow (signals_underflow), an
+// underflow libm raised in the loop is cleared.
+#define IK_X(name, libm)                                                                         \
     template <class T>                                                                           \
     void unary_##name(const T* in, T* out, std::ptrdiff_t n) {                                   \
         const bool clear_underflow =                                                             \
             !signals_underflow(Unary::name, sizeof(T) == 4) && !std::fetestexcept(FE_UNDERFLOW); \
-        for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = np_##name(in[i]);                        \
+        for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = std::libm(in[i]);                        \
         if (clear_underflow) std::feclearexcept(FE_UNDERFLOW);                                   \
     }
-IK_SIMD_UNARY_FUNCTIONS(IK_X)
+IK_SIMD_UNARY_ROUTINES(IK_X)
 #undef IK_X
-#define IK_X(name)                                                             \
+#define IK_X(name, libm)                                                       \
     template <class T>                                                         \
     void binary_##name(const T* a, const T* b, T* out, std::ptrdiff_t n) {     \
-        for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = np_##name(a[i], b[i]); \
+        for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = std::libm(a[i], b[i]); \
     }
-IK_SIMD_BINARY_FUNCTIONS(IK_X)
+IK_SIMD_BINARY_ROUTINES(IK_X)
 #undef IK_X
 
 const MathTable scalar_table = {

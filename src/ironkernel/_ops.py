@@ -19,7 +19,7 @@ class OpInfo:
     name: str
     code: int  # the op number in the serialised IR
     arity: int
-    result: str  # "same" or "bool"
+    result: str  # "same", "bool", "real" or "int32": how the result dtype follows the operand's
     accuracy: str  # "exact" or "math"
 
 
@@ -27,6 +27,21 @@ OPS: dict[str, OpInfo] = {
     name: OpInfo(name, code, arity, result, accuracy)
     for code, (name, arity, result, accuracy) in enumerate(_core.op_table())
 }
+
+# Per op: the result dtype for each operand dtype the core computes in, by the result column as the
+# core applies it (ir::result_dtype), so that typing refuses what the IR verifier would.
+_DTYPE_OF_CODE = {code: np.dtype(getattr(np, name)) for name, code in _core.dtype_codes.items()}
+_RESULT_DTYPES = {
+    name: {_DTYPE_OF_CODE[operand]: _DTYPE_OF_CODE[result] for operand, result in row.items()}
+    for name, row in zip(OPS, _core.result_dtypes())
+}
+
+
+def result_dtype(op: str, operand: np.dtype) -> np.dtype | None:
+    """The dtype op gives for operands of dtype `operand`, or None for a dtype the core does not
+    compute in."""
+    return _RESULT_DTYPES[op].get(operand)
+
 
 STRUCTURAL = ("input", "constant", "where", "cast")
 

@@ -344,7 +344,30 @@ def _check_reduction(tracer: _Tracer, name: str, axis: Any, kwargs: dict) -> Non
         )
 
 
-def _reduce(kind: str):
+def _reduction(name: str, build: Callable[[_Tracer, int], Traced], *, has_dtype: bool = True) -> Callable:
+    """The handler of np.<name> and x.<name>(): the call checked as every reduction's
+    (_check_reduction), then build(tracer, the operand's node). NumPy's parameters: (a, axis, dtype,
+    out, keepdims), or for the arg-reductions (has_dtype=False) (a, axis, out, *, keepdims)."""
+
+    def checked(tracer: _Tracer, a: Any, axis: Any, options: dict) -> Traced:
+        _check_reduction(tracer, name, axis, options)
+        return build(tracer, tracer.operand(a, f"np.{name}"))
+
+    if not has_dtype:
+
+        def arg_handler(
+            tracer: _Tracer,
+            a: Any,
+            axis: Any = None,
+            out: Any = None,
+            *,
+            keepdims: bool = False,
+            **kwargs: Any,
+        ) -> Traced:
+            return checked(tracer, a, axis, {"out": out, "keepdims": keepdims, **kwargs})
+
+        return arg_handler
+
     def handler(
         tracer: _Tracer,
         a: Any,
@@ -354,33 +377,13 @@ def _reduce(kind: str):
         keepdims: bool = False,
         **kwargs: Any,
     ) -> Traced:
-        _check_reduction(tracer, kind, axis, {"dtype": dtype, "out": out, "keepdims": keepdims, **kwargs})
-        return tracer.node("reduce", (tracer.operand(a, f"np.{kind}"),), kind)
+        return checked(tracer, a, axis, {"dtype": dtype, "out": out, "keepdims": keepdims, **kwargs})
 
     return handler
 
 
-def _arg_reduce(kind: str):
-    def handler(
-        tracer: _Tracer, a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False, **kwargs: Any
-    ) -> Traced:
-        _check_reduction(tracer, kind, axis, {"out": out, "keepdims": keepdims, **kwargs})
-        return tracer.node("reduce", (tracer.operand(a, f"np.{kind}"),), kind)
-
-    return handler
-
-
-def _mean(
-    tracer: _Tracer,
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
-    keepdims: bool = False,
-    **kwargs: Any,
-) -> Traced:
-    _check_reduction(tracer, "mean", axis, {"dtype": dtype, "out": out, "keepdims": keepdims, **kwargs})
-    return tracer.node("mean", (tracer.operand(a, "np.mean"),))
+def _reduce_node(kind: str) -> Callable[[_Tracer, int], Traced]:
+    return lambda tracer, x: tracer.node("reduce", (x,), kind)
 
 
 def _var(
@@ -423,35 +426,19 @@ def _dot(tracer: _Tracer, a: Any, b: Any, out: Any = None) -> Traced:
     return tracer.node("reduce", (tracer.call(np.multiply, (a, b), {})._index,), "dot")
 
 
-_REDUCTION_FUNCTIONS = {
-    np.sum: _reduce("sum"),
-    np.prod: _reduce("prod"),
-    np.max: _reduce("max"),
-    np.min: _reduce("min"),
-    np.amax: _reduce("max"),
-    np.amin: _reduce("min"),
-    np.any: _reduce("any"),
-    np.all: _reduce("all"),
-    np.mean: _mean,
-    np.var: _var,
-    np.std: _std,
-    np.dot: _dot,
-    np.argmax: _arg_reduce("argmax"),
-    np.argmin: _arg_reduce("argmin"),
-}
+# By NumPy's name, as a function (np.sum) and as a method (x.sum()).
 _REDUCTION_METHODS = {
-    "sum": _reduce("sum"),
-    "prod": _reduce("prod"),
-    "max": _reduce("max"),
-    "min": _reduce("min"),
-    "any": _reduce("any"),
-    "all": _reduce("all"),
-    "mean": _mean,
+    **{kind: _reduction(kind, _reduce_node(kind)) for kind in ("sum", "prod", "max", "min", "any", "all")},
+    "mean": _reduction("mean", lambda tracer, x: tracer.node("mean", (x,))),
     "var": _var,
     "std": _std,
     "dot": _dot,
-    "argmax": _arg_reduce("argmax"),
-    "argmin": _arg_reduce("argmin"),
+    **{kind: _reduction(kind, _reduce_node(kind), has_dtype=False) for kind in ("argmax", "argmin")},
+}
+_REDUCTION_FUNCTIONS = {
+    **{getattr(np, name): handler for name, handler in _REDUCTION_METHODS.items()},
+    np.amax: _REDUCTION_METHODS["max"],
+    np.amin: _REDUCTION_METHODS["min"],
 }
 
 _FUNCTIONS: dict[Callable, Callable] = {

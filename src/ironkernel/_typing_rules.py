@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._ops import ALIASES, MULTI_OUTPUT, OPS
+from ._ops import ALIASES, MULTI_OUTPUT, result_dtype
 
 _WEAK = (int, float, complex)
 # The dtype a run-time Python scalar has where it is not converted to another: NumPy's default.
@@ -83,11 +83,8 @@ def _loop_plan(ufunc_name: str, specs: tuple, output: int | None, chars: tuple) 
         pass
     elif len(set(loop_in)) != 1 and op != "ldexp":
         problem = f"np.{ufunc_name} has no loop with equal input dtypes here ({loop_in})"
-    elif out_dtype != {
-        "bool": np.dtype(bool),
-        "real": _real_dtype(loop_in[0]),
-        "int32": np.dtype(np.int32),
-    }.get(OPS[op].result, loop_in[0]):
+    elif (expected := result_dtype(op, loop_in[0])) is not None and out_dtype != expected:
+        # (a dtype the core does not compute in is refused where a node would get it: check_dtype)
         problem = f"np.{ufunc_name} on {loop_in[0]} gives {out_dtype}, which ironkernel does not support yet"
     return loop_in, loop_out, op, out_dtype, problem
 

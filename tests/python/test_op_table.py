@@ -1,6 +1,8 @@
 """The op table (csrc/ir/ops.def) against the core and the tests: every op has a kernel, a flag rule
 that NumPy agrees with, and a row in test_operations (or a commented exclusion)."""
 
+import ctypes
+import ctypes.util
 import itertools
 import warnings
 
@@ -39,6 +41,12 @@ NOT_IN_TEST_OPERATIONS = {
 
 MATH_RULES = {"invalid", "divide", "overflow", "divide_or_overflow"}
 
+# Ops marked math with no C library routine (libm column no), and how they are computed instead.
+MATH_WITHOUT_ROUTINE = {
+    "logaddexp": "its kernel, from the C library's exp and log1p (eval/kernels/scalar_ops.hpp)",
+    "logaddexp2": "its kernel, from the C library's exp2 and log1p (eval/kernels/scalar_ops.hpp)",
+}
+
 
 def test_the_facts_and_the_table_list_the_same_ops_in_the_same_order():
     assert list(FACTS) == list(TABLE)
@@ -70,6 +78,44 @@ def test_every_vector_math_function_has_a_flag_rule():
         if in_table:
             assert TABLE[name][0] == (1 if row["math_table"] == "unary" else 2)
             assert TABLE[name][2] == "math"
+
+
+def test_every_math_op_has_its_c_library_routine():
+    # The libm column makes an op a vector math function: its routines in every math table.
+    assert set(MATH_WITHOUT_ROUTINE) <= set(TABLE)
+    for name, (arity, _, accuracy) in TABLE.items():
+        libm = FACTS[name]["libm"]
+        if accuracy == "math" and name not in MATH_WITHOUT_ROUTINE:
+            assert libm, f"{name} is math but names no C library function (libm column)"
+        if name in MATH_WITHOUT_ROUTINE:
+            assert not libm, f"{name} has a routine now: take it off MATH_WITHOUT_ROUTINE"
+        expected_table = ("unary" if arity == 1 else "binary") if libm else ""
+        assert FACTS[name]["math_table"] == expected_table, (
+            f"{name}: libm {libm!r} but math table {expected_table!r}"
+        )
+        if libm:
+            assert accuracy == "math", f"{name} has a C library routine but is marked exact"
+
+
+def _c_library_function(name):
+    library = ctypes.CDLL(ctypes.util.find_library("m"))
+    function = getattr(library, name)
+    function.restype = ctypes.c_double
+    return function
+
+
+@pytest.mark.parametrize("name", [n for n, row in FACTS.items() if row["libm"]])
+def test_the_libm_column_names_the_function_numpy_computes(name):
+    # A wrong name would give every table the wrong function: NumPy's op must agree with the named
+    # C function (float64, a few points of each sign and size; NaN where both leave the domain).
+    function = _c_library_function(FACTS[name]["libm"])
+    points = [0.3, -0.7, 1.5, 2.5, -4.0, 0.0]
+    operands = [g.ravel() for g in np.meshgrid(*[points] * TABLE[name][0], indexing="ij")]
+    function.argtypes = [ctypes.c_double] * len(operands)
+    with np.errstate(all="ignore"):
+        expected = np.array([function(*map(float, args)) for args in zip(*operands)])
+        got = getattr(np, name)(*operands)
+    np.testing.assert_allclose(got, expected, rtol=1e-14, equal_nan=True, err_msg=name)
 
 
 def test_every_op_has_a_row_in_test_operations():

@@ -124,15 +124,9 @@ ChainRoutine find_chain_math(ir::Op op, ir::DType t) {
     const simd::MathTable& table = simd::math_table();
     if (table.vector_bytes == 0 || table.vector_bytes != kernels().chain_vector_bytes()) return nullptr;
     if (t != ir::DType::float64 && t != ir::DType::float32) return nullptr;
-    switch (op) {
-#define IK_X(name)     \
-    case ir::Op::name: \
-        return (t == ir::DType::float64 ? table.vector_f64 : table.vector_f32)[static_cast<int>(simd::Unary::name)];
-        IK_SIMD_UNARY_FUNCTIONS(IK_X)
-#undef IK_X
-        default:
-            return nullptr;
-    }
+    const simd::Unary f = simd::unary_function_of(op);
+    if (f == simd::Unary::count) return nullptr;  // no unary vector math function
+    return (t == ir::DType::float64 ? table.vector_f64 : table.vector_f32)[static_cast<int>(f)];
 }
 ChunkKernel chunk_kernel_for(ir::Op op, ir::DType result, ir::DType first, ir::DType) {
     if (op == ir::Op::cast) return find_chunk_cast(first, result);
