@@ -1,4 +1,5 @@
-// The code generator the emitter table writes through: jit.cpp drives it, emitters_x86.cpp is the table.
+// The code generator the emitter table writes through: jit.cpp drives it, emitters_x86.cpp is the table
+// (analysis.cpp, assembler.cpp and loop.cpp define it).
 #pragma once
 
 #include <xbyak/xbyak.h>
@@ -13,6 +14,19 @@ namespace ik::jit {
 
 constexpr int max_unroll = 8;
 constexpr int max_inputs = 9;  // the general registers left for input pointers
+
+// General registers holding the input pointers, by input position. rcx: the element index,
+// rdx: n, rsi: out, rbp: the stream flag, r11 and rax: scratch. rbx, rbp and r12-r15 are saved
+// by the prologue.
+inline constexpr int input_gprs[max_inputs] = {Xbyak::Operand::R8,  Xbyak::Operand::R9,  Xbyak::Operand::R10,
+                                               Xbyak::Operand::R12, Xbyak::Operand::R13, Xbyak::Operand::R14,
+                                               Xbyak::Operand::R15, Xbyak::Operand::RBX, Xbyak::Operand::RDI};
+
+inline bool is_comparison(ir::Op op) {
+    using ir::Op;
+    return op == Op::greater || op == Op::greater_equal || op == Op::less || op == Op::less_equal || op == Op::equal ||
+           op == Op::not_equal;
+}
 
 // Compiles one float graph (every value of dtype float32 or float64, comparisons into bool) into
 //     void kernel(const void* const* inputs, void* out, std::ptrdiff_t n, std::ptrdiff_t stream)
