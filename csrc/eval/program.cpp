@@ -137,6 +137,9 @@ std::string to_string(const Program& p) {
                (p.jit->broadcast.empty()
                     ? ""
                     : " and stride-0 inputs (" + std::to_string(p.jit->broadcast.size()) + " patterns)") +
+               (p.jit->checks_flags ? "; math routines called unchecked, a piece that raises a flag runs again in the "
+                                      "evaluators"
+                                    : "") +
                (streams_large_outputs(p)
                     ? ", streaming outputs over " + std::to_string(streaming_threshold_bytes() >> 20) +
                           " MiB past the caches (non-temporal stores)\n"

@@ -105,6 +105,9 @@ struct JitCode {
         Function function;
     };
     std::vector<Broadcast> broadcast;
+    // The code calls math routines unchecked (their flags may be spurious): run_jit checks the
+    // flags of each piece and runs a piece that raised any again in the evaluators.
+    bool checks_flags = false;
     std::shared_ptr<const void> pages;     // the read+execute mapping every function lives in
     ir::DType dtype = ir::DType::unknown;  // of every input read and of the output
     int instructions = 0, unroll = 0;

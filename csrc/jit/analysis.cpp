@@ -26,6 +26,10 @@ bool Assembler::check_types() {
     for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
         const ir::Node& n = graph_.nodes[i];
         if (!ir::is_valid(n.op) || !emitter_row(n.op).emit) return false;
+        if (emitter_row(n.op).calls) {
+            if (!math_routine(n.op, dtype_)) return false;
+            calls_ = true;
+        }
         if (is_comparison(n.op)) {
             if (n.dtype != ir::DType::bool_ || node(n.args[0]).dtype != dtype_ || node(n.args[1]).dtype != dtype_)
                 return false;

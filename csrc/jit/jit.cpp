@@ -119,6 +119,8 @@ std::optional<eval::JitCode> compile(const ir::Graph& graph) {
         };
         jit.function = function_at(contiguous);
         for (const auto& [pattern, offset] : offsets) jit.broadcast.push_back({pattern, function_at(offset)});
+        jit.checks_flags = std::any_of(graph.nodes.begin(), graph.nodes.end(),
+                                       [](const ir::Node& n) { return emitter_row(n.op).calls; });
         jit.pages = std::move(pages);
         jit.dtype = dtype;
         jit.code_bytes = code.size();

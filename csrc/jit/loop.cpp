@@ -14,6 +14,7 @@ void Assembler::emit_body(int copies, bool tail) {
     // no lane (their registers then hold values no where reads).
     int previous = -1;
     std::unique_ptr<Label> run_end;
+    tail_ = tail;
     for (const int i : order_) {
         const ir::Node& n = node(i);
         if (in_memory(i)) continue;
@@ -29,8 +30,12 @@ void Assembler::emit_body(int copies, bool tail) {
         }
         previous = i;
         current_ = i;
-        const Emit emit = emitter_row(n.op).emit;
-        for (int u = 0; u < copies; ++u) emit(*this, n, u, mask_for(i, u, tail));
+        const EmitterRow row = emitter_row(n.op);
+        if (row.calls) {
+            emit_call(i, row.emit, copies);
+            continue;
+        }
+        for (int u = 0; u < copies; ++u) row.emit(*this, n, u, mask_for(i, u, tail));
     }
     if (run_end) L(*run_end);
 }
@@ -77,6 +82,7 @@ bool Assembler::build() {
     push(r13);
     push(r14);
     push(r15);
+    if (calls_) enter_frame();
     mov(rbp, rcx);  // the stream flag, for the whole call
     // The input pointers in order: rdi (the pointer array) is the last one's register.
     for (int j = 0; j < n_inputs_; ++j) mov(Reg64(input_gprs[j]), ptr[rdi + 8 * j]);
@@ -139,6 +145,7 @@ bool Assembler::build() {
     sfence();
     L(fenced);
     vzeroupper();
+    if (calls_) leave_frame();
     pop(r15);
     pop(r14);
     pop(r13);
@@ -162,6 +169,10 @@ bool Assembler::build() {
     data(0x8000000000000000ULL, 0x80000000U);
     L(one_label_);
     data(0x3ff0000000000000ULL, 0x3f800000U);
+    L(half_label_);
+    data(0x3fe0000000000000ULL, 0x3f000000U);
+    L(tiny_label_);  // the smallest normal number
+    data(0x0010000000000000ULL, 0x00800000U);
     ready();  // every label resolved; the code is position-independent (rip-relative, relative jumps)
     return true;
 }
