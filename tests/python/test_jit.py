@@ -493,7 +493,10 @@ MATH_BODIES = {
     "tanh_log": ("lambda x, y: np.tanh(x) - np.log(np.abs(y) + 0.5)", 2),
     "where_log": ("lambda x: np.where(x > 0, np.log(x), -x)", 1),
     "calls_of_calls": ("lambda x: np.exp(np.sin(x) * 2.0) + np.log(np.cos(x) + 2.0) * x", 1),
-    "many_live": ("lambda a, b, c: a * b + np.tanh(c) * (a - b) + np.where(c < a, np.exp(b), a * c) - b / c", 3),
+    "many_live": (
+        "lambda a, b, c: a * b + np.tanh(c) * (a - b) + np.where(c < a, np.exp(b), a * c) - b / c",
+        3,
+    ),
 }
 
 
@@ -505,7 +508,9 @@ def evaluator_results(cases):
         "made = {}\n"
         "results = []\n"
         "for source, args in pickle.load(sys.stdin.buffer):\n"
-        "    f = made.setdefault(source, ik.ufunc(eval(source)))\n"
+        "    if source not in made:\n"
+        "        made[source] = ik.ufunc(eval(source))\n"
+        "    f = made[source]\n"
         "    seen = set()\n"
         "    with np.errstate(all='call', call=lambda kind, flag: seen.add(kind)):\n"
         "        results.append((f(*args).tobytes(), seen))\n"
@@ -521,10 +526,11 @@ def evaluator_results(cases):
 def expect_the_evaluators(cases, dtype):
     """Runs every case here (with the JIT) and asserts the evaluators' bits and flags."""
     made = {}
-    for (source, args), (expected, expected_flags) in zip(cases, evaluator_results(cases), strict=True):
-        f = made.setdefault(source, ik.ufunc(eval(source)))
-        flags, got = flags_of(f, *args)
-        expected = np.frombuffer(expected, dtype)
+    for (source, args), (expected_bytes, expected_flags) in zip(cases, evaluator_results(cases), strict=True):
+        if source not in made:
+            made[source] = ik.ufunc(eval(source))
+        flags, got = flags_of(made[source], *args)
+        expected = np.frombuffer(expected_bytes, dtype)
         uint = np.uint64 if np.dtype(dtype) == np.float64 else np.uint32
         bad = np.flatnonzero(got.view(uint) != expected.view(uint))
         assert bad.size == 0, (source, got.size, bad[0], args[0][bad[0]], got[bad[0]], expected[bad[0]])
@@ -565,7 +571,9 @@ def test_math_bodies_give_the_evaluators_bits_and_flags(dtype):
 def test_every_math_function_gives_the_evaluators_bits_and_flags(dtype):
     # Each function of the math table, alone in a two-op body (one op runs as its kernel), on
     # ordinary, special and vanishing arguments, at every tail length and unroll position.
-    special = np.concatenate([special_values(dtype), vanishing_values(dtype), [0.99, -0.99, 1.5, 100.0, 1e10]])
+    special = np.concatenate(
+        [special_values(dtype), vanishing_values(dtype), [0.99, -0.99, 1.5, 100.0, 1e10]]
+    )
     rng = np.random.default_rng(1)
     cases = []
     for name in MATH_FUNCTIONS:
