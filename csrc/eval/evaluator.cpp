@@ -536,7 +536,7 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
     // the evaluators, which store them past the caches. Then programs with machine code (jit/),
     // which stream their output themselves.
     if (!stream_outputs && run_direct(p, args, steps, begin, end)) return;
-    if (run_jit(p, args, steps, begin, end, stream_outputs)) return;
+    if (run_jit(p, args, steps, begin, end, stream_outputs, run_evaluators)) return;
     run_evaluators(p, args, steps, begin, end, stream_outputs);
 }
 

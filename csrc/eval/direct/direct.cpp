@@ -12,7 +12,6 @@
 
 #include "eval/byte_range.hpp"
 #include "eval/environment.hpp"
-#include "eval/evaluator.hpp"
 #include "eval/fp_flags.hpp"
 #include "eval/kernels/kernels.hpp"
 
@@ -187,7 +186,7 @@ static_assert(checked_piece * 8 <= static_cast<std::ptrdiff_t>(RepeatBuffer::ope
 // so that the rerun reads the input as it was.
 void run_checked_pieces(const Program& p, JitCode::Function function, const void* const* inputs,
                         std::uint32_t stride0_inputs, char* const* args, const std::ptrdiff_t* steps,
-                        std::ptrdiff_t begin, std::ptrdiff_t end, bool stream) {
+                        std::ptrdiff_t begin, std::ptrdiff_t end, bool stream, RunEvaluators evaluators) {
     const std::size_t n_in = static_cast<std::size_t>(p.n_inputs), size = ir::itemsize(p.jit->dtype);
     char* out = args[n_in] + begin * steps[n_in];
     bool in_place = false;
@@ -205,7 +204,7 @@ void run_checked_pieces(const Program& p, JitCode::Function function, const void
         function(at, in_place ? static_cast<void*>(buffer) : out + offset, m, in_place ? 0 : stream);
         if (fp::raised()) {
             fp::clear(fp::numpy_flags);
-            run_evaluators(p, args, steps, start, start + m, stream);
+            evaluators(p, args, steps, start, start + m, stream);
             raised |= fp::raised();
             fp::clear(fp::numpy_flags);
         } else if (in_place) {
@@ -223,7 +222,7 @@ bool jit_enabled() {
 }
 
 bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end,
-             bool stream) {
+             bool stream, RunEvaluators evaluators) {
     if (!p.jit || !jit_enabled()) return false;
     const std::size_t n_in = static_cast<std::size_t>(p.n_inputs), size = ir::itemsize(p.jit->dtype);
     const std::ptrdiff_t n = end - begin;
@@ -249,7 +248,7 @@ bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, s
     const JitCode::Function function = p.jit->for_stride0(stride0_inputs);
     if (!function) return false;
     if (p.jit->checks_flags)
-        run_checked_pieces(p, function, inputs, stride0_inputs, args, steps, begin, end, stream);
+        run_checked_pieces(p, function, inputs, stride0_inputs, args, steps, begin, end, stream, evaluators);
     else
         function(inputs, out, n, stream);
     return true;
