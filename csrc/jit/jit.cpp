@@ -88,6 +88,13 @@ std::ptrdiff_t append_kernel(const ir::Graph& graph, ir::DType dtype, std::uint3
 
 }  // namespace
 
+std::string uncovered_op(const ir::Graph& graph) {
+    for (const ir::Node& n : graph.nodes)
+        if (const EmitterRow row = emitter_row(n.op); !row.emit && row.fallback)
+            return std::string(ir::info(n.op).name) + ": " + row.fallback;
+    return "";
+}
+
 bool cpu_supported() {
     static const bool supported = simd::chosen_isa() >= simd::Isa::avx512;  // F, DQ, BW, VL and BMI2
     return supported;

@@ -552,6 +552,16 @@ def test_math_bodies_get_jit_code(dtype):
         assert "jit: " in ik.explain(ik.ufunc(eval(f"lambda x: np.{name}(x) * 0.5")), dtype), name
 
 
+@needs_jit
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_explain_says_which_op_keeps_a_body_from_the_jit(dtype):
+    text = ik.explain(ik.ufunc(lambda x, y: np.power(x, y) + np.sin(x)), dtype, dtype)
+    assert "jit: " not in text
+    assert "no machine code (the evaluators run it): power: two-argument math" in text
+    assert "no machine code" not in ik.explain(ik.ufunc(lambda x, y: x * y + 1), np.int64, np.int64)
+    assert "no machine code" not in ik.explain(ik.ufunc(eval(MATH_BODIES["seed"][0])), dtype)
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
 def test_math_bodies_give_the_evaluators_bits_and_flags(dtype):
     # Special values in 30% of the elements: most pieces raise a flag and run again.
