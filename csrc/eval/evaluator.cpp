@@ -190,7 +190,12 @@ void run_serial(const Program& p, char* const* args, const std::ptrdiff_t* steps
     // the evaluators, which store them past the caches. Then programs with machine code (jit/),
     // which stream their output themselves.
     if (!stream_outputs && run_direct(p, args, steps, begin, end)) return;
-    if (run_jit(p, args, steps, begin, end, stream_outputs)) return;
+    if (run_jit(p, args, steps, begin, end, stream_outputs, run_evaluators)) return;
+    run_evaluators(p, args, steps, begin, end, stream_outputs);
+}
+
+void run_evaluators(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
+                    std::ptrdiff_t end, bool stream_outputs) {
     Scratch& s = scratch;
     s.prepare(p);  // throws std::bad_alloc when out of memory
     const std::ptrdiff_t first_block = std::min<std::ptrdiff_t>(p.block, end - begin);

@@ -13,4 +13,9 @@ namespace ik::eval {
 void run_serial(const Program& program, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
                 std::ptrdiff_t end, bool stream_outputs = false);
 
+// run_serial without the direct form and the JIT: the chunked and blocked evaluators only (for
+// the JIT's pieces that raised a flag, which these then compute with NumPy's flags).
+void run_evaluators(const Program& program, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
+                    std::ptrdiff_t end, bool stream_outputs);
+
 }  // namespace ik::eval

@@ -128,6 +128,7 @@ std::string to_string(const Program& p) {
            std::to_string(p.registers.size()) + " registers, ~" + std::to_string(p.cost_per_element).substr(0, 4) +
            " ns/element\n";
     if (p.direct) out += "one op: its kernel runs straight over contiguous arrays (no blocks)\n";
+    if (!p.jit_uncovered.empty()) out += "no machine code (the evaluators run it): " + p.jit_uncovered + "\n";
     if (p.jit) {
         const std::string us = std::to_string(p.jit->compile_us);
         out += "jit: " + std::to_string(p.jit->instructions) + " instructions, compiled in " +
@@ -137,6 +138,9 @@ std::string to_string(const Program& p) {
                (p.jit->broadcast.empty()
                     ? ""
                     : " and stride-0 inputs (" + std::to_string(p.jit->broadcast.size()) + " patterns)") +
+               (p.jit->checks_flags ? "; math routines called unchecked, a piece that raises a flag runs again in the "
+                                      "evaluators"
+                                    : "") +
                (streams_large_outputs(p)
                     ? ", streaming outputs over " + std::to_string(streaming_threshold_bytes() >> 20) +
                           " MiB past the caches (non-temporal stores)\n"

@@ -105,6 +105,9 @@ struct JitCode {
         Function function;
     };
     std::vector<Broadcast> broadcast;
+    // The code calls math routines unchecked (their flags may be spurious): run_jit checks the
+    // flags of each piece and runs a piece that raised any again in the evaluators.
+    bool checks_flags = false;
     std::shared_ptr<const void> pages;     // the read+execute mapping every function lives in
     ir::DType dtype = ir::DType::unknown;  // of every input read and of the output
     int instructions = 0, unroll = 0;
@@ -136,6 +139,7 @@ struct Program {
     std::ptrdiff_t chunk = chunk_size;  // elements per chunk: chain_chunk_size if chunks run chains only
     std::optional<DirectForm> direct;   // set by find_direct_form: a one-instruction program
     std::optional<JitCode> jit;         // set by jit::compile when covered (run_jit)
+    std::string jit_uncovered;          // else, for a float body, the op the JIT lacks and why (explain)
     ir::Graph graph;                    // the optimised graph it came from (for explain)
     // Distinct for every program made (copies share it, and their layout): lets a thread's
     // scratch memory know it is already laid out for this program.

@@ -1,9 +1,12 @@
 // The emitter table: per op of ir/ops.def, the AVX-512 instructions that compute it, or why it
 // falls back to the interpreter. Each op is one IEEE instruction (never an FMA), so results are
-// NumPy's bits; a switch with no default makes a new op in ops.def a decision here.
-#include "assembler.hpp"
-
+// NumPy's bits, or a call of the math table's vector routine, so results are the evaluators';
+// a switch with no default makes a new op in ops.def a decision here.
 #include <cstdint>
+#include <optional>
+
+#include "assembler.hpp"
+#include "simd/math.hpp"
 
 namespace ik::jit {
 namespace {
@@ -145,11 +148,66 @@ void where(Assembler& j, const ir::Node& n, int u, int) {
     });
     j.count();
 }
+// The math table's function of simd::Unary f: op_of's inverse.
+std::optional<simd::Unary> unary_of(Op op) {
+    for (int f = 0; f < static_cast<int>(simd::Unary::count); ++f)
+        if (simd::op_of(static_cast<simd::Unary>(f)) == op) return static_cast<simd::Unary>(f);
+    return std::nullopt;
+}
+
+// Whether the routine may return a vanishing result (subnormal or zero) from a non-zero finite
+// argument without raising underflow where NumPy signals it: the rule of math_vector.inc's
+// may_vanish_silently (ironkernel's own exp, and sin for float64, raise it for every such
+// result; libmvec's routines need not). test_jit.py checks the flags of each function's
+// vanishing argument, so that a change there fails here.
+bool may_vanish_silently(simd::Unary f, bool f64) {
+    const bool own = f == simd::Unary::exp || (f == simd::Unary::sin && f64);
+    return !own && simd::signals_underflow(f, !f64);
+}
+
+// A math function through its vector routine (math_routine), on zmm0, the node's live values
+// saved around it (Assembler::emit_call). Lanes outside the write mask hold a value the
+// function raises nothing on (1; 0.5 for arctanh, whose pole 1 is), so a lane NumPy would not
+// compute raises no flag. The routine is the unchecked one: it may raise flags NumPy would not
+// (its range reduction), and run_jit runs a piece again in the evaluators when any flag was
+// raised, as the chunked evaluator does; a result that vanished silently raises underflow here,
+// so that such a piece runs again too.
+void math_call(Assembler& j, const ir::Node& n, int u, int k) {
+    const simd::Unary f = *unary_of(n.op);
+    const int a = n.args[0];
+    const Zmm x(0), scratch(1);
+    if (k) {
+        const Xbyak::Address pad = f == simd::Unary::arctanh ? j.half() : j.one();
+        j.f64() ? j.vbroadcastsd(x, pad) : j.vbroadcastss(x, pad);
+        j.count();
+    }
+    j.load_saved(x, a, u, k);
+    j.call_routine(math_routine(n.op, j.f64() ? ir::DType::float64 : ir::DType::float32));
+    if (may_vanish_silently(f, j.f64())) {
+        const int lanes = j.call_lanes(u);
+        const Opmask vanished(2), special(3);  // free: every mask is saved around a call
+        constexpr std::uint8_t subnormal_or_zero = 0x26, zero_inf_or_nan = 0x9f;
+        const Opmask into = lanes ? vanished | Opmask(lanes) : vanished;
+        j.f64() ? j.vfpclasspd(into, x, subnormal_or_zero) : j.vfpclassps(into, x, subnormal_or_zero);
+        j.load_saved(scratch, a, u, 0);
+        j.f64() ? j.vfpclasspd(special, scratch, zero_inf_or_nan) : j.vfpclassps(special, scratch, zero_inf_or_nan);
+        j.f64() ? j.kandnb(vanished, special, vanished) : j.kandnw(vanished, special, vanished);
+        // The smallest normal number squared underflows: raised on the vanished lanes only.
+        j.f64() ? j.vbroadcastsd(scratch, j.min_normal()) : j.vbroadcastss(scratch, j.min_normal());
+        const Zmm raise = scratch | vanished | j.T_z;
+        j.f64() ? j.vmulpd(raise, scratch, scratch) : j.vmulps(raise, scratch, scratch);
+        j.count(5);
+    }
+    j.f64() ? j.vmovupd(j.result_slot(u), x) : j.vmovups(j.result_slot(u), x);
+    j.count();
+}
+
 // (A stride-0 input, like a constant, is read where used, as a broadcast memory operand.)
 void input(Assembler& j, const ir::Node&, int u, int k) { j.load_input(j.current(), u, k); }
 void constant(Assembler&, const ir::Node&, int, int) {}
 
-constexpr const char* math = "vector math: not in the first slice (calls of simd::MathTable routines next)";
+constexpr const char* two_argument_math =
+    "two-argument math: the math table has no vector routine of two vectors (the evaluators call its array routine)";
 constexpr const char* integer_only = "integer or bool operands only";
 constexpr const char* not_written = "not written yet";
 
@@ -264,16 +322,26 @@ EmitterRow emitter_row(Op op) {
         case Op::log10:
         case Op::log1p:
         case Op::cbrt:
+            return {math_call, nullptr, true};
         case Op::power:
         case Op::arctan2:
         case Op::hypot:
         case Op::logaddexp:
         case Op::logaddexp2:
-            return {nullptr, math};
+            return {nullptr, two_argument_math};
         case Op::count:
             break;  // not an op
     }
     return {nullptr, "not an op"};
+}
+
+const void* math_routine(Op op, ir::DType dtype) {
+    const std::optional<simd::Unary> f = unary_of(op);
+    const simd::MathTable& table = simd::math_table();
+    if (!f || table.vector_bytes != 64) return nullptr;  // 64: AVX-512's vectors, as the JIT's
+    if (dtype != ir::DType::float64 && dtype != ir::DType::float32) return nullptr;
+    const auto routines = dtype == ir::DType::float64 ? table.vector_f64 : table.vector_f32;
+    return reinterpret_cast<const void*>(routines[static_cast<int>(*f)]);
 }
 
 }  // namespace ik::jit

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "eval/program.hpp"
 #include "ir/graph.hpp"
@@ -16,5 +17,9 @@ bool cpu_supported();
 // otherwise (the interpreter runs it), nor when the CPU lacks AVX-512 or the system refuses
 // executable memory. The code is immutable once made: any thread may call it.
 std::optional<eval::JitCode> compile(const ir::Graph& graph);
+
+// Why the JIT does not cover a float32/float64 graph for one of its ops ("power: two-argument
+// math: ..."), from the emitter table's fallback column; empty when every op has an emitter.
+std::string uncovered_op(const ir::Graph& graph);
 
 }  // namespace ik::jit

@@ -48,7 +48,12 @@ eval::Program compile(const ir::Graph& graph) {
     eval::Program program = lower(remove_dead(simplify(fold_constants(simplify(graph)))));
     program.direct = eval::find_direct_form(program);
 #if IK_HAVE_JIT
-    if (!program.direct && eval::jit_enabled()) program.jit = jit::compile(program.graph);
+    if (!program.direct && eval::jit_enabled() && !program.graph.outputs.empty()) {
+        program.jit = jit::compile(program.graph);
+        const ir::DType out = program.graph.nodes[static_cast<std::size_t>(program.graph.outputs[0])].dtype;
+        if (!program.jit && jit::cpu_supported() && (out == ir::DType::float64 || out == ir::DType::float32))
+            program.jit_uncovered = jit::uncovered_op(program.graph);
+    }
 #endif
     return program;
 }

@@ -12,6 +12,7 @@
 
 #include "eval/byte_range.hpp"
 #include "eval/environment.hpp"
+#include "eval/fp_flags.hpp"
 #include "eval/kernels/kernels.hpp"
 
 namespace ik::eval {
@@ -40,6 +41,8 @@ bool readable_in_place(const char* base, std::ptrdiff_t step, std::size_t size, 
                        const ByteRange& out_range) {
     return aligned_contiguous(base, step, size) && (base == out || !range_of(base, step, n, size).overlaps(out_range));
 }
+
+constexpr std::size_t max_jit_inputs = 16;  // the ufunc inputs run_jit passes (the JIT reads at most 9)
 
 // Memory for repeated operands, per thread: up to three operands of repeat_span elements of 16 bytes.
 struct RepeatBuffer {
@@ -168,22 +171,66 @@ bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps
     return true;
 }
 
+namespace {
+
+// Elements per piece of JIT code whose flags are checked: a flag raised in a piece costs the
+// piece a second run, in the evaluators (4096: the rerun's inputs are still in L2). The piece
+// buffer of an in-place call is a repeat buffer's operand.
+constexpr std::ptrdiff_t checked_piece = 4096;
+static_assert(checked_piece * 8 <= static_cast<std::ptrdiff_t>(RepeatBuffer::operand_bytes));
+
+// JIT code that calls math routines unchecked (JitCode::checks_flags), piece by piece: a piece
+// that raised any flag runs again in the evaluators, which raise NumPy's flags for it, as the
+// chunked evaluator runs a chunk again. Flags raised before the call are kept. When the output is
+// an input's very elements, each piece is made in a buffer and copied when no flag was raised,
+// so that the rerun reads the input as it was.
+void run_checked_pieces(const Program& p, JitCode::Function function, const void* const* inputs,
+                        std::uint32_t stride0_inputs, char* const* args, const std::ptrdiff_t* steps,
+                        std::ptrdiff_t begin, std::ptrdiff_t end, bool stream, RunEvaluators evaluators) {
+    const std::size_t n_in = static_cast<std::size_t>(p.n_inputs), size = ir::itemsize(p.jit->dtype);
+    char* out = args[n_in] + begin * steps[n_in];
+    bool in_place = false;
+    for (std::size_t i = 0; i < n_in; ++i) in_place |= inputs[i] == out;
+    unsigned char* buffer = in_place ? repeat_buffer.operand(0) : nullptr;
+    const int before = fp::raised();
+    if (before) fp::clear(before);
+    int raised = 0;
+    const void* at[max_jit_inputs] = {};
+    for (std::ptrdiff_t start = begin; start < end; start += checked_piece) {
+        const std::ptrdiff_t m = std::min(checked_piece, end - start);
+        const std::size_t offset = static_cast<std::size_t>(start - begin) * size;
+        for (std::size_t i = 0; i < n_in; ++i)
+            at[i] = inputs[i] && !(stride0_inputs >> i & 1) ? static_cast<const char*>(inputs[i]) + offset : inputs[i];
+        function(at, in_place ? static_cast<void*>(buffer) : out + offset, m, in_place ? 0 : stream);
+        if (fp::raised()) {
+            fp::clear(fp::numpy_flags);
+            evaluators(p, args, steps, start, start + m, stream);
+            raised |= fp::raised();
+            fp::clear(fp::numpy_flags);
+        } else if (in_place) {
+            std::memcpy(out + offset, buffer, static_cast<std::size_t>(m) * size);
+        }
+    }
+    if (before | raised) fp::raise(before | raised);
+}
+
+}  // namespace
+
 bool jit_enabled() {
     static const bool enabled = switch_on("IK_JIT");  // IK_JIT=0: no machine code (tests, comparisons)
     return enabled;
 }
 
 bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end,
-             bool stream) {
+             bool stream, RunEvaluators evaluators) {
     if (!p.jit || !jit_enabled()) return false;
     const std::size_t n_in = static_cast<std::size_t>(p.n_inputs), size = ir::itemsize(p.jit->dtype);
     const std::ptrdiff_t n = end - begin;
     char* out = args[n_in] + begin * steps[n_in];
     if (!aligned_contiguous(out, steps[n_in], size)) return false;
     const ByteRange out_range = range_of(out, steps[n_in], n, size);
-    constexpr std::size_t max_inputs = 16;
-    const void* inputs[max_inputs] = {};
-    if (n_in > max_inputs) return false;
+    const void* inputs[max_jit_inputs] = {};
+    if (n_in > max_jit_inputs) return false;
     std::uint32_t stride0_inputs = 0;
     for (std::size_t i = 0; i < n_in; ++i) {
         if (p.input_registers[i] < 0) continue;  // not read by the program
@@ -200,7 +247,10 @@ bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, s
     }
     const JitCode::Function function = p.jit->for_stride0(stride0_inputs);
     if (!function) return false;
-    function(inputs, out, n, stream);
+    if (p.jit->checks_flags)
+        run_checked_pieces(p, function, inputs, stride0_inputs, args, steps, begin, end, stream, evaluators);
+    else
+        function(inputs, out, n, stream);
     return true;
 }
 

@@ -63,7 +63,12 @@ bool jit_enabled();
 // very elements of an input or apart from it. Returns false, having written nothing,
 // otherwise (or when the program has no JIT code, or IK_JIT=0 turned it off). stream: write the
 // output with non-temporal stores, fenced before returning (run_serial's stream_outputs).
+// Code that calls math routines unchecked (JitCode::checks_flags) runs in pieces, and a piece
+// that raised a flag runs again with `evaluators` (run_evaluators, passed in: the evaluators
+// call run_jit), which raise NumPy's flags for it.
+using RunEvaluators = void (*)(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin,
+                               std::ptrdiff_t end, bool stream);
 bool run_jit(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::ptrdiff_t begin, std::ptrdiff_t end,
-             bool stream = false);
+             bool stream, RunEvaluators evaluators);
 
 }  // namespace ik::eval

@@ -139,7 +139,8 @@ bool run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::
         // where=, NumPy calls the loop once per run of selected elements, a few elements each. A
         // one-op body goes straight to its kernel, a program with JIT code to its machine code.
         const bool small = static_cast<double>(n) * p.cost_per_element < threshold_ns.load(std::memory_order_relaxed);
-        if (small && (run_direct(p, args, steps, 0, n) || run_jit(p, args, steps, 0, n))) return true;
+        if (small && (run_direct(p, args, steps, 0, n) || run_jit(p, args, steps, 0, n, false, run_evaluators)))
+            return true;
         if (n > 1 && has_recurrence(p, args, steps, n)) {
             for (std::ptrdiff_t i = 0; i < n; ++i) run_serial(p, args, steps, i, i + 1);
             return true;
