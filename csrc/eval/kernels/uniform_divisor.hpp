@@ -110,7 +110,13 @@ class UniformDivisor {
     }
     T remainder_of(T n, T q) const {
         return static_cast<T>(
-            static_cast<U>(static_cast<U>(n) - static_cast<U>(static_cast<U>(q) * static_cast<U>(d_))));
+            static_cast<U>(static_cast<U>(n) - wrapping_product(static_cast<U>(q), static_cast<U>(d_))));
+    }
+    // a * b modulo 2^bits. 8- and 16-bit operands are promoted to int, whose product may overflow
+    // (65535 * 32769: undefined behaviour, found by clang's UBSan): multiply them as unsigned.
+    static U wrapping_product(U a, U b) {
+        using Product = std::common_type_t<U, unsigned>;
+        return static_cast<U>(static_cast<Product>(a) * static_cast<Product>(b));
     }
     static U sign_of(T n) { return static_cast<U>(U(0) - static_cast<U>(n < 0)); }  // all ones if negative
     // The high half of a * b, in lanes twice as wide.
