@@ -144,3 +144,16 @@ def test_no_python_import_cycles():
     assert cycles(import_graph()) == [], (
         "modules of src/ironkernel that import each other; move what both need into a module of its own"
     )
+
+
+# A file a reader can hold in mind: split by purpose past this (issue 22). The library's sources;
+# the test and benchmark files are not held to it yet.
+MAX_LINES = 500
+
+
+def test_no_library_source_file_is_over_500_lines():
+    files = [p for p in CSRC.rglob("*") if p.suffix in (".cpp", ".hpp", ".inc", ".def")]
+    files += list(PACKAGE.glob("*.py"))
+    assert len(files) > 50, "the source tree was not found"
+    long = {str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert not long, f"files over {MAX_LINES} lines (split them by purpose): {long}"
