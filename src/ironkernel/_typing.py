@@ -171,17 +171,7 @@ class _Typer(CompoundFunctions):
             return self.modf(args[0], loop_in[0], output, where)
         if problem:
             raise LoopRejected(problem, where)
-        if op == "reciprocal" and out_dtype.kind in "iu":
-            return self.integer_reciprocal(args[0], out_dtype, where)
         return self.typed(op, out_dtype, args, where)
-
-    def integer_reciprocal(self, x: int, dtype: np.dtype, where: str) -> tuple:
-        """np.reciprocal of integers as NumPy's loop computes it: 1.0 / x in float64, converted back
-        (0 divides by zero, and its infinity converts with an invalid-value warning)."""
-        double = np.dtype(np.float64)
-        one = self.add(TypedNode("constant", double, value=np.float64(1.0)))
-        quotient = self.add(TypedNode("divide", double, (one, self.add(TypedNode("cast", double, (x,))))))
-        return self.typed("cast", dtype, (quotient,), where)
 
     def mixed_sign_comparison(
         self, ufunc_name: str, operands: list[tuple], loop_in: tuple, where: str

@@ -41,6 +41,10 @@ void check(T n, T d, const UniformDivisor<T>& u) {
             ASSERT_EQ(u.floor_quotient_positive(n), floor_quotient(n, d)) << +n << " // " << +d << " (positive)";
             ASSERT_EQ(u.floor_remainder_positive(n), floor_remainder(n, d)) << +n << " % " << +d << " (positive)";
         }
+        if (d < -1) {
+            ASSERT_EQ(u.floor_quotient_negative(n), floor_quotient(n, d)) << +n << " // " << +d << " (negative)";
+            ASSERT_EQ(u.floor_remainder_negative(n), floor_remainder(n, d)) << +n << " % " << +d << " (negative)";
+        }
     }
 }
 

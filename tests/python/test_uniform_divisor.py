@@ -99,3 +99,25 @@ def test_divisors_with_flags_keep_numpys_flags(op, divisor):
                 kernel(a, b)
         else:
             kernel(a, b)
+
+
+# 8- and 16-bit dividends in 16-bit vector lanes (small_integer_division.inc), then a scalar tail:
+# every length up to three vectors and starts off the vectors' alignment, and the divisors that
+# take other paths (1, -1: element by element with NumPy's flags) or are edges of the lanes' forms.
+@pytest.mark.parametrize("op", ["floor_divide", "remainder"])
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "uint16"])
+def test_small_integers_in_vector_lanes_and_the_tail(op, dtype):
+    info = np.iinfo(dtype)
+    edge = [1, 2, 3, 7, 64, 127, info.max, -1, -2, -7, -128, info.min]
+    chosen = [d for d in edge if info.min <= d <= info.max]
+    a = np.resize(dividends(dtype), 200)
+    for d in chosen:
+        kernel = ik.ufunc(lambda x, d=d: OPS[op](x, d))
+        for start in (0, 1, 3):
+            for n in range(0, 100):
+                x = a[start : start + n]
+                with np.errstate(over="ignore"):
+                    got, expected = kernel(x), OPS[op](x, np.array(d, dtype))
+                if not np.array_equal(got, expected):
+                    bad = np.flatnonzero(got != expected)[0]
+                    pytest.fail(f"{op}({x[bad]}, {d}) as {dtype}, n={n}: {got[bad]}, NumPy {expected[bad]}")

@@ -73,6 +73,23 @@ class UniformDivisor {
         return static_cast<T>(static_cast<U>(mulhi_shifted(half_magic_, x, half_shift_) ^ sign));
     }
 
+    // floor_quotient for a divisor below -1: floor(n / d) is floor(-n / |d|), which for n <= 0 is
+    // -n / |d| (-n up to 2^(N-1), which divide_magnitude takes), and for n > 0 is ~((n - 1) / |d|),
+    // where n - 1 = ~(-n). With s all ones where n > 0: ((-n ^ s) / |d|) ^ s, of either sign.
+    T floor_quotient_negative(T n) const {
+        const U s = static_cast<U>(U(0) - static_cast<U>(n > 0));
+        return static_cast<T>(divide_magnitude(static_cast<U>(static_cast<U>(U(0) - static_cast<U>(n)) ^ s)) ^ s);
+    }
+    T floor_remainder_negative(T n) const { return remainder_of(n, floor_quotient_negative(n)); }
+
+    // The constants of the forms above, for vector forms of their own (the kernels' 16-bit lanes):
+    // divide_magnitude is ((t + ((n - t) >> 1)) >> shift()) with t = mulhi(magic(), n) when |d| > 1,
+    // floor_quotient_positive mulhi(half_magic(), x) >> half_shift().
+    U magic() const { return magic_; }
+    int shift() const { return shift2_; }
+    U half_magic() const { return half_magic_; }
+    int half_shift() const { return half_shift_; }
+
     // NumPy's floor_divide: the quotient rounded toward minus infinity.
     T floor_quotient(T n) const {
         if constexpr (std::is_signed_v<T>) {
