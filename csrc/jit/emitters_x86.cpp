@@ -302,26 +302,13 @@ EmitterRow emitter_row(Op op) {
         case Op::left_shift:
         case Op::right_shift:
             return {nullptr, integer_only};
-        case Op::sin:
-        case Op::cos:
-        case Op::tan:
-        case Op::arcsin:
-        case Op::arccos:
-        case Op::arctan:
-        case Op::sinh:
-        case Op::cosh:
-        case Op::tanh:
-        case Op::arcsinh:
-        case Op::arccosh:
-        case Op::arctanh:
-        case Op::exp:
-        case Op::exp2:
-        case Op::expm1:
-        case Op::log:
-        case Op::log2:
-        case Op::log10:
-        case Op::log1p:
-        case Op::cbrt:
+            // The math table's one-argument functions (simd/math.hpp, from ops.def): calls of their
+            // vector routines.
+            // clang-format off
+#define IK_X(name) case Op::name:
+            IK_SIMD_UNARY_FUNCTIONS(IK_X)
+#undef IK_X
+            // clang-format on
             return {math_call, nullptr, true};
         case Op::power:
         case Op::arctan2:
