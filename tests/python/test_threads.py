@@ -426,3 +426,64 @@ def test_calls_that_meet_run_on_their_callers_threads_and_a_lone_caller_gets_thr
     assert later["crowded"] == after["crowded"], (after, later)
     offered = lambda s: s["offered"] + s["withheld"]
     assert offered(later) == offered(after) + 1, (after, later)
+
+
+def test_more_callers_than_processors_take_turns_and_get_the_bits_of_a_call_made_alone():
+    # Large calls from more Python threads than the process has processors take turns on them (the
+    # calls beyond that number wait for one to finish: CallAdmission), ufuncs and gufuncs alike.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ironkernel import _core
+
+    f = ik.ufunc(lambda a: np.sin(a) * np.exp(-a * a))
+    g = ik.gufunc("(n)->()")(lambda a: np.sum(np.sin(a)))
+    x = np.linspace(-3.0, 3.0, 400_000)
+    rows = x.reshape(40, 10_000)
+    alone = (f(x), g(rows))
+    start = threading.Barrier(8)
+
+    def caller(_):
+        start.wait()
+        return [(f(x), g(rows)) for _ in range(10)]
+
+    before = _core.pool_statistics()
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(caller, range(8), timeout=120))
+    after = _core.pool_statistics()
+    for got in results:
+        for f_result, g_result in got:
+            np.testing.assert_array_equal(f_result, alone[0])
+            np.testing.assert_array_equal(g_result, alone[1])
+    assert after["queued"] > before["queued"], (before, after)
+
+
+def test_a_child_forked_while_another_thread_computes_gets_its_turn():
+    # IK_ADMISSION=1: one large call at a time. The thread computing at fork() does not exist in the
+    # child, whose calls must not wait for it to finish.
+    code = """
+import os, signal, threading, numpy as np, ironkernel as ik
+f = ik.ufunc(lambda a: np.sin(a) * 2)
+x = np.ones(2_000_000)
+stop = threading.Event()
+def compute():
+    while not stop.is_set():
+        f(x)
+worker = threading.Thread(target=compute)
+worker.start()
+for _ in range(20):
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(20)  # a child that waits for the parent's call dies instead of hanging
+        os._exit(0 if np.allclose(f(x), np.sin(x) * 2) else 3)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        break
+stop.set()
+worker.join()
+print(status)
+"""
+    env = {**os.environ, "IK_ADMISSION": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd="/", timeout=120, env=env
+    )
+    assert out.stdout.strip() == "0", (out.stdout, out.stderr)
