@@ -1,6 +1,6 @@
 """Many callers: Python threads calling kernels at once, against one caller.
 
-    python benchmarks/callers.py [--sizes 1e4,1e5,1e6] [--callers 8] [--seconds 1.0]
+    python benchmarks/callers.py [--sizes 1e4,1e5,1e6] [--callers 8] [--seconds 1.0] [--shared-inputs]
 
 For each expression and size, one Python thread calls the kernel for --seconds, then --callers
 threads (a ThreadPoolExecutor, each with its own inputs and out=) call it for the same time; the
@@ -8,7 +8,9 @@ two are alternated for --rounds rounds and the best throughput of each kept. Pri
 second of each and their ratio (above 1: the callers together get more done than one), the same
 ratio for the body run by NumPy (what NumPy's dispatch, the GIL and the caches leave), the OS
 threads of the process afterwards, and checks that every caller's result has the bits of a call
-made alone. ironkernel runs a call on several threads only when no other call is doing so and none
+made alone. With --shared-inputs every caller reads the same input arrays (each writes its own
+out=), so that the caches hold one call's inputs as in the single caller's case: what is left
+of the gap is the scheduling, not the many callers' working sets. ironkernel runs a call on several threads only when no other call is doing so and none
 met another in the last 20 ms (the others run on their callers' threads), so many callers share
 the cores without oversubscribing them.
 """
@@ -56,11 +58,12 @@ def main() -> None:
     parser.add_argument("--callers", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--shared-inputs", action="store_true", help="every caller reads the same inputs")
     args = parser.parse_args()
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     print(
         f"ironkernel {ik.__version__}, float64, {os.cpu_count()} cores, {ik.get_num_threads()} threads per call; "
-        f"1 caller against {args.callers}, best of {args.rounds} rounds of {args.seconds} s each\n"
+        f"1 caller against {args.callers}{' on shared inputs' if args.shared_inputs else ''}, best of {args.rounds} rounds of {args.seconds} s each\n"
     )
     print(
         f"| expression | n | 1 caller (elements/s) | {args.callers} callers (elements/s) | ratio | NumPy's ratio |"
@@ -71,7 +74,10 @@ def main() -> None:
         for expr in EXPRESSIONS:
             kernel = ik.ufunc(expr.numpy)
             for n in sizes:
-                inputs = [make_inputs(n, "float64", expr.nin) for _ in range(args.callers)]
+                if args.shared_inputs:
+                    inputs = [make_inputs(n, "float64", expr.nin)] * args.callers
+                else:
+                    inputs = [make_inputs(n, "float64", expr.nin) for _ in range(args.callers)]
                 outs = [np.empty(n) for _ in range(args.callers)]
                 alone = kernel(*inputs[0])
                 kernel_calls = [lambda k=k: kernel(*inputs[k], out=outs[k]) for k in range(args.callers)]
