@@ -8,16 +8,6 @@
 namespace ik::eval {
 namespace {
 
-// Whether calls of p over contiguous operands stream outputs larger than the cache (ik.explain).
-bool streams_large_outputs(const Program& p) {
-    std::size_t element_bytes = 0;
-    for (const std::int32_t r : p.output_registers)
-        element_bytes += ir::itemsize(p.registers[static_cast<std::size_t>(r)].dtype);
-    for (std::size_t i = 0; i < p.input_dtypes.size(); ++i)
-        if (p.input_registers[i] >= 0) element_bytes += ir::itemsize(p.input_dtypes[i]);
-    return memory_bound(p.cost_per_element, element_bytes);
-}
-
 // "r7". (Appending, not "r" + ...: GCC 12 warns falsely about the inlined operator+.)
 std::string name_of(std::int32_t r) {
     std::string name = "r";
@@ -115,6 +105,15 @@ void list_region(const Program& p, std::int32_t index, int depth, std::string& o
 
 }  // namespace
 
+bool streams_large_outputs(const Program& p) {
+    std::size_t element_bytes = 0;
+    for (const std::int32_t r : p.output_registers)
+        element_bytes += ir::itemsize(p.registers[static_cast<std::size_t>(r)].dtype);
+    for (std::size_t i = 0; i < p.input_dtypes.size(); ++i)
+        if (p.input_registers[i] >= 0) element_bytes += ir::itemsize(p.input_dtypes[i]);
+    return memory_bound(p.cost_per_element, element_bytes);
+}
+
 std::string to_string(const Program& p) {
     std::string out;
     for (std::size_t i = 0; i < p.input_registers.size(); ++i)
@@ -127,7 +126,9 @@ std::string to_string(const Program& p) {
            (p.chunked ? " (chunks of " + std::to_string(p.chunk) + ")" : "") + ", " +
            std::to_string(p.registers.size()) + " registers, ~" + std::to_string(p.cost_per_element).substr(0, 4) +
            " ns/element\n";
-    if (p.direct) out += "one op: its kernel runs straight over contiguous arrays (no blocks)\n";
+    if (p.direct)
+        out += std::string("one op: its kernel runs straight over contiguous arrays (no blocks)") +
+               (p.jit ? "; the machine code below writes the outputs it streams\n" : "\n");
     if (!p.jit_uncovered.empty()) out += "no machine code (the evaluators run it): " + p.jit_uncovered + "\n";
     if (p.jit) {
         const std::string us = std::to_string(p.jit->compile_us);

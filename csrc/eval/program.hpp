@@ -148,6 +148,10 @@ struct Program {
     static std::uint64_t next_layout_id();
 };
 
+// Whether calls of p over contiguous operands stream outputs larger than the cache: memory, not
+// compute, bounds them (streaming.hpp).
+bool streams_large_outputs(const Program& p);
+
 // A readable listing of the program: regions, instructions, registers.
 std::string to_string(const Program& program);
 

@@ -13,14 +13,15 @@ namespace {
 // chunk (the evaluator cannot then write the output directly). That pays when memory bounds the
 // call, not when computing does: measured at 10M-100M elements, 2 threads, streamed outputs made
 // `2.5*x + y` 15-25% faster and the seed expression or logistic 6-9% slower. Memory bounds a call
-// when moving its bytes takes longer than the program's estimated compute, at about 16 GB/s
-// (half this 2-core machine's copy bandwidth) per core.
+// when moving its bytes takes at least the program's estimated compute, at about 16 GB/s (half
+// this 2-core machine's copy bandwidth) per core. (The degree-5 polynomial, 16 bytes and an
+// estimated 1 ns per element, is such a tie: 1e8 elements took 1.25x the memory floor unstreamed.)
 constexpr double ns_per_byte = 1.0 / 16.0;
 
 }  // namespace
 
 bool memory_bound(double cost_per_element_ns, std::size_t element_bytes) {
-    return static_cast<double>(element_bytes) * ns_per_byte > cost_per_element_ns;
+    return static_cast<double>(element_bytes) * ns_per_byte >= cost_per_element_ns;
 }
 
 // Outputs larger than this are streamed past the caches (see run_serial): the last-level cache
