@@ -29,19 +29,19 @@ python tests/numpy_suite/run.py --sample 2000
 # The kernels are compiled per instruction set; the exactness tests run on each this CPU has.
 step "IK_SIMD=avx2, sse2"
 for isa in avx2 sse2; do
-  IK_SIMD=$isa pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
+  IK_SIMD=$isa pytest -q -p no:cacheprovider tests/python/test_operations*.py tests/python/test_where_lazy.py \
     tests/python/test_uniform_divisor.py
 done
 # Arrays of 256+ elements run in chunks where they can; the blocked evaluator alone, too.
 step "IK_CHUNKS=0"
-IK_CHUNKS=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
-  tests/python/test_random_expressions.py tests/python/test_chunks.py
+IK_CHUNKS=0 pytest -q -p no:cacheprovider tests/python/test_operations*.py tests/python/test_where_lazy.py \
+  tests/python/test_random_expressions.py tests/python/test_chunks*.py
 # One-op bodies run as their kernel straight over the arrays; every op through the evaluators, too.
 step "IK_DIRECT=0"
-IK_DIRECT=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_chunks.py
+IK_DIRECT=0 pytest -q -p no:cacheprovider tests/python/test_operations*.py tests/python/test_chunks*.py
 # Float bodies run as machine code where the CPU has AVX-512 (csrc/jit); the evaluators alone, too.
 step "IK_JIT=0"
-IK_JIT=0 pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
+IK_JIT=0 pytest -q -p no:cacheprovider tests/python/test_operations*.py tests/python/test_where_lazy.py \
   tests/python/test_random_expressions.py
 
 # The portable build (-Dportable=true: the baseline kernels and libm, as on aarch64, macOS or musl;
@@ -54,8 +54,8 @@ python -m venv "$PORTABLE_VENV"
 "$PORTABLE_VENV/bin/python" -m pip install -q pytest hypothesis "numpy==$(python -c 'import numpy; print(numpy.__version__)')"
 "$PORTABLE_VENV/bin/python" -m pip install -q . -Csetup-args=-Dportable=true -Csetup-args=-Dopenmp=disabled
 "$PORTABLE_VENV/bin/python" -c "import ironkernel as ik; ik.show_config()"
-"$PORTABLE_VENV/bin/python" -m pytest -q -p no:cacheprovider tests/python/test_operations.py tests/python/test_where_lazy.py \
-  tests/python/test_gufunc.py tests/python/test_dtype_matrix.py tests/python/test_errors.py tests/python/test_install.py \
+"$PORTABLE_VENV/bin/python" -m pytest -q -p no:cacheprovider tests/python/test_operations*.py tests/python/test_where_lazy.py \
+  tests/python/test_gufunc.py tests/python/test_gufunc_sums.py tests/python/test_dtype_matrix.py tests/python/test_errors.py tests/python/test_install.py \
   tests/python/test_direct.py tests/python/test_uniform_divisor.py
 # Threads without OpenMP: OMP_NUM_THREADS, ik.set_num_threads, results the same whatever the count
 # (threadpoolctl needs OpenMP: its test is in test_interop, not run here).

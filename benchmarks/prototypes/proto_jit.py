@@ -23,8 +23,8 @@ class CNode(ctypes.Structure):
 
 
 def load() -> ctypes.CDLL:
-    src = HERE / "jit_xbyak.cpp"
-    if not LIB.exists() or LIB.stat().st_mtime < src.stat().st_mtime:
+    sources = HERE.glob("jit_xbyak*")  # the .cpp and the parts it includes (jit_xbyak_*.inc)
+    if not LIB.exists() or LIB.stat().st_mtime < max(s.stat().st_mtime for s in sources):
         LIB.parent.mkdir(exist_ok=True)
         subprocess.run(BUILD, check=True)
     lib = ctypes.CDLL(str(LIB))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 import ironkernel as ik
 
 # The oracle is the public one, ik.testing: the same comparisons a user's tests make.
@@ -38,3 +40,11 @@ def with_thread_counts(kernel, *args):
     finally:
         ik.set_num_threads(0)
     return one, two
+
+
+def rows(body, *arrays):
+    """NumPy reference: the body applied row by row (the loop dimensions flattened)."""
+    shape = np.broadcast_shapes(*(a.shape[:-1] for a in arrays))
+    arrays = [np.broadcast_to(a, shape + a.shape[-1:]) for a in arrays]
+    results = [body(*(a[idx] for a in arrays)) for idx in np.ndindex(shape)]
+    return np.array(results).reshape(shape + np.shape(results[0]))

@@ -29,7 +29,7 @@ NOT_IN_TEST_OPERATIONS = {
     "input": "structural: every test",
     "constant": "structural: every test with a constant (test_random_expressions)",
     "where": "test_where_lazy",
-    "cast": "test_dtype_matrix and test_operations' cast tests",
+    "cast": "test_dtype_matrix and test_operations_casts",
     "conjugate": "complex: test_dtype_matrix",
     "real": "complex: test_dtype_matrix",
     "imag": "complex: test_dtype_matrix",
