@@ -103,6 +103,12 @@ IK_KERNEL_SET_PUBLIC(IK_FORWARD)
 #undef IK_FORWARD
 
 const char* kernel_isa() { return kernels().name; }
+Kernel find_narrow_kernel([[maybe_unused]] ir::Op op, [[maybe_unused]] ir::DType operand) {
+#if IK_HAVE_AVX512_KERNELS && IK_HAVE_X86_ISAS
+    if (kernels().find_kernel == &isa_avx512::find_kernel) return isa_avx2::find_kernel(op, operand);
+#endif
+    return nullptr;
+}
 void reduce_rows_kernel(Reduce kind, ir::DType source, ir::DType value, const char* data, std::ptrdiff_t rows,
                         std::ptrdiff_t row_step, std::ptrdiff_t n, std::ptrdiff_t step, char* out,
                         std::ptrdiff_t out_step) {

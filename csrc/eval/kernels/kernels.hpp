@@ -265,6 +265,10 @@ ChainCount find_chain_count(ir::DType t);
 
 // The kernel of a computing op for its operand dtype, or nullptr if ironkernel has none.
 Kernel find_kernel(ir::Op op, ir::DType operand);
+// The same kernel with 32-byte vectors where the chosen set's are 64 bytes (AVX-512), else
+// nullptr. For cheap one-op calls over inputs that do not start on a cache line: each 64-byte
+// load of such an input straddles two lines, half of the 32-byte ones do (run_direct).
+Kernel find_narrow_kernel(ir::Op op, ir::DType operand);
 // ldexp for a float dtype and an integer exponent dtype, or nullptr.
 Kernel find_ldexp(ir::DType x, ir::DType exponent);
 // Element conversion with NumPy's cast semantics, or nullptr.
