@@ -103,18 +103,20 @@ int unary_flags(Unary f, const T* in, const T* out, std::ptrdiff_t n) {
 
 template <class T>
 int binary_flags(Binary f, const T* a, const T* b, const T* out, std::ptrdiff_t n) {
-    bool invalid = false, pole = false, overflow = false, vanished = false;  // NOLINT
+    bool invalid = false, pole = false, overflow = false, vanished = false, zero_to_infinity = false;  // NOLINT
     for (std::ptrdiff_t i = 0; i < n; ++i) {
         const Bits<T> x = magnitude(a[i]), y = magnitude(b[i]), r = magnitude(out[i]);
         invalid |= (r > inf_bits<T>)&(x <= inf_bits<T>)&(y <= inf_bits<T>);
         const bool infinite = (r == inf_bits<T>)&(x < inf_bits<T>)&(y < inf_bits<T>);
         pole |= infinite & (x == 0);
+        // 0 to the power -inf is a pole too (NumPy's float32 and float64 power signal divide).
+        zero_to_infinity |= (r == inf_bits<T>)&(x == 0) & (y == inf_bits<T>);
         overflow |= infinite & (x != 0);
         vanished |= (r < min_normal_bits<T>)&(x != 0) & (x < inf_bits<T>)&(y < inf_bits<T>);
     }
     const ir::OpInfo& op = ir::info(op_of(f));
     int flags = invalid ? FE_INVALID : 0;
-    if (pole) flags |= infinity_flag(op.flags, true);
+    if (pole || (zero_to_infinity && op.flags == ir::Flags::divide_or_overflow)) flags |= infinity_flag(op.flags, true);
     if (overflow) flags |= infinity_flag(op.flags, false);
     if (vanished && op.underflow) flags |= FE_UNDERFLOW;
     return flags;

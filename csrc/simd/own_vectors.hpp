@@ -154,6 +154,98 @@ inline __m512 libmvec_exp(__m512 x) { return _ZGVeN16v_expf(x); }
 inline __m512d libmvec_sin(__m512d x) { return _ZGVeN8v_sin(x); }
 #endif
 
+// The element-wise helpers of own_exp2.hpp and own_power.hpp, written once on the lanes' bits
+// (GCC's vector operators): a lane mask there is a Bits<V> with all bits set in a selected lane.
+// Comparisons of floating-point lanes are == and != only (quiet: a NaN raises nothing); order
+// is compared on the magnitude bits, as unsigned integers.
+// yes in the lanes of m, no in the others.
+template <class V>
+[[gnu::always_inline]] inline V select(Bits<V> m, V yes, V no) {
+    return from_bits<V>((m & bits(yes)) | (~m & bits(no)));
+}
+
+// Whether every lane / any lane of an integer lane mask is set.
+[[gnu::always_inline]] inline bool all_set(__m256i m) { return _mm256_testc_si256(m, _mm256_set1_epi32(-1)); }
+[[gnu::always_inline]] inline bool any_set(__m256i m) { return !_mm256_testz_si256(m, m); }
+template <class B>
+[[gnu::always_inline]] inline __m256i as_integer_vector(B m)
+    requires(sizeof(B) == 32)
+{
+    return (__m256i)m;
+}
+#if defined(__AVX512F__)
+[[gnu::always_inline]] inline bool all_set(__m512i m) {
+    return _mm512_cmpneq_epi64_mask(m, _mm512_set1_epi64(-1)) == 0;
+}
+[[gnu::always_inline]] inline bool any_set(__m512i m) { return _mm512_test_epi64_mask(m, m) != 0; }
+template <class B>
+[[gnu::always_inline]] inline __m512i as_integer_vector(B m)
+    requires(sizeof(B) == 64)
+{
+    return (__m512i)m;
+}
+#endif
+template <class B>
+[[gnu::always_inline]] inline bool every_lane_set(B m) {
+    return all_set(as_integer_vector(m));
+}
+template <class B>
+[[gnu::always_inline]] inline bool some_lane_set(B m) {
+    return any_set(as_integer_vector(m));
+}
+
+// x limited to [lo, hi], NaN kept (max and min return their second operand for a NaN).
+[[gnu::always_inline]] inline __m256 clamp(__m256 x, float lo, float hi) {
+    return _mm256_min_ps(splat<__m256>(hi), _mm256_max_ps(splat<__m256>(lo), x));
+}
+[[gnu::always_inline]] inline __m256d clamp(__m256d x, double lo, double hi) {
+    return _mm256_min_pd(splat<__m256d>(hi), _mm256_max_pd(splat<__m256d>(lo), x));
+}
+
+// float32 lanes and the float64 lanes of their halves: exact widening, and narrowing rounded
+// once to nearest, which raises overflow and underflow as a float32 operation would.
+template <class V>
+struct Wider;
+template <>
+struct Wider<__m256> {
+    using type = __m256d;
+};
+template <class V>
+using Wide = typename Wider<V>::type;
+[[gnu::always_inline]] inline __m256d widen_low(__m256 x) { return _mm256_cvtps_pd(_mm256_castps256_ps128(x)); }
+[[gnu::always_inline]] inline __m256d widen_high(__m256 x) { return _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)); }
+[[gnu::always_inline]] inline __m256 narrow(__m256d low, __m256d high) {
+    return _mm256_set_m128(_mm256_cvtpd_ps(high), _mm256_cvtpd_ps(low));
+}
+
+#if defined(__AVX512F__)
+[[gnu::always_inline]] inline __m512 clamp(__m512 x, float lo, float hi) {
+    return _mm512_min_ps(splat<__m512>(hi), _mm512_max_ps(splat<__m512>(lo), x));
+}
+[[gnu::always_inline]] inline __m512d clamp(__m512d x, double lo, double hi) {
+    return _mm512_min_pd(splat<__m512d>(hi), _mm512_max_pd(splat<__m512d>(lo), x));
+}
+template <>
+struct Wider<__m512> {
+    using type = __m512d;
+};
+[[gnu::always_inline]] inline __m512d widen_low(__m512 x) { return _mm512_cvtps_pd(_mm512_castps512_ps256(x)); }
+[[gnu::always_inline]] inline __m512d widen_high(__m512 x) { return _mm512_cvtps_pd(_mm512_extractf32x8_ps(x, 1)); }
+[[gnu::always_inline]] inline __m512 narrow(__m512d low, __m512d high) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(low)), _mm512_cvtpd_ps(high), 1);
+}
+#endif
+
+// Raises underflow (and inexact), for a routine whose vanishing result may be exact: the checked
+// tables then settle the flags by NumPy's rules (flag_rules.hpp), which signal underflow for
+// every result that vanishes.
+inline void raise_underflow() {
+    float tiny = 0x1p-100f;
+    asm volatile("" : "+x"(tiny));  // a multiplication at run time, not folded
+    tiny *= tiny;
+    asm volatile("" : : "x"(tiny));
+}
+
 // Lane by lane, so that a result never depends on its neighbours: own(x) in the lanes in range;
 // in the others, libmvec's result (own computes them from 0 there, raising nothing).
 template <class V, class Own, class Libmvec>

@@ -160,6 +160,63 @@ TEST(MathTables, BinaryWithinStatedUlpBound) {
         }
 }
 
+// float32 power (ironkernel's own routine on AVX2 and AVX-512): bases over the whole float32
+// range, subnormals and negative bases with integer exponents included, exponents that keep many
+// results finite, and bases near 1 with large exponents.
+TEST(MathTables, Float32PowerWithinStatedUlpBound) {
+    std::mt19937_64 rng(8);
+    std::uniform_real_distribution<double> unit(-1, 1);
+    constexpr std::size_t n = 60000;
+    std::vector<float> a(n), b(n), y(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const double magnitude = std::exp2(138.5 * unit(rng) - 10.5);
+        switch (i % 3) {
+            case 0:
+                a[i] = static_cast<float>(magnitude);
+                b[i] = static_cast<float>(unit(rng) * 60 / std::max(1.0, std::fabs(std::log2(magnitude))));
+                break;
+            case 1:
+                a[i] = static_cast<float>(1 + 1e-3 * unit(rng));
+                b[i] = static_cast<float>(1e5 * unit(rng));
+                break;
+            default:
+                a[i] = static_cast<float>(-8 * unit(rng));
+                b[i] = static_cast<float>(std::round(30 * unit(rng)));
+        }
+    }
+    const int k = static_cast<int>(Binary::power);
+    for (const MathTable* t : tables()) {
+        std::feclearexcept(FE_ALL_EXCEPT);
+        t->binary_f32[k](a.data(), b.data(), y.data(), n);
+        double worst = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double e = ulps(y[i], reference(Binary::power, a[i], b[i]));
+            EXPECT_LE(e, ulp_bound(Binary::power, true)) << t->isa << " pow(" << a[i] << "f, " << b[i] << "f)";
+            worst = std::max(worst, e);
+        }
+        EXPECT_LE(worst, ulp_bound(Binary::power, true)) << t->isa << " float32 power";
+    }
+}
+
+TEST(MathTables, OwnFloat32Exp2AndPowerGiveTheSameBitsOnEveryVectorWidth) {
+    const MathTable* avx2 = math_table_for("avx2");
+    const MathTable* avx512 = math_table_for("avx512");
+    if (!avx2 || !avx512) GTEST_SKIP() << "needs a CPU with AVX2 and AVX-512";
+    std::mt19937_64 rng(9);
+    std::uniform_real_distribution<float> d(-170.0f, 170.0f);
+    std::vector<float> x(4099), z(x.size()), a(x.size()), b(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = d(rng), z[i] = d(rng) / 16;
+    x[3] = -0.0f, x[4] = std::numeric_limits<float>::infinity(), x[5] = std::nanf("");
+    const auto n = static_cast<std::ptrdiff_t>(x.size());
+    avx2->unary_f32[static_cast<int>(Unary::exp2)](x.data(), a.data(), n);
+    avx512->unary_f32[static_cast<int>(Unary::exp2)](x.data(), b.data(), n);
+    for (std::size_t i = 0; i < x.size(); ++i) ASSERT_EQ(std::memcmp(&a[i], &b[i], 4), 0) << "exp2(" << x[i] << "f)";
+    avx2->binary_f32[static_cast<int>(Binary::power)](x.data(), z.data(), a.data(), n);
+    avx512->binary_f32[static_cast<int>(Binary::power)](x.data(), z.data(), b.data(), n);
+    for (std::size_t i = 0; i < x.size(); ++i)
+        ASSERT_EQ(std::memcmp(&a[i], &b[i], 4), 0) << "pow(" << x[i] << "f, " << z[i] << "f)";
+}
+
 // f over x in one call, checked (NumPy's flags) and unchecked: within f's ULP bound of long
 // double libm (sin: zero keeps its sign), the same bits both ways.
 template <class T>
