@@ -121,3 +121,56 @@ def test_small_integers_in_vector_lanes_and_the_tail(op, dtype):
                 if not np.array_equal(got, expected):
                     bad = np.flatnonzero(got != expected)[0]
                     pytest.fail(f"{op}({x[bad]}, {d}) as {dtype}, n={n}: {got[bad]}, NumPy {expected[bad]}")
+
+
+# A divisor that is one value for the whole call, a constant of the body or a stride-0 input, goes
+# to a kernel that reads it once (find_one_divisor_kernel): every 8- and 16-bit dividend, by every
+# 8-bit divisor and edge and random 16-bit ones; edge and random dividends and divisors of 32 and
+# 64 bits; for //, % and divmod.
+ONE_VALUE_OPS = {"floor_divide": np.floor_divide, "remainder": np.remainder, "divmod": np.divmod}
+
+
+def every_dividend(dtype):
+    info = np.iinfo(dtype)
+    if info.bits <= 16:
+        return np.arange(info.min, info.max + 1, dtype=dtype)
+    return dividends(dtype)
+
+
+def assert_same_results(got, expected, what):
+    for g, e in zip(got if isinstance(got, tuple) else (got,), expected if isinstance(expected, tuple) else (expected,)):
+        assert g.dtype == e.dtype, what
+        if not np.array_equal(g, e):
+            bad = np.flatnonzero(g != e)[0]
+            pytest.fail(f"{what}, element {bad}: {g[bad]}, NumPy {e[bad]}")
+
+
+@pytest.mark.parametrize("op", ONE_VALUE_OPS)
+@pytest.mark.parametrize("dtype", INTEGERS)
+def test_every_divisor_as_one_value_for_the_call(op, dtype):
+    kernel = ik.ufunc(lambda a, b: ONE_VALUE_OPS[op](a, b))
+    a = every_dividend(dtype)
+    for d in divisors(dtype) if np.iinfo(dtype).bits <= 8 else divisors(dtype)[:60]:
+        b = np.array(d, dtype=dtype)  # 0-d: stride 0
+        assert_same_results(kernel(a, b), ONE_VALUE_OPS[op](a, b), f"{op}(a, {d}) as {dtype}")
+
+
+@pytest.mark.parametrize("op", ONE_VALUE_OPS)
+@pytest.mark.parametrize("dtype", INTEGERS)
+def test_constant_divisors_with_their_warnings(op, dtype):
+    info = np.iinfo(dtype)
+    a = every_dividend(dtype)
+    for d in [0, 1, -1, 2, 3, 7, -7, 8, -8, 255, info.max, info.min, info.max // 3]:
+        if not info.min <= d <= info.max:
+            continue
+        kernel = ik.ufunc(lambda x, d=d: ONE_VALUE_OPS[op](x, d))
+        with np.errstate(all="ignore"):
+            assert_same_results(kernel(a), ONE_VALUE_OPS[op](a, np.array(d, dtype)), f"{op}(a, {d}) as {dtype}")
+        with np.errstate(all="raise"):
+            try:
+                ONE_VALUE_OPS[op](a, np.array(d, dtype))
+            except FloatingPointError as e:
+                with pytest.raises(FloatingPointError, match=str(e).split()[0]):
+                    kernel(a)
+            else:
+                kernel(a)

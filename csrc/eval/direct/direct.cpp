@@ -112,6 +112,11 @@ std::optional<DirectForm> find_direct_form(const Program& p) {
         else
             return std::nullopt;
     }
+    if (form.arity == 2) {
+        const ir::DType first = p.registers[static_cast<std::size_t>(in.src[0])].dtype;
+        if (p.registers[static_cast<std::size_t>(in.src[1])].dtype == first)
+            form.one_value_second = find_one_divisor_kernel(in.op, first);
+    }
     form.short_calls = direct_enabled() &&
                        std::none_of(form.constant, form.constant + form.arity, [](std::int32_t c) { return c >= 0; });
     return form;
@@ -151,6 +156,13 @@ bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps
     }
     if (!any_repeated) {
         form.kernel(operand, out, n);
+        return true;
+    }
+    if (form.one_value_second && repeated[1] && !repeated[0]) {
+        // One kernel call over all n, its divisor read once: no copies of it, and no check per
+        // span that they are one value (uint8 // 7 spent 40% of its time there).
+        operand[1] = repeated[1];
+        form.one_value_second(operand, out, n);
         return true;
     }
     const std::ptrdiff_t span = std::min(n, repeat_span);

@@ -265,6 +265,10 @@ ChainCount find_chain_count(ir::DType t);
 
 // The kernel of a computing op for its operand dtype, or nullptr if ironkernel has none.
 Kernel find_kernel(ir::Op op, ir::DType operand);
+// Integer floor_divide, remainder or fmod whose in[1] points at one divisor, the same for every
+// element (a constant, a stride-0 input), else nullptr: the divisor's form is chosen once per
+// call, where find_kernel's kernel checks that a block of divisors is one value, block by block.
+Kernel find_one_divisor_kernel(ir::Op op, ir::DType operand);
 // ldexp for a float dtype and an integer exponent dtype, or nullptr.
 Kernel find_ldexp(ir::DType x, ir::DType exponent);
 // Element conversion with NumPy's cast semantics, or nullptr.
