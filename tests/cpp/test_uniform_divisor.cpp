@@ -141,7 +141,8 @@ TEST(UniformDivisor, RefusesWhatRaisesFlags) {
 TEST(Uniform, FindsADifferentValueAnywhere) {
     std::vector<int> b(1000, 4);
     EXPECT_TRUE(ik::eval::uniform(b.data(), 1000));
-    for (const std::size_t at : {std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{300}, std::size_t{999}}) {
+    for (const std::size_t at :
+         {std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{300}, std::size_t{999}}) {
         b[at] = 5;
         EXPECT_FALSE(ik::eval::uniform(b.data(), 1000)) << at;
         b[at] = 4;

@@ -138,7 +138,9 @@ def every_dividend(dtype):
 
 
 def assert_same_results(got, expected, what):
-    for g, e in zip(got if isinstance(got, tuple) else (got,), expected if isinstance(expected, tuple) else (expected,)):
+    for g, e in zip(
+        got if isinstance(got, tuple) else (got,), expected if isinstance(expected, tuple) else (expected,)
+    ):
         assert g.dtype == e.dtype, what
         if not np.array_equal(g, e):
             bad = np.flatnonzero(g != e)[0]
@@ -165,7 +167,9 @@ def test_constant_divisors_with_their_warnings(op, dtype):
             continue
         kernel = ik.ufunc(lambda x, d=d: ONE_VALUE_OPS[op](x, d))
         with np.errstate(all="ignore"):
-            assert_same_results(kernel(a), ONE_VALUE_OPS[op](a, np.array(d, dtype)), f"{op}(a, {d}) as {dtype}")
+            assert_same_results(
+                kernel(a), ONE_VALUE_OPS[op](a, np.array(d, dtype)), f"{op}(a, {d}) as {dtype}"
+            )
         with np.errstate(all="raise"):
             try:
                 ONE_VALUE_OPS[op](a, np.array(d, dtype))
@@ -174,3 +178,47 @@ def test_constant_divisors_with_their_warnings(op, dtype):
                     kernel(a)
             else:
                 kernel(a)
+
+
+# divmod of integers divides once: the remainder is a - q b from the floor quotient of the same
+# operands (emit_instructions.cpp), also when the remainder sits in a where branch and the quotient
+# outside it; by 0 both are 0 with NumPy's warning, INT_MIN by -1 NumPy's overflow.
+def varying_divisors(dtype, n):
+    info = np.iinfo(dtype)
+    b = rng.integers(info.min, info.max, size=n, dtype=dtype, endpoint=True)
+    b[::7] = 0
+    b[1::11] = 1
+    if info.min < 0:
+        b[2::13] = -1
+        b[3::17] = info.min
+    b[4::5] = rng.integers(max(info.min, -20), 20, size=len(b[4::5]), endpoint=True).astype(dtype)
+    return b
+
+
+@pytest.mark.parametrize("dtype", INTEGERS)
+def test_divmod_of_varying_divisors_divides_once_and_keeps_numpys_results(dtype):
+    kernel = ik.ufunc(lambda a, b: divmod(a, b))
+    a = np.resize(every_dividend(dtype), 70_000)
+    b = varying_divisors(dtype, len(a))
+    with np.errstate(all="ignore"):
+        assert_same_results(kernel(a, b), np.divmod(a, b), f"divmod as {dtype}")
+    for divisor in [0, -1]:
+        if divisor < np.iinfo(dtype).min:
+            continue
+        c = np.array([np.iinfo(dtype).min, 5, 0], dtype)
+        d = np.full(3, divisor, dtype)
+        with np.errstate(all="raise"):
+            with pytest.raises(FloatingPointError) as expected:
+                np.divmod(c, d)
+            with pytest.raises(FloatingPointError, match=str(expected.value).split()[0]):
+                kernel(c, d)
+
+
+@pytest.mark.parametrize("dtype", ["int16", "uint32"])
+def test_a_remainder_in_a_branch_from_the_quotient_outside_it(dtype):
+    kernel = ik.ufunc(lambda a, b: (a // b, np.where(a > 3, a % b, a)))
+    a = np.resize(every_dividend(dtype), 20_000)
+    b = varying_divisors(dtype, len(a))
+    with np.errstate(all="ignore"):
+        expected = (a // b, np.where(a > 3, a % b, a))
+        assert_same_results(kernel(a, b), expected, f"branch as {dtype}")
