@@ -222,3 +222,43 @@ def test_a_remainder_in_a_branch_from_the_quotient_outside_it(dtype):
     with np.errstate(all="ignore"):
         expected = (a // b, np.where(a > 3, a % b, a))
         assert_same_results(kernel(a, b), expected, f"branch as {dtype}")
+
+
+# Unsigned dividends of varying divisors take a float division, truncated and corrected once
+# (integer_division_kernels.inc): every pair of 8-bit values, every 16-bit dividend by divisors
+# that change from element to element, 32-bit edges (quotients just below an integer, the largest
+# values) and random pairs; a zero divisor gives 0 and NumPy's warning.
+def unsigned_pairs(dtype):
+    info = np.iinfo(dtype)
+    if info.bits == 8:
+        a, b = np.meshgrid(np.arange(256), np.arange(256))
+        return a.ravel().astype(dtype), b.ravel().astype(dtype)
+    if info.bits == 16:
+        a = np.arange(65536, dtype=dtype)
+        return np.tile(a, 4), rng.permutation(np.tile(np.arange(65536, dtype=dtype), 4))
+    edges = np.array(
+        [0, 1, 2, 3, 7, 2**16, 2**31 - 1, 2**31, 2**31 + 1, 2**32 - 2, 2**32 - 1], dtype=np.uint64
+    )
+    b = np.concatenate([np.repeat(edges, len(edges)), rng.integers(0, 2**32, 200_000, dtype=np.uint64)])
+    a = np.concatenate([np.tile(edges, len(edges)), rng.integers(0, 2**32, 200_000, dtype=np.uint64)])
+    near = rng.integers(1, 2**32, 50_000, dtype=np.uint64)  # the largest multiple of b and one below
+    a = np.concatenate([a, (2**32 - 1) // near * near, (2**32 - 1) // near * near - 1])
+    b = np.concatenate([b, near, near])
+    return a.astype(dtype), b.astype(dtype)
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint32", "uint64"])
+def test_unsigned_division_by_varying_divisors(op, dtype):
+    kernel = ik.ufunc(lambda a, b: OPS[op](a, b))
+    a, b = unsigned_pairs("uint32" if dtype == "uint64" else dtype)  # uint64: values below 2^32 take it
+    a, b = a.astype(dtype), b.astype(dtype)
+    with np.errstate(divide="ignore"):
+        assert_same_results(kernel(a, b), OPS[op](a, b), f"{op} as {dtype}")
+    if dtype == "uint64":  # calls holding a larger value: the division instruction
+        large = rng.integers(0, 2**64, 20_000, dtype=np.uint64, endpoint=False)
+        c, d = np.concatenate([a, large, a[:20_000]]), np.concatenate([b, b[:20_000], large])
+        with np.errstate(divide="ignore"):
+            assert_same_results(kernel(c, d), OPS[op](c, d), f"{op} as {dtype}, large values")
+    with np.errstate(divide="raise"), pytest.raises(FloatingPointError, match="divide"):
+        kernel(a, b)
