@@ -92,6 +92,9 @@ struct DirectForm {
     // Every operand reads an input array (no constant) and IK_DIRECT leaves the direct form on:
     // short calls may then go straight to the kernel (run_short_direct).
     bool short_calls = false;
+    // The kernel for calls whose second operand is one value repeated, read from in[1] as that
+    // one element (find_one_divisor_kernel: integer division), else nullptr.
+    Kernel one_value_second = nullptr;
 };
 
 // Machine code for the whole program over contiguous arrays (csrc/jit): where the build has the

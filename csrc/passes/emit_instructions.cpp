@@ -148,6 +148,7 @@ class Emission {
             case Op::logaddexp:
             case Op::logaddexp2:
             case Op::count:  // not an op: the verifier rejects it before lowering
+                if (n.op == Op::remainder && emit_remainder_from_quotient(i, n, region, dst)) return;
                 emit_compute(n, region, dst);
                 return;
         }
@@ -174,6 +175,35 @@ class Emission {
         }
         w.where_index = p_.n_where++;
         p_.regions[static_cast<std::size_t>(region)].code.push_back(w);
+    }
+
+    // An integer remainder(a, b) where floor_divide(a, b) is computed on every lane it is (in its
+    // region or an enclosing one) is a - q b from that quotient: divmod divides once, not twice
+    // (unsigned divmod took twice NumPy's time). Returns false, having emitted nothing, otherwise.
+    bool emit_remainder_from_quotient(std::int32_t i, const Node& n, std::int32_t region, std::int32_t dst) {
+        const ir::Graph& g = l_.graph;
+        const eval::Kernel kernel = eval::find_remainder_from_quotient(n.dtype);
+        if (!kernel) return false;
+        for (std::int32_t j = 0; j < i; ++j) {
+            const Node& q = g.nodes[static_cast<std::size_t>(j)];
+            if (q.op != Op::floor_divide || q.args != n.args || q.dtype != n.dtype) continue;
+            const std::int32_t q_region = l_.region_of[static_cast<std::size_t>(j)];
+            std::int32_t r = region;
+            while (r >= 0 && r != q_region) r = p_.regions[static_cast<std::size_t>(r)].parent;
+            if (q_region < 0 || r < 0) continue;
+            Instr c;
+            c.op = n.op;
+            c.dst = dst;
+            c.kernel = kernel;
+            c.chunk = eval::find_chunk_remainder_from_quotient(n.dtype);
+            if (!c.chunk) p_.chunked = false;
+            c.src[0] = reg_in(region, n.args[0]);
+            c.src[1] = reg_in(region, n.args[1]);
+            c.src[2] = reg_in(region, j);
+            p_.regions[static_cast<std::size_t>(region)].code.push_back(c);
+            return true;
+        }
+        return false;
     }
 
     void emit_compute(const Node& n, std::int32_t region, std::int32_t dst) {

@@ -35,6 +35,9 @@ void check(T n, T d, const UniformDivisor<T>& u) {
     ASSERT_EQ(u.floor_quotient(n), floor_quotient(n, d)) << +n << " // " << +d;
     ASSERT_EQ(u.floor_remainder(n), floor_remainder(n, d)) << +n << " % " << +d;
     ASSERT_EQ(u.truncated_remainder(n), static_cast<T>(n % d)) << "fmod(" << +n << ", " << +d << ")";
+    if constexpr (std::is_unsigned_v<T>) {
+        if (d > 1) ASSERT_EQ(u.divide_by_form(n), static_cast<T>(n / d)) << +n << " / " << +d << " (form)";
+    }
     if constexpr (std::is_signed_v<T>) {
         ASSERT_EQ(u.positive(), d > 1);
         if (u.positive()) {
@@ -103,6 +106,31 @@ TEST(UniformDivisor, SixtyFourBits) {
     sampled<std::uint64_t>();
 }
 
+// The unsigned forms (UnsignedForm) for every 16-bit divisor, on the dividends where a form could
+// go wrong: the edges, the saturating increment's 2^16 - 1, and multiples of the divisor and their
+// neighbours; every form is taken.
+TEST(UniformDivisor, EverySixteenBitUnsignedForm) {
+    using U16 = std::uint16_t;
+    using Form = UniformDivisor<U16>::UnsignedForm;
+    int taken[3] = {0, 0, 0};
+    std::mt19937_64 random(7);
+    for (unsigned d = 2; d <= 0xffff; ++d) {
+        const UniformDivisor<U16> u(static_cast<U16>(d));
+        ++taken[static_cast<int>(u.unsigned_form())];
+        std::vector<unsigned> dividends = {0, 1, d - 1, d, d + 1, 0xfffe, 0xffff, 0xffff / d * d, 0xffff / d * d - 1};
+        for (int k = 0; k < 40; ++k) dividends.push_back(static_cast<unsigned>(random() & 0xffff));
+        for (const unsigned n : dividends) {
+            if (n > 0xffff) continue;
+            ASSERT_EQ(u.divide_by_form(static_cast<U16>(n)), n / d) << n << " / " << d;
+        }
+    }
+    EXPECT_EQ(taken[static_cast<int>(Form::shift)], 15);
+    EXPECT_GT(taken[static_cast<int>(Form::fits)], 0);
+    EXPECT_GT(taken[static_cast<int>(Form::increment)], 0);
+    EXPECT_EQ(UniformDivisor<std::uint32_t>(7).unsigned_form(), UniformDivisor<std::uint32_t>::UnsignedForm::increment);
+    EXPECT_EQ(UniformDivisor<std::uint64_t>(3).unsigned_form(), UniformDivisor<std::uint64_t>::UnsignedForm::fits);
+}
+
 TEST(UniformDivisor, RefusesWhatRaisesFlags) {
     EXPECT_FALSE(UniformDivisor<int>::takes(0));
     EXPECT_FALSE(UniformDivisor<int>::takes(-1));
@@ -113,7 +141,8 @@ TEST(UniformDivisor, RefusesWhatRaisesFlags) {
 TEST(Uniform, FindsADifferentValueAnywhere) {
     std::vector<int> b(1000, 4);
     EXPECT_TRUE(ik::eval::uniform(b.data(), 1000));
-    for (const std::size_t at : {std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{999}}) {
+    for (const std::size_t at :
+         {std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{300}, std::size_t{999}}) {
         b[at] = 5;
         EXPECT_FALSE(ik::eval::uniform(b.data(), 1000)) << at;
         b[at] = 4;

@@ -75,3 +75,17 @@ def test_functions_benchmark_keeps_the_dtypes_asked_for(functions, tmp_path):
     )
     assert [r.split(" | ")[1] for r in table_rows(text)] == ["int32, int32"]
     assert "| body | dtypes | 1e2 | 1e3 |" in text
+
+
+def test_integer_division_benchmark_times_both_sides():
+    path = FUNCTIONS.parent / "integer_division.py"
+    if not path.exists():
+        pytest.skip("benchmarks/ is not among a wheel's test sources")
+    spec = importlib.util.spec_from_file_location("benchmark_integer_division", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    lines = module.main(["--sizes", "1e2", "--seconds", "0.001", "--only", "uint8 x // 7,float64 divmod"])
+    assert [line.split(" | ")[1:3] for line in lines[2:]] == [
+        ["uint8", "`x // 7`"],
+        ["float64", "`divmod(x, y)`"],
+    ]

@@ -121,3 +121,144 @@ def test_small_integers_in_vector_lanes_and_the_tail(op, dtype):
                 if not np.array_equal(got, expected):
                     bad = np.flatnonzero(got != expected)[0]
                     pytest.fail(f"{op}({x[bad]}, {d}) as {dtype}, n={n}: {got[bad]}, NumPy {expected[bad]}")
+
+
+# A divisor that is one value for the whole call, a constant of the body or a stride-0 input, goes
+# to a kernel that reads it once (find_one_divisor_kernel): every 8- and 16-bit dividend, by every
+# 8-bit divisor and edge and random 16-bit ones; edge and random dividends and divisors of 32 and
+# 64 bits; for //, % and divmod.
+ONE_VALUE_OPS = {"floor_divide": np.floor_divide, "remainder": np.remainder, "divmod": np.divmod}
+
+
+def every_dividend(dtype):
+    info = np.iinfo(dtype)
+    if info.bits <= 16:
+        return np.arange(info.min, info.max + 1, dtype=dtype)
+    return dividends(dtype)
+
+
+def assert_same_results(got, expected, what):
+    for g, e in zip(
+        got if isinstance(got, tuple) else (got,), expected if isinstance(expected, tuple) else (expected,)
+    ):
+        assert g.dtype == e.dtype, what
+        if not np.array_equal(g, e):
+            bad = np.flatnonzero(g != e)[0]
+            pytest.fail(f"{what}, element {bad}: {g[bad]}, NumPy {e[bad]}")
+
+
+@pytest.mark.parametrize("op", ONE_VALUE_OPS)
+@pytest.mark.parametrize("dtype", INTEGERS)
+def test_every_divisor_as_one_value_for_the_call(op, dtype):
+    kernel = ik.ufunc(lambda a, b: ONE_VALUE_OPS[op](a, b))
+    a = every_dividend(dtype)
+    for d in divisors(dtype) if np.iinfo(dtype).bits <= 8 else divisors(dtype)[:60]:
+        b = np.array(d, dtype=dtype)  # 0-d: stride 0
+        assert_same_results(kernel(a, b), ONE_VALUE_OPS[op](a, b), f"{op}(a, {d}) as {dtype}")
+
+
+@pytest.mark.parametrize("op", ONE_VALUE_OPS)
+@pytest.mark.parametrize("dtype", INTEGERS)
+def test_constant_divisors_with_their_warnings(op, dtype):
+    info = np.iinfo(dtype)
+    a = every_dividend(dtype)
+    for d in [0, 1, -1, 2, 3, 7, -7, 8, -8, 255, info.max, info.min, info.max // 3]:
+        if not info.min <= d <= info.max:
+            continue
+        kernel = ik.ufunc(lambda x, d=d: ONE_VALUE_OPS[op](x, d))
+        with np.errstate(all="ignore"):
+            assert_same_results(
+                kernel(a), ONE_VALUE_OPS[op](a, np.array(d, dtype)), f"{op}(a, {d}) as {dtype}"
+            )
+        with np.errstate(all="raise"):
+            try:
+                ONE_VALUE_OPS[op](a, np.array(d, dtype))
+            except FloatingPointError as e:
+                with pytest.raises(FloatingPointError, match=str(e).split()[0]):
+                    kernel(a)
+            else:
+                kernel(a)
+
+
+# divmod of integers divides once: the remainder is a - q b from the floor quotient of the same
+# operands (emit_instructions.cpp), also when the remainder sits in a where branch and the quotient
+# outside it; by 0 both are 0 with NumPy's warning, INT_MIN by -1 NumPy's overflow.
+def varying_divisors(dtype, n):
+    info = np.iinfo(dtype)
+    b = rng.integers(info.min, info.max, size=n, dtype=dtype, endpoint=True)
+    b[::7] = 0
+    b[1::11] = 1
+    if info.min < 0:
+        b[2::13] = -1
+        b[3::17] = info.min
+    b[4::5] = rng.integers(max(info.min, -20), 20, size=len(b[4::5]), endpoint=True).astype(dtype)
+    return b
+
+
+@pytest.mark.parametrize("dtype", INTEGERS)
+def test_divmod_of_varying_divisors_divides_once_and_keeps_numpys_results(dtype):
+    kernel = ik.ufunc(lambda a, b: divmod(a, b))
+    a = np.resize(every_dividend(dtype), 70_000)
+    b = varying_divisors(dtype, len(a))
+    with np.errstate(all="ignore"):
+        assert_same_results(kernel(a, b), np.divmod(a, b), f"divmod as {dtype}")
+    for divisor in [0, -1]:
+        if divisor < np.iinfo(dtype).min:
+            continue
+        c = np.array([np.iinfo(dtype).min, 5, 0], dtype)
+        d = np.full(3, divisor, dtype)
+        with np.errstate(all="raise"):
+            with pytest.raises(FloatingPointError) as expected:
+                np.divmod(c, d)
+            with pytest.raises(FloatingPointError, match=str(expected.value).split()[0]):
+                kernel(c, d)
+
+
+@pytest.mark.parametrize("dtype", ["int16", "uint32"])
+def test_a_remainder_in_a_branch_from_the_quotient_outside_it(dtype):
+    kernel = ik.ufunc(lambda a, b: (a // b, np.where(a > 3, a % b, a)))
+    a = np.resize(every_dividend(dtype), 20_000)
+    b = varying_divisors(dtype, len(a))
+    with np.errstate(all="ignore"):
+        expected = (a // b, np.where(a > 3, a % b, a))
+        assert_same_results(kernel(a, b), expected, f"branch as {dtype}")
+
+
+# Unsigned dividends of varying divisors take a float division, truncated and corrected once
+# (integer_division_kernels.inc): every pair of 8-bit values, every 16-bit dividend by divisors
+# that change from element to element, 32-bit edges (quotients just below an integer, the largest
+# values) and random pairs; a zero divisor gives 0 and NumPy's warning.
+def unsigned_pairs(dtype):
+    info = np.iinfo(dtype)
+    if info.bits == 8:
+        a, b = np.meshgrid(np.arange(256), np.arange(256))
+        return a.ravel().astype(dtype), b.ravel().astype(dtype)
+    if info.bits == 16:
+        a = np.arange(65536, dtype=dtype)
+        return np.tile(a, 4), rng.permutation(np.tile(np.arange(65536, dtype=dtype), 4))
+    edges = np.array(
+        [0, 1, 2, 3, 7, 2**16, 2**31 - 1, 2**31, 2**31 + 1, 2**32 - 2, 2**32 - 1], dtype=np.uint64
+    )
+    b = np.concatenate([np.repeat(edges, len(edges)), rng.integers(0, 2**32, 200_000, dtype=np.uint64)])
+    a = np.concatenate([np.tile(edges, len(edges)), rng.integers(0, 2**32, 200_000, dtype=np.uint64)])
+    near = rng.integers(1, 2**32, 50_000, dtype=np.uint64)  # the largest multiple of b and one below
+    a = np.concatenate([a, (2**32 - 1) // near * near, (2**32 - 1) // near * near - 1])
+    b = np.concatenate([b, near, near])
+    return a.astype(dtype), b.astype(dtype)
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint32", "uint64"])
+def test_unsigned_division_by_varying_divisors(op, dtype):
+    kernel = ik.ufunc(lambda a, b: OPS[op](a, b))
+    a, b = unsigned_pairs("uint32" if dtype == "uint64" else dtype)  # uint64: values below 2^32 take it
+    a, b = a.astype(dtype), b.astype(dtype)
+    with np.errstate(divide="ignore"):
+        assert_same_results(kernel(a, b), OPS[op](a, b), f"{op} as {dtype}")
+    if dtype == "uint64":  # calls holding a larger value: the division instruction
+        large = rng.integers(0, 2**64, 20_000, dtype=np.uint64, endpoint=False)
+        c, d = np.concatenate([a, large, a[:20_000]]), np.concatenate([b, b[:20_000], large])
+        with np.errstate(divide="ignore"):
+            assert_same_results(kernel(c, d), OPS[op](c, d), f"{op} as {dtype}, large values")
+    with np.errstate(divide="raise"), pytest.raises(FloatingPointError, match="divide"):
+        kernel(a, b)

@@ -116,9 +116,13 @@ std::optional<DirectForm> find_direct_form(const Program& p) {
     // inputs 16 bytes into a line: 0.88x NumPy's time with 64-byte vectors, 1.27x with 32-byte
     // ones); an op that computes longer is faster with the wider vectors whatever the loads.
     constexpr double cheap_ns = 0.2;
-    const ir::DType first = p.registers[static_cast<std::size_t>(in.src[0])].dtype;
-    if (p.cost_per_element < cheap_ns && in.kernel == find_kernel(in.op, first))
-        form.narrow = find_narrow_kernel(in.op, first);
+    if (form.arity > 0) {
+        const ir::DType first = p.registers[static_cast<std::size_t>(in.src[0])].dtype;
+        if (p.cost_per_element < cheap_ns && in.kernel == find_kernel(in.op, first))
+            form.narrow = find_narrow_kernel(in.op, first);
+        if (form.arity == 2 && p.registers[static_cast<std::size_t>(in.src[1])].dtype == first)
+            form.one_value_second = find_one_divisor_kernel(in.op, first);
+    }
     form.short_calls = direct_enabled() &&
                        std::none_of(form.constant, form.constant + form.arity, [](std::int32_t c) { return c >= 0; });
     return form;
@@ -173,6 +177,13 @@ bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps
         });
         const Kernel kernel = inputs_off_line && form.narrow ? form.narrow : form.kernel;
         kernel(operand, out + static_cast<std::size_t>(head) * form.output_size, n - head);
+        return true;
+    }
+    if (form.one_value_second && repeated[1] && !repeated[0]) {
+        // One kernel call over all n, its divisor read once: no copies of it, and no check per
+        // span that they are one value (uint8 // 7 spent 40% of its time there).
+        operand[1] = repeated[1];
+        form.one_value_second(operand, out, n);
         return true;
     }
     const std::ptrdiff_t span = std::min(n, repeat_span);

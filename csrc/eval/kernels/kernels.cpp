@@ -13,6 +13,9 @@ namespace ik::eval {
 // A new entry point is one row here (and kernels.hpp's declaration for a public one).
 #define IK_KERNEL_SET_PUBLIC(X)                                                                                   \
     X(Kernel, find_kernel, (ir::Op op, ir::DType t), (op, t))                                                     \
+    X(Kernel, find_one_divisor_kernel, (ir::Op op, ir::DType t), (op, t))                                         \
+    X(Kernel, find_remainder_from_quotient, (ir::DType t), (t))                                                   \
+    X(ChunkKernel, find_chunk_remainder_from_quotient, (ir::DType t), (t))                                        \
     X(Kernel, find_cast, (ir::DType from, ir::DType to), (from, to))                                              \
     X(Kernel, find_ldexp, (ir::DType x, ir::DType exponent), (x, exponent))                                       \
     X(ChunkKernel, find_chunk_kernel, (ir::Op op, ir::DType t), (op, t))                                          \

@@ -269,6 +269,14 @@ Kernel find_kernel(ir::Op op, ir::DType operand);
 // nullptr. For cheap one-op calls over inputs that do not start on a cache line: each 64-byte
 // load of such an input straddles two lines, half of the 32-byte ones do (run_direct).
 Kernel find_narrow_kernel(ir::Op op, ir::DType operand);
+// Integer floor_divide, remainder or fmod whose in[1] points at one divisor, the same for every
+// element (a constant, a stride-0 input), else nullptr: the divisor's form is chosen once per
+// call, where find_kernel's kernel checks that a block of divisors is one value, block by block.
+Kernel find_one_divisor_kernel(ir::Op op, ir::DType operand);
+// NumPy's integer remainder of in[0] by in[1] from their floor quotient in[2] (divmod's two
+// outputs from one division), else nullptr (not an integer dtype).
+Kernel find_remainder_from_quotient(ir::DType t);
+ChunkKernel find_chunk_remainder_from_quotient(ir::DType t);
 // ldexp for a float dtype and an integer exponent dtype, or nullptr.
 Kernel find_ldexp(ir::DType x, ir::DType exponent);
 // Element conversion with NumPy's cast semantics, or nullptr.

@@ -89,6 +89,16 @@ inline FloatDivmod<T> float_divmod(T a, T b) {
     return {floordiv, mod};
 }
 
+// The remainder of float_divmod alone, without its quotient: (a - mod) / b can overflow (a huge,
+// b tiny) where the remainder raises nothing, and a compiler that keeps floating-point operations
+// whose flags may be read (clang with -ffp-exception-behavior=maytrap) would raise it.
+template <class T>
+inline T float_remainder(T a, T b) {
+    const T mod = std::fmod(a, b);
+    if (mod == T(0)) return std::copysign(T(0), b);
+    return std::signbit(b) != std::signbit(mod) ? mod + b : mod;
+}
+
 struct FloorDivide {
     template <class T>
     static constexpr bool ok = !is_bool<T>;
@@ -123,7 +133,7 @@ struct Remainder {
     static T f(T a, T b) {
         if constexpr (is_fp<T>) {
             if (b == T(0)) return std::fmod(a, b);
-            return float_divmod(a, b).remainder;
+            return float_remainder(a, b);
         } else {
             if (b == 0) {
                 fp::raise(FE_DIVBYZERO);

@@ -10,6 +10,8 @@
 // exact for every n (the (n - t) >> 1 keeps the sum within N bits). Signed operands are divided
 // by magnitude and the sign and NumPy's rounding toward minus infinity applied after; the exact
 // quotient and remainder then follow with wrapping arithmetic, as they fit the type.
+// Unsigned divisors pick, once per divisor, the shorter of exact forms without the add step above
+// (UnsignedForm), which NumPy's loops (libdivide's branch-free form) take for every divisor.
 #pragma once
 
 #include <cstdint>
@@ -44,14 +46,45 @@ class UniformDivisor {
         }  // else |d| = 1: magic 0 and no shifts make the formula n itself
         if constexpr (std::is_signed_v<T>) {
             divisor_sign_ = d < 0 ? U(~U(0)) : U(0);
-            if (d > 1) {
-                // For dividends below 2^(N-1) (see floor_quotient), the magic m = ceil(2^(N-1+l) / d)
-                // fits N bits and needs no correction (section 4 with N-1 bits of precision).
+            if (magnitude_ > 1) {
+                // For dividends up to 2^(N-1) (see floor_quotient_positive and _negative), the magic
+                // m = ceil(2^(N-1+l) / |d|) fits N bits and needs no correction: with m |d| = 2^(N-1+l) + e,
+                // e < |d| <= 2^l, the error n e / (|d| 2^(N-1+l)) stays below 1 / |d| (section 4, N-1 bits).
                 const unsigned __int128 numerator = static_cast<unsigned __int128>(1) << (bits - 1 + l);
                 half_magic_ = static_cast<U>((numerator + magnitude_ - 1) / magnitude_);
                 half_shift_ = l - 1;
             }
+        } else if (magnitude_ > 1) {
+            choose_unsigned_form();
         }
+    }
+
+    // The forms of n / d for an unsigned type, with f = floor(log2 d), fewest operations first:
+    //   shift      d = 2^f: n >> f.
+    //   fits       m = ceil(2^(N+f) / d) < 2^N with e = m d - 2^(N+f) <= 2^f: mulhi(m, n) >> f, exact as
+    //              n e < 2^(N+f) (section 4).
+    //   increment  else m = floor(2^(N+f) / d): mulhi(m, n + 1) >> f (Robison, "N-bit unsigned division
+    //              via N-bit multiply-add", 2005): r = 2^(N+f) - m d = d - e < d - 2^f < 2^f, so
+    //              (n + 1) r < 2^(N+f) for every n + 1 <= 2^N, and floor((n + 1) m / 2^(N+f)) = floor(n / d).
+    //              n + 1 saturates at 2^N - 1 in N bits, which gives (2^N - 2) / d for n = 2^N - 1:
+    //              still right, as d does not divide 2^N - 1 (if it did, 2^(N+f) = 2^f modulo d, so
+    //              e = d - 2^f <= 2^f: fits).
+    // Neither needs the add step of divide_magnitude, nor its second shift.
+    enum class UnsignedForm : std::uint8_t { shift, fits, increment };
+    UnsignedForm unsigned_form() const { return form_; }
+    U form_magic() const { return form_magic_; }    // m of fits and increment
+    int form_shift() const { return form_shift_; }  // f
+    // n / d by unsigned_form(), as the vector kernels compute it (for a divisor above 1).
+    U divide_by_form(U n) const {
+        switch (form_) {
+            case UnsignedForm::shift:
+                return static_cast<U>(n >> form_shift_);
+            case UnsignedForm::fits:
+                return mulhi_shifted(form_magic_, n, form_shift_);
+            case UnsignedForm::increment:
+                return mulhi_shifted(form_magic_, static_cast<U>(n + (n != U(~U(0)))), form_shift_);
+        }
+        return 0;
     }
 
     // Every operation below is branch-free, so that dividends of random signs cost no mispredicted
@@ -64,7 +97,7 @@ class UniformDivisor {
     }
 
     // Whether floor_quotient_positive applies: a signed divisor above 1.
-    bool positive() const { return half_magic_ != 0; }
+    bool positive() const { return std::is_signed_v<T> && d_ > 1; }
     // floor_quotient for a positive() divisor: floor(n / d) is ~(~n / d) for a negative n, and
     // ~n = n ^ sign is below 2^(N-1) whatever n's sign, so a multiply-high and one shift do.
     T floor_quotient_positive(T n) const {
@@ -74,17 +107,18 @@ class UniformDivisor {
     }
 
     // floor_quotient for a divisor below -1: floor(n / d) is floor(-n / |d|), which for n <= 0 is
-    // -n / |d| (-n up to 2^(N-1), which divide_magnitude takes), and for n > 0 is ~((n - 1) / |d|),
+    // -n / |d| (-n up to 2^(N-1), which the half magic takes), and for n > 0 is ~((n - 1) / |d|),
     // where n - 1 = ~(-n). With s all ones where n > 0: ((-n ^ s) / |d|) ^ s, of either sign.
     T floor_quotient_negative(T n) const {
         const U s = static_cast<U>(U(0) - static_cast<U>(n > 0));
-        return static_cast<T>(divide_magnitude(static_cast<U>(static_cast<U>(U(0) - static_cast<U>(n)) ^ s)) ^ s);
+        const U x = static_cast<U>(static_cast<U>(U(0) - static_cast<U>(n)) ^ s);
+        return static_cast<T>(static_cast<U>(mulhi_shifted(half_magic_, x, half_shift_) ^ s));
     }
     T floor_remainder_negative(T n) const { return remainder_of(n, floor_quotient_negative(n)); }
 
-    // The constants of the forms above, for vector forms of their own (the kernels' 16-bit lanes):
+    // The constants of the forms above, for vector forms of their own (uniform_division.inc):
     // divide_magnitude is ((t + ((n - t) >> 1)) >> shift()) with t = mulhi(magic(), n) when |d| > 1,
-    // floor_quotient_positive mulhi(half_magic(), x) >> half_shift().
+    // floor_quotient_positive and _negative mulhi(half_magic(), x) >> half_shift().
     U magic() const { return magic_; }
     int shift() const { return shift2_; }
     U half_magic() const { return half_magic_; }
@@ -119,6 +153,24 @@ class UniformDivisor {
     }
 
    private:
+    void choose_unsigned_form() {
+        int f = 0;
+        while ((magnitude_ >> f) > 1) ++f;  // floor(log2 d)
+        form_shift_ = f;
+        if ((magnitude_ & (magnitude_ - 1)) == 0) {
+            form_ = UnsignedForm::shift;
+            return;
+        }
+        const unsigned __int128 numerator = static_cast<unsigned __int128>(1) << (bits + f);
+        const auto up = static_cast<U>((numerator + magnitude_ - 1) / magnitude_);  // < 2^N: d > 2^f
+        if (static_cast<unsigned __int128>(up) * magnitude_ - numerator <= (static_cast<unsigned __int128>(1) << f)) {
+            form_ = UnsignedForm::fits;
+            form_magic_ = up;
+        } else {
+            form_ = UnsignedForm::increment;
+            form_magic_ = static_cast<U>(numerator / magnitude_);
+        }
+    }
     static U magnitude(T d) {
         if constexpr (std::is_signed_v<T>)
             return d < 0 ? static_cast<U>(U(0) - static_cast<U>(d)) : static_cast<U>(d);
@@ -167,20 +219,25 @@ class UniformDivisor {
     U magic_ = 0;
     int shift1_ = 0, shift2_ = 0;
     U divisor_sign_ = 0;  // all ones for a negative divisor
-    U half_magic_ = 0;    // positive(): the magic for dividends below 2^(N-1)
+    U half_magic_ = 0;    // signed, |d| > 1: the magic for dividends up to 2^(N-1)
     int half_shift_ = 0;
+    UnsignedForm form_ = UnsignedForm::shift;  // unsigned, d > 1
+    U form_magic_ = 0;
+    int form_shift_ = 0;
 };
 
-// Whether all n divisors equal the first, checked 64 at a time (a loop of fixed length the compiler
-// vectorises), so that a varying divisor costs little more than its first 64.
+// Whether all n divisors equal the first, checked 1024 bytes at a time (a loop of fixed length the
+// compiler vectorises, one horizontal OR per 1024 bytes: per 64 elements, as before, the OR of
+// bytes took 40% of uint8 // 7), so that a varying divisor costs little more than its first ones.
 template <class T>
 bool uniform(const T* b, std::ptrdiff_t n) {
     using U = std::make_unsigned_t<std::conditional_t<std::is_same_v<T, bool>, std::uint8_t, T>>;
+    constexpr std::ptrdiff_t group = 1024 / sizeof(T);
     const auto first = static_cast<U>(b[0]);
     std::ptrdiff_t i = 0;
-    for (; i + 64 <= n; i += 64) {
+    for (; i + group <= n; i += group) {
         U differs = 0;
-        for (std::ptrdiff_t j = 0; j < 64; ++j) differs |= static_cast<U>(static_cast<U>(b[i + j]) ^ first);
+        for (std::ptrdiff_t j = 0; j < group; ++j) differs |= static_cast<U>(static_cast<U>(b[i + j]) ^ first);
         if (differs) return false;
     }
     for (; i < n; ++i)
