@@ -223,8 +223,7 @@ PYBIND11_MODULE(_core, m) {
         [] {
             const auto& s = ik::eval::pool_statistics();
             return py::dict(py::arg("offered") = s.offered.load(), py::arg("unhelped") = s.unhelped.load(),
-                            py::arg("withheld") = s.withheld.load(), py::arg("crowded") = s.crowded.load(),
-                            py::arg("queued") = s.queued.load());
+                            py::arg("withheld") = s.withheld.load(), py::arg("crowded") = s.crowded.load());
         },
         "Counts of what the thread pool did with threaded calls (eval/threads/thread_pool.hpp: PoolStatistics).");
     m.def("simd_isa", [] { return std::string(ik::simd::math_table().isa); });

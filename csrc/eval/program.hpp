@@ -81,8 +81,8 @@ struct Region {
 // without the copies and per-chunk work of the evaluators.
 struct DirectForm {
     Kernel kernel = nullptr;
-    // A cheap op's kernel with 32-byte vectors (find_narrow_kernel), for calls whose inputs do not
-    // start on a cache line where the output does; else nullptr.
+    // The kernel with 32-byte vectors (find_narrow_kernel) of an op that gains by it, for calls
+    // whose inputs do not start on a cache line where the output does; else nullptr.
     Kernel narrow = nullptr;
     int arity = 0;
     std::int32_t input[3] = {-1, -1, -1};     // per operand: the ufunc input it reads, or -1

@@ -112,14 +112,20 @@ std::optional<DirectForm> find_direct_form(const Program& p) {
         else
             return std::nullopt;
     }
-    // Cheap ops only: there the loads' cache lines are the time (int32 add of 1e5 elements over
-    // inputs 16 bytes into a line: 0.88x NumPy's time with 64-byte vectors, 1.27x with 32-byte
-    // ones); an op that computes longer is faster with the wider vectors whatever the loads.
-    constexpr double cheap_ns = 0.2;
+    // Ops whose AVX2 form is one instruction per vector as the AVX-512 one is, with results as
+    // wide as their operands: there the loads' cache lines are the time (int32 add of 1e5
+    // elements over inputs 16 bytes into a line: 0.88x NumPy's time with 64-byte vectors, 1.27x
+    // with 32-byte ones). Not comparisons, isnan or shifts, whose AVX2 forms pack or widen (float32
+    // less at 1e5 went from 0.88x to 0.57x NumPy's time that way), nor anything that computes longer.
+    constexpr ir::Op narrow_ops[] = {ir::Op::add,        ir::Op::subtract,    ir::Op::bitwise_and,
+                                     ir::Op::bitwise_or, ir::Op::bitwise_xor, ir::Op::absolute,
+                                     ir::Op::negative,   ir::Op::positive,    ir::Op::invert};
     if (form.arity > 0) {
         const ir::DType first = p.registers[static_cast<std::size_t>(in.src[0])].dtype;
-        if (p.cost_per_element < cheap_ns && in.kernel == find_kernel(in.op, first))
-            form.narrow = find_narrow_kernel(in.op, first);
+        const bool narrow_pays =
+            std::find(std::begin(narrow_ops), std::end(narrow_ops), in.op) != std::end(narrow_ops) &&
+            form.output_size == ir::itemsize(first);
+        if (narrow_pays && in.kernel == find_kernel(in.op, first)) form.narrow = find_narrow_kernel(in.op, first);
         if (form.arity == 2 && p.registers[static_cast<std::size_t>(in.src[1])].dtype == first)
             form.one_value_second = find_one_divisor_kernel(in.op, first);
     }

@@ -7,7 +7,6 @@
 #include <optional>
 
 #include "eval/evaluator.hpp"
-#include "eval/threads/admission.hpp"
 #include "eval/threads/parallel.hpp"
 #include "eval/threads/parallel_for.hpp"
 #include "reduce.hpp"
@@ -240,9 +239,7 @@ bool run_gufunc(const GufuncPlan& plan, char* const* args, const std::ptrdiff_t*
         if (rows <= 0) return true;
         const std::ptrdiff_t n = std::max<std::ptrdiff_t>(dims[1], 1);
         const double work = static_cast<double>(rows) * static_cast<double>(n) * plan.cost_per_element;
-        const bool large = work >= get_parallel_threshold_ns();
-        const CallAdmission admission(large);
-        const ThreadGrant grant(large ? get_num_threads() : 1);
+        const ThreadGrant grant(work >= get_parallel_threshold_ns() ? get_num_threads() : 1);
         if (run_short_rows(plan, args, dims, steps, chunk, grant.threads())) return true;
         RowRunner runner(plan, args, dims, steps);
         const int threads = static_cast<int>(std::min<std::ptrdiff_t>(grant.threads(), rows));

@@ -15,7 +15,6 @@
 #include "eval/byte_range.hpp"
 #include "eval/direct/direct.hpp"
 #include "eval/evaluator.hpp"
-#include "admission.hpp"
 #include "openmp_controls.hpp"
 #include "parallel_for.hpp"
 
@@ -142,7 +141,6 @@ bool run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::
         const bool small = static_cast<double>(n) * p.cost_per_element < threshold_ns.load(std::memory_order_relaxed);
         if (small && (run_direct(p, args, steps, 0, n) || run_jit(p, args, steps, 0, n, false, run_evaluators)))
             return true;
-        const CallAdmission admission(!small);
         if (n > 1 && has_recurrence(p, args, steps, n)) {
             for (std::ptrdiff_t i = 0; i < n; ++i) run_serial(p, args, steps, i, i + 1);
             return true;

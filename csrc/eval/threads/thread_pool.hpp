@@ -52,10 +52,9 @@ void run_on_pool(int helpers, PoolJob& job);
 // What the pool did, since the process started: calls offered to the workers, offered calls no
 // worker helped with in time (none came, or the caller waited for one long), calls that ran on the
 // caller alone because workers kept coming late, and calls that ran on their caller alone because
-// other calls were running (ThreadGrant), and calls that waited for their turn on the cores
-// (CallAdmission). For benchmarks and tests: they tell why a call ran as it did.
+// other calls were running (ThreadGrant). For benchmarks and tests: they tell why a call ran as it did.
 struct PoolStatistics {
-    std::atomic<std::uint64_t> offered{0}, unhelped{0}, withheld{0}, crowded{0}, queued{0};
+    std::atomic<std::uint64_t> offered{0}, unhelped{0}, withheld{0}, crowded{0};
 };
 PoolStatistics& pool_statistics();
 
