@@ -207,14 +207,16 @@ void run_on_pool(int helpers, PoolJob& job) {
     // threads 1.4x faster than 1). Excused once: if they are still asleep at that call, they did
     // not get a core to wake on. A worker that was awake and still came late, or made the caller
     // wait, lost its core.
-    const bool excuse = !helped && worker_pieces == 0 && all_asleep && !pool.excused.load(std::memory_order_relaxed);
+    const bool after_excuse = pool.excused.load(std::memory_order_relaxed);
+    const bool excuse = !helped && worker_pieces == 0 && all_asleep && !after_excuse;
     pool.excused.store(excuse, std::memory_order_relaxed);
     if (excuse) {
         pool.unoffered.store(pool.probe_interval.load(std::memory_order_relaxed), std::memory_order_relaxed);
     } else if (helped) {
         pool.late_calls.store(0, std::memory_order_relaxed);
         pool.probe_interval.store(first_probe, std::memory_order_relaxed);
-    } else if (pool.late_calls.fetch_add(1, std::memory_order_relaxed) >= late_limit) {  // a failed probe
+    } else if (pool.late_calls.fetch_add(1, std::memory_order_relaxed) >= late_limit && !after_excuse) {
+        // A failed probe (the call offered after an excuse is not one: it makes probes no rarer).
         pool.probe_interval.store(std::min(2 * pool.probe_interval.load(std::memory_order_relaxed), last_probe),
                                   std::memory_order_relaxed);
     }
