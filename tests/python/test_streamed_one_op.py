@@ -3,23 +3,9 @@ through the cache) for the JIT's non-temporal stores, with NumPy's bits and flag
 
 import numpy as np
 import pytest
+from jit_cases import JIT_ON, same_bits, streamed_size
 
 import ironkernel as ik
-
-JIT_ON = ik.show_config(mode="dicts")["runtime"]["jit"].startswith("on")
-
-
-def streamed_size(dtype):
-    """Elements of an output past the streaming threshold (the last-level cache, 32 MiB at most)."""
-    return (32 << 20) // np.dtype(dtype).itemsize + 1003
-
-
-def same_bits(got, expected):
-    uint = np.uint64 if got.dtype == np.float64 else np.uint32
-    assert got.dtype == expected.dtype and got.shape == expected.shape
-    same = (got.view(uint) == expected.view(uint)) | (np.isnan(got) & np.isnan(expected))
-    assert same.all(), np.flatnonzero(~same)[:10]
-
 
 BODIES = {
     "sqrt": lambda x, y: np.sqrt(x),
