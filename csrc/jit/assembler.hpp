@@ -54,8 +54,11 @@ class Assembler : public Xbyak::CodeGenerator {
     // A value read from memory as one element broadcast, where it is used: a constant, or an
     // input of stride 0. It has no register.
     bool in_memory(int i) const {
-        return is_constant(i) ||
-               (node(i).op == ir::Op::input && (stride0_inputs_ >> node(i).value.as<std::int32_t>() & 1));
+        if (is_constant(i)) return true;
+        if (node(i).op != ir::Op::input) return false;
+        // Any index a graph may hold (check_types refuses the ones past max_inputs later).
+        const std::int32_t input = node(i).value.as<std::int32_t>();
+        return input >= 0 && input < 32 && (stride0_inputs_ >> input & 1);
     }
     bool f64() const { return f64_; }
     // A computed value's register (copy u).
