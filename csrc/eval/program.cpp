@@ -105,14 +105,15 @@ void list_region(const Program& p, std::int32_t index, int depth, std::string& o
 
 }  // namespace
 
-bool streams_large_outputs(const Program& p) {
-    std::size_t element_bytes = 0;
-    for (const std::int32_t r : p.output_registers)
-        element_bytes += ir::itemsize(p.registers[static_cast<std::size_t>(r)].dtype);
+std::size_t bytes_per_element(const Program& p, const std::ptrdiff_t* steps) {
+    std::size_t bytes = 0;
+    for (const std::int32_t r : p.output_registers) bytes += ir::itemsize(p.registers[static_cast<std::size_t>(r)].dtype);
     for (std::size_t i = 0; i < p.input_dtypes.size(); ++i)
-        if (p.input_registers[i] >= 0) element_bytes += ir::itemsize(p.input_dtypes[i]);
-    return memory_bound(p.cost_per_element, element_bytes);
+        if (p.input_registers[i] >= 0 && (!steps || steps[i] != 0)) bytes += ir::itemsize(p.input_dtypes[i]);
+    return bytes;
 }
+
+bool streams_large_outputs(const Program& p) { return memory_bound(p.cost_per_element, bytes_per_element(p)); }
 
 std::string to_string(const Program& p) {
     std::string out;

@@ -154,6 +154,10 @@ struct Program {
     static std::uint64_t next_layout_id();
 };
 
+// The bytes one element of a call moves: every output's, and every input's the program reads that
+// advances (steps: the call's, inputs first; without them every input read advances).
+std::size_t bytes_per_element(const Program& p, const std::ptrdiff_t* steps = nullptr);
+
 // Whether calls of p over contiguous operands stream outputs larger than the cache: memory, not
 // compute, bounds them (streaming.hpp).
 bool streams_large_outputs(const Program& p);

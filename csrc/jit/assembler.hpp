@@ -139,6 +139,7 @@ class Assembler : public Xbyak::CodeGenerator {
     Xbyak::Address mask_slot(int k) { return ptr[rsp + frame_masks + 8 * k]; }
     Xbyak::Address zmm_slot(int r) { return ptr[rsp + frame_zmm + 64 * r]; }
     void emit_stream_head(const Xbyak::Label& main_loop);
+    void emit_stream_prefetches();
     int mask_for(int i, int u, bool tail);
     void load_guard(const Xbyak::Opmask& k, int i, int u, bool tail);
     void skip_if_unselected(int i, int copies, bool tail, const Xbyak::Label& skip);

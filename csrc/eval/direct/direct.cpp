@@ -168,7 +168,7 @@ bool run_direct(const Program& p, char* const* args, const std::ptrdiff_t* steps
     }
     if (!any_repeated) {
         const std::ptrdiff_t head = line_aligning_head(out, form.output_size, n);
-        if (head == 0 && n * static_cast<std::ptrdiff_t>(form.output_size) < line_worth_bytes) {
+        if (head == 0 && !long_enough_for_lines(form.output_size, n)) {
             form.kernel(operand, out, n);
             return true;
         }

@@ -71,16 +71,13 @@ bool has_recurrence(const Program& p, char* const* args, const std::ptrdiff_t* s
 // Whether this call streams its outputs: every output contiguous, the program bound by memory,
 // the outputs together larger than the cache (streaming.hpp).
 bool stream_outputs(const Program& p, const std::ptrdiff_t* steps, std::ptrdiff_t n) {
-    std::size_t out_bytes = 0, element_bytes = 0;
+    std::size_t out_bytes = 0;
     for (std::size_t k = 0; k < p.output_registers.size(); ++k) {
         const std::size_t size = ir::itemsize(p.registers[static_cast<std::size_t>(p.output_registers[k])].dtype);
         if (steps[static_cast<std::size_t>(p.n_inputs) + k] != static_cast<std::ptrdiff_t>(size)) return false;
         out_bytes += size * static_cast<std::size_t>(n);
-        element_bytes += size;
     }
-    for (std::size_t i = 0; i < static_cast<std::size_t>(p.n_inputs); ++i)
-        if (steps[i] != 0) element_bytes += ir::itemsize(p.input_dtypes[i]);
-    return memory_bound(p.cost_per_element, element_bytes) && out_bytes > streaming_threshold_bytes();
+    return out_bytes > streaming_threshold_bytes() && memory_bound(p.cost_per_element, bytes_per_element(p, steps));
 }
 
 int threads_for(const Program& p, std::ptrdiff_t n) {
