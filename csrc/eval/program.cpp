@@ -107,7 +107,8 @@ void list_region(const Program& p, std::int32_t index, int depth, std::string& o
 
 std::size_t bytes_per_element(const Program& p, const std::ptrdiff_t* steps) {
     std::size_t bytes = 0;
-    for (const std::int32_t r : p.output_registers) bytes += ir::itemsize(p.registers[static_cast<std::size_t>(r)].dtype);
+    for (const std::int32_t r : p.output_registers)
+        bytes += ir::itemsize(p.registers[static_cast<std::size_t>(r)].dtype);
     for (std::size_t i = 0; i < p.input_dtypes.size(); ++i)
         if (p.input_registers[i] >= 0 && (!steps || steps[i] != 0)) bytes += ir::itemsize(p.input_dtypes[i]);
     return bytes;
