@@ -122,8 +122,13 @@ std::optional<DirectForm> find_direct_form(const Program& p) {
                                      ir::Op::negative,   ir::Op::positive,    ir::Op::invert};
     if (form.arity > 0) {
         const ir::DType first = p.registers[static_cast<std::size_t>(in.src[0])].dtype;
+        // 8-bit products too: AVX2's loop is as fast as AVX-512's where both read whole lines, and
+        // faster where the inputs are off their lines (kernel alone, 1e5 int8, inputs 16 bytes
+        // into a line: 3.0 against 3.8 us).
+        const bool byte_product = (in.op == ir::Op::multiply || in.op == ir::Op::square) && ir::itemsize(first) == 1 &&
+                                  first != ir::DType::bool_;
         const bool narrow_pays =
-            std::find(std::begin(narrow_ops), std::end(narrow_ops), in.op) != std::end(narrow_ops) &&
+            (std::find(std::begin(narrow_ops), std::end(narrow_ops), in.op) != std::end(narrow_ops) || byte_product) &&
             form.output_size == ir::itemsize(first);
         if (narrow_pays && in.kernel == find_kernel(in.op, first)) form.narrow = find_narrow_kernel(in.op, first);
         if (form.arity == 2 && p.registers[static_cast<std::size_t>(in.src[1])].dtype == first)
