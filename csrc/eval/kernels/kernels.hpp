@@ -273,8 +273,8 @@ Kernel find_narrow_kernel(ir::Op op, ir::DType operand);
 // element (a constant, a stride-0 input), else nullptr: the divisor's form is chosen once per
 // call, where find_kernel's kernel checks that a block of divisors is one value, block by block.
 Kernel find_one_divisor_kernel(ir::Op op, ir::DType operand);
-// NumPy's integer remainder of in[0] by in[1] from their floor quotient in[2] (divmod's two
-// outputs from one division), else nullptr (not an integer dtype).
+// NumPy's remainder of in[0] by in[1] from their floor quotient in[2] (divmod's two outputs from
+// one division), else nullptr: integers, and float32/64 with AVX2 or AVX-512 (fused multiply-add).
 Kernel find_remainder_from_quotient(ir::DType t);
 ChunkKernel find_chunk_remainder_from_quotient(ir::DType t);
 // ldexp for a float dtype and an integer exponent dtype, or nullptr.
