@@ -62,6 +62,9 @@ struct Divide {
 };
 
 // Python-style division of floats: the quotient is floored and the remainder takes the divisor's sign.
+// The signs compared as NumPy does (less than 0, false for NaN): with std::signbit, a NaN divisor
+// and a NaN remainder of different signs added b, whose NaN came back (NumPy's remainder of NaN
+// and -NaN is +NaN).
 template <class T>
 struct FloatDivmod {
     T quotient, remainder;
@@ -72,7 +75,7 @@ inline FloatDivmod<T> float_divmod(T a, T b) {
     T mod = std::fmod(a, b);
     T div = (a - mod) / b;
     if (mod != T(0)) {
-        if (std::signbit(b) != std::signbit(mod)) {
+        if (quiet_less(b, T(0)) != quiet_less(mod, T(0))) {
             mod += b;
             div -= T(1);
         }
@@ -96,7 +99,7 @@ template <class T>
 inline T float_remainder(T a, T b) {
     const T mod = std::fmod(a, b);
     if (mod == T(0)) return std::copysign(T(0), b);
-    return std::signbit(b) != std::signbit(mod) ? mod + b : mod;
+    return quiet_less(b, T(0)) != quiet_less(mod, T(0)) ? mod + b : mod;
 }
 
 struct FloorDivide {
