@@ -19,6 +19,22 @@ def call_recording(fn, *args, **kwargs):
     return result, fp_warnings(record)
 
 
+def warned(fn, *args):
+    """fn's result and its floating-point warnings, with every kind of them warned."""
+    with np.errstate(all="warn"):
+        return call_recording(fn, *args)
+
+
+def raised(fn, *args):
+    """The message of the FloatingPointError fn raises under np.errstate(all="raise"), or None."""
+    with np.errstate(all="raise"):
+        try:
+            fn(*args)
+        except FloatingPointError as error:
+            return str(error).split(" encountered")[0]
+    return None
+
+
 def check_kernel(fn, *args, ulp: float = 0, warnings_too: bool = True, kernel=None, **kwargs):
     """Decorates fn, runs both, compares values, dtype, shape and floating-point warnings."""
     kernel = kernel if kernel is not None else ik.ufunc(fn)

@@ -2,11 +2,9 @@
 correctly rounded result (long double's exp2 as the reference: 11 more bits), powers of two
 exact, and NumPy's special values, warnings and exceptions."""
 
-import warnings
-
 import numpy as np
 import pytest
-from numpy_reference import fp_warnings
+from numpy_reference import raised, warned
 
 import ironkernel as ik
 
@@ -26,22 +24,6 @@ def ulps_from_exact(got: np.ndarray, exact: np.ndarray) -> np.ndarray:
         same = (got == nearest) | (np.isnan(got) & np.isnan(nearest))
         d = np.abs(got.astype(np.longdouble) - exact) / spacing
     return np.where(same, 0.0, np.where(np.isnan(d), np.inf, d.astype(np.float64)))
-
-
-def run(fn, x):
-    with warnings.catch_warnings(record=True) as record, np.errstate(all="warn"):
-        warnings.simplefilter("always")
-        result = fn(x)
-    return result, fp_warnings(record)
-
-
-def raised(fn, x):
-    with np.errstate(all="raise"):
-        try:
-            fn(x)
-        except FloatingPointError as error:
-            return str(error).split(" encountered")[0]
-    return None
 
 
 def test_exp2_is_within_one_ulp_over_its_whole_range():
@@ -82,8 +64,8 @@ def test_exp2_special_values_warn_and_raise_as_numpy(kind):
     # Each class in a vector of its own and in the tail, alone and next to ordinary values.
     values = np.array(EXP2_CLASSES[kind])
     for x in (np.tile(values, 9), values[:1], np.concatenate([np.full(13, 0.25), values])):
-        got, got_warnings = run(exp2, x)
-        expected, expected_warnings = run(np.exp2, x)
+        got, got_warnings = warned(exp2, x)
+        expected, expected_warnings = warned(np.exp2, x)
         with np.errstate(all="ignore"):
             exact = np.exp2(x.astype(np.longdouble))
         np.testing.assert_array_less(ulps_from_exact(got, exact), OWN_ULP + 1e-9)
