@@ -168,3 +168,23 @@ def test_unaligned_and_broadcast_rows_give_numpys_bits():
     for name in FUNCTIONS:
         assert_same(KERNELS[name](unaligned), expected(name, x))
         assert_same(KERNELS[name](one_row), expected(name, np.ascontiguousarray(one_row)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32, np.uint64])
+def test_argmax_and_argmin_find_the_first_extreme_in_a_rows_last_vectors(dtype):
+    # The last elements of a contiguous row are read a vector at a time, the last vector ending at
+    # the row's end (overlapping the one before): an extreme there, and its ties, are found first.
+    for n in (129, 200, 1000, 1023):
+        rows = []
+        for first in range(n - 40, n):
+            row = np.arange(n, dtype=np.float64) % 7
+            row[first] = 100
+            tie = first + 1 + first % (n - first)  # a later equal element, when in the row
+            row[tie:] = 100
+            rows.append(row)
+        x = np.array(rows).astype(dtype)
+        for name in ("argmax", "argmin"):
+            y = x if name == "argmax" else np.where(x == 100, 0, x + 1).astype(dtype)
+            assert_same(
+                KERNELS[name](y), expected(name, y), what=f"{name} of rows of {n}, {np.dtype(dtype).name}"
+            )
