@@ -103,3 +103,20 @@ def test_complex_reciprocal_gives_numpys_bits_and_errors(dtype):
         np.testing.assert_array_equal(kernel(special).view(np.uint8), np.reciprocal(special).view(np.uint8))
     for n in [*range(0, 40), 1000]:
         assert_same_outcome(kernel, np.reciprocal, body[:n])
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128], ids=lambda t: np.dtype(t).name)
+@pytest.mark.parametrize("name", EXTREMA)
+def test_complex_extrema_give_numpys_bits_and_no_warning(name, dtype):
+    # Lexicographic order, a NaN part deciding (csrc/eval/kernels/complex_kernels.inc's vectors).
+    reference = getattr(np, name)
+    kernel = ik.ufunc(lambda a, b: reference(a, b))
+    special, body = complex_values(dtype)
+    a, b = np.repeat(special, special.size), np.tile(special, special.size)
+    assert_same_outcome(kernel, reference, a, b)
+    x, y = body, body[::-1].copy()
+    y[::5] = x[::5]  # equal operands
+    y[1::5].real = x[1::5].real  # equal real parts: the imaginary ones decide
+    for n in [*range(0, 40), 1000]:  # the vector loop and its tail
+        assert_same_outcome(kernel, reference, x[:n], y[:n])
+        assert_same_outcome(kernel, reference, y[:n], x[:n])

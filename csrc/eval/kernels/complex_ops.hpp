@@ -265,21 +265,42 @@ template <class C>
 bool greater_equal(C a, C b) {
     return less_equal(b, a);
 }
+// maximum/minimum (a NaN in a wins) and fmax/fmin (a NaN in b loses) of the parts: NumPy's
+// lexicographic order without flags. Branch-free, so that the kernel's loop over parts vectorises
+// (a loop of std::complex did not: 0.6-0.9x NumPy's time).
+template <class T, bool Max, bool NanInAWins>
+inline Parts<T> extreme_parts(T ar, T ai, T br, T bi) {
+    const T lr = Max ? br : ar, li = Max ? bi : ai, hr = Max ? ar : br, hi = Max ? ai : bi;
+    // NaNs found by their bits and zeroed before comparing: any comparison of a signalling NaN,
+    // even == or x != x, raises invalid.
+    const bool nan_r = ops::bits_isnan(lr) | ops::bits_isnan(hr), nan_i = ops::bits_isnan(li) | ops::bits_isnan(hi);
+    const T lr0 = nan_r ? T(0) : lr, hr0 = nan_r ? T(0) : hr, li0 = nan_i ? T(0) : li, hi0 = nan_i ? T(0) : hi;
+    const bool low_first = !nan_r & (((lr0 < hr0) & !nan_i) | ((lr0 == hr0) & !nan_i & (li0 <= hi0)));
+    // maximum: a NaN in a is taken; fmax: a NaN in b is not, so a is.
+    const bool nan = NanInAWins ? ops::bits_isnan(ar) | ops::bits_isnan(ai) : ops::bits_isnan(br) | ops::bits_isnan(bi);
+    const bool take_a = nan | low_first;
+    return {take_a ? ar : br, take_a ? ai : bi};
+}
+template <class C, bool Max, bool NanInAWins>
+inline C extreme(C a, C b) {
+    const Parts<R<C>> p = extreme_parts<R<C>, Max, NanInAWins>(a.real(), a.imag(), b.real(), b.imag());
+    return {p.re, p.im};
+}
 template <class C>
 C maximum(C a, C b) {
-    return has_nan(a) || quiet_less_equal(b, a) ? a : b;
+    return extreme<C, true, true>(a, b);
 }
 template <class C>
 C minimum(C a, C b) {
-    return has_nan(a) || quiet_less_equal(a, b) ? a : b;
+    return extreme<C, false, true>(a, b);
 }
 template <class C>
 C fmax(C a, C b) {
-    return has_nan(b) || quiet_less_equal(b, a) ? a : b;
+    return extreme<C, true, false>(a, b);
 }
 template <class C>
 C fmin(C a, C b) {
-    return has_nan(b) || quiet_less_equal(a, b) ? a : b;
+    return extreme<C, false, false>(a, b);
 }
 template <class C>
 bool logical_not(C a) {
