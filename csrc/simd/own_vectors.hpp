@@ -245,6 +245,10 @@ struct Wider<__m512> {
 // The lanes whose bits, as unsigned integers, are below bound.
 [[gnu::always_inline]] inline __m256 lanes_below(Bits<__m256> a, std::uint32_t bound) { return (__m256)(a < bound); }
 [[gnu::always_inline]] inline __m256 both(__m256 a, __m256 b) { return _mm256_and_ps(a, b); }
+// The lanes with x positive and normal and y finite.
+[[gnu::always_inline]] inline __m256 positive_normal_and_finite(__m256 x, __m256 y) {
+    return both(lanes_below(bits(x) - 0x00800000u, 0x7f000000u), lanes_below(bits(y) & 0x7fffffffu, 0x7f800000u));
+}
 // x = 2^e m, m in [1, 2), for positive normal x (e and m exact).
 [[gnu::always_inline]] inline void split_exponent(__m256 x, __m256& e, __m256& m) {
     e = _mm256_cvtepi32_ps((__m256i)(bits(x) >> 23)) - splat<__m256>(127.0f);
@@ -259,6 +263,10 @@ struct Wider<__m512> {
     return _mm512_cmplt_epu32_mask((__m512i)a, _mm512_set1_epi32(static_cast<int>(bound)));
 }
 [[gnu::always_inline]] inline __mmask16 both(__mmask16 a, __mmask16 b) { return a & b; }
+[[gnu::always_inline]] inline __mmask16 positive_normal_and_finite(__m512 x, __m512 y) {
+    // fpclass 0xff: NaN, zero, infinity, subnormal or negative; 0x99: NaN or infinity
+    return static_cast<__mmask16>(~(_mm512_fpclass_ps_mask(x, 0xff) | _mm512_fpclass_ps_mask(y, 0x99)));
+}
 [[gnu::always_inline]] inline void split_exponent(__m512 x, __m512& e, __m512& m) {
     e = _mm512_getexp_ps(x);
     m = _mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src);
