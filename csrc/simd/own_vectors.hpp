@@ -104,6 +104,8 @@ template <class V>
 // c - a * b, rounded once.
 [[gnu::always_inline]] inline __m256d fnmadd(__m256d a, __m256d b, __m256d c) { return _mm256_fnmadd_pd(a, b, c); }
 [[gnu::always_inline]] inline __m256 fnmadd(__m256 a, __m256 b, __m256 c) { return _mm256_fnmadd_ps(a, b, c); }
+// a * b - c, rounded once (with c = a * b rounded: that product's error, exactly).
+[[gnu::always_inline]] inline __m256 fmsub(__m256 a, __m256 b, __m256 c) { return _mm256_fmsub_ps(a, b, c); }
 
 // The lanes with |x| <= bound (not NaN).
 [[gnu::always_inline]] inline __m256d magnitude_at_most(__m256d x, double bound) {
@@ -132,6 +134,7 @@ inline __m256d libmvec_sin(__m256d x) { return _ZGVdN4v_sin(x); }
 [[gnu::always_inline]] inline __m512 fmadd(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
 [[gnu::always_inline]] inline __m512d fnmadd(__m512d a, __m512d b, __m512d c) { return _mm512_fnmadd_pd(a, b, c); }
 [[gnu::always_inline]] inline __m512 fnmadd(__m512 a, __m512 b, __m512 c) { return _mm512_fnmadd_ps(a, b, c); }
+[[gnu::always_inline]] inline __m512 fmsub(__m512 a, __m512 b, __m512 c) { return _mm512_fmsub_ps(a, b, c); }
 [[gnu::always_inline]] inline __mmask8 magnitude_at_most(__m512d x, double bound) {
     return _mm512_cmp_pd_mask(magnitude(x), splat<__m512d>(bound), _CMP_LE_OQ);
 }
@@ -233,6 +236,43 @@ struct Wider<__m512> {
 [[gnu::always_inline]] inline __m512d widen_high(__m512 x) { return _mm512_cvtps_pd(_mm512_extractf32x8_ps(x, 1)); }
 [[gnu::always_inline]] inline __m512 narrow(__m512d low, __m512d high) {
     return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(low)), _mm512_cvtpd_ps(high), 1);
+}
+#endif
+
+// Float32 lanes of the fast path of own_power.hpp: its checks as native lane masks, the exponent
+// and fraction of positive normal x, and lookups in tables of 32 floats (AVX2 gathers them, AVX-512
+// permutes two registers; the same values either way).
+// The lanes whose bits, as unsigned integers, are below bound.
+[[gnu::always_inline]] inline __m256 lanes_below(Bits<__m256> a, std::uint32_t bound) { return (__m256)(a < bound); }
+[[gnu::always_inline]] inline __m256 both(__m256 a, __m256 b) { return _mm256_and_ps(a, b); }
+// The lanes with x positive and normal and y finite.
+[[gnu::always_inline]] inline __m256 positive_normal_and_finite(__m256 x, __m256 y) {
+    return both(lanes_below(bits(x) - 0x00800000u, 0x7f000000u), lanes_below(bits(y) & 0x7fffffffu, 0x7f800000u));
+}
+// x = 2^e m, m in [1, 2), for positive normal x (e and m exact).
+[[gnu::always_inline]] inline void split_exponent(__m256 x, __m256& e, __m256& m) {
+    e = _mm256_cvtepi32_ps((__m256i)(bits(x) >> 23)) - splat<__m256>(127.0f);
+    m = from_bits<__m256>((bits(x) & 0x007fffffu) | 0x3f800000u);
+}
+// table[index % 32] in each lane.
+[[gnu::always_inline]] inline __m256 lookup32(const float* table, Bits<__m256> index) {
+    return _mm256_i32gather_ps(table, (__m256i)(index & 31u), 4);
+}
+#if defined(__AVX512F__)
+[[gnu::always_inline]] inline __mmask16 lanes_below(Bits<__m512> a, std::uint32_t bound) {
+    return _mm512_cmplt_epu32_mask((__m512i)a, _mm512_set1_epi32(static_cast<int>(bound)));
+}
+[[gnu::always_inline]] inline __mmask16 both(__mmask16 a, __mmask16 b) { return a & b; }
+[[gnu::always_inline]] inline __mmask16 positive_normal_and_finite(__m512 x, __m512 y) {
+    // fpclass 0xff: NaN, zero, infinity, subnormal or negative; 0x99: NaN or infinity
+    return static_cast<__mmask16>(~(_mm512_fpclass_ps_mask(x, 0xff) | _mm512_fpclass_ps_mask(y, 0x99)));
+}
+[[gnu::always_inline]] inline void split_exponent(__m512 x, __m512& e, __m512& m) {
+    e = _mm512_getexp_ps(x);
+    m = _mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src);
+}
+[[gnu::always_inline]] inline __m512 lookup32(const float* table, Bits<__m512> index) {
+    return _mm512_permutex2var_ps(_mm512_load_ps(table), (__m512i)index, _mm512_load_ps(table + 16));
 }
 #endif
 

@@ -215,6 +215,19 @@ TEST(MathTables, OwnExp2AndFloat32PowerGiveTheSameBitsOnEveryVectorWidth) {
     avx512->binary_f32[static_cast<int>(Binary::power)](x.data(), z.data(), b.data(), n);
     for (std::size_t i = 0; i < x.size(); ++i)
         ASSERT_EQ(std::memcmp(&a[i], &b[i], 4), 0) << "pow(" << x[i] << "f, " << z[i] << "f)";
+    // power's fast path (own_power.hpp): x near 1 and its table's edges, |t| to 130, now and then the above.
+    std::uniform_real_distribution<double> unit(-1.0, 1.0);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double base =
+            i % 2 ? 1 + std::ldexp(unit(rng), -static_cast<int>(rng() % 24))
+                  : std::ldexp(1 + static_cast<double>(rng() % 33) / 32, static_cast<int>(rng() % 250) - 125);
+        x[i] = rng() % 97 ? std::nextafter(static_cast<float>(base), i % 4 ? 0.0f : 4.0f) : x[i];
+        z[i] = static_cast<float>(130 * unit(rng) / std::max(std::fabs(std::log2(static_cast<double>(x[i]))), 1e-9));
+    }
+    avx2->binary_f32[static_cast<int>(Binary::power)](x.data(), z.data(), a.data(), n);
+    avx512->binary_f32[static_cast<int>(Binary::power)](x.data(), z.data(), b.data(), n);
+    for (std::size_t i = 0; i < x.size(); ++i)
+        ASSERT_EQ(std::memcmp(&a[i], &b[i], 4), 0) << "pow(" << x[i] << "f, " << z[i] << "f)";
     std::uniform_real_distribution<double> wide(-1100.0, 1100.0);
     std::vector<double> xd(x.size()), ad(x.size()), bd(x.size());
     for (double& v : xd) v = wide(rng);

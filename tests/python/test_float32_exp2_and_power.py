@@ -158,6 +158,28 @@ def test_power_is_within_one_ulp_over_a_dense_sweep():
     assert np.array_equal(np.signbit(got[negative]), np.signbit(numpys[negative]))
 
 
+def test_power_is_within_one_ulp_at_its_table_boundaries_and_fast_path_edges():
+    # The fast path's table intervals (x = 2^e (1 + j/32), a few ulps either side, with y to keep
+    # |y log2 x| up to 127), x next to 1 with large y, and |y log2 x| around 125, where a lane
+    # leaves the fast path (its neighbours stay on it).
+    rng = np.random.default_rng(23)
+    n = 100_000
+    edges = np.ldexp(1 + rng.integers(0, 33, n) / 32, rng.integers(-30, 30, n)).astype(np.float32)
+    nudged = (edges.view(np.int32) + rng.integers(-40, 40, n).astype(np.int32)).view(np.float32)
+    near_one = (1 + np.ldexp(rng.uniform(-1, 1, n), -rng.integers(0, 24, n))).astype(np.float32)
+    spread = np.exp2(rng.uniform(-125, 125, n)).astype(np.float32)
+    x = np.concatenate([nudged, near_one, spread])
+    with np.errstate(divide="ignore"):
+        log2_x = np.abs(np.log2(x.astype(np.float64)))
+    reach = np.concatenate([rng.uniform(-127, 127, 2 * n), rng.uniform(121, 129, n) * rng.choice([-1, 1], n)])
+    y = np.where(log2_x > 0, reach / np.where(log2_x > 0, log2_x, 1), 1e6).astype(np.float32)
+    with np.errstate(all="ignore"):
+        got = power(x, y)
+        exact = np.power(x.astype(np.float64), y.astype(np.float64))
+    worst = ulps_from_exact(got, exact).max()
+    assert worst <= OWN_ULP, f"power is {worst} ulp from the correctly rounded result"
+
+
 def test_power_of_a_sweep_warns_as_numpy_in_chunks_and_chains():
     # The flags of whole arrays (every kind of result together), in a one-op body and in a longer
     # one (chunked evaluation with the unchecked routines, redone when a flag is raised).
