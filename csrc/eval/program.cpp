@@ -1,6 +1,8 @@
 // The program listing shown by ik.explain.
 #include "program.hpp"
 
+#include <algorithm>
+
 #include <atomic>
 
 #include "streaming.hpp"
@@ -114,7 +116,13 @@ std::size_t bytes_per_element(const Program& p, const std::ptrdiff_t* steps) {
     return bytes;
 }
 
-bool streams_large_outputs(const Program& p) { return memory_bound(p.cost_per_element, bytes_per_element(p)); }
+double vector_cost_per_element(const Program& p) {
+    std::size_t widest = 1;
+    for (const auto& r : p.registers) widest = std::max(widest, ir::itemsize(r.dtype));
+    return p.cost_per_element * static_cast<double>(std::min<std::size_t>(widest, 8)) / 8.0;
+}
+
+bool streams_large_outputs(const Program& p) { return memory_bound(vector_cost_per_element(p), bytes_per_element(p)); }
 
 std::string to_string(const Program& p) {
     std::string out;
