@@ -24,6 +24,7 @@ DTYPES = [
 # Around the pairwise blocks (8, 128), the vector widths of the extrema (4 vectors of 64 bytes:
 # 32 float64 ... 256 int8) and their tails, and rows that halve more than once.
 LENGTHS = [1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 65, 127, 128, 129, 255, 256, 257, 1000, 4097]
+BLOCK_ROWS = {9: (8200, 300, 3), 129: (1100, 3)}
 
 
 def kernel(name):
@@ -67,8 +68,9 @@ def test_one_reduction_has_numpys_bits_on_every_layout(name, dtype):
     rng = np.random.default_rng(20)
     k = KERNELS[name]
     for n in LENGTHS:
-        # 300 rows: a block of 256 rows side by side and a partial one; few rows: one contiguous run.
-        for rows in (300, 3) if n <= 1000 else (3,):
+        # Rows side by side go 8 kB at a time (1024 float64 rows ... 8192 int8 ones): 8200 and 1100
+        # rows take more than one block; few rows are one contiguous run.
+        for rows in BLOCK_ROWS.get(n, (300, 3) if n <= 1000 else (3,)):
             x = values(rng, (rows, n), dtype)
             want = expected(name, x)
             for layout, view in layouts(x):
