@@ -105,6 +105,15 @@ void list_region(const Program& p, std::int32_t index, int depth, std::string& o
     }
 }
 
+// The estimated compute of one element in vector code, weighed against the bytes moved:
+// cost_per_element (ops' costs for 8-byte lanes) times the widest value's size over 8, as a vector
+// of narrower values computes more elements at once (a float32 polynomial: half a float64 one's).
+double vector_cost_per_element(const Program& p) {
+    std::size_t widest = 1;
+    for (const auto& r : p.registers) widest = std::max(widest, ir::itemsize(r.dtype));
+    return p.cost_per_element * static_cast<double>(std::min<std::size_t>(widest, 8)) / 8.0;
+}
+
 }  // namespace
 
 std::size_t bytes_per_element(const Program& p, const std::ptrdiff_t* steps) {
@@ -116,13 +125,9 @@ std::size_t bytes_per_element(const Program& p, const std::ptrdiff_t* steps) {
     return bytes;
 }
 
-double vector_cost_per_element(const Program& p) {
-    std::size_t widest = 1;
-    for (const auto& r : p.registers) widest = std::max(widest, ir::itemsize(r.dtype));
-    return p.cost_per_element * static_cast<double>(std::min<std::size_t>(widest, 8)) / 8.0;
+bool streams_large_outputs(const Program& p, const std::ptrdiff_t* steps) {
+    return memory_bound(vector_cost_per_element(p), bytes_per_element(p, steps));
 }
-
-bool streams_large_outputs(const Program& p) { return memory_bound(vector_cost_per_element(p), bytes_per_element(p)); }
 
 std::string to_string(const Program& p) {
     std::string out;

@@ -158,14 +158,9 @@ struct Program {
 // advances (steps: the call's, inputs first; without them every input read advances).
 std::size_t bytes_per_element(const Program& p, const std::ptrdiff_t* steps = nullptr);
 
-// The estimated compute of one element in vector code, for weighing it against the bytes moved:
-// cost_per_element (ops' costs for 8-byte lanes) times the widest value's size over 8, as a vector
-// of narrower values computes more elements at once (a float32 polynomial: half a float64 one's).
-double vector_cost_per_element(const Program& p);
-
 // Whether calls of p over contiguous operands stream outputs larger than the cache: memory, not
-// compute, bounds them (streaming.hpp).
-bool streams_large_outputs(const Program& p);
+// compute, bounds them (streaming.hpp). steps: a call's, as for bytes_per_element.
+bool streams_large_outputs(const Program& p, const std::ptrdiff_t* steps = nullptr);
 
 // A readable listing of the program: regions, instructions, registers.
 std::string to_string(const Program& program);

@@ -40,12 +40,6 @@ inline bool less_equal(C a, C b) {
     return (a.real() < b.real() && !ops::bits_isnan(a.imag()) && !ops::bits_isnan(b.imag())) ||
            (a.real() == b.real() && a.imag() <= b.imag());
 }
-// The same order without flags, for maximum/minimum (NumPy's raise none).
-template <class C>
-inline bool quiet_less_equal(C a, C b) {
-    return (ops::quiet_less(a.real(), b.real()) && !ops::bits_isnan(a.imag()) && !ops::bits_isnan(b.imag())) ||
-           (a.real() == b.real() && ops::quiet_less_equal(a.imag(), b.imag()));
-}
 
 // Plain products, as NumPy's scalar code (npy_cpow) computes them.
 template <class C>
@@ -265,9 +259,9 @@ template <class C>
 bool greater_equal(C a, C b) {
     return less_equal(b, a);
 }
-// maximum/minimum (a NaN in a wins) and fmax/fmin (a NaN in b loses) of the parts: NumPy's
-// lexicographic order without flags. Branch-free, so that the kernel's loop over parts vectorises
-// (a loop of std::complex did not: 0.6-0.9x NumPy's time).
+// maximum/minimum (a NaN in a wins) and fmax/fmin (a NaN in b loses) of one element's parts:
+// NumPy's lexicographic order, raising no flag (NumPy's loops raise none). The tail of
+// complex_extreme_kernel, whose vectors compute the same selects.
 template <class T, bool Max, bool NanInAWins>
 inline Parts<T> extreme_parts(T ar, T ai, T br, T bi) {
     const T lr = Max ? br : ar, li = Max ? bi : ai, hr = Max ? ar : br, hi = Max ? ai : bi;
@@ -280,27 +274,6 @@ inline Parts<T> extreme_parts(T ar, T ai, T br, T bi) {
     const bool nan = NanInAWins ? ops::bits_isnan(ar) | ops::bits_isnan(ai) : ops::bits_isnan(br) | ops::bits_isnan(bi);
     const bool take_a = nan | low_first;
     return {take_a ? ar : br, take_a ? ai : bi};
-}
-template <class C, bool Max, bool NanInAWins>
-inline C extreme(C a, C b) {
-    const Parts<R<C>> p = extreme_parts<R<C>, Max, NanInAWins>(a.real(), a.imag(), b.real(), b.imag());
-    return {p.re, p.im};
-}
-template <class C>
-C maximum(C a, C b) {
-    return extreme<C, true, true>(a, b);
-}
-template <class C>
-C minimum(C a, C b) {
-    return extreme<C, false, true>(a, b);
-}
-template <class C>
-C fmax(C a, C b) {
-    return extreme<C, true, false>(a, b);
-}
-template <class C>
-C fmin(C a, C b) {
-    return extreme<C, false, false>(a, b);
 }
 template <class C>
 bool logical_not(C a) {

@@ -77,8 +77,7 @@ bool stream_outputs(const Program& p, const std::ptrdiff_t* steps, std::ptrdiff_
         if (steps[static_cast<std::size_t>(p.n_inputs) + k] != static_cast<std::ptrdiff_t>(size)) return false;
         out_bytes += size * static_cast<std::size_t>(n);
     }
-    return out_bytes > streaming_threshold_bytes() &&
-           memory_bound(vector_cost_per_element(p), bytes_per_element(p, steps));
+    return out_bytes > streaming_threshold_bytes() && streams_large_outputs(p, steps);
 }
 
 int threads_for(const Program& p, std::ptrdiff_t n) {
