@@ -27,7 +27,8 @@ def cpu_level() -> str | None:
 
 
 def flags(optimisation: str = "-O2") -> list[str]:
-    return [optimisation, f"-march={cpu_level() or 'native'}", "-fopenmp", "-fPIC", "-shared"]
+    # No OpenMP: the references' threads are limit/team.hpp's, which sleep between calls.
+    return [optimisation, f"-march={cpu_level() or 'native'}", "-std=c++20", "-pthread", "-fPIC", "-shared"]
 
 
 def unavailable_reason() -> str | None:

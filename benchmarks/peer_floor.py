@@ -50,7 +50,7 @@ def available() -> tuple[bool, str]:
         fn.restype = None
     return (
         True,
-        f"g++ {' '.join(FLAGS)}: out = sum(inputs) + 0, {THREADS} OpenMP threads, best of plain/streaming stores",
+        f"g++ {' '.join(FLAGS)}: out = sum(inputs) + 0, {THREADS} threads (limit/team.hpp), best of plain/streaming stores",
     )
 
 

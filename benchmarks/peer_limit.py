@@ -39,7 +39,7 @@ def available() -> tuple[bool, str]:
     lanes = library.limit_lanes()
     return (
         True,
-        f"g++ {' '.join(FLAGS)} -lmvec ({lanes} doubles per vector), seed/float64 only, {THREADS} OpenMP threads",
+        f"g++ {' '.join(FLAGS)} -lmvec ({lanes} doubles per vector), seed/float64 only, {THREADS} threads (limit/team.hpp)",
     )
 
 

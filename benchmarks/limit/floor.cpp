@@ -9,9 +9,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "team.hpp"
+
 namespace {
 
 constexpr std::ptrdiff_t kParallelMin = 1 << 15;
+constexpr std::ptrdiff_t kPrefetchBytes = 1024;
 
 template <class T>
 inline T sum_at(const T* const* inputs, int count, std::ptrdiff_t i) {
@@ -23,8 +26,9 @@ inline T sum_at(const T* const* inputs, int count, std::ptrdiff_t i) {
 // Ordinary stores: the compiler vectorises the loop (-O3 -march=...).
 template <class T>
 void plain(const T* const* inputs, int count, T* out, std::ptrdiff_t n, int threads) {
-#pragma omp parallel for simd schedule(static) num_threads(threads) if (n >= kParallelMin)
-    for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = sum_at(inputs, count, i);
+    team::parallel(threads, n, kParallelMin, [&](std::ptrdiff_t begin, std::ptrdiff_t end) {
+        for (std::ptrdiff_t i = begin; i < end; ++i) out[i] = sum_at(inputs, count, i);
+    });
 }
 
 #if defined(__AVX512F__)
@@ -55,14 +59,20 @@ void streamed(const T* const* inputs, int count, T* out, std::ptrdiff_t n, int t
         ++head;
     }
     const std::ptrdiff_t vectors = (n - head) / lanes;
-#pragma omp parallel for schedule(static) num_threads(threads) if (n >= kParallelMin)
-    for (std::ptrdiff_t v = 0; v < vectors; ++v) {
-        const std::ptrdiff_t i = head + v * lanes;
-        auto s = load(inputs[0] + i);
-        for (int k = 1; k < count; ++k) s = add(s, load(inputs[k] + i));
-        stream(out + i, s);
-    }
-    _mm_sfence();
+    team::parallel(threads, vectors, kParallelMin / lanes, [&](std::ptrdiff_t begin, std::ptrdiff_t end) {
+        for (std::ptrdiff_t v = begin; v < end; ++v) {
+            const std::ptrdiff_t i = head + v * lanes;
+            // Each input's line 1 KiB ahead, as ironkernel's JIT does for streamed calls: on some
+            // CPUs (Ice Lake) the hardware prefetchers alone keep a core's reads behind.
+            if constexpr (kVectorBytes == 64)
+                for (int k = 0; k < count; ++k)
+                    _mm_prefetch(reinterpret_cast<const char*>(inputs[k] + i) + kPrefetchBytes, _MM_HINT_T0);
+            auto s = load(inputs[0] + i);
+            for (int k = 1; k < count; ++k) s = add(s, load(inputs[k] + i));
+            stream(out + i, s);
+        }
+        _mm_sfence();  // each thread's own non-temporal stores, before it reports its piece done
+    });
     for (std::ptrdiff_t i = head + vectors * lanes; i < n; ++i) out[i] = sum_at(inputs, count, i);
 }
 

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "team.hpp"
+
 namespace {
 
 // Below this many elements, waking the second thread costs more than it saves.
@@ -53,8 +55,9 @@ inline void tail(const double* x, double* out, std::ptrdiff_t left) {
 
 extern "C" void limit_seed_f64(const double* x, double* out, std::ptrdiff_t n, int threads) {
     const std::ptrdiff_t full = n - n % kLanes;
-#pragma omp parallel for schedule(static) num_threads(threads) if (n >= kParallelMin)
-    for (std::ptrdiff_t i = 0; i < full; i += kLanes) store(out + i, seed(load(x + i)));
+    team::parallel(threads, full / kLanes, kParallelMin / kLanes, [&](std::ptrdiff_t begin, std::ptrdiff_t end) {
+        for (std::ptrdiff_t i = begin * kLanes; i < end * kLanes; i += kLanes) store(out + i, seed(load(x + i)));
+    });
     if (full < n) tail(x + full, out + full, n - full);
 }
 
