@@ -32,7 +32,7 @@ void Assembler::emit_body(int copies, bool tail) {
         current_ = i;
         const EmitterRow row = emitter_row(n.op);
         if (row.calls) {
-            emit_call(i, row.emit, copies);
+            n.op == ir::Op::exp ? emit_inline_exp(i, row.emit, copies) : emit_call(i, row.emit, copies);
             continue;
         }
         for (int u = 0; u < copies; ++u) row.emit(*this, n, u, mask_for(i, u, tail));
@@ -196,6 +196,7 @@ bool Assembler::build() {
     data(0x3fe0000000000000ULL, 0x3f000000U);
     L(tiny_label_);  // the smallest normal number
     data(0x0010000000000000ULL, 0x00800000U);
+    if (inline_exp_) emit_exp_constants();
     ready();  // every label resolved; the code is position-independent (rip-relative, relative jumps)
     return true;
 }

@@ -12,6 +12,7 @@
 // underflow to subnormals or zero, NaN, infinities) are libmvec's.
 #pragma once
 
+#include "own_exp_constants.hpp"
 #include "own_vectors.hpp"
 
 namespace ik::simd::own {
@@ -23,53 +24,45 @@ namespace {
 // The lanes of x within the bounds of exp_in_range.
 template <class V>
 [[gnu::always_inline]] inline Mask<V> exp_lanes_in_range(V x) {
-    return magnitude_at_most(x, Elem<V>(is_f64<V> ? 708 : 87));
+    return magnitude_at_most(x, ExpConstants<Elem<V>>::bound);
 }
 template <class V>
 [[gnu::always_inline]] inline bool exp_fits(V x) {
     return every_lane(exp_lanes_in_range(x));
 }
 
-// exp of lanes all within the bound (garbage beyond).
+// exp of lanes all within the bound (garbage beyond). The JIT emits the same operations in the
+// same order (jit/inline_exp.cpp): a change here must be made there too (test_jit_math_calls.py
+// compares the two).
 template <class V>
 [[gnu::always_inline]] inline V exp_in_range(V x) {
+    using C = ExpConstants<Elem<V>>;
     auto c = [](Elem<V> v) { return splat<V>(v); };
-    if constexpr (is_f64<V>) {
-        // t = x / ln 2 + 1.5 * 2^52 rounds x / ln 2 to the integer k held in t's low bits.
-        const V shifter = c(0x1.8p52);
-        const V t = fmadd(x, c(0x1.71547652b82fep0), shifter);
-        const V k = t - shifter;
-        V r = fnmadd(k, c(0x1.62e42fefa39efp-1), x);
-        r = fnmadd(k, c(0x1.abc9e3b39803fp-56), r);
-        const V r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
-        // q(r) = 1/2! + r/3! + ... + r^11/13!
-        const V a0 = fmadd(r, c(1.0 / 6), c(1.0 / 2));
-        const V a1 = fmadd(r, c(1.0 / 120), c(1.0 / 24));
-        const V a2 = fmadd(r, c(1.0 / 5040), c(1.0 / 720));
-        const V a3 = fmadd(r, c(1.0 / 362880), c(1.0 / 40320));
-        const V a4 = fmadd(r, c(1.0 / 39916800), c(1.0 / 3628800));
+    const V shifter = c(C::shifter);
+    const V t = fmadd(x, c(C::inverse_ln2), shifter);
+    const V k = t - shifter;
+    V r = fnmadd(k, c(C::ln2_hi), x);
+    r = fnmadd(k, c(C::ln2_lo), r);
+    const V r2 = r * r, r4 = r2 * r2;
+    // q(r) = 1/2! + r/3! + ..., pairs of coefficients first (Estrin's scheme)
+    const V a0 = fmadd(r, c(C::taylor[1]), c(C::taylor[0]));
+    const V a1 = fmadd(r, c(C::taylor[3]), c(C::taylor[2]));
+    const V a2 = fmadd(r, c(C::taylor[5]), c(C::taylor[4]));
+    V q;
+    if constexpr (is_f64<V>) {  // to r^11/13!
+        const V r8 = r4 * r4;
+        const V a3 = fmadd(r, c(C::taylor[7]), c(C::taylor[6]));
+        const V a4 = fmadd(r, c(C::taylor[9]), c(C::taylor[8]));
         const V b0 = fmadd(r2, a1, a0);
         const V b1 = fmadd(r2, a3, a2);
-        const V a5 = fmadd(r, c(1.0 / 6227020800), c(1.0 / 479001600));
+        const V a5 = fmadd(r, c(C::taylor[11]), c(C::taylor[10]));
         const V b2 = fmadd(r2, a5, a4);
-        const V q = fmadd(r8, b2, fmadd(r4, b1, b0));
-        const V p = c(1.0) + fmadd(r2, q, r);
-        return from_bits<V>(bits(p) + (bits(t) << 52));
-    } else {
-        const V shifter = c(0x1.8p23f);
-        const V t = fmadd(x, c(0x1.715476p0f), shifter);
-        const V k = t - shifter;
-        V r = fnmadd(k, c(0x1.62e43p-1f), x);
-        r = fnmadd(k, c(-0x1.05c61p-29f), r);
-        const V r2 = r * r, r4 = r2 * r2;
-        // q(r) = 1/2! + r/3! + ... + r^5/7!
-        const V a0 = fmadd(r, c(1.0f / 6), c(1.0f / 2));
-        const V a1 = fmadd(r, c(1.0f / 120), c(1.0f / 24));
-        const V a2 = fmadd(r, c(1.0f / 5040), c(1.0f / 720));
-        const V q = fmadd(r4, a2, fmadd(r2, a1, a0));
-        const V p = c(1.0f) + fmadd(r2, q, r);
-        return from_bits<V>(bits(p) + (bits(t) << 23));
+        q = fmadd(r8, b2, fmadd(r4, b1, b0));
+    } else {  // to r^5/7!
+        q = fmadd(r4, a2, fmadd(r2, a1, a0));
     }
+    const V p = c(Elem<V>(1)) + fmadd(r2, q, r);
+    return from_bits<V>(bits(p) + (bits(t) << C::mantissa_bits));
 }
 
 // The lanes beyond the bound take libmvec's result.

@@ -136,6 +136,58 @@ def test_every_math_function_gives_the_evaluators_bits_and_flags(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_inline_exp_gives_the_routines_bits_and_flags(dtype):
+    # exp runs inline while every selected lane of a step is within own exp's bound (708; float32:
+    # 87: csrc/jit/inline_exp.cpp), and as calls of the routine for the whole step otherwise. Values
+    # at and beside the bound, in each copy of a step and in the tail, selected by a where or not.
+    bound = dtype(708.0 if np.dtype(dtype) == np.float64 else 87.0)
+    beyond, inside = np.nextafter(bound, dtype(np.inf)), np.nextafter(bound, dtype(0))
+    tiny = np.finfo(dtype).smallest_subnormal
+    edges = [
+        bound,
+        -bound,
+        beyond,
+        -beyond,
+        inside,
+        -inside,
+        0.0,
+        -0.0,
+        tiny,
+        -tiny,
+        1e-30,
+        2 * bound,
+        -2 * bound,
+    ]
+    edges += [np.nan, np.inf, -np.inf, 1.5 * bound, -1.05 * bound]
+    rng = np.random.default_rng(7)
+    cases = []
+    for source in ["lambda x: np.exp(x) * 0.5", "lambda x: np.where(x < 0, np.exp(x) + 1.0, -x)"]:
+        for n in range(1, 70, 3):
+            cases.append((source, [rng.uniform(-bound, bound, n).astype(dtype)]))
+        for value in edges:
+            for at in [0, 9, 17, 25, 33, 47, 63, 64, 70]:  # each copy of a step of 4 vectors; the tail
+                x = rng.uniform(-bound, bound, 71).astype(dtype)
+                x[at] = value
+                cases.append((source, [x]))
+        cases.append((source, [rng.uniform(-1.2 * bound, 1.2 * bound, 20000).astype(dtype)]))
+    # A stride-0 argument of exp (a broadcast operand), in range and beyond.
+    for value in [1.5, bound, beyond]:
+        cases.append(
+            (
+                "lambda x, y: np.exp(y) * x",
+                [np.linspace(-1, 1, 100).astype(dtype), np.full(100, value, dtype)],
+            )
+        )
+        cases.append(
+            (
+                "lambda x, y: np.exp(y) * x",
+                [np.linspace(-1, 1, 100).astype(dtype), np.broadcast_to(np.array([value], dtype), (100,))],
+            )
+        )
+    expect_the_evaluators(cases, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
 def test_math_warnings_under_errstate(dtype):
     logistic = ik.ufunc(eval(MATH_BODIES["logistic"][0]))
     seed = ik.ufunc(eval(MATH_BODIES["seed"][0]))
