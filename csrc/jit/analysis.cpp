@@ -29,7 +29,7 @@ bool Assembler::check_types() {
         if (emitter_row(n.op).calls) {
             if (!math_routine(n.op, dtype_)) return false;
             calls_ = true;
-            inline_exp_ = inline_exp_ || n.op == Op::exp;
+            inline_math_ = inline_math_ || inlines_math(n.op, f64_);
         }
         if (is_comparison(n.op)) {
             if (n.dtype != ir::DType::bool_ || node(n.args[0]).dtype != dtype_ || node(n.args[1]).dtype != dtype_)
@@ -127,7 +127,7 @@ bool Assembler::compute_guards() {
 }
 
 // Linear scan over the emission order: zmm1-31 for values (zmm0: the scratch; zmm24-31 the inline
-// exp's in graphs with exp), k2-k6 for
+// math's in graphs with it), k2-k6 for
 // comparisons (k1: the tail mask, k7 and k0: guard scratch). Constants take no register.
 bool Assembler::allocate() {
     const std::size_t count = graph_.nodes.size();
@@ -141,8 +141,8 @@ bool Assembler::allocate() {
     last_use_[static_cast<std::size_t>(output_)] = static_cast<int>(order_.size());
     std::vector<bool> zfree(32, true), kfree(8, true), freed(count, false);
     zfree[0] = false;
-    if (inline_exp_)
-        for (int r = exp_scratch; r < 32; ++r) zfree[static_cast<std::size_t>(r)] = false;
+    if (inline_math_)
+        for (int r = inline_scratch; r < 32; ++r) zfree[static_cast<std::size_t>(r)] = false;
     kfree[0] = kfree[1] = kfree[7] = false;
     auto take = [](std::vector<bool>& pool) {
         for (std::size_t r = 0; r < pool.size(); ++r)

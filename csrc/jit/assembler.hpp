@@ -13,8 +13,8 @@
 namespace ik::jit {
 
 constexpr int max_unroll = 8;
-constexpr int exp_scratch = 24;  // zmm24-31: the inline exp's scratch (inline_exp.cpp), in graphs with exp
-constexpr int max_inputs = 9;    // the general registers left for input pointers
+constexpr int inline_scratch = 24;  // zmm24-31: inline math's scratch (inline_math.cpp), in graphs with it
+constexpr int max_inputs = 9;       // the general registers left for input pointers
 
 // General registers holding the input pointers, by input position. rcx: the element index,
 // rdx: n, rsi: out, rbp: the stream flag, r11 and rax: scratch. rbx, rbp and r12-r15 are saved
@@ -37,9 +37,8 @@ inline bool is_comparison(ir::Op op) {
 // read as broadcast memory operands. A node only a `where` branch needs runs under that where's condition mask with
 // zeroing, and the last partial vector runs every op under a tail mask: AVX-512 raises no flag in
 // a masked-off lane, so no lane NumPy would not compute raises one.
-// The constants of the inline exp (simd/own_exp_constants.hpp), each at a label after the code.
-enum class ExpConstant { bound, shifter, inverse_ln2, ln2_hi, ln2_lo, taylor0, count = taylor0 + 12 };
-constexpr ExpConstant taylor(int t) { return static_cast<ExpConstant>(static_cast<int>(ExpConstant::taylor0) + t); }
+// Whether the JIT computes op inline for lanes in range (inline_math.cpp) rather than by calls alone.
+bool inlines_math(ir::Op op, bool f64);
 
 class Assembler;
 using Emit = void (*)(Assembler&, const ir::Node&, int u, int k);
@@ -111,6 +110,9 @@ class Assembler : public Xbyak::CodeGenerator {
     Xbyak::Address result_slot(int u) { return ptr[rsp + frame_results + 64 * u]; }
     Xbyak::Address half() { return ptr[rip + half_label_]; }        // 0.5, for vbroadcastsd/ss
     Xbyak::Address min_normal() { return ptr[rip + tiny_label_]; }  // for vbroadcastsd/ss
+    // Inline math's constant v (exact in the kernel's dtype) after the code: as a broadcast memory
+    // operand, or the element (for vbroadcastsd/ss).
+    Xbyak::Address math_constant(double v, bool broadcast = true);
 
    private:
     struct Value {
@@ -134,9 +136,7 @@ class Assembler : public Xbyak::CodeGenerator {
     bool allocate();
     void emit_body(int copies, bool tail);
     void emit_call(int i, Emit emit, int copies);
-    void emit_inline_exp(int i, Emit call, int copies);
-    void emit_exp_constants();
-    Xbyak::Address exp_constant(ExpConstant c);
+    void emit_inline_math(int i, Emit call, int copies);
     void enter_frame();
     void reload_gprs();
     void leave_frame();
@@ -164,7 +164,7 @@ class Assembler : public Xbyak::CodeGenerator {
     const std::uint32_t stride0_inputs_;
     int output_ = -1, n_inputs_ = 0, current_ = 0, instructions_ = 0;
     bool calls_ = false;           // some node calls a routine: the code keeps a frame (calls.cpp)
-    bool inline_exp_ = false;      // some node is exp: inline (inline_exp.cpp), its scratch kept free
+    bool inline_math_ = false;     // some node inlines math (inline_math.cpp): its scratch kept free
     bool tail_ = false;            // emitting the body of a masked tail (emit_body)
     bool gprs_clobbered_ = false;  // a call since the general registers were last reloaded
     std::vector<int> order_;       // live nodes in emission order (a where's condition before its branches)
@@ -175,7 +175,8 @@ class Assembler : public Xbyak::CodeGenerator {
     std::vector<bool> guard_negated_;
     std::vector<std::unique_ptr<Xbyak::Label>> const_label_;  // per constant node: its value after the code
     Xbyak::Label abs_label_, sign_label_, one_label_, half_label_, tiny_label_;
-    Xbyak::Label exp_labels_[static_cast<int>(ExpConstant::count)];
+    Xbyak::Label math_label_;             // inline math's constants, after the code
+    std::vector<double> math_constants_;  // (in the kernel's dtype there)
 };
 
 // One row of the emitter table: how an op is emitted for copy u under write mask k (0: none),

@@ -1,5 +1,6 @@
 // The loop the JIT emits around the body: prologue, the unrolled main loop with ordinary or
 // non-temporal stores, the masked head and tail, the epilogue and the constants after the code.
+#include <bit>
 #include <cstdint>
 #include <memory>
 
@@ -32,7 +33,7 @@ void Assembler::emit_body(int copies, bool tail) {
         current_ = i;
         const EmitterRow row = emitter_row(n.op);
         if (row.calls) {
-            n.op == ir::Op::exp ? emit_inline_exp(i, row.emit, copies) : emit_call(i, row.emit, copies);
+            inlines_math(n.op, f64_) ? emit_inline_math(i, row.emit, copies) : emit_call(i, row.emit, copies);
             continue;
         }
         for (int u = 0; u < copies; ++u) row.emit(*this, n, u, mask_for(i, u, tail));
@@ -196,7 +197,9 @@ bool Assembler::build() {
     data(0x3fe0000000000000ULL, 0x3f000000U);
     L(tiny_label_);  // the smallest normal number
     data(0x0010000000000000ULL, 0x00800000U);
-    if (inline_exp_) emit_exp_constants();
+    L(math_label_);
+    for (const double v : math_constants_)
+        data(std::bit_cast<std::uint64_t>(v), std::bit_cast<std::uint32_t>(static_cast<float>(v)));
     ready();  // every label resolved; the code is position-independent (rip-relative, relative jumps)
     return true;
 }

@@ -12,7 +12,7 @@
 // underflow to subnormals or zero, NaN, infinities) are libmvec's.
 #pragma once
 
-#include "own_exp_constants.hpp"
+#include "own_math_constants.hpp"
 #include "own_vectors.hpp"
 
 namespace ik::simd::own {
@@ -32,7 +32,7 @@ template <class V>
 }
 
 // exp of lanes all within the bound (garbage beyond). The JIT emits the same operations in the
-// same order (jit/inline_exp.cpp): a change here must be made there too (test_jit_math_calls.py
+// same order (jit/inline_math.cpp): a change here must be made there too (test_jit_math_calls.py
 // compares the two).
 template <class V>
 [[gnu::always_inline]] inline V exp_in_range(V x) {

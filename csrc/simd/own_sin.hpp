@@ -14,6 +14,7 @@
 // (and NaN, infinities) are libmvec's.
 #pragma once
 
+#include "own_math_constants.hpp"
 #include "own_vectors.hpp"
 
 namespace ik::simd::own {
@@ -24,31 +25,33 @@ namespace {
 // The lanes of x within the bound of sin_in_range.
 template <class V>
 [[gnu::always_inline]] inline Mask<V> sin_lanes_in_range(V x) {
-    return magnitude_at_most(x, 0x1p20);
+    return magnitude_at_most(x, SinConstants::bound);
 }
 template <class V>
 [[gnu::always_inline]] inline bool sin_fits(V x) {
     return every_lane(sin_lanes_in_range(x));
 }
 
-// sin of float64 lanes all within |x| <= 2^20 (garbage beyond).
+// sin of float64 lanes all within |x| <= 2^20 (garbage beyond). The JIT emits the same
+// operations in the same order (jit/inline_math.cpp): a change here must be made there too.
 template <class V>
 [[gnu::always_inline]] inline V sin_in_range(V x) {
     static_assert(is_f64<V>, "float64 only");
+    using C = SinConstants;
     auto c = [](double v) { return splat<V>(v); };
     // t = x / pi + 1.5 * 2^52 rounds x / pi to the integer q held in t's low bits (the last one
     // its parity: the sign of the result).
-    const V shifter = c(0x1.8p52);
-    const V t = fmadd(x, c(0x1.45f306dc9c883p-2), shifter);
+    const V shifter = c(C::shifter);
+    const V t = fmadd(x, c(C::inverse_pi), shifter);
     const V q = t - shifter;
-    V r = fnmadd(q, c(0x1.921fb54442d18p1), x);
-    r = fnmadd(q, c(0x1.1a62633145c06p-53), r);
-    r = fnmadd(q, c(0x1.c1cd129024e09p-106), r);
+    V r = fnmadd(q, c(C::pi[0]), x);
+    r = fnmadd(q, c(C::pi[1]), r);
+    r = fnmadd(q, c(C::pi[2]), r);
     const V s = r * r, s2 = s * s, s4 = s2 * s2;
-    const V a0 = fmadd(s, c(0x1.1111111111107p-7), c(-0x1.5555555555555p-3));
-    const V a1 = fmadd(s, c(0x1.71de3a5456716p-19), c(-0x1.a01a01a018aadp-13));
-    const V a2 = fmadd(s, c(0x1.6124015b5ee3ap-33), c(-0x1.ae6455a1d7087p-26));
-    const V a3 = fmadd(s, c(0x1.89a4866f527ebp-49), c(-0x1.ae5138c1216b3p-41));
+    const V a0 = fmadd(s, c(C::odd[0]), c(C::even[0]));
+    const V a1 = fmadd(s, c(C::odd[1]), c(C::even[1]));
+    const V a2 = fmadd(s, c(C::odd[2]), c(C::even[2]));
+    const V a3 = fmadd(s, c(C::odd[3]), c(C::even[3]));
     const V p = fmadd(s4, fmadd(s2, a3, a2), fmadd(s2, a1, a0));
     // r + r s P has the sign of r, but for r = -0 the sum is +0: the sign bit of r goes in again.
     const V y = fmadd(r, s * p, r);

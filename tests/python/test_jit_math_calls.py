@@ -135,12 +135,16 @@ def test_every_math_function_gives_the_evaluators_bits_and_flags(dtype):
     expect_the_evaluators(cases, dtype)
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
-def test_inline_exp_gives_the_routines_bits_and_flags(dtype):
-    # exp runs inline while every selected lane of a step is within own exp's bound (708; float32:
-    # 87: csrc/jit/inline_exp.cpp), and as calls of the routine for the whole step otherwise. Values
-    # at and beside the bound, in each copy of a step and in the tail, selected by a where or not.
-    bound = dtype(708.0 if np.dtype(dtype) == np.float64 else 87.0)
+# The functions the JIT computes inline while every selected lane of a step is within the bound of
+# ironkernel's own routine (csrc/jit/inline_math.cpp), as calls of the routine for the whole step
+# otherwise; float32 sin is libmvec's, called.
+INLINE_BOUNDS = {("exp", np.float64): 708.0, ("exp", np.float32): 87.0, ("sin", np.float64): 2.0**20}
+
+
+@pytest.mark.parametrize("function, dtype", list(INLINE_BOUNDS), ids=lambda v: getattr(v, "__name__", v))
+def test_inline_math_gives_the_routines_bits_and_flags(function, dtype):
+    # Values at and beside the bound, in each copy of a step and in the tail, selected by a where or not.
+    bound = dtype(INLINE_BOUNDS[function, dtype])
     beyond, inside = np.nextafter(bound, dtype(np.inf)), np.nextafter(bound, dtype(0))
     tiny = np.finfo(dtype).smallest_subnormal
     edges = [
@@ -161,7 +165,10 @@ def test_inline_exp_gives_the_routines_bits_and_flags(dtype):
     edges += [np.nan, np.inf, -np.inf, 1.5 * bound, -1.05 * bound]
     rng = np.random.default_rng(7)
     cases = []
-    for source in ["lambda x: np.exp(x) * 0.5", "lambda x: np.where(x < 0, np.exp(x) + 1.0, -x)"]:
+    for source in [
+        f"lambda x: np.{function}(x) * 0.5",
+        f"lambda x: np.where(x < 0, np.{function}(x) + 1.0, -x)",
+    ]:
         for n in range(1, 70, 3):
             cases.append((source, [rng.uniform(-bound, bound, n).astype(dtype)]))
         for value in edges:
@@ -170,20 +177,12 @@ def test_inline_exp_gives_the_routines_bits_and_flags(dtype):
                 x[at] = value
                 cases.append((source, [x]))
         cases.append((source, [rng.uniform(-1.2 * bound, 1.2 * bound, 20000).astype(dtype)]))
-    # A stride-0 argument of exp (a broadcast operand), in range and beyond.
+    # A stride-0 argument (a broadcast operand), in range and beyond.
+    source = f"lambda x, y: np.{function}(y) * x"
+    x = np.linspace(-1, 1, 100).astype(dtype)
     for value in [1.5, bound, beyond]:
-        cases.append(
-            (
-                "lambda x, y: np.exp(y) * x",
-                [np.linspace(-1, 1, 100).astype(dtype), np.full(100, value, dtype)],
-            )
-        )
-        cases.append(
-            (
-                "lambda x, y: np.exp(y) * x",
-                [np.linspace(-1, 1, 100).astype(dtype), np.broadcast_to(np.array([value], dtype), (100,))],
-            )
-        )
+        cases.append((source, [x, np.full(100, value, dtype)]))
+        cases.append((source, [x, np.broadcast_to(np.array([value], dtype), (100,))]))
     expect_the_evaluators(cases, dtype)
 
 
