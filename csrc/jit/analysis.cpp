@@ -126,9 +126,9 @@ bool Assembler::compute_guards() {
     return true;
 }
 
-// Linear scan over the emission order: zmm1-31 for values (zmm0: the scratch; zmm24-31 the inline
-// math's in graphs with it), k2-k6 for
-// comparisons (k1: the tail mask, k7 and k0: guard scratch). Constants take no register.
+// Linear scan over the emission order: zmm1-31 for values (zmm0: the scratch; zmm24-31 inline
+// math's, in graphs with it), k2-k6 for comparisons (k1: the tail mask, k7 and k0: guard
+// scratch). Constants take no register.
 bool Assembler::allocate() {
     const std::size_t count = graph_.nodes.size();
     values_.assign(count, Value{});

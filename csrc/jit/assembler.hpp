@@ -23,6 +23,9 @@ inline constexpr int input_gprs[max_inputs] = {Xbyak::Operand::R8,  Xbyak::Opera
                                                Xbyak::Operand::R12, Xbyak::Operand::R13, Xbyak::Operand::R14,
                                                Xbyak::Operand::R15, Xbyak::Operand::RBX, Xbyak::Operand::RDI};
 
+// Whether the JIT computes op inline for lanes in range (inline_math.cpp) rather than by calls alone.
+bool inlines_math(ir::Op op, bool f64);
+
 inline bool is_comparison(ir::Op op) {
     using ir::Op;
     return op == Op::greater || op == Op::greater_equal || op == Op::less || op == Op::less_equal || op == Op::equal ||
@@ -37,9 +40,6 @@ inline bool is_comparison(ir::Op op) {
 // read as broadcast memory operands. A node only a `where` branch needs runs under that where's condition mask with
 // zeroing, and the last partial vector runs every op under a tail mask: AVX-512 raises no flag in
 // a masked-off lane, so no lane NumPy would not compute raises one.
-// Whether the JIT computes op inline for lanes in range (inline_math.cpp) rather than by calls alone.
-bool inlines_math(ir::Op op, bool f64);
-
 class Assembler;
 using Emit = void (*)(Assembler&, const ir::Node&, int u, int k);
 
