@@ -158,8 +158,8 @@ std::string to_string(const Program& p) {
                                       "evaluators"
                                     : "") +
                (streams_large_outputs(p)
-                    ? ", streaming outputs over " + std::to_string(streaming_threshold_bytes(1) >> 10) +
-                          " KiB a thread past the caches (non-temporal stores)\n"
+                    ? ", streaming outputs over " + std::to_string(streaming_threshold_bytes() >> 20) +
+                          " MiB past the caches (non-temporal stores)\n"
                     : "\n");
     }
     return out;

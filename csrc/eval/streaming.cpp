@@ -24,24 +24,16 @@ bool memory_bound(double cost_per_element_ns, std::size_t element_bytes) {
     return static_cast<double>(element_bytes) * ns_per_byte >= cost_per_element_ns;
 }
 
-// Outputs larger than this are streamed past the caches (see run_serial): twice the second-level
-// cache of each thread writing them, and at most the last-level cache a core can use. Virtual
-// machines report the whole socket's L3, of which a core's share is rarely above 32 MiB, and often
-// far less: on a 2-core Ice Lake VM reporting 48 MiB, 1e6 float64 elements (an 8 MB output) of
-// `2.5*x + y` took 0.92-1.18 ms on one thread with ordinary stores and 0.67-0.69 streamed, 4 arrays
-// 2.07-2.43 against 1.53-1.83 ms; on two threads 4 arrays 0.74-0.82 against 0.65-0.71 ms, while
-// 4 MB outputs (float32) on two threads gained nothing (1.25 MiB of L2 per core there).
-std::size_t streaming_threshold_bytes(int threads) {
-    static const std::size_t last_level = [] {
+// Outputs larger than this are streamed past the caches (see run_serial): the last-level cache
+// this core can use, which an output of that size would evict anyway. Virtual machines report
+// the whole socket's L3; a core's share is rarely above 32 MiB.
+std::size_t streaming_threshold_bytes() {
+    static const std::size_t bytes = [] {
         const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
         constexpr std::size_t cap = std::size_t{32} << 20;
         return l3 > 0 ? std::min(static_cast<std::size_t>(l3), cap) : cap;
     }();
-    static const std::size_t per_thread = [] {
-        const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-        return 2 * (l2 > 0 ? static_cast<std::size_t>(l2) : std::size_t{1} << 20);
-    }();
-    return std::min(last_level, per_thread * static_cast<std::size_t>(std::max(threads, 1)));
+    return bytes;
 }
 
 }  // namespace ik::eval

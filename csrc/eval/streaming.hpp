@@ -8,9 +8,8 @@
 namespace ik::eval {
 
 // Contiguous outputs of more bytes than this are streamed past the caches when memory bounds
-// the call, `threads` threads writing them (twice each thread's second-level cache, at most the
-// last-level cache one core can use).
-std::size_t streaming_threshold_bytes(int threads);
+// the call (the last-level cache one core can use).
+std::size_t streaming_threshold_bytes();
 
 // Whether memory bounds a program of this estimated compute per element that moves this many
 // bytes per element (its contiguous inputs and outputs): such calls stream large outputs.

@@ -85,7 +85,7 @@ def costly_body(a):
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("body", [body1, costly_body])
 def test_outputs_larger_than_the_cache_match_numpy(body, threads):
-    """Outputs above the streaming threshold (at most 32 MiB) of a memory-bound body are written with non-temporal stores, those of
+    """Outputs above 32 MiB of a memory-bound body are written with non-temporal stores, those of
     a costly body straight into the output: new arrays, out=, out aliasing the input, and a where
     that writes straight into the output (mixed and uniform blocks)."""
     kernel = k1 if body is body1 else ik.ufunc(costly_body)

@@ -70,14 +70,14 @@ bool has_recurrence(const Program& p, char* const* args, const std::ptrdiff_t* s
 
 // Whether this call streams its outputs: every output contiguous, the program bound by memory,
 // the outputs together larger than the cache (streaming.hpp).
-bool stream_outputs(const Program& p, const std::ptrdiff_t* steps, std::ptrdiff_t n, int threads) {
+bool stream_outputs(const Program& p, const std::ptrdiff_t* steps, std::ptrdiff_t n) {
     std::size_t out_bytes = 0;
     for (std::size_t k = 0; k < p.output_registers.size(); ++k) {
         const std::size_t size = ir::itemsize(p.registers[static_cast<std::size_t>(p.output_registers[k])].dtype);
         if (steps[static_cast<std::size_t>(p.n_inputs) + k] != static_cast<std::ptrdiff_t>(size)) return false;
         out_bytes += size * static_cast<std::size_t>(n);
     }
-    return out_bytes > streaming_threshold_bytes(threads) && streams_large_outputs(p, steps);
+    return out_bytes > streaming_threshold_bytes() && streams_large_outputs(p, steps);
 }
 
 int threads_for(const Program& p, std::ptrdiff_t n) {
@@ -146,9 +146,9 @@ bool run(const Program& p, char* const* args, const std::ptrdiff_t* steps, std::
             run_serial(p, args, steps, 0, n);
             return true;
         }
+        const bool stream = stream_outputs(p, steps, n);
         const ThreadGrant grant(threads_for(p, n));
         const int threads = grant.threads();
-        const bool stream = stream_outputs(p, steps, n, threads);
         if (threads == 1) {
             run_serial(p, args, steps, 0, n, stream);
             return true;
